@@ -1,1 +1,10 @@
-//! placeholder
+//! openai-ft's logic: fine-tuning jobs, training files and checkpoint permissions, as plain Rust.
+//! It does no I/O of its own: every request, clock read, sleep and progress line goes through the
+//! [`Platform`] trait, which the wasm component implements with WIT imports and tests implement
+//! in memory.
+
+pub mod error;
+pub mod input;
+
+pub use error::{ApiError, Error, HttpError, InputError, Result};
+pub use input::Input;
