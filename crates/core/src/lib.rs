@@ -3,8 +3,14 @@
 //! [`Platform`] trait, which the wasm component implements with WIT imports and tests implement
 //! in memory.
 
+pub mod api;
+pub mod commands;
 pub mod error;
 pub mod input;
+pub mod job;
+pub mod platform;
+pub mod retry;
 
 pub use error::{ApiError, Error, HttpError, InputError, Result};
 pub use input::Input;
+pub use platform::Platform;

@@ -1,0 +1,215 @@
+//! The one place requests are sent: retries by [`retry`](crate::retry) policy, error bodies
+//! turned into [`ApiError`]s with the troubleshooting table's advice, JSON answers decoded.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, Error, HttpError, Result};
+use crate::platform::{Credential, Platform, Request, Response};
+use crate::retry::{self, Decision, Policy};
+
+/// Sends `request`, retrying by `policy`, and returns the first answer that is not retried. A
+/// non-2xx answer becomes [`Error::Api`].
+pub fn send(platform: &mut dyn Platform, request: &Request, policy: &Policy) -> Result<Response> {
+    let mut retry = 0;
+    loop {
+        let decision = match platform.send(request) {
+            Ok(response) if (200..300).contains(&response.status) => return Ok(response),
+            Ok(response) => {
+                let decision = retry::after_response(
+                    policy,
+                    retry,
+                    &response,
+                    platform.now(),
+                    platform.random(),
+                );
+                if decision == Decision::Stop {
+                    return Err(api_error(request, &response).into());
+                }
+                platform.progress(&format!(
+                    "{} {}: HTTP {}, retrying",
+                    request.method.as_str(),
+                    request.path,
+                    response.status
+                ));
+                decision
+            }
+            Err(HttpError::Timeout(m) | HttpError::Transport(m)) if retry < policy.max_retries => {
+                platform.progress(&format!(
+                    "{} {}: {m}, retrying",
+                    request.method.as_str(),
+                    request.path
+                ));
+                retry::after_transport_error(policy, retry, platform.random())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Decision::RetryAfter(delay) = decision {
+            platform.sleep(delay);
+        }
+        retry += 1;
+    }
+}
+
+/// Sends once, with no retry at all: for creates, whose failures are resolved by looking the
+/// resource up rather than by sending it again.
+pub fn send_once(platform: &mut dyn Platform, request: &Request) -> Result<Response> {
+    match platform.send(request)? {
+        r if (200..300).contains(&r.status) => Ok(r),
+        r => Err(api_error(request, &r).into()),
+    }
+}
+
+/// Decodes a JSON answer into `T`.
+pub fn decode<T: DeserializeOwned>(request: &Request, response: &Response) -> Result<T> {
+    serde_json::from_slice(&response.body).map_err(|e| {
+        Error::Failed(format!(
+            "unexpected answer to {} {}: {e}; is OPENAI_BASE_URL an OpenAI-compatible API?",
+            request.method.as_str(),
+            request.path
+        ))
+    })
+}
+
+/// Sends with retries and decodes the JSON answer.
+pub fn fetch<T: DeserializeOwned>(
+    platform: &mut dyn Platform,
+    request: &Request,
+    policy: &Policy,
+) -> Result<T> {
+    let response = send(platform, request, policy)?;
+    decode(request, &response)
+}
+
+/// Builds the error for a non-2xx answer. Reads OpenAI's `{"error": {message, type, param, code}}`
+/// and Azure's variants of it; anything else is summarised by status.
+pub fn api_error(request: &Request, response: &Response) -> ApiError {
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    let error = body.get("error").unwrap_or(&body);
+    let text = |key: &str| error.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let message = text("message")
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| {
+            let raw = String::from_utf8_lossy(&response.body);
+            let raw = raw.trim();
+            if raw.is_empty() || raw.len() > 200 {
+                "no error message in the answer".to_owned()
+            } else {
+                raw.to_owned()
+            }
+        });
+    let kind = text("type").filter(|t| t != "error");
+    let code = text("code");
+    let param = text("param").or_else(|| text("target"));
+    let request_id = response
+        .header("x-request-id")
+        .or_else(|| response.header("apim-request-id"))
+        .map(str::to_owned);
+    let hint = hint(request, response.status, &message, code.as_deref());
+    ApiError {
+        status: response.status,
+        message,
+        kind,
+        code,
+        param,
+        request_id,
+        hint,
+    }
+}
+
+/// The troubleshooting table, as code: what to do about an error answer.
+fn hint(request: &Request, status: u16, message: &str, code: Option<&str>) -> Option<String> {
+    let admin = request.credential == Credential::Admin;
+    let lower = message.to_ascii_lowercase();
+    let text = match status {
+        401 if admin && lower.contains("scope") => {
+            "set OPENAI_ADMIN_KEY to an admin key with the api.fine_tuning.checkpoints.read and \
+             api.fine_tuning.checkpoints.write scopes"
+        }
+        401 | 403 if admin && lower.contains("owner") => {
+            "the user behind OPENAI_ADMIN_KEY needs the Owner role in the organisation; ask an \
+             owner to create the admin key"
+        }
+        401 if admin => {
+            "set OPENAI_ADMIN_KEY to a valid admin key (sk-admin-...) of the organisation that \
+             owns the model"
+        }
+        401 => {
+            "check OPENAI_API_KEY: the key is missing, revoked, or belongs to another \
+             organisation or project"
+        }
+        403 if admin => {
+            "the admin key lacks permission for checkpoint permissions: it needs the \
+             api.fine_tuning.checkpoints.read/.write scopes and an Owner behind it"
+        }
+        403 => "the key lacks permission for this operation; check the key's project and role",
+        404 => {
+            "verify the id and that it exists in the organisation and project of the key \
+             (OPENAI_ORG_ID, OPENAI_PROJECT_ID)"
+        }
+        429 if code == Some("insufficient_quota") => {
+            "the organisation is out of quota; check billing, then run again"
+        }
+        429 => "rate limited; wait a minute and run again",
+        400 if lower.contains("model")
+            && (lower.contains("not supported")
+                || lower.contains("does not exist")
+                || lower.contains("not available")) =>
+        {
+            "use a model that supports fine-tuning (for example gpt-4o-mini-2024-07-18 or \
+             gpt-4.1-mini-2025-04-14)"
+        }
+        s if s >= 500 => "the API had a server error; run again later",
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::Method;
+
+    fn response(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: vec![("x-request-id".into(), "req_123".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn openai_errors_keep_message_type_code_and_request_id() {
+        let req = Request::new(
+            Method::Get,
+            "/fine_tuning/jobs/ftjob-x",
+            Credential::Project,
+        );
+        let body = r#"{"error":{"message":"Could not find fine tune job: ftjob-x.","type":"invalid_request_error","param":"fine_tuning_job_id","code":null}}"#;
+        let e = api_error(&req, &response(404, body));
+        assert_eq!(
+            e.to_string(),
+            "api error 404 invalid_request_error: Could not find fine tune job: ftjob-x \
+             [param fine_tuning_job_id]; verify the id and that it exists in the organisation \
+             and project of the key (OPENAI_ORG_ID, OPENAI_PROJECT_ID) (request id req_123)"
+        );
+    }
+
+    #[test]
+    fn azure_errors_read_too() {
+        let req = Request::new(Method::Get, "/fine_tuning/jobs/x", Credential::Project);
+        let body =
+            r#"{"error":{"code":"notFound","message":"The job was not found.","target":"jobId"}}"#;
+        let e = api_error(&req, &response(404, body));
+        assert_eq!(e.code.as_deref(), Some("notFound"));
+        assert_eq!(e.param.as_deref(), Some("jobId"));
+        assert_eq!(e.kind, None);
+    }
+
+    #[test]
+    fn non_json_bodies_are_summarised() {
+        let req = Request::new(Method::Get, "/models", Credential::Project);
+        let e = api_error(&req, &response(502, "<html>bad gateway</html>"));
+        assert_eq!(e.message, "<html>bad gateway</html>");
+        assert!(e.hint.unwrap().contains("server error"));
+    }
+}

@@ -1,0 +1,222 @@
+//! The fine-tuning job as the API returns it, parsed into types that carry meaning, and how a job
+//! is shown to Terraform as flat strings.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::error::InputError;
+
+/// A job id, checked before it goes into a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobId(String);
+
+impl JobId {
+    /// Accepts `ftjob-...` (OpenAI, Azure v1) and `ft-...` (Azure classic) ids.
+    pub fn parse(field: &str, value: &str) -> Result<Self, InputError> {
+        let rest = value
+            .strip_prefix("ftjob-")
+            .or_else(|| value.strip_prefix("ft-"));
+        match rest {
+            Some(r)
+                if !r.is_empty()
+                    && r.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+            {
+                Ok(Self(value.to_owned()))
+            }
+            _ => Err(InputError::invalid(
+                field,
+                value,
+                "must be a fine-tuning job id like \"ftjob-abc123\"",
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A job's status. Open-ended: the API returns values its enum does not list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobStatus {
+    ValidatingFiles,
+    Queued,
+    Running,
+    Paused,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Other(String),
+}
+
+impl JobStatus {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "validating_files" => Self::ValidatingFiles,
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "paused" => Self::Paused,
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ValidatingFiles => "validating_files",
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// Succeeded, failed and cancelled never change again.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+}
+
+impl<'de> Deserialize<'de> for JobStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self::parse(&String::deserialize(d)?))
+    }
+}
+
+/// Why a job failed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct JobError {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub param: Option<String>,
+}
+
+/// The fields of `fine_tuning.job` this tool uses. Everything beyond `id` and `status` is
+/// optional because Azure and gateways leave fields out or null.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub status: JobStatus,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub fine_tuned_model: Option<String>,
+    #[serde(default)]
+    pub created_at: u64,
+    #[serde(default)]
+    pub finished_at: Option<u64>,
+    #[serde(default)]
+    pub trained_tokens: Option<u64>,
+    #[serde(default)]
+    pub estimated_finish: Option<u64>,
+    #[serde(default)]
+    pub error: Option<JobError>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub result_files: Vec<String>,
+    #[serde(default)]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Shows an optional number as Terraform expects it: empty when the API said null.
+pub fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+impl Job {
+    /// The outputs every job command shares (the seed's outputs plus the resolved model).
+    pub fn outputs(&self) -> Vec<(String, String)> {
+        let error = self
+            .error
+            .as_ref()
+            .filter(|_| self.status == JobStatus::Failed);
+        vec![
+            ("id".into(), self.id.clone()),
+            ("status".into(), self.status.as_str().to_owned()),
+            ("model".into(), self.model.clone()),
+            (
+                "fine_tuned_model".into(),
+                self.fine_tuned_model.clone().unwrap_or_default(),
+            ),
+            ("created_at".into(), self.created_at.to_string()),
+            ("finished_at".into(), opt(&self.finished_at)),
+            ("trained_tokens".into(), opt(&self.trained_tokens)),
+            ("estimated_finish".into(), opt(&self.estimated_finish)),
+            (
+                "error_code".into(),
+                error.and_then(|e| e.code.clone()).unwrap_or_default(),
+            ),
+            (
+                "error_message".into(),
+                error.and_then(|e| e.message.clone()).unwrap_or_default(),
+            ),
+            (
+                "result_files".into(),
+                serde_json::to_string(&self.result_files).unwrap_or_else(|_| "[]".into()),
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_are_checked_before_they_reach_a_path() {
+        assert!(JobId::parse("id", "ftjob-abc123").is_ok());
+        assert!(JobId::parse("id", "ft-0123abcd").is_ok());
+        let e = JobId::parse("id", "ftjob-../../files").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"invalid id "ftjob-../../files": must be a fine-tuning job id like "ftjob-abc123""#
+        );
+        assert!(JobId::parse("id", "file-abc").is_err());
+    }
+
+    #[test]
+    fn unknown_statuses_survive() {
+        let job: Job =
+            serde_json::from_str(r#"{"id":"ftjob-1","status":"pending","result_files":null}"#)
+                .unwrap();
+        assert_eq!(job.status, JobStatus::Other("pending".into()));
+        assert!(!job.status.is_terminal());
+        assert!(job.result_files.is_empty());
+    }
+
+    #[test]
+    fn nulls_become_empty_strings() {
+        let job: Job = serde_json::from_str(
+            r#"{"id":"ftjob-1","object":"fine_tuning.job","status":"running","model":"gpt-4o-mini-2024-07-18",
+                "created_at":1700000000,"finished_at":null,"fine_tuned_model":null,"trained_tokens":null,
+                "result_files":[],"error":null}"#,
+        )
+        .unwrap();
+        let out: std::collections::BTreeMap<_, _> = job.outputs().into_iter().collect();
+        assert_eq!(out["finished_at"], "");
+        assert_eq!(out["fine_tuned_model"], "");
+        assert_eq!(out["created_at"], "1700000000");
+        assert_eq!(out["result_files"], "[]");
+    }
+}

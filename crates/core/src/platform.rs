@@ -1,0 +1,131 @@
+//! What the core needs from whoever runs it: one request at a time to the API, the clock, sleep,
+//! a source of jitter, the granted input file and a progress channel. The wasm component
+//! implements this with WIT imports; tests and the native benchmark implement it directly.
+
+use std::time::Duration;
+
+use crate::error::HttpError;
+
+/// The HTTP methods the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// Which key the host attaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// The project API key: jobs, files and models.
+    Project,
+    /// The organisation admin key: checkpoint permissions.
+    Admin,
+}
+
+/// One field of a multipart body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormField {
+    Text {
+        name: String,
+        value: String,
+    },
+    /// The granted input file, streamed by the host under `filename`.
+    GrantedFile {
+        name: String,
+        filename: String,
+    },
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Json(String),
+    Multipart(Vec<FormField>),
+}
+
+/// A request relative to the API base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: Method,
+    /// Starts with `/`, relative to the API base, already percent-encoded where needed.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Body>,
+    pub credential: Credential,
+}
+
+impl Request {
+    pub fn new(method: Method, path: impl Into<String>, credential: Credential) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            credential,
+        }
+    }
+
+    pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.query.push((key.to_owned(), value.into()));
+        self
+    }
+
+    pub fn json(mut self, body: &serde_json::Value) -> Self {
+        self.body = Some(Body::Json(body.to_string()));
+        self
+    }
+}
+
+/// An answer, whatever its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why the granted input file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileError {
+    Denied(String),
+    Io(String),
+}
+
+/// The capabilities the core runs on.
+pub trait Platform {
+    /// Sends one request; never retries.
+    fn send(&mut self, request: &Request) -> Result<Response, HttpError>;
+    /// Wall-clock time, Unix seconds.
+    fn now(&self) -> u64;
+    /// Blocks for `duration`.
+    fn sleep(&mut self, duration: Duration);
+    /// A uniformly random number in `0.0..1.0`, for jitter.
+    fn random(&mut self) -> f64;
+    /// One line of progress for the person watching (stderr).
+    fn progress(&mut self, line: &str);
+    /// The size of the granted input file.
+    fn file_size(&mut self) -> Result<u64, FileError>;
+    /// Up to `len` bytes of the granted input file from `offset`.
+    fn file_read(&mut self, offset: u64, len: u32) -> Result<Vec<u8>, FileError>;
+}
