@@ -1,1 +1,214 @@
-//! placeholder
+//! The wasm component: binds the `openai:fine-tuning` world to `openai-ft-core`. Imports become
+//! the core's [`Platform`]; exports call the core. No logic lives here.
+
+use std::time::Duration;
+
+use openai_ft_core::platform::{self as core_http, FileError, Platform};
+use openai_ft_core::{Error, HttpError, Input, commands, job};
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "openai-ft",
+});
+
+use exports::openai::fine_tuning::types as wit;
+use openai::fine_tuning::{http, input_file};
+
+struct Component;
+
+export!(Component);
+
+/// The core's capabilities, served by the WIT imports and WASI.
+struct Guest;
+
+impl Platform for Guest {
+    fn send(&mut self, request: &core_http::Request) -> Result<core_http::Response, HttpError> {
+        let request = http::Request {
+            method: match request.method {
+                core_http::Method::Get => http::Method::Get,
+                core_http::Method::Post => http::Method::Post,
+                core_http::Method::Delete => http::Method::Delete,
+            },
+            path: request.path.clone(),
+            query: request.query.clone(),
+            body: request.body.as_ref().map(|b| match b {
+                core_http::Body::Json(s) => http::Body::Json(s.clone()),
+                core_http::Body::Multipart(fields) => http::Body::Multipart(
+                    fields
+                        .iter()
+                        .map(|f| match f {
+                            core_http::FormField::Text { name, value } => {
+                                http::FormField::Text((name.clone(), value.clone()))
+                            }
+                            core_http::FormField::GrantedFile { name, filename } => {
+                                http::FormField::GrantedFile((name.clone(), filename.clone()))
+                            }
+                        })
+                        .collect(),
+                ),
+            }),
+            credential: match request.credential {
+                core_http::Credential::Project => http::Credential::Project,
+                core_http::Credential::Admin => http::Credential::Admin,
+            },
+        };
+        match http::send(&request) {
+            Ok(r) => Ok(core_http::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            }),
+            Err(http::Error::Denied(m)) => Err(HttpError::Denied(m)),
+            Err(http::Error::Timeout(m)) => Err(HttpError::Timeout(m)),
+            Err(http::Error::Transport(m)) => Err(HttpError::Transport(m)),
+            Err(http::Error::MissingCredential(m)) => Err(HttpError::MissingCredential(m)),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+
+    fn random(&mut self) -> f64 {
+        // Jitter only: the low bits of the monotonic clock are random enough, and this avoids
+        // pulling a RNG crate into the component.
+        let nanos = std::time::Instant::now().elapsed().as_nanos() as u64
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos() as u64)
+                .unwrap_or(0);
+        (nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn progress(&mut self, line: &str) {
+        eprintln!("openai-ft: {line}");
+    }
+
+    fn file_size(&mut self) -> Result<u64, FileError> {
+        input_file::size().map_err(file_error)
+    }
+
+    fn file_read(&mut self, offset: u64, len: u32) -> Result<Vec<u8>, FileError> {
+        input_file::read(offset, len).map_err(file_error)
+    }
+}
+
+fn file_error(e: input_file::Error) -> FileError {
+    match e {
+        input_file::Error::Denied(m) => FileError::Denied(m),
+        input_file::Error::Io(m) => FileError::Io(m),
+    }
+}
+
+/// Maps a core error onto the WIT variant, carrying the one-line message every host shows.
+fn to_wit(e: Error) -> wit::Error {
+    let message = e.to_string();
+    match e {
+        Error::Input(i) => wit::Error::InvalidInput(wit::InputError {
+            field: i.field,
+            value: i.value,
+            rule: i.rule,
+            message,
+        }),
+        Error::Api(a) => wit::Error::Api(wit::ApiError {
+            status: a.status,
+            kind: a.kind,
+            code: a.code,
+            param: a.param,
+            request_id: a.request_id,
+            message,
+        }),
+        Error::Http(HttpError::Denied(_)) => wit::Error::Denied(message),
+        Error::Http(HttpError::Timeout(_)) => wit::Error::Timeout(message),
+        Error::Http(HttpError::Transport(_)) => wit::Error::Transport(message),
+        Error::Http(HttpError::MissingCredential(_)) => wit::Error::MissingCredential(message),
+        Error::Failed(_) => wit::Error::Failed(message),
+    }
+}
+
+impl exports::openai::fine_tuning::commands::Guest for Component {
+    fn describe() -> Vec<exports::openai::fine_tuning::commands::CommandInfo> {
+        commands::COMMANDS
+            .iter()
+            .map(|c| exports::openai::fine_tuning::commands::CommandInfo {
+                name: c.name.to_owned(),
+                summary: c.summary.to_owned(),
+                inputs: c.inputs.iter().map(|i| (*i).to_owned()).collect(),
+            })
+            .collect()
+    }
+
+    fn run(
+        command: String,
+        input: Vec<(String, String)>,
+    ) -> Result<Vec<(String, String)>, wit::Error> {
+        if let Some(hostile) = command.strip_prefix("selftest ") {
+            return selftest(hostile);
+        }
+        let input: Input = input.into_iter().collect();
+        commands::run(&mut Guest, &command, &input).map_err(to_wit)
+    }
+}
+
+/// Deliberately hostile call paths, so anyone can check that the host's sandbox stops a runaway
+/// guest (`openai-ft selftest memory|cpu`). They return only if the limits failed.
+fn selftest(which: &str) -> Result<Vec<(String, String)>, wit::Error> {
+    match which {
+        "memory" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                // Touch every page so the growth is real, not just reserved.
+                hoard.push(vec![0xA5; 1 << 20]);
+                std::hint::black_box(&hoard);
+            }
+        }
+        "cpu" => {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+        other => Err(wit::Error::Failed(format!(
+            "unknown selftest {other:?}: expected memory or cpu"
+        ))),
+    }
+}
+
+impl exports::openai::fine_tuning::jobs::Guest for Component {
+    fn read(id: String) -> Result<exports::openai::fine_tuning::jobs::Job, wit::Error> {
+        use exports::openai::fine_tuning::jobs as w;
+        let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
+        let j = commands::read_job(&mut Guest, &id).map_err(to_wit)?;
+        Ok(w::Job {
+            id: j.id,
+            status: match j.status {
+                job::JobStatus::ValidatingFiles => w::Status::ValidatingFiles,
+                job::JobStatus::Queued => w::Status::Queued,
+                job::JobStatus::Running => w::Status::Running,
+                job::JobStatus::Paused => w::Status::Paused,
+                job::JobStatus::Succeeded => w::Status::Succeeded,
+                job::JobStatus::Failed => w::Status::Failed,
+                job::JobStatus::Cancelled => w::Status::Cancelled,
+                job::JobStatus::Other(s) => w::Status::Other(s),
+            },
+            model: j.model,
+            fine_tuned_model: j.fine_tuned_model,
+            created_at: j.created_at,
+            finished_at: j.finished_at,
+            trained_tokens: j.trained_tokens,
+            estimated_finish: j.estimated_finish,
+            error: j.error.map(|e| w::JobError {
+                code: e.code.unwrap_or_default(),
+                message: e.message.unwrap_or_default(),
+                param: e.param,
+            }),
+        })
+    }
+}

@@ -12,38 +12,36 @@ use crate::retry::{self, Decision, Policy};
 pub fn send(platform: &mut dyn Platform, request: &Request, policy: &Policy) -> Result<Response> {
     let mut retry = 0;
     loop {
-        let decision = match platform.send(request) {
+        let (decision, reason) = match platform.send(request) {
             Ok(response) if (200..300).contains(&response.status) => return Ok(response),
             Ok(response) => {
-                let decision = retry::after_response(
-                    policy,
-                    retry,
-                    &response,
-                    platform.now(),
-                    platform.random(),
-                );
+                let now = platform.now();
+                let decision =
+                    retry::after_response(policy, retry, &response, now, platform.random());
                 if decision == Decision::Stop {
                     return Err(api_error(request, &response).into());
                 }
-                platform.progress(&format!(
-                    "{} {}: HTTP {}, retrying",
-                    request.method.as_str(),
-                    request.path,
-                    response.status
-                ));
-                decision
+                (decision, format!("HTTP {}", response.status))
             }
-            Err(HttpError::Timeout(m) | HttpError::Transport(m)) if retry < policy.max_retries => {
-                platform.progress(&format!(
-                    "{} {}: {m}, retrying",
-                    request.method.as_str(),
-                    request.path
-                ));
-                retry::after_transport_error(policy, retry, platform.random())
+            Err(e @ (HttpError::Timeout(_) | HttpError::Transport(_)))
+                if retry < policy.max_retries =>
+            {
+                (
+                    retry::after_transport_error(policy, retry, platform.random()),
+                    e.to_string(),
+                )
             }
             Err(e) => return Err(e.into()),
         };
         if let Decision::RetryAfter(delay) = decision {
+            platform.progress(&format!(
+                "{} {}: {reason}; retry {} of {} in {:.1} s",
+                request.method.as_str(),
+                request.path,
+                retry + 1,
+                policy.max_retries,
+                delay.as_secs_f64()
+            ));
             platform.sleep(delay);
         }
         retry += 1;

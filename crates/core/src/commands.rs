@@ -11,8 +11,19 @@ use crate::retry::Policy;
 /// A command's output: flat key/value strings, in a stable order.
 pub type Output = Vec<(String, String)>;
 
-/// Every command, with a one-line summary (for `--help`).
-pub const COMMANDS: &[(&str, &str)] = &[("job read", "read a fine-tuning job by id (plan time)")];
+/// A command's name, summary and input keys (required first), for `--help`.
+pub struct CommandInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub inputs: &'static [&'static str],
+}
+
+/// Every command.
+pub const COMMANDS: &[CommandInfo] = &[CommandInfo {
+    name: "job read",
+    summary: "read a fine-tuning job by id; the external data source's program (plan time)",
+    inputs: &["id"],
+}];
 
 /// Runs `command` (`"<noun> <verb>"`) with `input`.
 pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<Output> {
@@ -23,7 +34,7 @@ pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<
             crate::error::quote(other),
             COMMANDS
                 .iter()
-                .map(|(c, _)| *c)
+                .map(|c| c.name)
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),

@@ -158,8 +158,7 @@ impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HttpError::Denied(m) => write!(f, "request denied by the host: {m}"),
-            HttpError::Timeout(m) => write!(f, "request timed out: {m}"),
-            HttpError::Transport(m) => write!(f, "connection failed: {m}"),
+            HttpError::Timeout(m) | HttpError::Transport(m) => f.write_str(m),
             HttpError::MissingCredential(m) => f.write_str(m),
         }
     }

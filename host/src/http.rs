@@ -1,0 +1,308 @@
+//! The guest's only network access: one request at a time to the configured API base, with the
+//! credential the guest names attached here, timeouts, no redirects, and the platform's
+//! certificate verifier (corporate proxies bring private CAs).
+
+use std::fs::File;
+use std::io::{Cursor, Read};
+
+use ureq::http;
+use ureq::tls::{RootCerts, TlsConfig};
+
+use crate::endpoint::Endpoint;
+use crate::granted::GrantedFile;
+use crate::sandbox::wit_http as wit;
+
+/// The largest answer the host accepts; fine-tuning answers are small, file downloads are not
+/// made through the guest.
+const MAX_RESPONSE_BYTES: u64 = 64 << 20;
+
+/// The HTTP client, built once per process.
+pub struct Client {
+    agent: ureq::Agent,
+    endpoint: Endpoint,
+}
+
+impl Client {
+    pub fn new(endpoint: Endpoint) -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            // A redirect could lead away from the configured base; the API never sends one.
+            .max_redirects(0)
+            .timeout_connect(Some(endpoint.connect_timeout))
+            .timeout_recv_response(Some(endpoint.timeout))
+            .timeout_recv_body(Some(endpoint.timeout))
+            .user_agent(concat!("openai-ft/", env!("CARGO_PKG_VERSION")))
+            .tls_config(
+                TlsConfig::builder()
+                    .root_certs(RootCerts::PlatformVerifier)
+                    .build(),
+            )
+            .build();
+        Self {
+            agent: config.into(),
+            endpoint,
+        }
+    }
+
+    /// Sends `request` once. Errors are one line naming the cause and the fix.
+    pub fn send(
+        &self,
+        request: &wit::Request,
+        file: Option<&GrantedFile>,
+    ) -> Result<wit::Response, wit::Error> {
+        check_path(&request.path)?;
+        let key = match request.credential {
+            wit::Credential::Project => self.endpoint.project_key.as_ref().ok_or_else(|| {
+                wit::Error::MissingCredential(
+                    "OPENAI_API_KEY is not set: export a project API key for the fine-tuning \
+                     API in the environment that runs Terraform"
+                        .into(),
+                )
+            })?,
+            wit::Credential::Admin => self.endpoint.admin_key.as_ref().ok_or_else(|| {
+                wit::Error::MissingCredential(
+                    "OPENAI_ADMIN_KEY is not set: checkpoint permissions need an organisation \
+                     admin key with the api.fine_tuning.checkpoints.read and .write scopes; \
+                     export it in the environment, never in Terraform code"
+                        .into(),
+                )
+            })?,
+        };
+        let url = format!(
+            "{}{}{}",
+            self.endpoint.base,
+            request.path,
+            encode_query(&request.query)
+        );
+        let method = match request.method {
+            wit::Method::Get => http::Method::GET,
+            wit::Method::Post => http::Method::POST,
+            wit::Method::Delete => http::Method::DELETE,
+        };
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("authorization", format!("Bearer {}", key.expose()))
+            .header("accept", "application/json");
+        if let Some(org) = &self.endpoint.organization {
+            builder = builder.header("openai-organization", org);
+        }
+        if let Some(project) = &self.endpoint.project {
+            builder = builder.header("openai-project", project);
+        }
+        let (content_type, body): (Option<String>, Box<dyn Read + Send>) = match &request.body {
+            None => (None, Box::new(Cursor::new(Vec::new()))),
+            Some(wit::Body::Json(json)) => (
+                Some("application/json".into()),
+                Box::new(Cursor::new(json.clone().into_bytes())),
+            ),
+            Some(wit::Body::Multipart(fields)) => {
+                let (boundary, length, reader) = multipart(fields, file)?;
+                builder = builder.header("content-length", length.to_string());
+                (
+                    Some(format!("multipart/form-data; boundary={boundary}")),
+                    reader,
+                )
+            }
+        };
+        if let Some(ct) = content_type {
+            builder = builder.header("content-type", ct);
+        }
+        let has_body = request.body.is_some();
+        let http_request = builder
+            .body(if has_body {
+                ureq::SendBody::from_owned_reader(body)
+            } else {
+                ureq::SendBody::none()
+            })
+            .map_err(|e| wit::Error::Denied(format!("cannot build the request: {e}")))?;
+        let mut response = self
+            .agent
+            .run(http_request)
+            .map_err(|e| transport_error(&e, &self.endpoint))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned()))
+            })
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(|e| transport_error(&e, &self.endpoint))?;
+        Ok(wit::Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Paths are relative to the base: no scheme or host, no dot segments that could climb out of
+/// the base path, nothing that would end the path early.
+fn check_path(path: &str) -> Result<(), wit::Error> {
+    let bad_char = |c: char| !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@%/".contains(c));
+    let dot_segment = path.split('/').any(|seg| {
+        let decoded = seg.replace("%2e", ".").replace("%2E", ".");
+        decoded == "." || decoded == ".."
+    });
+    if !path.starts_with('/') || path.starts_with("//") || path.contains(bad_char) || dot_segment {
+        return Err(wit::Error::Denied(format!(
+            "the component asked for path {path:?}, which is not a plain path under the API base"
+        )));
+    }
+    Ok(())
+}
+
+fn encode_query(pairs: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        percent_encode(k, &mut out);
+        out.push('=');
+        percent_encode(v, &mut out);
+    }
+    out
+}
+
+fn percent_encode(s: &str, out: &mut String) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// Builds a streamed `multipart/form-data` body: text fields in memory, the granted file read
+/// from disk as it is sent, so a 512 MB upload never sits in memory.
+fn multipart(
+    fields: &[wit::FormField],
+    file: Option<&GrantedFile>,
+) -> Result<(String, u64, Box<dyn Read + Send>), wit::Error> {
+    let boundary = format!("openai-ft-{:016x}", boundary_seed());
+    let mut reader: Box<dyn Read + Send> = Box::new(Cursor::new(Vec::new()));
+    let mut length = 0u64;
+    let push = |reader: Box<dyn Read + Send>, part: Box<dyn Read + Send>| -> Box<dyn Read + Send> {
+        Box::new(reader.chain(part))
+    };
+    for field in fields {
+        let (head, part): (String, Box<dyn Read + Send>) = match field {
+            wit::FormField::Text((name, value)) => {
+                let head = format!(
+                    "--{boundary}\r\ncontent-disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
+                    escape_quoted(name)
+                );
+                (head, Box::new(Cursor::new(Vec::new())))
+            }
+            wit::FormField::GrantedFile((name, filename)) => {
+                let file = file.ok_or_else(|| {
+                    wit::Error::Denied(
+                        "the component asked to upload a file, but no file was granted".into(),
+                    )
+                })?;
+                let handle: File = file.reopen().map_err(|e| wit::Error::Transport(e))?;
+                length += file.len();
+                let head = format!(
+                    "--{boundary}\r\ncontent-disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\
+                     content-type: application/octet-stream\r\n\r\n",
+                    escape_quoted(name),
+                    escape_quoted(filename)
+                );
+                let tail: Box<dyn Read + Send> =
+                    Box::new(handle.take(file.len()).chain(Cursor::new(b"\r\n".to_vec())));
+                length += 2;
+                (head, tail)
+            }
+        };
+        length += head.len() as u64;
+        reader = push(reader, Box::new(Cursor::new(head.into_bytes())));
+        reader = push(reader, part);
+    }
+    let end = format!("--{boundary}--\r\n");
+    length += end.len() as u64;
+    reader = push(reader, Box::new(Cursor::new(end.into_bytes())));
+    Ok((boundary, length, reader))
+}
+
+fn escape_quoted(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace(['\r', '\n'], " ")
+}
+
+fn boundary_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0x5eed)
+        ^ u64::from(std::process::id()) << 32
+}
+
+/// Turns a ureq failure into the WIT error: a timeout, or a transport failure that names the
+/// base URL (never a key).
+fn transport_error(e: &ureq::Error, endpoint: &Endpoint) -> wit::Error {
+    let base = &endpoint.base;
+    match e {
+        ureq::Error::Timeout(which) => wit::Error::Timeout(format!(
+            "no answer from {base} within the timeout ({which}); raise OPENAI_FT_TIMEOUT or check the network"
+        )),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            wit::Error::Timeout(format!(
+                "no answer from {base} within the timeout; raise OPENAI_FT_TIMEOUT or check the network"
+            ))
+        }
+        ureq::Error::HostNotFound => wit::Error::Transport(format!(
+            "cannot resolve the host of {base}; check OPENAI_BASE_URL and DNS"
+        )),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            wit::Error::Transport(format!(
+                "cannot connect to {base} (connection refused); check OPENAI_BASE_URL and that \
+                 the server is running"
+            ))
+        }
+        ureq::Error::ConnectionFailed => wit::Error::Transport(format!(
+            "cannot connect to {base}; check OPENAI_BASE_URL, the network and any proxy settings"
+        )),
+        other => wit::Error::Transport(format!("request to {base} failed: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_under_the_base() {
+        assert!(check_path("/fine_tuning/jobs/ftjob-1").is_ok());
+        assert!(
+            check_path("/fine_tuning/checkpoints/ft:gpt-4o-mini:org:x:abc/permissions").is_ok()
+        );
+        for bad in [
+            "fine_tuning",
+            "//evil.com/x",
+            "/a/../b",
+            "/a/%2e%2E/b",
+            "/a?x=1",
+            "/a#b",
+            "/a b",
+            "/a\\b",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_is_percent_encoded() {
+        let q = encode_query(&[
+            ("metadata[k]".into(), "a b&c".into()),
+            ("limit".into(), "10".into()),
+        ]);
+        assert_eq!(q, "?metadata%5Bk%5D=a%20b%26c&limit=10");
+    }
+}

@@ -1,0 +1,276 @@
+//! The one place the WIT bindings are generated and implemented: loads the embedded precompiled
+//! component into a store that grants nothing but the host's own HTTP and input-file interfaces,
+//! caps its memory, bounds its CPU time, and calls its exports.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::granted::GrantedFile;
+use crate::http::Client;
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "openai-ft",
+});
+
+pub use exports::openai::fine_tuning::commands::CommandInfo;
+pub use exports::openai::fine_tuning::types::Error as GuestError;
+pub use openai::fine_tuning::http as wit_http;
+use openai::fine_tuning::input_file;
+
+/// The component the binary runs, as portable wasm (for `openai-ft component`).
+pub const COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft.wasm"));
+/// The same component, compiled ahead of time for this target by `build.rs`.
+static COMPONENT_NATIVE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft.cwasm"));
+
+/// How far the guest may go.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Linear memory, in bytes.
+    pub memory: usize,
+    /// CPU time of the calling thread, guest and host work together; time spent waiting (for
+    /// the network, or sleeping between polls) does not count.
+    pub cpu: Duration,
+}
+
+/// How often the epoch ticks; the guest's CPU time is checked at each tick.
+const TICK: Duration = Duration::from_millis(20);
+
+/// The store's data: WASI (granting nothing), the host's capabilities, and the limits' state.
+struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: Limiter,
+    http: Arc<Client>,
+    file: Option<GrantedFile>,
+}
+
+/// `StoreLimits`, remembering whether it had to refuse memory so the error can say so.
+struct Limiter {
+    limits: StoreLimits,
+    refused: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, max);
+        self.refused |= !matches!(allowed, Ok(true));
+        allowed
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, max)
+    }
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wit_http::Host for Host {
+    fn send(&mut self, request: wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
+        self.http.send(&request, self.file.as_ref())
+    }
+}
+
+impl input_file::Host for Host {
+    fn size(&mut self) -> Result<u64, input_file::Error> {
+        self.granted().map(GrantedFile::len)
+    }
+
+    fn read(&mut self, offset: u64, len: u32) -> Result<Vec<u8>, input_file::Error> {
+        self.granted()?
+            .read(offset, len)
+            .map_err(input_file::Error::Io)
+    }
+}
+
+impl Host {
+    fn granted(&self) -> Result<&GrantedFile, input_file::Error> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| input_file::Error::Denied("this command was not given a file".into()))
+    }
+}
+
+/// The engine and the loaded component, ready to instantiate.
+pub struct Sandbox {
+    engine: Engine,
+    component: Component,
+    linker: Linker<Host>,
+    limits: Limits,
+}
+
+impl Sandbox {
+    /// Loads the embedded precompiled component.
+    pub fn load(limits: Limits) -> Result<Self> {
+        let engine = Engine::new(&crate::engine::config(env!("OPENAI_FT_TARGET"))?)?;
+        // SAFETY: the bytes were produced by `Engine::precompile_component` in this crate's
+        // build script, with the same wasmtime version and engine configuration, and are
+        // embedded read-only in this binary.
+        let component = unsafe { Component::deserialize(&engine, COMPONENT_NATIVE) }
+            .map_err(|e| anyhow!("loading the embedded component: {e}"))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        OpenaiFt::add_to_linker::<_, HasSelf<_>>(&mut linker, |h| h)?;
+        Ok(Self {
+            engine,
+            component,
+            linker,
+            limits,
+        })
+    }
+
+    /// Runs `f` against a fresh instance, enforcing the limits; a guest that breaks one ends
+    /// with an error that names the limit.
+    fn call<R>(
+        &self,
+        http: Arc<Client>,
+        file: Option<GrantedFile>,
+        f: impl FnOnce(&OpenaiFt, &mut Store<Host>) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        // Nothing is inherited: no environment, arguments, preopened folders or sockets;
+        // stdout stays the host's (it carries the protocol); stderr carries progress.
+        let wasi = WasiCtx::builder()
+            .inherit_stderr()
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let limiter = Limiter {
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.limits.memory)
+                .instances(4)
+                // Trap at the failed growth itself, so the guest cannot print its own
+                // allocation-failure lines before the host's one-line error.
+                .trap_on_grow_failure(true)
+                .build(),
+            refused: false,
+        };
+        let host = Host {
+            wasi,
+            table: ResourceTable::new(),
+            limiter,
+            http,
+            file,
+        };
+        let mut store = Store::new(&self.engine, host);
+        store.limiter(|h| &mut h.limiter);
+
+        let cpu_exceeded = Arc::new(AtomicBool::new(false));
+        let start = thread_cpu_time();
+        let budget = self.limits.cpu;
+        let flag = cpu_exceeded.clone();
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if thread_cpu_time().saturating_sub(start) > budget {
+                flag.store(true, Ordering::Relaxed);
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+        let ticker = Ticker::start(self.engine.clone());
+
+        let result = OpenaiFt::instantiate(&mut store, &self.component, &self.linker)
+            .and_then(|bindings| f(&bindings, &mut store));
+        drop(ticker);
+        result.map_err(|trap| {
+            if store.data().limiter.refused {
+                anyhow!(
+                    "the component exceeded its memory limit of {} MiB and was stopped; raise \
+                     OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large",
+                    self.limits.memory >> 20
+                )
+            } else if cpu_exceeded.load(Ordering::Relaxed) {
+                anyhow!(
+                    "the component used more than {} s of CPU time and was stopped; raise \
+                     OPENAI_FT_CPU_LIMIT_SECS if the input is legitimately this large",
+                    self.limits.cpu.as_secs_f64()
+                )
+            } else {
+                anyhow!("the component failed (a bug in openai-ft, please report it): {trap:#}")
+            }
+        })
+    }
+
+    /// Lists the component's commands.
+    pub fn describe(&self, http: Arc<Client>) -> Result<Vec<CommandInfo>> {
+        self.call(http, None, |b, store| {
+            b.openai_fine_tuning_commands().call_describe(store)
+        })
+    }
+
+    /// Runs one command through the generic entry.
+    pub fn run(
+        &self,
+        http: Arc<Client>,
+        file: Option<GrantedFile>,
+        command: &str,
+        input: &[(String, String)],
+    ) -> Result<Result<Vec<(String, String)>, GuestError>> {
+        self.call(http, file, |b, store| {
+            b.openai_fine_tuning_commands()
+                .call_run(store, command, input)
+        })
+    }
+}
+
+/// Advances the engine's epoch every [`TICK`] until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::park_timeout(TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}
+
+/// CPU time consumed by the calling thread.
+fn thread_cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
