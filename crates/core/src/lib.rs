@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod input;
+pub mod job_spec;
 
 pub use error::{ApiError, Error, HttpError, InputError, Result};
 pub use input::Input;
