@@ -6,6 +6,7 @@
 pub mod error;
 pub mod input;
 pub mod job_spec;
+pub mod training_file;
 
 pub use error::{ApiError, Error, HttpError, InputError, Result};
 pub use input::Input;
