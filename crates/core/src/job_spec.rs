@@ -731,6 +731,9 @@ impl HyperparameterMap {
             let field = format!("hyperparameters.{name}");
             match HYPERPARAMETERS.iter().find(|(n, _)| n == name) {
                 Some((_, methods)) if methods.contains(&method) => {}
+                // A Terraform object type with optional attributes jsonencode()s every unset one
+                // as null, so a null for another method's hyperparameter is not a mistake.
+                Some(_) if value.is_null() => {}
                 Some((_, methods)) => {
                     let takers: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
                     return Err(InputError::invalid(
