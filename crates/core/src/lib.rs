@@ -8,8 +8,10 @@ pub mod commands;
 pub mod error;
 pub mod input;
 pub mod job;
+pub mod job_spec;
 pub mod platform;
 pub mod retry;
+pub mod training_file;
 
 pub use error::{ApiError, Error, HttpError, InputError, Result};
 pub use input::Input;
