@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -101,9 +100,14 @@ def write_mirror(root: Path, binary: Path) -> Path:
     platform_dir = root / "mirror" / PROVIDER_ADDRESS / PROVIDER_VERSION / PLATFORM
     platform_dir.mkdir(parents=True, exist_ok=True)
     target = platform_dir / f"terraform-provider-external_v{PROVIDER_VERSION}_x5"
-    # A copy, not a link: a rebuild during a run must not change the hash in lock files.
-    shutil.copyfile(binary, target)
-    target.chmod(0o755)
+    # A copy, not a link, so a rebuild cannot change what a lock file hashed mid-run; written
+    # aside and renamed, so a provider another Terraform is running is never overwritten.
+    data = binary.read_bytes()
+    if not target.exists() or target.read_bytes() != data:
+        staged = target.with_name(f".{target.name}.{os.getpid()}")
+        staged.write_bytes(data)
+        staged.chmod(0o755)
+        os.replace(staged, target)
     config = root / "terraformrc"
     config.write_text(
         "disable_checkpoint = true\n"
