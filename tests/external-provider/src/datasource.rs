@@ -226,15 +226,26 @@ fn run(
     working_dir: &str,
     stdin: &str,
 ) -> Result<(std::process::ExitStatus, Vec<u8>, String), String> {
-    let mut cmd = Command::new(path);
+    // A bare name (found through a "." PATH entry) must not trigger a second PATH search.
+    let exe = if path.contains('/') {
+        path.to_string()
+    } else {
+        format!("./{path}")
+    };
+    let mut cmd = Command::new(exe);
     cmd.arg0(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if !working_dir.is_empty() {
-        if let Err(e) = std::fs::read_dir(working_dir) {
-            return Err(format!("chdir {working_dir}: {}", go_errno(&e)));
+        // Checked here so the error names the chdir, as Go's does, not the exec.
+        match std::fs::metadata(working_dir) {
+            Err(e) => return Err(format!("chdir {working_dir}: {}", go_errno(&e))),
+            Ok(meta) if !meta.is_dir() => {
+                return Err(format!("chdir {working_dir}: not a directory"));
+            }
+            Ok(_) => {}
         }
         cmd.current_dir(working_dir);
     }
@@ -290,11 +301,8 @@ pub fn look_path(name: &str) -> Result<String, String> {
     let path_var = std::env::var("PATH").unwrap_or_default();
     if !path_var.is_empty() {
         for dir in path_var.split(':') {
-            let candidate = if dir.is_empty() || dir == "." {
-                name.to_string()
-            } else {
-                format!("{}/{name}", dir.trim_end_matches('/'))
-            };
+            let dir = if dir.is_empty() { "." } else { dir };
+            let candidate = go_clean(&format!("{dir}/{name}"));
             if find_executable(&candidate).is_ok() {
                 return Ok(candidate);
             }
@@ -304,6 +312,31 @@ pub fn look_path(name: &str) -> Result<String, String> {
         "exec: {}: executable file not found in $PATH",
         go_quote(name)
     ))
+}
+
+/// Go's `filepath.Clean`, lexically: drops "." and empty elements, resolves "..".
+fn go_clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                _ if rooted => {}
+                _ => parts.push(".."),
+            },
+            part => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
 }
 
 fn find_executable(file: &str) -> Result<(), String> {
@@ -507,6 +540,14 @@ mod tests {
             "exec: \"./no/such/prog\": stat ./no/such/prog: no such file or directory"
         );
         assert_eq!(look_path("/bin/sh").unwrap(), "/bin/sh");
+    }
+
+    #[test]
+    fn path_entries_are_cleaned_like_go() {
+        assert_eq!(go_clean("/a//b/./c/../d"), "/a/b/d");
+        assert_eq!(go_clean("./prog"), "prog");
+        assert_eq!(go_clean("../x/../../y"), "../../y");
+        assert_eq!(go_clean("/.."), "/");
     }
 
     #[test]

@@ -104,11 +104,11 @@ impl pb::provider_server::Provider for Provider {
             block: Some(pb::schema::Block::default()),
         };
         Ok(Response::new(pb::get_provider_schema::Response {
-            provider: Some(empty.clone()),
+            provider: Some(empty),
             resource_schemas: HashMap::new(),
             data_source_schemas: HashMap::from([(datasource::TYPE_NAME.to_string(), schema())]),
             diagnostics: Vec::new(),
-            provider_meta: Some(empty),
+            provider_meta: None,
             server_capabilities: Some(capabilities()),
         }))
     }
