@@ -131,6 +131,29 @@ def test_failing_program_reports_its_stderr(terraform, tmp_path, programs_on_pat
     )
 
 
+def test_missing_working_dir_fails_without_stderr(terraform, tmp_path, programs_on_path):
+    missing = tmp_path / "no-such-dir"
+    error = read_error(
+        terraform,
+        tmp_path,
+        programs_on_path,
+        f"""
+        data "external" "probe" {{
+          program     = ["external-probe", "echo", "HOME"]
+          working_dir = "{missing}"
+        }}
+        """,
+    )
+    assert error["summary"] == "External Program Execution Failed"
+    program = programs_on_path["PATH"].split(":")[0] + "/external-probe"
+    assert error["detail"] == (
+        "The data source received an unexpected error while attempting to execute the program."
+        "\n\nThe program was executed, however it returned no additional error messaging."
+        f"\n\nProgram: {program}"
+        f"\nState: chdir {missing}: no such file or directory"
+    )
+
+
 def test_program_missing_from_path_is_a_lookup_failure(terraform, tmp_path, programs_on_path):
     error = read_error(
         terraform,
@@ -143,7 +166,10 @@ def test_program_missing_from_path_is_a_lookup_failure(terraform, tmp_path, prog
         """,
     )
     assert error["summary"] == "External Program Lookup Failed"
-    assert "The data source received an unexpected error while attempting to find the program." in error["detail"]
+    assert error["detail"].startswith(
+        "The data source received an unexpected error while attempting to parse the query. "
+        "The data source received an unexpected error while attempting to find the program.\n"
+    )
     assert error["detail"].endswith(
         '\nPlatform: linux'
         '\nProgram: "openai-ft-no-such-program"'
@@ -160,7 +186,7 @@ def test_schema_is_v2_4_0(terraform, tmp_path):
     assert provider.get("resource_schemas", {}) == {}
     block = provider["data_source_schemas"]["external"]["block"]
     attributes = {
-        name: (a["type"], a.get("required", False), a.get("optional", False), a.get("computed", False))
+        name: (a["type"], *(a.get(k, False) for k in ("required", "optional", "computed")))
         for name, a in block["attributes"].items()
     }
     assert attributes == {
@@ -170,4 +196,6 @@ def test_schema_is_v2_4_0(terraform, tmp_path):
         "result": (["map", "string"], False, False, True),
         "id": ("string", False, False, True),
     }
-    assert block["attributes"]["id"]["description"] == "The id of the data source. This will always be set to `-`"
+    assert block["attributes"]["id"]["description"] == (
+        "The id of the data source. This will always be set to `-`"
+    )

@@ -239,13 +239,10 @@ fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if !working_dir.is_empty() {
-        // Checked here so the error names the chdir, as Go's does, not the exec.
-        match std::fs::metadata(working_dir) {
-            Err(e) => return Err(format!("chdir {working_dir}: {}", go_errno(&e))),
-            Ok(meta) if !meta.is_dir() => {
-                return Err(format!("chdir {working_dir}: not a directory"));
-            }
-            Ok(_) => {}
+        // Go's os.StartProcess stats the directory first and names the chdir in its error;
+        // anything else (say, not a directory) surfaces as the fork/exec error below.
+        if let Err(e) = std::fs::metadata(working_dir) {
+            return Err(format!("chdir {working_dir}: {}", go_errno(&e)));
         }
         cmd.current_dir(working_dir);
     }
