@@ -3,10 +3,11 @@
 //! Diagnostic summaries and details are the provider's own, so tests can match on them.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::msgpack::Value;
 
@@ -257,15 +258,42 @@ fn run(
             let _ = pipe.write_all(&input);
         }
     });
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("wait: {}", go_errno(&e)))?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    // The real provider runs the program under the RPC's context, which Terraform's Stop
+    // (Ctrl-C) cancels: the program is then killed, as Go's exec.CommandContext does.
+    let generation = STOPS.load(Ordering::SeqCst);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if STOPS.load(Ordering::SeqCst) != generation => {
+                let _ = child.kill();
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            Err(e) => return Err(format!("wait: {}", go_errno(&e))),
+        }
+    };
     let _ = writer.join();
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
     Ok((
-        output.status,
-        output.stdout,
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+        status,
+        stdout,
+        String::from_utf8_lossy(&stderr).into_owned(),
     ))
+}
+
+/// Counts Stop RPCs; a program started before the latest Stop is killed.
+pub static STOPS: AtomicU64 = AtomicU64::new(0);
+
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut buf);
+        }
+        buf
+    })
 }
 
 /// Go's `*exec.ExitError` text.
@@ -545,6 +573,66 @@ mod tests {
         assert_eq!(go_clean("./prog"), "prog");
         assert_eq!(go_clean("../x/../../y"), "../../y");
         assert_eq!(go_clean("/.."), "/");
+    }
+
+    fn config(program: &[&str], query: &[(&str, Option<&str>)]) -> Value {
+        let mut m = BTreeMap::new();
+        let program = program.iter().map(|a| Value::String(a.to_string()));
+        m.insert("program".to_string(), Value::List(program.collect()));
+        let query = query.iter().map(|(k, v)| {
+            let v = v.map_or(Value::Null, |v| Value::String(v.to_string()));
+            (k.to_string(), v)
+        });
+        m.insert("query".to_string(), Value::Map(query.collect()));
+        m.insert("working_dir".to_string(), Value::Null);
+        Value::Map(m)
+    }
+
+    // One test for everything that runs a program: a Stop kills every running program, so
+    // these must not overlap.
+    #[test]
+    fn read_runs_programs_like_the_provider() {
+        // `cat` echoes the query back: it is already a flat object of strings.
+        let state = read(&config(
+            &["sh", "-c", "cat"],
+            &[("b", Some("2")), ("gone", None)],
+        ))
+        .expect("read succeeds");
+        let Value::Map(state) = state else {
+            panic!("state is not an object")
+        };
+        let mut result = BTreeMap::new();
+        result.insert("b".to_string(), Value::String("2".to_string()));
+        assert_eq!(state["result"], Value::Map(result));
+        assert_eq!(state["id"], Value::String("-".to_string()));
+        assert_eq!(state["working_dir"], Value::Null);
+
+        let sh = look_path("sh").expect("sh on PATH");
+        let failed = read(&config(&["sh", "-c", "echo oops >&2; exit 3"], &[])).unwrap_err();
+        assert_eq!(failed.summary, "External Program Execution Failed");
+        assert_eq!(
+            failed.detail,
+            format!(
+                "The data source received an unexpected error while attempting to execute the program.\n\nProgram: {sh}\nError Message: oops\n\nState: exit status 3"
+            )
+        );
+
+        let missing = read(&config(&["", ""], &[])).unwrap_err();
+        assert_eq!(missing.summary, "External Program Missing");
+
+        let before = STOPS.load(Ordering::SeqCst);
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            STOPS.fetch_add(1, Ordering::SeqCst);
+        });
+        let killed = read(&config(&["sh", "-c", "exec sleep 30"], &[])).unwrap_err();
+        stopper.join().expect("stopper");
+        assert!(STOPS.load(Ordering::SeqCst) > before);
+        assert!(
+            killed.detail.ends_with("\nState: signal: killed"),
+            "{}",
+            killed.detail
+        );
     }
 
     #[test]

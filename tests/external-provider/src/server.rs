@@ -184,6 +184,7 @@ impl pb::provider_server::Provider for Provider {
         &self,
         _: Request<pb::stop::Request>,
     ) -> Result<Response<pb::stop::Response>, Status> {
+        datasource::STOPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(Response::new(pb::stop::Response {
             error: String::new(),
         }))
