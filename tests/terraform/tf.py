@@ -9,9 +9,11 @@ serialized, never concurrent.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -133,6 +135,7 @@ def standin_cli_config() -> Path:
     global _default_config
     if _default_config is None:
         root = Path(tempfile.mkdtemp(prefix="openai-ft-tf-mirror-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
         _default_config = write_mirror(root, provider_binary())
     return _default_config
 
