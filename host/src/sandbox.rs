@@ -27,7 +27,46 @@ use openai::fine_tuning::input_file;
 /// The component the binary runs, as portable wasm (for `openai-ft component`).
 pub const COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft.wasm"));
 /// The same component, compiled ahead of time for this target by `build.rs`.
-static COMPONENT_NATIVE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft.cwasm"));
+const NATIVE_LEN: usize = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft.cwasm")).len();
+
+#[repr(C, align(65536))]
+struct PageAligned<T>(T);
+
+/// On Linux the precompiled component is linked into the executable's own code segment, page
+/// aligned, so wasmtime can run it in place: no copy, no `mprotect`, and its pages are shared
+/// with the page cache rather than counted as the process's own.
+#[cfg(target_os = "linux")]
+#[unsafe(link_section = ".text.openai_ft_component")]
+static COMPONENT_NATIVE: PageAligned<[u8; NATIVE_LEN]> = PageAligned(*include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/openai-ft.cwasm"
+)));
+
+#[cfg(not(target_os = "linux"))]
+static COMPONENT_NATIVE: PageAligned<[u8; NATIVE_LEN]> = PageAligned(*include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/openai-ft.cwasm"
+)));
+
+/// Code memory that is executable already (the component sits in the binary's text segment), so
+/// publishing it is a no-op.
+#[cfg(target_os = "linux")]
+struct InPlaceCode;
+
+#[cfg(target_os = "linux")]
+impl wasmtime::CustomCodeMemory for InPlaceCode {
+    fn required_alignment(&self) -> usize {
+        1
+    }
+
+    fn publish_executable(&self, _ptr: *const u8, _len: usize) -> wasmtime::Result<()> {
+        Ok(())
+    }
+
+    fn unpublish_executable(&self, _ptr: *const u8, _len: usize) -> wasmtime::Result<()> {
+        Ok(())
+    }
+}
 
 /// How far the guest may go.
 #[derive(Debug, Clone, Copy)]
@@ -125,12 +164,20 @@ pub struct Sandbox {
 impl Sandbox {
     /// Loads the embedded precompiled component.
     pub fn load(limits: Limits) -> Result<Self> {
-        let engine = Engine::new(&crate::engine::config(env!("OPENAI_FT_TARGET"))?)?;
+        let mut config = crate::engine::config(env!("OPENAI_FT_TARGET"))?;
+        #[cfg(target_os = "linux")]
+        config.with_custom_code_memory(Some(Arc::new(InPlaceCode)));
+        let engine = Engine::new(&config)?;
         // SAFETY: the bytes were produced by `Engine::precompile_component` in this crate's
         // build script, with the same wasmtime version and engine configuration, and are
-        // embedded read-only in this binary.
-        let component = unsafe { Component::deserialize(&engine, COMPONENT_NATIVE) }
-            .map_err(|e| anyhow!("loading the embedded component: {e}"))?;
+        // embedded read-only in this binary for its whole lifetime.
+        #[cfg(target_os = "linux")]
+        let component = unsafe {
+            Component::deserialize_raw(&engine, std::ptr::NonNull::from(&COMPONENT_NATIVE.0[..]))
+        };
+        #[cfg(not(target_os = "linux"))]
+        let component = unsafe { Component::deserialize(&engine, &COMPONENT_NATIVE.0[..]) };
+        let component = component.map_err(|e| anyhow!("loading the embedded component: {e}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         OpenaiFt::add_to_linker::<_, HasSelf<_>>(&mut linker, |h| h)?;
@@ -261,10 +308,11 @@ impl Ticker {
 
 impl Drop for Ticker {
     fn drop(&mut self) {
+        // Not joined: the thread ends at its next wake-up, and waiting for that would only
+        // delay the answer.
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             t.thread().unpark();
-            let _ = t.join();
         }
     }
 }
