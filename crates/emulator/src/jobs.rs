@@ -944,7 +944,7 @@ fn apply(
                 return Err(ApiError::invalid(
                     None,
                     format!(
-                        "Job {} has already {}: a job in a terminal state cannot be cancelled.",
+                        "Job {} is already {}; a job in a terminal state cannot be cancelled.",
                         job.id,
                         status.as_str()
                     ),

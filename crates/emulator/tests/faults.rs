@@ -54,7 +54,10 @@ fn injected_status_does_not_apply_the_request() {
     let emu = Emu::start();
     let file = emu.training_file(2);
     emu.fault(json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "fault": 500}));
-    let r = emu.post("/v1/fine_tuning/jobs", &json!({"model": "gpt-4o-mini", "training_file": file}));
+    let r = emu.post(
+        "/v1/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": file}),
+    );
     r.error(500);
     assert_eq!(emu.get("/v1/fine_tuning/jobs").ok()["data"], json!([]));
 }
@@ -78,7 +81,10 @@ fn reset_closes_with_rst_before_applying() {
     assert_eq!(err.kind(), ErrorKind::ConnectionReset);
     assert_eq!(emu.get("/v1/fine_tuning/jobs").ok()["data"], json!([]));
     let log = emu.get_as(None, "/_emulator/requests/log").ok().clone();
-    assert_eq!(log[1], json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "query": null, "status": null, "fault": "reset"}));
+    assert_eq!(
+        log[1],
+        json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "query": null, "status": null, "fault": "reset"})
+    );
 }
 
 #[test]
@@ -89,13 +95,21 @@ fn commit_then_drop_applies_and_sends_nothing() {
     let body = json!({"model": "gpt-4o-mini", "training_file": file}).to_string();
     for _ in 0..2 {
         let got = raw(&emu, "POST", "/v1/fine_tuning/jobs", &body).unwrap_or_default();
-        assert!(got.is_empty(), "got a response: {}", String::from_utf8_lossy(&got));
+        assert!(
+            got.is_empty(),
+            "got a response: {}",
+            String::from_utf8_lossy(&got)
+        );
     }
     // Both creates were applied: a client that retried blindly now has duplicates.
     let jobs = emu.get("/v1/fine_tuning/jobs").ok().clone();
     assert_eq!(jobs["data"].as_array().map(Vec::len), Some(2));
     assert_eq!(emu.counts()["POST /v1/fine_tuning/jobs"], 2);
-    emu.post("/v1/fine_tuning/jobs", &json!({"model": "gpt-4o-mini", "training_file": file})).ok();
+    emu.post(
+        "/v1/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": file}),
+    )
+    .ok();
 }
 
 #[test]
@@ -118,10 +132,21 @@ fn requests_are_counted_by_method_and_path_but_control_calls_are_not() {
     emu.get("/v1/models");
     emu.get_as(None, "/v1/files");
     emu.get("/v1/files?limit=1");
-    assert_eq!(emu.counts(), json!({"GET /v1/models": 2, "GET /v1/files": 2}));
+    assert_eq!(
+        emu.counts(),
+        json!({"GET /v1/models": 2, "GET /v1/files": 2})
+    );
     let log = emu.get_as(None, "/_emulator/requests/log").ok().clone();
-    let statuses: Vec<_> = log.as_array().into_iter().flatten().map(|e| e["status"].clone()).collect();
-    assert_eq!(statuses, vec![json!(500), json!(200), json!(401), json!(200)]);
+    let statuses: Vec<_> = log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["status"].clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![json!(500), json!(200), json!(401), json!(200)]
+    );
     assert_eq!(log[3]["query"], "limit=1");
     assert_eq!(emu.running.requests().get("GET /v1/models"), Some(&2));
 }
@@ -129,13 +154,19 @@ fn requests_are_counted_by_method_and_path_but_control_calls_are_not() {
 #[test]
 fn bad_fault_rules_are_refused() {
     let emu = Emu::start();
-    let r = emu.control_post("/_emulator/faults", &json!({"path": "/v1/models", "fault": "explode"}));
+    let r = emu.control_post(
+        "/_emulator/faults",
+        &json!({"path": "/v1/models", "fault": "explode"}),
+    );
     assert_eq!(
         r.error(400)["message"],
         "invalid fault \"explode\": must be commit_then_drop, reset, delay or an HTTP status 400-599"
     );
     let r = emu.control_post("/_emulator/faults", &json!({"fault": 429, "bogus": 1}));
-    assert_eq!(r.error(400)["message"], "unknown field \"bogus\" in fault rule");
+    assert_eq!(
+        r.error(400)["message"],
+        "unknown field \"bogus\" in fault rule"
+    );
 }
 
 #[test]

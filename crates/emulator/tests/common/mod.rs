@@ -27,15 +27,26 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The `error` object, asserting the status first.
     pub fn error(&self, status: u16) -> &Value {
-        assert_eq!(self.status, status, "unexpected status, body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status, body: {}",
+            self.body
+        );
         let e = &self.body["error"];
         for key in ["message", "type", "param", "code"] {
-            assert!(e.get(key).is_some(), "error body lacks {key}: {}", self.body);
+            assert!(
+                e.get(key).is_some(),
+                "error body lacks {key}: {}",
+                self.body
+            );
         }
         e
     }
@@ -82,7 +93,11 @@ impl Emu {
             .collect();
         let text = resp.body_mut().read_to_string().expect("body reads");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Resp { status, body, headers }
+        Resp {
+            status,
+            body,
+            headers,
+        }
     }
 
     fn auth(key: Option<&str>) -> Option<String> {
@@ -108,7 +123,10 @@ impl Emu {
             req = req.header("Authorization", a);
         }
         match body {
-            Some(b) => self.finish(req.header("Content-Type", "application/json").send(b.to_string())),
+            Some(b) => self.finish(
+                req.header("Content-Type", "application/json")
+                    .send(b.to_string()),
+            ),
             None => self.finish(req.send_empty()),
         }
     }
@@ -126,7 +144,13 @@ impl Emu {
     }
 
     /// Multipart upload to `/v1/files`.
-    pub fn upload_as(&self, key: Option<&str>, filename: &str, purpose: &str, content: &str) -> Resp {
+    pub fn upload_as(
+        &self,
+        key: Option<&str>,
+        filename: &str,
+        purpose: &str,
+        content: &str,
+    ) -> Resp {
         let b = "----emulatortestboundary";
         let body = format!(
             "--{b}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{purpose}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n--{b}--\r\n"
@@ -142,7 +166,9 @@ impl Emu {
     }
 
     pub fn upload(&self, filename: &str, content: &str) -> Value {
-        self.upload_as(Some(PROJECT_KEY), filename, "fine-tune", content).ok().clone()
+        self.upload_as(Some(PROJECT_KEY), filename, "fine-tune", content)
+            .ok()
+            .clone()
     }
 
     /// Uploads `rows` valid supervised examples and returns the file id.
@@ -152,7 +178,10 @@ impl Emu {
                 format!("{}\n", json!({"messages": [{"role": "user", "content": format!("q{i}")}, {"role": "assistant", "content": format!("a{i}")}]}))
             })
             .collect();
-        self.upload("train.jsonl", &content)["id"].as_str().expect("file id").to_string()
+        self.upload("train.jsonl", &content)["id"]
+            .as_str()
+            .expect("file id")
+            .to_string()
     }
 
     pub fn create_job(&self, body: Value) -> Value {
@@ -163,11 +192,17 @@ impl Emu {
     pub fn wait_status(&self, job_id: &str, status: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let job = self.get(&format!("/v1/fine_tuning/jobs/{job_id}")).ok().clone();
+            let job = self
+                .get(&format!("/v1/fine_tuning/jobs/{job_id}"))
+                .ok()
+                .clone();
             if job["status"] == status {
                 return job;
             }
-            assert!(Instant::now() < deadline, "job never reached {status}: {job}");
+            assert!(
+                Instant::now() < deadline,
+                "job never reached {status}: {job}"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -199,7 +234,10 @@ impl Drop for Emu {
     fn drop(&mut self) {
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("emulator-journals");
         if std::fs::create_dir_all(&dir).is_ok() {
-            let name = std::thread::current().name().unwrap_or("test").replace("::", "-");
+            let name = std::thread::current()
+                .name()
+                .unwrap_or("test")
+                .replace("::", "-");
             static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
             let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let file = dir.join(format!("{}-{name}-{n}.json", env!("CARGO_CRATE_NAME")));
