@@ -373,7 +373,7 @@ fn cancel_pause_resume() {
         .clone();
     assert_eq!(
         e["message"],
-        format!("Job {id} has already cancelled: a job in a terminal state cannot be cancelled.")
+        format!("Job {id} is already cancelled; a job in a terminal state cannot be cancelled.")
     );
     let events = emu
         .get(&format!("/v1/fine_tuning/jobs/{id}/events"))
@@ -393,7 +393,7 @@ fn succeeded_job_cannot_be_cancelled() {
         .clone();
     assert_eq!(
         e["message"],
-        format!("Job {id} has already succeeded: a job in a terminal state cannot be cancelled.")
+        format!("Job {id} is already succeeded; a job in a terminal state cannot be cancelled.")
     );
     assert_eq!(e["type"], "invalid_request_error");
 }
