@@ -159,7 +159,7 @@ mod tests {
     fn masks_never_show_the_whole_key() {
         assert_eq!(
             mask_key("sk-abcdefghijklmnopxyz9"),
-            "sk-abc************xyz9"
+            format!("sk-abc{}xyz9", "*".repeat(13))
         );
         assert_eq!(mask_key("short"), "****");
     }
