@@ -72,7 +72,26 @@ def _spec():
     status = spec["components"]["schemas"]["FineTuningJob"]["properties"]["status"]
     if "paused" not in status["enum"]:
         status["enum"] = [*status["enum"], "paused"]
+    _normalize_exclusive_bounds(spec)
     return spec
+
+
+def _normalize_exclusive_bounds(node):
+    """Spec quirk: some hyperparameter schemas use the OpenAPI 3.0 boolean form
+    `minimum: 0, exclusiveMinimum: true`. Under JSON Schema 2020-12 a boolean there is read as the
+    number 1 (so beta=0.1 would be refused); rewrite it to the 2020-12 form the author meant."""
+    if isinstance(node, dict):
+        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            flag = node.get(exclusive)
+            if flag is True and bound in node:
+                node[exclusive] = node.pop(bound)
+            elif flag is False:
+                del node[exclusive]
+        for v in node.values():
+            _normalize_exclusive_bounds(v)
+    elif isinstance(node, list):
+        for v in node:
+            _normalize_exclusive_bounds(v)
 
 
 @functools.cache
