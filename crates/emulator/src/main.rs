@@ -29,7 +29,7 @@ The first stdout line is `listening on http://HOST:PORT`. Control endpoints live
 ";
 
 enum Parsed {
-    Run(Config),
+    Run(Box<Config>),
     Help,
 }
 
@@ -93,7 +93,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
             _ => return Err(format!("unknown flag \"{flag}\" (see --help)")),
         }
     }
-    Ok(Parsed::Run(config))
+    Ok(Parsed::Run(Box::new(config)))
 }
 
 fn run() -> Result<(), String> {
@@ -103,7 +103,7 @@ fn run() -> Result<(), String> {
             print!("{HELP}");
             return Ok(());
         }
-        Parsed::Run(c) => c,
+        Parsed::Run(c) => *c,
     };
     let running = start(config).map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();

@@ -240,12 +240,11 @@ pub async fn handle(
             let mut state = lock(&shared.state);
             let advanced = jobs::advance(&mut state, &shared.config, incoming.now_ms);
             let result = dispatch(&mut state, &shared.config, route, &incoming);
-            if advanced || (result.is_ok() && route.mutates()) {
-                if let Some(file) = &shared.config.state_file {
-                    if let Err(e) = state.save(file) {
-                        eprintln!("openai-ft-emulator: cannot save state: {e}");
-                    }
-                }
+            let changed = advanced || (result.is_ok() && route.mutates());
+            if let (true, Some(file)) = (changed, &shared.config.state_file)
+                && let Err(e) = state.save(file)
+            {
+                eprintln!("openai-ft-emulator: cannot save state: {e}");
             }
             result
         }
