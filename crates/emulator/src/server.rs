@@ -79,6 +79,18 @@ impl std::error::Error for Dropped {}
 
 type Resp = Response<Full<Bytes>>;
 
+/// How many requests `/_emulator/requests/log` keeps (the oldest are dropped first).
+pub const MAX_LOG: usize = 100_000;
+/// How many responses `/_emulator/journal` keeps (the oldest are dropped first).
+pub const MAX_JOURNAL: usize = 10_000;
+
+fn trim_front<T>(v: &mut Vec<T>, max: usize) {
+    if v.len() > max {
+        let excess = v.len() - max;
+        v.drain(..excess);
+    }
+}
+
 fn request_id(shared: &Shared) -> String {
     let mut state = lock(&shared.state);
     format!("req_{:016x}{:016x}", state.rng.next(), state.rng.next())
@@ -174,6 +186,9 @@ pub async fn handle(
                 fault,
             });
             c.journal.extend(journal);
+            // A long-running demo server must not grow without bound; tests never get near these.
+            trim_front(&mut c.log, MAX_LOG);
+            trim_front(&mut c.journal, MAX_JOURNAL);
         };
     let mut drop_after = false;
     match fault {
