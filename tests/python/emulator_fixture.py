@@ -36,8 +36,10 @@ class Emulator:
     """A running emulator process; `url` includes /v1, `base` does not."""
 
     def __init__(self, *extra_args, step_ms=20):
+        binary = emulator_bin()
+        assert binary.exists(), f"{binary} not found: run `cargo build -p openai-ft-emulator` or set OPENAI_FT_EMULATOR_BIN"
         args = [
-            str(emulator_bin()),
+            str(binary),
             "--listen", "127.0.0.1:0",
             "--api-key", PROJECT_KEY,
             "--admin-key", ADMIN_KEY,

@@ -60,6 +60,16 @@ def test_full_lifecycle_with_events_checkpoints_and_permissions(emu):
     assert c.files.retrieve(f.id).bytes == f.bytes
     assert c.files.content(f.id).text.startswith('{"messages"')
     assert f.id in [x.id for x in c.files.list(purpose="fine-tune")]
+    expiring = c.files.create(
+        file=("e.jsonl", io.BytesIO(b"{}\n")),
+        purpose="fine-tune",
+        expires_after={"anchor": "created_at", "seconds": 3600},
+    )
+    assert expiring.expires_at == expiring.created_at + 3600
+    with pytest.raises(openai.BadRequestError) as err:
+        c.files.create(file=("e.jsonl", io.BytesIO(b"{}\n")), purpose="fine-tune",
+                       expires_after={"anchor": "created_at", "seconds": 60})
+    assert err.value.body["param"] == "expires_after.seconds"
 
     job = c.fine_tuning.jobs.create(
         model="gpt-4o-mini",
