@@ -1,1 +1,183 @@
-//! placeholder
+//! `openai-ft-emulator`: a local, stateful emulator of the OpenAI fine-tuning API (files, jobs,
+//! checkpoint permissions, models) with scripted faults, for tests and demos. Start one in-process
+//! with [`start`]; it serves on a background thread until the returned [`Running`] is dropped.
+
+mod auth;
+mod config;
+mod errors;
+mod faults;
+mod files;
+mod jobs;
+mod models;
+mod pagination;
+mod permissions;
+mod routes;
+mod server;
+mod state;
+
+pub use auth::mask_key;
+pub use config::Config;
+pub use faults::{FaultKind, FaultRule};
+pub use server::{JournalEntry, LogEntry};
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use server::{Shared, lock};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// A running emulator. Dropping it stops the server and waits for its thread.
+pub struct Running {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Base URL of the API, including `/v1`, e.g. `http://127.0.0.1:4321/v1`.
+    pub fn url(&self) -> String {
+        format!("{}/v1", self.base())
+    }
+
+    /// Base URL without `/v1`, where `/_emulator/*` lives, e.g. `http://127.0.0.1:4321`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Adds a fault rule, like `POST /_emulator/faults`.
+    pub fn add_fault(&self, rule: FaultRule) {
+        lock(&self.shared.control).faults.add(rule);
+    }
+
+    /// Request counts keyed `"METHOD /path"`, like `GET /_emulator/requests`.
+    pub fn requests(&self) -> BTreeMap<String, u64> {
+        lock(&self.shared.control).counts.clone()
+    }
+
+    /// Every `/v1` request in order, like `GET /_emulator/requests/log`.
+    pub fn request_log(&self) -> Vec<LogEntry> {
+        lock(&self.shared.control).log.clone()
+    }
+
+    /// Every response sent, like `GET /_emulator/journal`.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        lock(&self.shared.control).journal.clone()
+    }
+
+    /// Blocks until the server stops (it only stops when dropped, so this serves forever).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Binds `config.listen`, loads `config.state_file` if any, and serves on a background thread.
+pub fn start(config: Config) -> anyhow::Result<Running> {
+    let state = match &config.state_file {
+        Some(path) => state::State::load(path)?,
+        None => state::State::default(),
+    };
+    for (model, date) in &config.model_shutdown {
+        if !is_date(date) {
+            anyhow::bail!(
+                "invalid shutdown date \"{date}\" for model \"{model}\": expected YYYY-MM-DD"
+            );
+        }
+    }
+    let listener = std::net::TcpListener::bind(&config.listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on \"{}\": {e}", config.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        config,
+        state: Mutex::new(state),
+        control: Mutex::new(server::Control::default()),
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let serving = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("openai-ft-emulator".to_string())
+        .spawn(move || runtime.block_on(serve(listener, serving, rx)))?;
+    Ok(Running {
+        addr,
+        shared,
+        shutdown: Some(tx),
+        thread: Some(thread),
+    })
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("openai-ft-emulator: cannot serve: {e}");
+            return;
+        }
+    };
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut shutdown => return,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        // A duplicate of the socket lets a `reset` fault set SO_LINGER 0 while hyper owns the stream.
+        let Some((stream, dup)) = split_socket(stream) else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let dup = Arc::new(dup);
+            let service = service_fn(move |req| server::handle(shared.clone(), dup.clone(), req));
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn split_socket(
+    stream: tokio::net::TcpStream,
+) -> Option<(tokio::net::TcpStream, std::net::TcpStream)> {
+    let std_stream = stream.into_std().ok()?;
+    let dup = std_stream.try_clone().ok()?;
+    let stream = tokio::net::TcpStream::from_std(std_stream).ok()?;
+    Some((stream, dup))
+}

@@ -1,0 +1,166 @@
+//! Bearer-key authentication and the scope/role checks of the real service: project keys reach the
+//! project endpoints (jobs, files, models), admin keys only the checkpoint-permission endpoints.
+
+use crate::config::Config;
+use crate::errors::ApiError;
+
+/// What a configured key is allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRole {
+    /// A project API key (`--api-key`).
+    Project,
+    /// An admin key of an organization Owner with every admin scope (`--admin-key`).
+    Admin,
+    /// An admin key whose user is not an Owner (`--admin-key-no-owner`).
+    AdminNoOwner,
+    /// An admin key restricted to `api.fine_tuning.checkpoints.read` (`--admin-key-read-only`).
+    AdminReadOnly,
+}
+
+/// The scope an operation needs; project scopes are named like the real API's restricted keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    JobsRead,
+    JobsWrite,
+    FilesRead,
+    FilesWrite,
+    ModelsRead,
+    ModelsWrite,
+    CheckpointsRead,
+    CheckpointsWrite,
+}
+
+impl Scope {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::JobsRead => "api.fine_tuning.jobs.read",
+            Scope::JobsWrite => "api.fine_tuning.jobs.write",
+            Scope::FilesRead => "api.files.read",
+            Scope::FilesWrite => "api.files.write",
+            Scope::ModelsRead => "api.model.read",
+            Scope::ModelsWrite => "api.model.write",
+            Scope::CheckpointsRead => "api.fine_tuning.checkpoints.read",
+            Scope::CheckpointsWrite => "api.fine_tuning.checkpoints.write",
+        }
+    }
+
+    fn is_admin(self) -> bool {
+        matches!(self, Scope::CheckpointsRead | Scope::CheckpointsWrite)
+    }
+}
+
+/// Finds the role of the key in `authorization` and checks it may use an operation needing `scope`.
+pub fn authorize(
+    config: &Config,
+    authorization: Option<&str>,
+    scope: Scope,
+) -> Result<KeyRole, ApiError> {
+    let key = match authorization.and_then(bearer) {
+        Some(k) => k,
+        None => return Err(no_key()),
+    };
+    let role = role_of(config, key).ok_or_else(|| incorrect_key(key))?;
+    let allowed = match role {
+        KeyRole::Project => !scope.is_admin(),
+        KeyRole::Admin => scope.is_admin(),
+        KeyRole::AdminReadOnly => scope == Scope::CheckpointsRead,
+        KeyRole::AdminNoOwner => {
+            if scope.is_admin() {
+                return Err(ApiError::new(
+                    403,
+                    "invalid_request_error",
+                    format!(
+                        "You have insufficient permissions for this operation. Managing checkpoint permissions requires the Owner role in organization {}, and this key's user is not an Owner.",
+                        config.org
+                    ),
+                ));
+            }
+            false
+        }
+    };
+    if allowed {
+        Ok(role)
+    } else {
+        Err(missing_scope(scope))
+    }
+}
+
+fn bearer(header: &str) -> Option<&str> {
+    let rest = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))?;
+    let key = rest.trim();
+    (!key.is_empty()).then_some(key)
+}
+
+fn role_of(config: &Config, key: &str) -> Option<KeyRole> {
+    let has = |keys: &[String]| keys.iter().any(|k| k == key);
+    if has(&config.api_keys) {
+        Some(KeyRole::Project)
+    } else if has(&config.admin_keys) {
+        Some(KeyRole::Admin)
+    } else if has(&config.admin_keys_read_only) {
+        Some(KeyRole::AdminReadOnly)
+    } else if has(&config.admin_keys_no_owner) {
+        Some(KeyRole::AdminNoOwner)
+    } else {
+        None
+    }
+}
+
+fn no_key() -> ApiError {
+    ApiError::new(
+        401,
+        "invalid_request_error",
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",
+    )
+}
+
+fn incorrect_key(key: &str) -> ApiError {
+    ApiError::new(
+        401,
+        "invalid_request_error",
+        format!(
+            "Incorrect API key provided: {}. You can find your API key at https://platform.openai.com/account/api-keys.",
+            mask_key(key)
+        ),
+    )
+    .with_code("invalid_api_key")
+}
+
+fn missing_scope(scope: Scope) -> ApiError {
+    ApiError::new(
+        401,
+        "invalid_request_error",
+        format!(
+            "You have insufficient permissions for this operation. Missing scopes: {}. Check that you have the correct role in your organization (Owner), and if you're using a restricted API key, that it has the necessary scopes.",
+            scope.name()
+        ),
+    )
+}
+
+/// Masks a key the way the real API does in its 401 message, so a whole key never leaks into a body
+/// or a log: a short prefix, stars, and the last four characters.
+pub fn mask_key(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() < 12 {
+        return "****".to_string();
+    }
+    let head: String = chars[..6].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat((chars.len() - 10).min(40)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_never_show_the_whole_key() {
+        assert_eq!(
+            mask_key("sk-abcdefghijklmnopxyz9"),
+            format!("sk-abc{}xyz9", "*".repeat(13))
+        );
+        assert_eq!(mask_key("short"), "****");
+    }
+}

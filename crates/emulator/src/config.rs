@@ -1,0 +1,49 @@
+//! The emulator's configuration: one serde struct shared by the library API and the CLI.
+//! Every field has a documented default, so `Config::default()` plus a key or two is a working setup.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// How the emulator is set up. Unknown fields are refused so a typo in a JSON config fails loudly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub listen: String,
+    /// Project API keys, accepted on jobs, files and models. Default: none.
+    pub api_keys: Vec<String>,
+    /// Admin keys of an Owner with every admin scope, accepted on checkpoint permissions only.
+    pub admin_keys: Vec<String>,
+    /// Admin keys whose user lacks the Owner role: permission calls get 403.
+    pub admin_keys_no_owner: Vec<String>,
+    /// Admin keys with only `api.fine_tuning.checkpoints.read`: create/delete get 401.
+    pub admin_keys_read_only: Vec<String>,
+    /// Length of one logical step of a job's life, in milliseconds (minimum 1). Default 1000.
+    pub step_ms: u64,
+    /// Organization id used in `organization_id`, model names and `owned_by`. Default `org-emulator`.
+    pub org: String,
+    /// JSON file the state is saved to after each change and loaded from at start. Default: none.
+    pub state_file: Option<PathBuf>,
+    /// `shutdown_date` (YYYY-MM-DD) per model id. Default: none.
+    pub model_shutdown: BTreeMap<String, String>,
+    /// One compact line per request on stderr (method, path, status; never headers). Default false.
+    pub log_requests: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:0".to_string(),
+            api_keys: Vec::new(),
+            admin_keys: Vec::new(),
+            admin_keys_no_owner: Vec::new(),
+            admin_keys_read_only: Vec::new(),
+            step_ms: 1000,
+            org: "org-emulator".to_string(),
+            state_file: None,
+            model_shutdown: BTreeMap::new(),
+            log_requests: false,
+        }
+    }
+}

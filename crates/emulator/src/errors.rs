@@ -1,0 +1,104 @@
+//! The API's error body (`ErrorResponse`) and the constructors for the errors the emulator sends.
+//! Every error carries all four keys (`message`, `type`, `param`, `code`) like the real service.
+
+use serde_json::{Value, json};
+
+/// An error response: an HTTP status plus the `error` object of `ErrorResponse`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub message: String,
+    pub kind: String,
+    pub param: Option<String>,
+    pub code: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, kind: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            kind: kind.to_string(),
+            param: None,
+            code: None,
+        }
+    }
+
+    /// 400 `invalid_request_error` naming the offending parameter.
+    pub fn invalid(param: Option<&str>, message: impl Into<String>) -> Self {
+        let mut e = ApiError::new(400, "invalid_request_error", message);
+        e.param = param.map(str::to_string);
+        e
+    }
+
+    /// 404 `invalid_request_error`.
+    pub fn not_found(param: Option<&str>, message: impl Into<String>) -> Self {
+        let mut e = ApiError::new(404, "invalid_request_error", message);
+        e.param = param.map(str::to_string);
+        e
+    }
+
+    pub fn with_code(mut self, code: &str) -> Self {
+        self.code = Some(code.to_string());
+        self
+    }
+
+    pub fn missing(param: &str) -> Self {
+        ApiError::invalid(
+            Some(param),
+            format!("Missing required parameter: '{param}'."),
+        )
+        .with_code("missing_required_parameter")
+    }
+
+    pub fn invalid_type(param: &str, expected: &str, got: &Value) -> Self {
+        ApiError::invalid(
+            Some(param),
+            format!(
+                "Invalid type for '{param}': expected {expected}, but got {} instead.",
+                json_kind(got)
+            ),
+        )
+        .with_code("invalid_type")
+    }
+
+    pub fn bad_json() -> Self {
+        ApiError::invalid(
+            None,
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
+        )
+    }
+
+    pub fn unknown_argument(name: &str) -> Self {
+        ApiError::invalid(
+            None,
+            format!("Unrecognized request argument supplied: {name}"),
+        )
+    }
+
+    pub fn invalid_url(method: &str, path: &str) -> Self {
+        ApiError::not_found(None, format!("Invalid URL ({method} {path})"))
+    }
+
+    pub fn body(&self) -> Value {
+        json!({"error": {
+            "message": self.message,
+            "type": self.kind,
+            "param": self.param,
+            "code": self.code,
+        }})
+    }
+}
+
+/// The article-prefixed JSON type name the real API uses in `invalid_type` messages.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a decimal",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,245 @@
+//! The Files API: multipart upload, list (purpose/order/after/limit), retrieve, delete and content.
+//! Only the fields `OpenAIFile` defines are sent; `expires_at` appears only when an expiry was set.
+
+use crate::errors::ApiError;
+use crate::pagination::{Query, list_body, page};
+use crate::state::{FileRec, State};
+use serde_json::{Value, json};
+
+/// Purposes accepted on upload (the real API's list).
+const UPLOAD_PURPOSES: &[&str] = &[
+    "assistants",
+    "batch",
+    "fine-tune",
+    "vision",
+    "user_data",
+    "evals",
+];
+
+pub fn file_object(f: &FileRec) -> Value {
+    let mut v = json!({
+        "id": f.id,
+        "object": "file",
+        "bytes": f.bytes,
+        "created_at": f.created_at,
+        "filename": f.filename,
+        "purpose": f.purpose,
+        "status": "processed",
+    });
+    if let Some(exp) = f.expires_at {
+        v["expires_at"] = json!(exp);
+    }
+    v
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(Some("id"), format!("No such File object: {id}"))
+}
+
+/// One part of a `multipart/form-data` body.
+struct Part {
+    name: String,
+    filename: Option<String>,
+    data: Vec<u8>,
+}
+
+fn boundary(content_type: &str) -> Option<String> {
+    let (mime, params) = content_type.split_once(';')?;
+    if !mime.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params.split(';').find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || from > hay.len() {
+        return None;
+    }
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// The quoted `key="value"` parameter of a Content-Disposition header.
+fn disposition_param(header: &str, key: &str) -> Option<String> {
+    header.split(';').find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        (k.trim().eq_ignore_ascii_case(key)).then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<Part>, ApiError> {
+    let bad = || ApiError::invalid(None, "Could not parse multipart form");
+    let delim = format!("--{boundary}").into_bytes();
+    let mut parts = Vec::new();
+    let mut pos = find(body, &delim, 0).ok_or_else(bad)? + delim.len();
+    loop {
+        if body[pos..].starts_with(b"--") {
+            break;
+        }
+        let head_start = pos + 2; // skip CRLF after the delimiter
+        let head_end = find(body, b"\r\n\r\n", head_start).ok_or_else(bad)?;
+        let headers = String::from_utf8_lossy(&body[head_start..head_end]).into_owned();
+        let next =
+            find(body, &[b"\r\n".as_slice(), &delim].concat(), head_end + 4).ok_or_else(bad)?;
+        let data = body[head_end + 4..next].to_vec();
+        let disposition = headers
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .unwrap_or("");
+        let name = disposition_param(disposition, "name").unwrap_or_default();
+        let filename = disposition_param(disposition, "filename");
+        parts.push(Part {
+            name,
+            filename,
+            data,
+        });
+        pos = next + 2 + delim.len();
+        if pos > body.len() {
+            return Err(bad());
+        }
+    }
+    Ok(parts)
+}
+
+pub fn create(
+    state: &mut State,
+    content_type: Option<&str>,
+    body: &[u8],
+    now: u64,
+) -> Result<Value, ApiError> {
+    let boundary = content_type.and_then(boundary).ok_or_else(|| {
+        ApiError::invalid(
+            None,
+            "Invalid Content-Type header: expected multipart/form-data with a boundary.",
+        )
+    })?;
+    let parts = parse_multipart(body, &boundary)?;
+    let field = |name: &str| parts.iter().find(|p| p.name == name);
+    let text = |name: &str| field(name).map(|p| String::from_utf8_lossy(&p.data).into_owned());
+    let purpose = text("purpose").ok_or_else(|| ApiError::missing("purpose"))?;
+    if !UPLOAD_PURPOSES.contains(&purpose.as_str()) {
+        return Err(ApiError::invalid(
+            Some("purpose"),
+            format!(
+                "Invalid value for 'purpose': '{purpose}'. Supported values are: {}.",
+                UPLOAD_PURPOSES
+                    .iter()
+                    .map(|p| format!("'{p}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .with_code("invalid_value"));
+    }
+    let file = field("file").ok_or_else(|| ApiError::missing("file"))?;
+    let filename = file.filename.clone().unwrap_or_else(|| "file".to_string());
+    if purpose == "fine-tune" && !filename.ends_with(".jsonl") {
+        return Err(ApiError::invalid(
+            Some("file"),
+            format!("Invalid file format for Fine-Tuning API. Must be .jsonl (got '{filename}')."),
+        ));
+    }
+    let expires_at = match (
+        text("expires_after[anchor]"),
+        text("expires_after[seconds]"),
+    ) {
+        (None, None) => None,
+        (anchor, seconds) => {
+            if anchor.as_deref() != Some("created_at") {
+                return Err(ApiError::invalid(
+                    Some("expires_after.anchor"),
+                    "Invalid 'expires_after.anchor': must be 'created_at'.",
+                ));
+            }
+            let secs: u64 = seconds.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
+            if !(3600..=2_592_000).contains(&secs) {
+                return Err(ApiError::invalid(
+                    Some("expires_after.seconds"),
+                    "Invalid 'expires_after.seconds': expected an integer between 3600 and 2592000.",
+                ));
+            }
+            Some(now + secs)
+        }
+    };
+    let rec = FileRec {
+        id: state.rng.id("file-", 22),
+        filename,
+        purpose,
+        bytes: file.data.len() as u64,
+        created_at: now,
+        expires_at,
+        content: String::from_utf8_lossy(&file.data).into_owned(),
+    };
+    let obj = file_object(&rec);
+    state.files.push(rec);
+    Ok(obj)
+}
+
+pub fn list(state: &State, q: &Query) -> Result<Value, ApiError> {
+    let limit = q.limit(10_000, 10_000)?;
+    let order = q.choice("order", &["asc", "desc"], "desc")?;
+    let mut files: Vec<&FileRec> = state
+        .files
+        .iter()
+        .filter(|f| q.get("purpose").is_none_or(|p| f.purpose == p))
+        .collect();
+    // Upload order breaks ties between files created in the same second.
+    if order == "desc" {
+        files.reverse();
+    }
+    let (items, has_more) = page(files, |f| f.id.as_str(), q.get("after"), limit);
+    let mut body = list_body(items.into_iter().map(file_object).collect(), has_more, true);
+    // ListFilesResponse types first_id/last_id as plain strings (not nullable).
+    for key in ["first_id", "last_id"] {
+        if body[key].is_null() {
+            body[key] = json!("");
+        }
+    }
+    Ok(body)
+}
+
+pub fn retrieve(state: &State, id: &str) -> Result<Value, ApiError> {
+    state.file(id).map(file_object).ok_or_else(|| not_found(id))
+}
+
+pub fn delete(state: &mut State, id: &str) -> Result<Value, ApiError> {
+    let i = state
+        .files
+        .iter()
+        .position(|f| f.id == id)
+        .ok_or_else(|| not_found(id))?;
+    state.files.remove(i);
+    Ok(json!({"id": id, "object": "file", "deleted": true}))
+}
+
+pub fn content(state: &State, id: &str) -> Result<String, ApiError> {
+    state
+        .file(id)
+        .map(|f| f.content.clone())
+        .ok_or_else(|| not_found(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_multipart_upload() {
+        let body = b"--XX\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\nContent-Type: application/octet-stream\r\n\r\n{\"a\":1}\n\r\n--XX--\r\n";
+        let parts = parse_multipart(body, "XX").expect("parses");
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[1].filename.as_deref(), Some("a.jsonl"));
+        assert_eq!(parts[1].data, b"{\"a\":1}\n");
+        assert_eq!(
+            boundary("multipart/form-data; boundary=\"XX\"").as_deref(),
+            Some("XX")
+        );
+    }
+}

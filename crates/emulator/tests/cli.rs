@@ -1,0 +1,103 @@
+//! The `openai-ft-emulator` binary: first stdout line, `--help`, and one-line refusals with exit 2.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_openai-ft-emulator");
+
+#[test]
+fn first_line_is_the_listening_url_and_the_server_answers() {
+    let mut child = Command::new(BIN)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            "sk-cli-test-0123456789",
+            "--step-ms",
+            "50",
+            "--model-shutdown",
+            "gpt-4o-mini=2027-01-01",
+        ])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = agent
+        .get(format!("{base}/v1/models/gpt-4o-mini"))
+        .header("Authorization", "Bearer sk-cli-test-0123456789")
+        .call()
+        .expect("request");
+    let body: serde_json::Value =
+        serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+    assert_eq!(body["shutdown_date"], "2027-01-01");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn help_prints_usage() {
+    let out = Command::new(BIN).arg("--help").output().expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--listen",
+        "--api-key",
+        "--admin-key",
+        "--step-ms",
+        "--org",
+        "--state",
+        "--model-shutdown",
+    ] {
+        assert!(text.contains(flag), "help lacks {flag}");
+    }
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    for (args, msg) in [
+        (
+            vec!["--bogus"],
+            "openai-ft-emulator: unknown flag \"--bogus\" (see --help)\n",
+        ),
+        (
+            vec!["--step-ms", "0"],
+            "openai-ft-emulator: invalid --step-ms \"0\": must be an integer >= 1\n",
+        ),
+        (
+            vec!["--api-key"],
+            "openai-ft-emulator: flag \"--api-key\" needs a value\n",
+        ),
+    ] {
+        let out = Command::new(BIN).args(&args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), msg);
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn bad_shutdown_date_is_refused() {
+    let out = Command::new(BIN)
+        .args(["--model-shutdown", "gpt-4o-mini=soon"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "openai-ft-emulator: invalid shutdown date \"soon\" for model \"gpt-4o-mini\": expected YYYY-MM-DD\n"
+    );
+}

@@ -1,0 +1,179 @@
+//! Fault injection over `/_emulator/faults`: injected statuses with retry headers, delays, resets,
+//! commit-then-drop, wildcard paths and `times`, plus the request counters and log tests read.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// Sends one raw HTTP/1.1 request and returns what the server sent back before closing.
+fn raw(emu: &Emu, method: &str, path: &str, body: &str) -> std::io::Result<Vec<u8>> {
+    let mut s = TcpStream::connect(emu.running.addr())?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {PROJECT_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes())?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn status_429_carries_retry_headers_and_rate_limit_body() {
+    let emu = Emu::start();
+    emu.fault(json!({"method": "GET", "path": "/v1/models", "fault": 429, "retry_after": 2, "retry_after_ms": 1500}));
+    let r = emu.get("/v1/models");
+    let e = r.error(429);
+    assert_eq!(e["code"], "rate_limit_exceeded");
+    assert_eq!(e["type"], "requests");
+    assert_eq!(r.header("retry-after"), Some("2"));
+    assert_eq!(r.header("retry-after-ms"), Some("1500"));
+    // `times` defaults to 1: the next call is served.
+    assert_eq!(emu.get("/v1/models").status, 200);
+}
+
+#[test]
+fn server_error_statuses() {
+    let emu = Emu::start();
+    for status in [500u16, 502, 503] {
+        emu.fault(json!({"path": "/v1/files", "fault": status.to_string()}));
+        let r = emu.get("/v1/files");
+        assert_eq!(r.error(status)["type"], "server_error");
+        assert!(r.header("retry-after").is_none());
+    }
+    assert_eq!(emu.get("/v1/files").status, 200);
+}
+
+#[test]
+fn injected_status_does_not_apply_the_request() {
+    let emu = Emu::start();
+    let file = emu.training_file(2);
+    emu.fault(json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "fault": 500}));
+    let r = emu.post(
+        "/v1/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": file}),
+    );
+    r.error(500);
+    assert_eq!(emu.get("/v1/fine_tuning/jobs").ok()["data"], json!([]));
+}
+
+#[test]
+fn delay_then_serve() {
+    let emu = Emu::start();
+    emu.fault(json!({"path": "/v1/models", "fault": "delay", "delay_ms": 200}));
+    let t = Instant::now();
+    assert_eq!(emu.get("/v1/models").status, 200);
+    assert!(t.elapsed() >= Duration::from_millis(200));
+}
+
+#[test]
+fn reset_closes_with_rst_before_applying() {
+    let emu = Emu::start();
+    let file = emu.training_file(2);
+    emu.fault(json!({"method": "POST", "path": "/v1/fine_tuning/*", "fault": "reset"}));
+    let body = json!({"model": "gpt-4o-mini", "training_file": file}).to_string();
+    let err = raw(&emu, "POST", "/v1/fine_tuning/jobs", &body).expect_err("connection is reset");
+    assert_eq!(err.kind(), ErrorKind::ConnectionReset);
+    assert_eq!(emu.get("/v1/fine_tuning/jobs").ok()["data"], json!([]));
+    let log = emu.get_as(None, "/_emulator/requests/log").ok().clone();
+    assert_eq!(
+        log[1],
+        json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "query": null, "status": null, "fault": "reset"})
+    );
+}
+
+#[test]
+fn commit_then_drop_applies_and_sends_nothing() {
+    let emu = Emu::start();
+    let file = emu.training_file(2);
+    emu.fault(json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "fault": "commit_then_drop", "times": 2}));
+    let body = json!({"model": "gpt-4o-mini", "training_file": file}).to_string();
+    for _ in 0..2 {
+        let got = raw(&emu, "POST", "/v1/fine_tuning/jobs", &body).unwrap_or_default();
+        assert!(
+            got.is_empty(),
+            "got a response: {}",
+            String::from_utf8_lossy(&got)
+        );
+    }
+    // Both creates were applied: a client that retried blindly now has duplicates.
+    let jobs = emu.get("/v1/fine_tuning/jobs").ok().clone();
+    assert_eq!(jobs["data"].as_array().map(Vec::len), Some(2));
+    assert_eq!(emu.counts()["POST /v1/fine_tuning/jobs"], 2);
+    emu.post(
+        "/v1/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": file}),
+    )
+    .ok();
+}
+
+#[test]
+fn wildcard_times_and_clear() {
+    let emu = Emu::start();
+    emu.fault(json!({"path": "/v1/*", "fault": 503, "times": 3}));
+    assert_eq!(emu.get("/v1/models").status, 503);
+    assert_eq!(emu.get("/v1/files").status, 503);
+    let listed = emu.get_as(None, "/_emulator/faults").ok().clone();
+    assert_eq!(listed["faults"][0]["times"], 1);
+    emu.delete_as(None, "/_emulator/faults").ok();
+    assert_eq!(emu.get("/v1/models").status, 200);
+}
+
+#[test]
+fn requests_are_counted_by_method_and_path_but_control_calls_are_not() {
+    let emu = Emu::start();
+    emu.fault(json!({"path": "/v1/models", "fault": 500}));
+    emu.get("/v1/models");
+    emu.get("/v1/models");
+    emu.get_as(None, "/v1/files");
+    emu.get("/v1/files?limit=1");
+    assert_eq!(
+        emu.counts(),
+        json!({"GET /v1/models": 2, "GET /v1/files": 2})
+    );
+    let log = emu.get_as(None, "/_emulator/requests/log").ok().clone();
+    let statuses: Vec<_> = log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["status"].clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![json!(500), json!(200), json!(401), json!(200)]
+    );
+    assert_eq!(log[3]["query"], "limit=1");
+    assert_eq!(emu.running.requests().get("GET /v1/models"), Some(&2));
+}
+
+#[test]
+fn bad_fault_rules_are_refused() {
+    let emu = Emu::start();
+    let r = emu.control_post(
+        "/_emulator/faults",
+        &json!({"path": "/v1/models", "fault": "explode"}),
+    );
+    assert_eq!(
+        r.error(400)["message"],
+        "invalid fault \"explode\": must be commit_then_drop, reset, delay or an HTTP status 400-599"
+    );
+    let r = emu.control_post("/_emulator/faults", &json!({"fault": 429, "bogus": 1}));
+    assert_eq!(
+        r.error(400)["message"],
+        "unknown field \"bogus\" in fault rule"
+    );
+}
+
+#[test]
+fn reset_endpoint_clears_state() {
+    let emu = Emu::start();
+    emu.training_file(1);
+    emu.control_post("/_emulator/reset", &json!({})).ok();
+    assert_eq!(emu.get("/v1/files").ok()["data"], json!([]));
+    assert_eq!(emu.counts(), json!({"GET /v1/files": 1}));
+}
