@@ -1,0 +1,122 @@
+//! The host's configuration refusals: keys, base URL and limits, each one line naming the
+//! variable and the fix, before any request is sent.
+
+mod util;
+
+use serde_json::json;
+use util::*;
+
+fn job_read() -> Cmd {
+    openai_ft(&["job", "read"]).input(json!({"id": "ftjob-abc"}))
+}
+
+#[test]
+fn a_missing_project_key_names_the_variable() {
+    let emulator = Emulator::start(20);
+    let line = job_read()
+        .env("OPENAI_BASE_URL", &emulator.url())
+        .run()
+        .only_error();
+    assert_eq!(
+        line,
+        "OPENAI_API_KEY is not set: export a project API key for the fine-tuning API in the \
+         environment that runs Terraform"
+    );
+    assert!(emulator.log().is_empty());
+}
+
+#[test]
+fn the_admin_key_is_never_a_fallback_for_the_project_key() {
+    let emulator = Emulator::start(20);
+    let line = job_read()
+        .env("OPENAI_BASE_URL", &emulator.url())
+        .env("OPENAI_ADMIN_KEY", ADMIN_KEY)
+        .run()
+        .only_error();
+    assert!(line.starts_with("OPENAI_API_KEY is not set"), "{line}");
+    assert!(emulator.log().is_empty());
+}
+
+#[test]
+fn plain_http_is_refused_off_loopback() {
+    let line = job_read()
+        .env("OPENAI_API_KEY", PROJECT_KEY)
+        .env("OPENAI_BASE_URL", "http://api.example.com/v1")
+        .run()
+        .only_error();
+    assert_eq!(
+        line,
+        r#"invalid OPENAI_BASE_URL "http://api.example.com/v1": must use https (plain http is allowed only for loopback addresses such as http://127.0.0.1:8080/v1)"#
+    );
+}
+
+#[test]
+fn malformed_base_urls_are_refused() {
+    for (url, reason) in [
+        ("api.openai.com/v1", "not an absolute URL"),
+        (
+            "https://user:secret@api.openai.com/v1",
+            "needs a host and no user, query or fragment",
+        ),
+        ("ftp://api.openai.com/v1", "the scheme must be https"),
+    ] {
+        let line = job_read()
+            .env("OPENAI_API_KEY", PROJECT_KEY)
+            .env("OPENAI_BASE_URL", url)
+            .run()
+            .only_error();
+        assert!(
+            line.starts_with(&format!("invalid OPENAI_BASE_URL {url:?}: {reason}")),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn timeouts_and_limits_are_checked() {
+    let line = job_read()
+        .env("OPENAI_API_KEY", PROJECT_KEY)
+        .env("OPENAI_FT_TIMEOUT", "soon")
+        .run()
+        .only_error();
+    assert_eq!(
+        line,
+        r#"invalid OPENAI_FT_TIMEOUT "soon": must be a whole number of seconds 1-86400"#
+    );
+    let line = job_read()
+        .env("OPENAI_API_KEY", PROJECT_KEY)
+        .env("OPENAI_FT_MEMORY_LIMIT_MIB", "0")
+        .run()
+        .only_error();
+    assert_eq!(
+        line,
+        r#"invalid OPENAI_FT_MEMORY_LIMIT_MIB "0": must be a whole number 1-4096"#
+    );
+}
+
+#[test]
+fn organization_and_project_headers_do_not_break_requests() {
+    let emulator = Emulator::start(20);
+    let line = job_read()
+        .against(&emulator)
+        .env("OPENAI_ORG_ID", "org-emulator")
+        .env("OPENAI_PROJECT_ID", "proj_abc")
+        .run()
+        .error();
+    assert!(line.starts_with("api error 404"), "{line}");
+}
+
+#[test]
+fn an_unreachable_base_fails_after_retries_with_one_line() {
+    // Port 9 (discard) on loopback: nothing listens in the test environment.
+    let out = job_read()
+        .env("OPENAI_API_KEY", PROJECT_KEY)
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .run();
+    let line = out.error();
+    assert_eq!(
+        line,
+        "cannot connect to http://127.0.0.1:9/v1 (connection refused); check OPENAI_BASE_URL and that the server is running"
+    );
+    assert_eq!(out.stderr.matches("; retry ").count(), 2, "{}", out.stderr);
+}
