@@ -895,6 +895,29 @@ pub fn checkpoints(state: &State, id: &str, q: &Query) -> Result<Value, ApiError
     ))
 }
 
+/// Fails a non-terminal job now, as a server-side training failure would (`/_emulator/jobs/{id}/fail`).
+/// Returns `None` for an unknown job and `Some(Err(status))` for a terminal one.
+pub fn force_fail(
+    state: &mut State,
+    config: &Config,
+    id: &str,
+    code: &str,
+    message: &str,
+    now_ms: u64,
+) -> Option<Result<Value, String>> {
+    advance(state, config, now_ms);
+    let mut jobs = std::mem::take(&mut state.jobs);
+    let result = jobs.iter_mut().find(|j| j.id == id).map(|job| {
+        if job.status.is_terminal() {
+            return Err(job.status.as_str().to_string());
+        }
+        fail(state, job, now_ms / 1000, code, message.to_string(), None);
+        Ok(job_object(job))
+    });
+    state.jobs = jobs;
+    result
+}
+
 /// The actions on an existing job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

@@ -112,6 +112,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         config,
         state: Mutex::new(state),
         control: Mutex::new(server::Control::default()),
+        request_ids: Mutex::new(state::Rng::default()),
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -25,7 +25,7 @@ FLAGS:
     -h, --help                    print this help
 
 The first stdout line is `listening on http://HOST:PORT`. Control endpoints live under
-/_emulator (faults, requests, requests/log, journal, reset); see the crate README.
+/_emulator (faults, requests, requests/log, journal, reset, jobs/ID/fail); see the crate README.
 ";
 
 enum Parsed {

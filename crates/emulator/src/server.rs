@@ -57,6 +57,7 @@ pub struct Shared {
     pub config: Config,
     pub state: Mutex<State>,
     pub control: Mutex<Control>,
+    pub request_ids: Mutex<crate::state::Rng>,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: the data is still consistent enough for an
@@ -92,8 +93,9 @@ fn trim_front<T>(v: &mut Vec<T>, max: usize) {
 }
 
 fn request_id(shared: &Shared) -> String {
-    let mut state = lock(&shared.state);
-    format!("req_{:016x}{:016x}", state.rng.next(), state.rng.next())
+    // A generator of its own, so building a response never needs the state lock.
+    let mut rng = lock(&shared.request_ids);
+    format!("req_{:016x}{:016x}", rng.next(), rng.next())
 }
 
 fn respond(
@@ -344,6 +346,29 @@ fn control(shared: &Shared, method: &str, path: &str, body: &[u8]) -> Resp {
             c.counts.clear();
             c.log.clear();
             ok(json!({}))
+        }
+        ("POST", p) if p.starts_with("/_emulator/jobs/") && p.ends_with("/fail") => {
+            let id = &p["/_emulator/jobs/".len()..p.len() - "/fail".len()];
+            let opts: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let code = opts["code"].as_str().unwrap_or("server_error");
+            let message = opts["message"]
+                .as_str()
+                .unwrap_or("Fine-tuning job failed due to an internal error. Please try again.");
+            let result = {
+                let mut state = lock(&shared.state);
+                let r = jobs::force_fail(&mut state, &shared.config, id, code, message, now_ms());
+                if let (Some(Ok(_)), Some(file)) = (&r, &shared.config.state_file) {
+                    let _ = state.save(file);
+                }
+                r
+            };
+            match result {
+                None => control_error(shared, 404, &format!("no job \"{id}\"")),
+                Some(Err(status)) => {
+                    control_error(shared, 409, &format!("job \"{id}\" is already {status}"))
+                }
+                Some(Ok(job)) => ok(job),
+            }
         }
         ("GET", "/_emulator/journal") => ok(json!(lock(&shared.control).journal)),
         ("POST", "/_emulator/reset") => {

@@ -185,7 +185,14 @@ pub struct Rng(u64);
 
 impl Default for Rng {
     fn default() -> Self {
-        let seed = now_ms() ^ (u64::from(std::process::id()) << 32) ^ 0x9E37_79B9_7F4A_7C15;
+        // The counter keeps generators made in the same millisecond (several emulators in one test
+        // process) from producing the same ids.
+        static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let seed = now_ms()
+            ^ (u64::from(std::process::id()) << 32)
+            ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ 0x2545_F491_4F6C_DD1D;
         Rng(seed | 1)
     }
 }

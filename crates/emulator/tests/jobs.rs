@@ -457,3 +457,34 @@ fn malformed_body_is_400() {
     let r = emu.post_as(Some(PROJECT_KEY), "/v1/fine_tuning/jobs", None);
     assert_eq!(r.error(400)["param"], "model");
 }
+
+#[test]
+fn control_endpoint_fails_a_running_job() {
+    let emu = Emu::with(config(200));
+    let file = emu.training_file(2);
+    let job = emu.create_job(json!({"model": "gpt-4o-mini", "training_file": file}));
+    let id = job["id"].as_str().expect("id");
+    let failed = emu
+        .control_post(
+            &format!("/_emulator/jobs/{id}/fail"),
+            &json!({"message": "GPU on fire"}),
+        )
+        .ok()
+        .clone();
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(
+        failed["error"],
+        json!({"code": "server_error", "message": "GPU on fire", "param": null})
+    );
+    assert_eq!(
+        emu.get(&format!("/v1/fine_tuning/jobs/{id}")).ok()["status"],
+        "failed"
+    );
+    let again = emu.control_post(&format!("/_emulator/jobs/{id}/fail"), &json!({}));
+    assert_eq!(
+        again.error(409)["message"],
+        format!("job \"{id}\" is already failed")
+    );
+    emu.control_post("/_emulator/jobs/ftjob-nope/fail", &json!({}))
+        .error(404);
+}
