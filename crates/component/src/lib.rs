@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
-use openai_ft_core::{Error, HttpError, Input, commands, job};
+use openai_ft_core::{Error, HttpError, Input, commands, job, jobs};
 
 wit_bindgen::generate!({
     path: "../../wit",
     world: "openai-ft",
 });
 
+use exports::openai::fine_tuning::jobs as wit_jobs;
 use exports::openai::fine_tuning::types as wit;
 use openai::fine_tuning::{http, input_file};
 
@@ -182,33 +183,51 @@ fn selftest(which: &str) -> Result<Vec<(String, String)>, wit::Error> {
 }
 
 impl exports::openai::fine_tuning::jobs::Guest for Component {
-    fn read(id: String) -> Result<exports::openai::fine_tuning::jobs::Job, wit::Error> {
-        use exports::openai::fine_tuning::jobs as w;
+    fn read(id: String) -> Result<wit_jobs::Job, wit::Error> {
         let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        let j = commands::read_job(&mut Guest, &id).map_err(to_wit)?;
-        Ok(w::Job {
-            id: j.id,
-            status: match j.status {
-                job::JobStatus::ValidatingFiles => w::Status::ValidatingFiles,
-                job::JobStatus::Queued => w::Status::Queued,
-                job::JobStatus::Running => w::Status::Running,
-                job::JobStatus::Paused => w::Status::Paused,
-                job::JobStatus::Succeeded => w::Status::Succeeded,
-                job::JobStatus::Failed => w::Status::Failed,
-                job::JobStatus::Cancelled => w::Status::Cancelled,
-                job::JobStatus::Other(s) => w::Status::Other(s),
-            },
-            model: j.model,
-            fine_tuned_model: j.fine_tuned_model,
-            created_at: j.created_at,
-            finished_at: j.finished_at,
-            trained_tokens: j.trained_tokens,
-            estimated_finish: j.estimated_finish,
-            error: j.error.map(|e| w::JobError {
-                code: e.code.unwrap_or_default(),
-                message: e.message.unwrap_or_default(),
-                param: e.param,
-            }),
-        })
+        jobs::read(&mut Guest, &id).map(to_wit_job).map_err(to_wit)
+    }
+
+    fn cancel(id: String) -> Result<wit_jobs::Job, wit::Error> {
+        let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
+        let job = jobs::read(&mut Guest, &id).map_err(to_wit)?;
+        jobs::cancel(&mut Guest, job).map(to_wit_job).map_err(to_wit)
+    }
+
+    fn pause(id: String) -> Result<wit_jobs::Job, wit::Error> {
+        let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
+        jobs::action(&mut Guest, id.as_str(), "pause").map(to_wit_job).map_err(to_wit)
+    }
+
+    fn resume(id: String) -> Result<wit_jobs::Job, wit::Error> {
+        let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
+        jobs::action(&mut Guest, id.as_str(), "resume").map(to_wit_job).map_err(to_wit)
+    }
+}
+
+fn to_wit_job(j: job::Job) -> wit_jobs::Job {
+    wit_jobs::Job {
+        id: j.id,
+        status: match j.status {
+            job::JobStatus::ValidatingFiles => wit_jobs::Status::ValidatingFiles,
+            job::JobStatus::Queued => wit_jobs::Status::Queued,
+            job::JobStatus::Running => wit_jobs::Status::Running,
+            job::JobStatus::Paused => wit_jobs::Status::Paused,
+            job::JobStatus::Succeeded => wit_jobs::Status::Succeeded,
+            job::JobStatus::Failed => wit_jobs::Status::Failed,
+            job::JobStatus::Cancelled => wit_jobs::Status::Cancelled,
+            job::JobStatus::Other(s) => wit_jobs::Status::Other(s),
+        },
+        model: j.model,
+        fine_tuned_model: j.fine_tuned_model,
+        created_at: j.created_at,
+        finished_at: j.finished_at,
+        trained_tokens: j.trained_tokens,
+        estimated_finish: j.estimated_finish,
+        error: j.error.map(|e| wit_jobs::JobError {
+            code: e.code.unwrap_or_default(),
+            message: e.message.unwrap_or_default(),
+            param: e.param,
+        }),
     }
 }

@@ -19,7 +19,7 @@ pub fn send(platform: &mut dyn Platform, request: &Request, policy: &Policy) -> 
                 let decision =
                     retry::after_response(policy, retry, &response, now, platform.random());
                 if decision == Decision::Stop {
-                    return Err(api_error(request, &response).into());
+                    return Err(api_error(request, &response, now).into());
                 }
                 (decision, format!("HTTP {}", response.status))
             }
@@ -53,7 +53,7 @@ pub fn send(platform: &mut dyn Platform, request: &Request, policy: &Policy) -> 
 pub fn send_once(platform: &mut dyn Platform, request: &Request) -> Result<Response> {
     match platform.send(request)? {
         r if (200..300).contains(&r.status) => Ok(r),
-        r => Err(api_error(request, &r).into()),
+        r => Err(api_error(request, &r, platform.now()).into()),
     }
 }
 
@@ -80,7 +80,7 @@ pub fn fetch<T: DeserializeOwned>(
 
 /// Builds the error for a non-2xx answer. Reads OpenAI's `{"error": {message, type, param, code}}`
 /// and Azure's variants of it; anything else is summarised by status.
-pub fn api_error(request: &Request, response: &Response) -> ApiError {
+pub fn api_error(request: &Request, response: &Response, now: u64) -> ApiError {
     let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
     let error = body.get("error").unwrap_or(&body);
     let text = |key: &str| error.get(key).and_then(|v| v.as_str()).map(str::to_owned);
@@ -111,6 +111,7 @@ pub fn api_error(request: &Request, response: &Response) -> ApiError {
         param,
         request_id,
         hint,
+        retry_after: retry::server_delay(response, now),
     }
 }
 
@@ -175,6 +176,10 @@ mod tests {
         }
     }
 
+    fn api_error_at(req: &Request, response: &Response) -> ApiError {
+        api_error(req, response, 0)
+    }
+
     #[test]
     fn openai_errors_keep_message_type_code_and_request_id() {
         let req = Request::new(
@@ -183,7 +188,7 @@ mod tests {
             Credential::Project,
         );
         let body = r#"{"error":{"message":"Could not find fine tune job: ftjob-x.","type":"invalid_request_error","param":"fine_tuning_job_id","code":null}}"#;
-        let e = api_error(&req, &response(404, body));
+        let e = api_error_at(&req, &response(404, body));
         assert_eq!(
             e.to_string(),
             "api error 404 invalid_request_error: Could not find fine tune job: ftjob-x \
@@ -197,7 +202,7 @@ mod tests {
         let req = Request::new(Method::Get, "/fine_tuning/jobs/x", Credential::Project);
         let body =
             r#"{"error":{"code":"notFound","message":"The job was not found.","target":"jobId"}}"#;
-        let e = api_error(&req, &response(404, body));
+        let e = api_error_at(&req, &response(404, body));
         assert_eq!(e.code.as_deref(), Some("notFound"));
         assert_eq!(e.param.as_deref(), Some("jobId"));
         assert_eq!(e.kind, None);
@@ -206,7 +211,7 @@ mod tests {
     #[test]
     fn non_json_bodies_are_summarised() {
         let req = Request::new(Method::Get, "/models", Credential::Project);
-        let e = api_error(&req, &response(502, "<html>bad gateway</html>"));
+        let e = api_error_at(&req, &response(502, "<html>bad gateway</html>"));
         assert_eq!(e.message, "<html>bad gateway</html>");
         assert!(e.hint.unwrap().contains("server error"));
     }

@@ -63,6 +63,8 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// What the user should do, from the troubleshooting table.
     pub hint: Option<String>,
+    /// How long the server asked us to wait before trying again, if it said.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// Why the host could not complete a request.

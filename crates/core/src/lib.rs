@@ -6,9 +6,11 @@
 pub mod api;
 pub mod commands;
 pub mod error;
+pub mod files;
 pub mod input;
 pub mod job;
 pub mod job_spec;
+pub mod jobs;
 pub mod platform;
 pub mod retry;
 pub mod training_file;
