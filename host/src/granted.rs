@@ -18,7 +18,7 @@ pub struct GrantedFile {
 impl GrantedFile {
     /// Opens `path` for reading; the error names the path and the cause.
     pub fn open(path: &Path) -> Result<Self, String> {
-        let fail = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+        let fail = |e: std::io::Error| format!("cannot be read ({e})");
         let file = File::open(path).map_err(fail)?;
         let meta = file.metadata().map_err(fail)?;
         if !meta.is_file() {

@@ -126,7 +126,11 @@ fn command(noun: &str, verb: &str) -> Result<ExitCode> {
     // The `file` commands read one local file: the host opens exactly that one for the guest.
     let file = match (noun, input.iter().find(|(k, _)| k == "path")) {
         ("file", Some((_, path))) if !path.is_empty() => {
-            Some(GrantedFile::open(Path::new(path)).map_err(anyhow::Error::msg)?)
+            Some(GrantedFile::open(Path::new(path)).map_err(|e| {
+                anyhow::anyhow!(
+                    "invalid path {path:?}: {e}; set path to a readable local JSONL file"
+                )
+            })?)
         }
         _ => None,
     };

@@ -191,17 +191,23 @@ impl exports::openai::fine_tuning::jobs::Guest for Component {
     fn cancel(id: String) -> Result<wit_jobs::Job, wit::Error> {
         let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
         let job = jobs::read(&mut Guest, &id).map_err(to_wit)?;
-        jobs::cancel(&mut Guest, job).map(to_wit_job).map_err(to_wit)
+        jobs::cancel(&mut Guest, job)
+            .map(to_wit_job)
+            .map_err(to_wit)
     }
 
     fn pause(id: String) -> Result<wit_jobs::Job, wit::Error> {
         let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        jobs::action(&mut Guest, id.as_str(), "pause").map(to_wit_job).map_err(to_wit)
+        jobs::action(&mut Guest, id.as_str(), "pause")
+            .map(to_wit_job)
+            .map_err(to_wit)
     }
 
     fn resume(id: String) -> Result<wit_jobs::Job, wit::Error> {
         let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        jobs::action(&mut Guest, id.as_str(), "resume").map(to_wit_job).map_err(to_wit)
+        jobs::action(&mut Guest, id.as_str(), "resume")
+            .map(to_wit_job)
+            .map_err(to_wit)
     }
 }
 

@@ -49,15 +49,27 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo {
         name: "job read",
         summary: "read a job by id, idempotency_key or request; cancels it past cancel_after_timeout (plan time, external data source)",
-        inputs: &["id | idempotency_key | request fields", "cancel_after_timeout", "checkpoints"],
+        inputs: &[
+            "id | idempotency_key | request fields",
+            "cancel_after_timeout",
+            "checkpoints",
+        ],
     },
     CommandInfo {
         name: "job cancel",
         summary: "cancel a job unless it has finished; never deletes the model (destroy time, local-exec)",
         inputs: &["id | idempotency_key | request fields"],
     },
-    CommandInfo { name: "job pause", summary: "pause a running job", inputs: &["id"] },
-    CommandInfo { name: "job resume", summary: "resume a paused job", inputs: &["id"] },
+    CommandInfo {
+        name: "job pause",
+        summary: "pause a running job",
+        inputs: &["id"],
+    },
+    CommandInfo {
+        name: "job resume",
+        summary: "resume a paused job",
+        inputs: &["id"],
+    },
     CommandInfo {
         name: "job list",
         summary: "list jobs, optionally those whose metadata matches",
@@ -89,7 +101,11 @@ pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<
         other => Err(Error::Failed(format!(
             "unknown command {}: expected one of: {}",
             quote(other),
-            COMMANDS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+            COMMANDS
+                .iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }
@@ -114,9 +130,14 @@ fn timeout(input: &Input) -> Result<Option<u64>, InputError> {
 
 fn job_outputs(job: &Job, key: Option<&str>, timeout: Option<u64>, now: u64) -> Output {
     let mut out = job.outputs();
-    let key = key.map(str::to_owned).or_else(|| jobs::key_of(job).map(str::to_owned));
+    let key = key
+        .map(str::to_owned)
+        .or_else(|| jobs::key_of(job).map(str::to_owned));
     out.push(("idempotency_key".into(), key.unwrap_or_default()));
-    out.push(("timed_out".into(), jobs::timed_out(job, timeout, now).to_string()));
+    out.push((
+        "timed_out".into(),
+        jobs::timed_out(job, timeout, now).to_string(),
+    ));
     out
 }
 
@@ -137,11 +158,22 @@ fn job_ensure(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
         )),
     }
     let job = if wait {
-        jobs::wait(platform, job, WaitOptions { poll_interval, timeout })?
+        jobs::wait(
+            platform,
+            job,
+            WaitOptions {
+                poll_interval,
+                timeout,
+            },
+        )?
     } else {
         jobs::enforce_timeout(platform, job, timeout)?
     };
-    let checkpoints = if wait { jobs::checkpoints_json(&jobs::checkpoints(platform, &job.id)?) } else { String::new() };
+    let checkpoints = if wait {
+        jobs::checkpoints_json(&jobs::checkpoints(platform, &job.id)?)
+    } else {
+        String::new()
+    };
     let now = platform.now();
     let mut out = job_outputs(&job, Some(&key), timeout, now);
     out.push(("checkpoints".into(), checkpoints));
@@ -150,10 +182,16 @@ fn job_ensure(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
 }
 
 fn poll_interval(input: &Input) -> Result<Duration, InputError> {
-    let Some(raw) = input.get("poll_interval") else { return Ok(Duration::from_secs(10)) };
+    let Some(raw) = input.get("poll_interval") else {
+        return Ok(Duration::from_secs(10));
+    };
     match raw.trim().parse::<f64>() {
         Ok(s) if (0.01..=600.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
-        _ => Err(InputError::invalid("poll_interval", raw, "must be a number of seconds 0.01-600")),
+        _ => Err(InputError::invalid(
+            "poll_interval",
+            raw,
+            "must be a number of seconds 0.01-600",
+        )),
     }
 }
 
@@ -189,30 +227,48 @@ fn job_read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
 
 fn job_cancel(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     // Destroy-time calls carry the whole request (plus settings that do not name the job).
-    input.only(&job_ref_keys(&["cancel_after_timeout", "wait", "poll_interval", "checkpoints"]))?;
+    input.only(&job_ref_keys(&[
+        "cancel_after_timeout",
+        "wait",
+        "poll_interval",
+        "checkpoints",
+    ]))?;
     let reference = JobRef::parse(input, true)?;
     // Fresh state, never what the caller last saw.
     let Some(job) = reference.resolve(platform)? else {
         platform.progress("no job exists for this request; nothing to cancel");
-        return Ok(vec![("id".into(), String::new()), ("status".into(), String::new())]);
+        return Ok(vec![
+            ("id".into(), String::new()),
+            ("status".into(), String::new()),
+        ]);
     };
     let was = job.status.clone();
     let job = jobs::cancel(platform, job)?;
     if was.is_terminal() {
-        platform.progress(&format!("{} has already {}; nothing to cancel", job.id, was.as_str()));
+        platform.progress(&format!(
+            "{} has already {}; nothing to cancel",
+            job.id,
+            was.as_str()
+        ));
     } else {
         platform.progress(&format!("cancelled {} (it was {})", job.id, was.as_str()));
     }
     Ok(vec![
         ("id".into(), job.id.clone()),
         ("status".into(), job.status.as_str().to_owned()),
-        ("fine_tuned_model".into(), job.fine_tuned_model.clone().unwrap_or_default()),
+        (
+            "fine_tuned_model".into(),
+            job.fine_tuned_model.clone().unwrap_or_default(),
+        ),
     ])
 }
 
 fn job_action(platform: &mut dyn Platform, input: &Input, action: &str) -> Result<Output> {
     input.only(&["id"])?;
-    let id = JobId::parse("id", input.require("id", "set it to the job id (ftjob-...)")?)?;
+    let id = JobId::parse(
+        "id",
+        input.require("id", "set it to the job id (ftjob-...)")?,
+    )?;
     let job = jobs::action(platform, id.as_str(), action)?;
     Ok(job.outputs())
 }
@@ -234,8 +290,10 @@ fn job_list(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
             }
         },
     };
-    let filter: Vec<(String, String)> =
-        metadata.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect();
+    let filter: Vec<(String, String)> = metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
     let found = jobs::list(platform, &filter, limit)?;
     let list: Vec<serde_json::Value> = found
         .iter()
@@ -254,7 +312,9 @@ fn job_list(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
 
 fn file_method(input: &Input) -> Result<(String, TrainingMethod)> {
     input.only(&["path", "training_method"])?;
-    let path = input.require("path", "set it to the local JSONL training file")?.to_owned();
+    let path = input
+        .require("path", "set it to the local JSONL training file")?
+        .to_owned();
     let method = match input.get("training_method") {
         None => TrainingMethod::Supervised,
         Some(raw) => TrainingMethod::parse("training_method", raw)?,
@@ -269,7 +329,10 @@ fn file_validate(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
         ("path".into(), path),
         ("training_method".into(), method.as_str().to_owned()),
         ("examples".into(), report.examples.to_string()),
-        ("estimated_tokens".into(), report.estimated_tokens.to_string()),
+        (
+            "estimated_tokens".into(),
+            report.estimated_tokens.to_string(),
+        ),
         ("bytes".into(), report.bytes.to_string()),
         ("sha256".into(), report.sha256),
     ])
@@ -279,7 +342,10 @@ fn file_upload(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     let (path, method) = file_method(input)?;
     let (file, report, origin) = files::upload(platform, method, &path)?;
     if origin == Origin::Adopted {
-        platform.progress(&format!("{path} is already uploaded as {}; not uploading again", file.id));
+        platform.progress(&format!(
+            "{path} is already uploaded as {}; not uploading again",
+            file.id
+        ));
     }
     Ok(vec![
         ("id".into(), file.id),
@@ -287,7 +353,10 @@ fn file_upload(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
         ("filename".into(), file.filename),
         ("sha256".into(), report.sha256),
         ("examples".into(), report.examples.to_string()),
-        ("estimated_tokens".into(), report.estimated_tokens.to_string()),
+        (
+            "estimated_tokens".into(),
+            report.estimated_tokens.to_string(),
+        ),
         ("training_method".into(), method.as_str().to_owned()),
     ])
 }

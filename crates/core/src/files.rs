@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use crate::api;
 use crate::error::{Error, InputError, Result};
-use crate::jobs::Origin;
 use crate::job_spec::TrainingMethod;
+use crate::jobs::Origin;
 use crate::platform::{Body, Credential, FileError, FormField, Method, Platform, Request};
 use crate::retry::{self, Policy};
 use crate::training_file::{Report, Validator};
@@ -45,7 +45,9 @@ pub fn validate(platform: &mut dyn Platform, method: TrainingMethod, name: &str)
     let mut validator = Validator::new(method);
     let mut offset = 0u64;
     while offset < size {
-        let chunk = platform.file_read(offset, CHUNK).map_err(|e| file_error(name, e))?;
+        let chunk = platform
+            .file_read(offset, CHUNK)
+            .map_err(|e| file_error(name, e))?;
         if chunk.is_empty() {
             break;
         }
@@ -59,9 +61,11 @@ pub fn validate(platform: &mut dyn Platform, method: TrainingMethod, name: &str)
 
 fn file_error(name: &str, e: FileError) -> Error {
     match e {
-        FileError::Denied(m) | FileError::Io(m) => {
-            Error::Input(InputError::invalid("path", name, format!("cannot be read: {m}")))
-        }
+        FileError::Denied(m) | FileError::Io(m) => Error::Input(InputError::invalid(
+            "path",
+            name,
+            format!("cannot be read: {m}"),
+        )),
     }
 }
 
@@ -72,9 +76,19 @@ pub fn upload_name(path: &str, sha256: &str) -> String {
     let stem = base.strip_suffix(".jsonl").unwrap_or(base);
     let clean: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    let stem = if clean.is_empty() { "training".to_owned() } else { clean };
+    let stem = if clean.is_empty() {
+        "training".to_owned()
+    } else {
+        clean
+    };
     format!("{stem}.{}.jsonl", &sha256[..16.min(sha256.len())])
 }
 
@@ -90,8 +104,13 @@ pub fn find(platform: &mut dyn Platform, filename: &str, bytes: u64) -> Result<O
         }
         let page: Page = api::fetch(platform, &request, &Policy::SDK)?;
         after = page.data.last().map(|f| f.id.clone());
-        let usable = |f: &FileObject| !matches!(f.status.as_deref(), Some("error" | "deleted" | "deleting"));
-        if let Some(found) = page.data.into_iter().find(|f| f.filename == filename && f.bytes == bytes && usable(f)) {
+        let usable =
+            |f: &FileObject| !matches!(f.status.as_deref(), Some("error" | "deleted" | "deleting"));
+        if let Some(found) = page
+            .data
+            .into_iter()
+            .find(|f| f.filename == filename && f.bytes == bytes && usable(f))
+        {
             return Ok(Some(found));
         }
         if !page.has_more || after.is_none() {
@@ -117,13 +136,21 @@ pub fn upload(
     ));
     let mut request = Request::new(Method::Post, "/files", Credential::Project);
     request.body = Some(Body::Multipart(vec![
-        FormField::Text { name: "purpose".into(), value: "fine-tune".into() },
-        FormField::GrantedFile { name: "file".into(), filename: filename.clone() },
+        FormField::Text {
+            name: "purpose".into(),
+            value: "fine-tune".into(),
+        },
+        FormField::GrantedFile {
+            name: "file".into(),
+            filename: filename.clone(),
+        },
     ]));
     let mut attempt = 0;
     loop {
         let failure = match api::send_once(platform, &request) {
-            Ok(response) => return Ok((api::decode(&request, &response)?, report, Origin::Created)),
+            Ok(response) => {
+                return Ok((api::decode(&request, &response)?, report, Origin::Created));
+            }
             Err(e) => e,
         };
         attempt += 1;
@@ -154,8 +181,14 @@ mod tests {
     #[test]
     fn upload_names_carry_the_hash() {
         let sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        assert_eq!(upload_name("data/train.jsonl", sha), "train.0123456789abcdef.jsonl");
-        assert_eq!(upload_name("my file!.txt", sha), "my_file_.txt.0123456789abcdef.jsonl");
+        assert_eq!(
+            upload_name("data/train.jsonl", sha),
+            "train.0123456789abcdef.jsonl"
+        );
+        assert_eq!(
+            upload_name("my file!.txt", sha),
+            "my_file_.txt.0123456789abcdef.jsonl"
+        );
         assert_eq!(upload_name("/", sha), "training.0123456789abcdef.jsonl");
     }
 }

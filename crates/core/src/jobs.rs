@@ -53,7 +53,11 @@ pub struct Checkpoint {
 
 /// Reads one job: one request.
 pub fn read(platform: &mut dyn Platform, id: &JobId) -> Result<Job> {
-    let request = Request::new(Method::Get, format!("/fine_tuning/jobs/{id}"), Credential::Project);
+    let request = Request::new(
+        Method::Get,
+        format!("/fine_tuning/jobs/{id}"),
+        Credential::Project,
+    );
     api::fetch(platform, &request, &Policy::SDK)
 }
 
@@ -102,7 +106,9 @@ pub fn create_or_adopt(platform: &mut dyn Platform, spec: &JobSpec) -> Result<(J
         attempt += 1;
         let delay = match &failure {
             // No answer: the job may exist now. Fall through to the lookup.
-            Error::Http(h) if h.may_have_committed() => retry::Policy::SDK.backoff(attempt - 1, platform.random()),
+            Error::Http(h) if h.may_have_committed() => {
+                retry::Policy::SDK.backoff(attempt - 1, platform.random())
+            }
             // Answers the SDK would retry (429, 5xx, 409, 408): wait as told, then look up,
             // since a 5xx can come after the job was stored.
             Error::Api(a) if retry::retryable_status(a.status) => {
@@ -120,7 +126,10 @@ pub fn create_or_adopt(platform: &mut dyn Platform, spec: &JobSpec) -> Result<(J
         ));
         platform.sleep(delay);
         if let Some(job) = find_by_key(platform, &key)? {
-            platform.progress(&format!("found the job the failed attempt created: {}", job.id));
+            platform.progress(&format!(
+                "found the job the failed attempt created: {}",
+                job.id
+            ));
             return Ok((job, Origin::Adopted));
         }
     }
@@ -128,8 +137,11 @@ pub fn create_or_adopt(platform: &mut dyn Platform, spec: &JobSpec) -> Result<(J
 
 /// Posts an action (`cancel`, `pause`, `resume`) for a job.
 pub fn action(platform: &mut dyn Platform, id: &str, action: &str) -> Result<Job> {
-    let request =
-        Request::new(Method::Post, format!("/fine_tuning/jobs/{id}/{action}"), Credential::Project);
+    let request = Request::new(
+        Method::Post,
+        format!("/fine_tuning/jobs/{id}/{action}"),
+        Credential::Project,
+    );
     // Actions are idempotent on the server (cancelling twice leaves a cancelled job), so the SDK
     // policy's retries are safe here.
     api::fetch(platform, &request, &Policy::SDK)
@@ -146,7 +158,11 @@ pub fn cancel(platform: &mut dyn Platform, job: Job) -> Result<Job> {
         // It finished between our read and the cancel: that is success, report what it is now.
         Err(Error::Api(a)) if a.status == 400 || a.status == 409 => {
             let fresh = read(platform, &JobId::parse("id", &job.id)?)?;
-            if fresh.status.is_terminal() { Ok(fresh) } else { Err(Error::Api(a)) }
+            if fresh.status.is_terminal() {
+                Ok(fresh)
+            } else {
+                Err(Error::Api(a))
+            }
         }
         Err(e) => Err(e),
     }
@@ -159,7 +175,9 @@ pub fn deadline(job: &Job, timeout: Option<u64>) -> Option<u64> {
 
 /// Whether `job` was or must be cancelled for running past its deadline.
 pub fn timed_out(job: &Job, timeout: Option<u64>, now: u64) -> bool {
-    let Some(deadline) = deadline(job, timeout) else { return false };
+    let Some(deadline) = deadline(job, timeout) else {
+        return false;
+    };
     match job.status {
         JobStatus::Cancelled => job.finished_at.unwrap_or(now) >= deadline,
         ref s if s.is_terminal() => false,
@@ -189,9 +207,12 @@ pub fn checkpoints(platform: &mut dyn Platform, id: &str) -> Result<Vec<Checkpoi
     let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let mut request =
-            Request::new(Method::Get, format!("/fine_tuning/jobs/{id}/checkpoints"), Credential::Project)
-                .query("limit", "100");
+        let mut request = Request::new(
+            Method::Get,
+            format!("/fine_tuning/jobs/{id}/checkpoints"),
+            Credential::Project,
+        )
+        .query("limit", "100");
         if let Some(a) = &after {
             request = request.query("after", a.clone());
         }
@@ -206,7 +227,11 @@ pub fn checkpoints(platform: &mut dyn Platform, id: &str) -> Result<Vec<Checkpoi
 
 /// Jobs, newest first, whose metadata matches every pair of `filter` (the API's deepObject
 /// filter), at most `limit`.
-pub fn list(platform: &mut dyn Platform, filter: &[(String, String)], limit: u64) -> Result<Vec<Job>> {
+pub fn list(
+    platform: &mut dyn Platform,
+    filter: &[(String, String)],
+    limit: u64,
+) -> Result<Vec<Job>> {
     let mut request = Request::new(Method::Get, "/fine_tuning/jobs", Credential::Project)
         .query("limit", limit.to_string());
     for (k, v) in filter {
@@ -266,7 +291,10 @@ pub fn wait(platform: &mut dyn Platform, mut job: Job, options: WaitOptions) -> 
             last_status = Some(job.status.clone());
             changed = true;
         }
-        if job.estimated_finish.is_some() && job.estimated_finish != last_estimate && !job.status.is_terminal() {
+        if job.estimated_finish.is_some()
+            && job.estimated_finish != last_estimate
+            && !job.status.is_terminal()
+        {
             if let Some(at) = job.estimated_finish {
                 let now = platform.now();
                 platform.progress(&format!(
@@ -280,14 +308,22 @@ pub fn wait(platform: &mut dyn Platform, mut job: Job, options: WaitOptions) -> 
         }
         let events = new_events(platform, &job.id, last_event.as_deref())?;
         for event in &events {
-            platform.progress(&format!("{}: [{}] {}", job.id, event.level, event.message.trim()));
+            platform.progress(&format!(
+                "{}: [{}] {}",
+                job.id,
+                event.level,
+                event.message.trim()
+            ));
         }
         if let Some(newest) = events.last() {
             last_event = Some(newest.id.clone());
             changed = true;
         }
         // Checkpoints are announced by events; only then is listing them worth a request.
-        if events.iter().any(|e| e.message.to_ascii_lowercase().contains("checkpoint")) {
+        if events
+            .iter()
+            .any(|e| e.message.to_ascii_lowercase().contains("checkpoint"))
+        {
             let checkpoints = checkpoints(platform, &job.id)?;
             for c in checkpoints.iter().rev().skip(seen_checkpoints) {
                 platform.progress(&format!(
@@ -303,7 +339,11 @@ pub fn wait(platform: &mut dyn Platform, mut job: Job, options: WaitOptions) -> 
         if job.status.is_terminal() {
             return Ok(job);
         }
-        interval = if changed { options.poll_interval } else { (interval.mul_f64(1.5)).min(MAX_POLL) };
+        interval = if changed {
+            options.poll_interval
+        } else {
+            (interval.mul_f64(1.5)).min(MAX_POLL)
+        };
         // Never sleep past the deadline: the cancel must happen on time.
         let mut pause = interval.mul_f64(0.9 + 0.2 * platform.random());
         if let Some(deadline) = deadline(&job, options.timeout) {
@@ -323,9 +363,12 @@ fn new_events(platform: &mut dyn Platform, id: &str, after_id: Option<&str>) -> 
     // Bounded: a job that produced more than this many events between two polls only loses
     // progress lines, not correctness.
     for _ in 0..10 {
-        let mut request =
-            Request::new(Method::Get, format!("/fine_tuning/jobs/{id}/events"), Credential::Project)
-                .query("limit", "100");
+        let mut request = Request::new(
+            Method::Get,
+            format!("/fine_tuning/jobs/{id}/events"),
+            Credential::Project,
+        )
+        .query("limit", "100");
         if let Some(c) = &cursor {
             request = request.query("after", c.clone());
         }
@@ -355,7 +398,10 @@ fn describe_status(job: &Job) -> String {
             e.code.as_deref().unwrap_or("no code")
         ),
         (JobStatus::Succeeded, _) => {
-            format!("succeeded: {}", job.fine_tuned_model.as_deref().unwrap_or("(no model name)"))
+            format!(
+                "succeeded: {}",
+                job.fine_tuned_model.as_deref().unwrap_or("(no model name)")
+            )
         }
         (status, _) => status.as_str().replace('_', " "),
     }
@@ -370,7 +416,11 @@ fn format_metrics(metrics: &serde_json::Map<String, serde_json::Value>) -> Strin
             None => format!("{k}={v}"),
         })
         .collect();
-    if parts.is_empty() { String::new() } else { format!(": {}", parts.join(" ")) }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", parts.join(" "))
+    }
 }
 
 /// `2026-11-25 04:05:06 UTC`.
@@ -378,7 +428,12 @@ pub fn format_time(unix: u64) -> String {
     let days = (unix / 86_400) as i64;
     let secs = unix % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// `1h 05m`, `4m 10s`, `12s`.
@@ -448,11 +503,17 @@ impl JobRef {
 }
 
 fn parse_key(key: &str) -> Result<String, InputError> {
-    let ok = key.strip_prefix("oaift-").is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    let ok = key
+        .strip_prefix("oaift-")
+        .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()));
     if ok {
         Ok(key.to_owned())
     } else {
-        Err(InputError::invalid("idempotency_key", key, "must be a key from job ensure, like \"oaift-\" and 32 hex digits"))
+        Err(InputError::invalid(
+            "idempotency_key",
+            key,
+            "must be a key from job ensure, like \"oaift-\" and 32 hex digits",
+        ))
     }
 }
 
@@ -485,8 +546,20 @@ mod tests {
         assert!(!timed_out(&job("running", 1000, None), None, 99_999));
         assert!(!timed_out(&job("running", 1000, None), Some(60), 1059));
         assert!(timed_out(&job("running", 1000, None), Some(60), 1060));
-        assert!(timed_out(&job("cancelled", 1000, Some(1070)), Some(60), 5000));
-        assert!(!timed_out(&job("cancelled", 1000, Some(1030)), Some(60), 5000));
-        assert!(!timed_out(&job("succeeded", 1000, Some(1070)), Some(60), 5000));
+        assert!(timed_out(
+            &job("cancelled", 1000, Some(1070)),
+            Some(60),
+            5000
+        ));
+        assert!(!timed_out(
+            &job("cancelled", 1000, Some(1030)),
+            Some(60),
+            5000
+        ));
+        assert!(!timed_out(
+            &job("succeeded", 1000, Some(1070)),
+            Some(60),
+            5000
+        ));
     }
 }

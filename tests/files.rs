@@ -1,0 +1,129 @@
+//! `file validate` and `file upload`: local validation with line numbers before any upload,
+//! upload idempotent by content, and read access to the one named file only.
+
+mod util;
+
+use serde_json::json;
+use util::*;
+
+fn data(name: &str) -> String {
+    format!("{}/../tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn validate_counts_examples_without_network() {
+    let out = openai_ft(&["file", "validate"])
+        .input(json!({"path": data("supervised.jsonl")}))
+        .run()
+        .json();
+    assert_eq!(out["examples"], "12");
+    assert_eq!(out["training_method"], "supervised");
+    assert_eq!(out["sha256"].len(), 64);
+    assert!(out["estimated_tokens"].parse::<u64>().unwrap() > 0);
+}
+
+#[test]
+fn every_problem_is_reported_with_its_line() {
+    let line = openai_ft(&["file", "validate"])
+        .input(json!({"path": data("supervised_broken.jsonl")}))
+        .run()
+        .only_error();
+    let path = data("supervised_broken.jsonl");
+    assert_eq!(
+        line,
+        format!(
+            "invalid training file {path:?}: 3 problems: line 3: no assistant message; a supervised \
+             example needs at least one assistant reply to learn from; line 6: not valid JSON \
+             (expected ident at column 2); line 8: missing \"messages\""
+        )
+    );
+}
+
+#[test]
+fn the_method_decides_the_format() {
+    for (file, method) in [
+        ("dpo.jsonl", "dpo"),
+        ("reinforcement.jsonl", "reinforcement"),
+    ] {
+        let out = openai_ft(&["file", "validate"])
+            .input(json!({"path": data(file), "training_method": method}))
+            .run()
+            .json();
+        assert_eq!(out["examples"], "12");
+    }
+    let line = openai_ft(&["file", "validate"])
+        .input(json!({"path": data("dpo.jsonl")}))
+        .run()
+        .only_error();
+    assert!(
+        line.contains("12 problems: line 1: missing \"messages\""),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_missing_file_names_the_path() {
+    let line = openai_ft(&["file", "validate"])
+        .input(json!({"path": "no/such.jsonl"}))
+        .run()
+        .only_error();
+    assert_eq!(
+        line,
+        "invalid path \"no/such.jsonl\": cannot be read (No such file or directory (os error 2)); set path to a readable local JSONL file"
+    );
+}
+
+#[test]
+fn upload_is_idempotent_by_content() {
+    let emulator = Emulator::start(20);
+    let first = openai_ft(&["file", "upload"])
+        .against(&emulator)
+        .input(json!({"path": data("supervised.jsonl")}))
+        .run()
+        .json();
+    assert!(first["id"].starts_with("file-"));
+    assert!(first["filename"].starts_with("supervised.") && first["filename"].ends_with(".jsonl"));
+    let second = openai_ft(&["file", "upload"])
+        .against(&emulator)
+        .input(json!({"path": data("supervised.jsonl")}))
+        .run();
+    assert_eq!(second.json()["id"], first["id"]);
+    assert!(
+        second.stderr.contains("is already uploaded"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(emulator.count("POST /v1/files"), 1);
+    // The bytes arrived intact.
+    let file = emulator.api("GET", &format!("/files/{}", first["id"]), None);
+    assert_eq!(
+        file["bytes"].as_u64().unwrap(),
+        first["bytes"].parse::<u64>().unwrap()
+    );
+    assert_eq!(file["purpose"], "fine-tune");
+}
+
+#[test]
+fn an_invalid_file_is_never_uploaded() {
+    let emulator = Emulator::start(20);
+    openai_ft(&["file", "upload"])
+        .against(&emulator)
+        .input(json!({"path": data("supervised_broken.jsonl")}))
+        .run()
+        .only_error();
+    assert!(emulator.log().is_empty());
+}
+
+#[test]
+fn a_dropped_upload_is_found_not_repeated() {
+    let emulator = Emulator::start(20);
+    emulator.fault(json!({"method": "POST", "path": "/v1/files", "fault": "commit_then_drop"}));
+    let out = openai_ft(&["file", "upload"])
+        .against(&emulator)
+        .input(json!({"path": data("supervised.jsonl")}))
+        .run();
+    out.json();
+    assert_eq!(emulator.count("POST /v1/files"), 1);
+    let files = emulator.api("GET", "/files?purpose=fine-tune", None);
+    assert_eq!(files["data"].as_array().unwrap().len(), 1);
+}
