@@ -84,7 +84,10 @@ fn null_means_absent() {
         .input(json!({"id": null}))
         .run()
         .only_error();
-    assert_eq!(line, "missing id: set it to the job id (ftjob-...)");
+    assert_eq!(
+        line,
+        "missing id: set id (ftjob-...), idempotency_key (from job ensure), or the job request itself (model, training_file, ...)"
+    );
 }
 
 #[test]
