@@ -81,6 +81,11 @@ pub const COMMANDS: &[CommandInfo] = &[
         inputs: &["path", "training_method"],
     },
     CommandInfo {
+        name: "file read",
+        summary: "find the upload of a local JSONL file by its content; never uploads (plan time, external data source)",
+        inputs: &["path", "training_method"],
+    },
+    CommandInfo {
         name: "file upload",
         summary: "validate and upload a local JSONL training file unless the same bytes are already uploaded",
         inputs: &["path", "training_method"],
@@ -97,6 +102,7 @@ pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<
         "job resume" => job_action(platform, input, "resume"),
         "job list" => job_list(platform, input),
         "file validate" => file_validate(platform, input),
+        "file read" => file_read(platform, input),
         "file upload" => file_upload(platform, input),
         other => Err(Error::Failed(format!(
             "unknown command {}: expected one of: {}",
@@ -338,6 +344,19 @@ fn file_validate(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     ])
 }
 
+fn file_read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    let (path, method) = file_method(input)?;
+    let report = files::validate(platform, method, &path)?;
+    let filename = files::upload_name(&path, &report.sha256);
+    let Some(file) = files::find(platform, &filename, report.bytes)? else {
+        return Err(Error::Failed(format!(
+            "{path} is not uploaded yet (no fine-tune file named {filename}); run terraform apply \
+             (file upload) to upload it"
+        )));
+    };
+    Ok(file_outputs(file, report, method))
+}
+
 fn file_upload(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     let (path, method) = file_method(input)?;
     let (file, report, origin) = files::upload(platform, method, &path)?;
@@ -347,7 +366,15 @@ fn file_upload(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
             file.id
         ));
     }
-    Ok(vec![
+    Ok(file_outputs(file, report, method))
+}
+
+fn file_outputs(
+    file: files::FileObject,
+    report: crate::training_file::Report,
+    method: TrainingMethod,
+) -> Output {
+    vec![
         ("id".into(), file.id),
         ("bytes".into(), report.bytes.to_string()),
         ("filename".into(), file.filename),
@@ -358,5 +385,5 @@ fn file_upload(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
             report.estimated_tokens.to_string(),
         ),
         ("training_method".into(), method.as_str().to_owned()),
-    ])
+    ]
 }
