@@ -524,7 +524,7 @@ mod tests {
     #[test]
     fn dates_and_durations() {
         assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(format_time(1_795_000_000), "2026-11-19 07:46:40 UTC");
+        assert_eq!(format_time(1_795_000_000), "2026-11-18 11:06:40 UTC");
         assert_eq!(format_duration(3_900), "1h 05m");
         assert_eq!(format_duration(250), "4m 10s");
         assert_eq!(format_duration(12), "12s");
