@@ -1,6 +1,9 @@
 //! The wasm component: binds the `openai:fine-tuning` world to `openai-ft-core`. Imports become
 //! the core's [`Platform`]; exports call the core. No logic lives here.
 
+// The export signatures, error type included, are generated from the WIT contract.
+#![allow(clippy::result_large_err)]
+
 use std::time::Duration;
 
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
