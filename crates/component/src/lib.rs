@@ -81,14 +81,10 @@ impl Platform for Guest {
     }
 
     fn random(&mut self) -> f64 {
-        // Jitter only: the low bits of the monotonic clock are random enough, and this avoids
-        // pulling a RNG crate into the component.
-        let nanos = std::time::Instant::now().elapsed().as_nanos() as u64
-            ^ std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos() as u64)
-                .unwrap_or(0);
-        (nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64
+        // std seeds each RandomState from WASI's random source: 64 fresh bits without a RNG crate.
+        use std::hash::{BuildHasher, Hasher};
+        let bits = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        (bits >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn progress(&mut self, line: &str) {
