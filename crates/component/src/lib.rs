@@ -6,14 +6,16 @@
 
 use std::time::Duration;
 
+use openai_ft_core::job_spec::TrainingMethod;
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
-use openai_ft_core::{Error, HttpError, Input, commands, job, jobs};
+use openai_ft_core::{Error, HttpError, Input, commands, files, job, jobs};
 
 wit_bindgen::generate!({
     path: "../../wit",
     world: "openai-ft",
 });
 
+use exports::openai::fine_tuning::files as wit_files;
 use exports::openai::fine_tuning::jobs as wit_jobs;
 use exports::openai::fine_tuning::types as wit;
 use openai::fine_tuning::{http, input_file};
@@ -83,7 +85,9 @@ impl Platform for Guest {
     fn random(&mut self) -> f64 {
         // std seeds each RandomState from WASI's random source: 64 fresh bits without a RNG crate.
         use std::hash::{BuildHasher, Hasher};
-        let bits = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        let bits = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
         (bits >> 11) as f64 / (1u64 << 53) as f64
     }
 
@@ -207,6 +211,47 @@ impl exports::openai::fine_tuning::jobs::Guest for Component {
         jobs::action(&mut Guest, id.as_str(), "resume")
             .map(to_wit_job)
             .map_err(to_wit)
+    }
+}
+
+impl exports::openai::fine_tuning::files::Guest for Component {
+    fn validate(
+        name: String,
+        method: wit_files::TrainingMethod,
+    ) -> Result<wit_files::Report, wit::Error> {
+        files::validate(&mut Guest, training_method(method), &name)
+            .map(to_wit_report)
+            .map_err(to_wit)
+    }
+
+    fn upload(
+        name: String,
+        method: wit_files::TrainingMethod,
+    ) -> Result<wit_files::Uploaded, wit::Error> {
+        let (file, report, _) =
+            files::upload(&mut Guest, training_method(method), &name).map_err(to_wit)?;
+        Ok(wit_files::Uploaded {
+            id: file.id,
+            filename: file.filename,
+            report: to_wit_report(report),
+        })
+    }
+}
+
+fn training_method(m: wit_files::TrainingMethod) -> TrainingMethod {
+    match m {
+        wit_files::TrainingMethod::Supervised => TrainingMethod::Supervised,
+        wit_files::TrainingMethod::Dpo => TrainingMethod::Dpo,
+        wit_files::TrainingMethod::Reinforcement => TrainingMethod::Reinforcement,
+    }
+}
+
+fn to_wit_report(r: openai_ft_core::training_file::Report) -> wit_files::Report {
+    wit_files::Report {
+        examples: r.examples,
+        estimated_tokens: r.estimated_tokens,
+        bytes: r.bytes,
+        sha256: r.sha256,
     }
 }
 
