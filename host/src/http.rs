@@ -51,23 +51,20 @@ impl Client {
         file: Option<&GrantedFile>,
     ) -> Result<wit::Response, wit::Error> {
         check_path(&request.path)?;
-        let key = match request.credential {
-            wit::Credential::Project => self.endpoint.project_key.as_ref().ok_or_else(|| {
-                wit::Error::MissingCredential(
-                    "OPENAI_API_KEY is not set: export a project API key for the fine-tuning \
-                     API in the environment that runs Terraform"
-                        .into(),
-                )
-            })?,
-            wit::Credential::Admin => self.endpoint.admin_key.as_ref().ok_or_else(|| {
-                wit::Error::MissingCredential(
-                    "OPENAI_ADMIN_KEY is not set: checkpoint permissions need an organisation \
-                     admin key with the api.fine_tuning.checkpoints.read and .write scopes; \
-                     export it in the environment, never in Terraform code"
-                        .into(),
-                )
-            })?,
+        let (auth_name, auth_value) = match request.credential {
+            wit::Credential::Project => self
+                .endpoint
+                .project_header()
+                .map_err(wit::Error::MissingCredential)?,
+            wit::Credential::Admin => self
+                .endpoint
+                .admin_header()
+                .map_err(wit::Error::MissingCredential)?,
         };
+        let mut query = request.query.clone();
+        if let Some(version) = &self.endpoint.api_version {
+            query.push(("api-version".into(), version.clone()));
+        }
         let url = format!(
             "{}{}{}",
             self.endpoint.base,
@@ -82,12 +79,12 @@ impl Client {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(&url)
-            .header("authorization", format!("Bearer {}", key.expose()))
+            .header(auth_name, auth_value)
             .header("accept", "application/json");
         if let Some(org) = &self.endpoint.organization {
             builder = builder.header("openai-organization", org);
         }
-        if let Some(project) = &self.endpoint.project {
+        if let Some(project) = &self.endpoint.project_id {
             builder = builder.header("openai-project", project);
         }
         let (content_type, body): (Option<String>, Box<dyn Read + Send>) = match &request.body {
