@@ -183,11 +183,18 @@ fn a_create_committed_then_dropped_is_found_not_repeated() {
 fn a_429_without_retry_after_backs_off_and_succeeds() {
     let (emulator, ckpt, out) = grant_under(json!({"fault": 429}));
     assert_eq!(emulator.count(&format!("POST {}", collection(&ckpt))), 2);
+    // The emulator answers a faulted request without reading its body, so the client sometimes
+    // sees the connection close (a broken pipe or reset) instead of the 429; either way it backs off by the
+    // admin policy (0.75-1 s, no Retry-After given) and looks the grant up before posting again.
+    // The exact 429 decision is covered by the core's unit tests.
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("; looking proj_f up before retry 1 of 5 in "))
+        .unwrap_or_else(|| panic!("no retry line: {}", out.stderr));
     assert!(
-        out.stderr
-            .contains("HTTP 429; looking proj_f up before retry 1 of 5 in"),
-        "{}",
-        out.stderr
+        line.contains(": HTTP 429; ") || line.contains("/v1 failed: io: "),
+        "{line}"
     );
 }
 
