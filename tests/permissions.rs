@@ -546,6 +546,16 @@ fn bad_inputs_never_reach_the_network() {
         ),
         (
             "grant",
+            json!({"checkpoint": ckpt, "project_id": "proj_a", "admin_key": ADMIN_KEY}),
+            r#"invalid input "admin_key": keys are never query fields: export OPENAI_ADMIN_KEY in the environment that runs Terraform and remove this field, which Terraform would store in state"#,
+        ),
+        (
+            "read",
+            json!({"checkpoint": ckpt, "OPENAI_ADMIN_KEY": ADMIN_KEY}),
+            r#"invalid input "OPENAI_ADMIN_KEY": keys are never query fields: export OPENAI_ADMIN_KEY in the environment that runs Terraform and remove this field, which Terraform would store in state"#,
+        ),
+        (
+            "grant",
             json!({"checkpoint": "ft:x/../../files", "project_id": "proj_a"}),
             r#"invalid checkpoint "ft:x/../../files": must be a fine-tuned model or checkpoint name like "ft:gpt-4o-mini-2024-07-18:my-org:suffix:abc123" (no /, ?, #, %, spaces or ..)"#,
         ),

@@ -118,8 +118,8 @@ struct Page {
 pub struct Grant {
     pub project_id: ProjectId,
     pub permission_id: String,
-    /// False when the grant already existed (or a create that lost its answer had committed and
-    /// was found by the lookup that followed).
+    /// True when this call created the grant (including a create whose answer was lost and
+    /// which the lookup that followed found); false when the project already had one.
     pub created: bool,
 }
 
@@ -383,6 +383,25 @@ pub mod command {
     /// The inputs every `permissions` command accepts, required first.
     pub const INPUTS: &[&str] = &["checkpoint", "project_id", "project_ids"];
 
+    /// Checks the keys: a credential passed as a query field would end up in Terraform's state
+    /// and plan output, so it gets its own refusal naming the environment variable instead of
+    /// the generic unknown-key one. Only the field name is quoted, never its value.
+    fn check_keys(input: &Input) -> Result<()> {
+        if let Some((k, _)) = input
+            .iter()
+            .find(|(k, _)| k.to_ascii_lowercase().contains("key"))
+        {
+            return Err(InputError::invalid(
+                "input",
+                k,
+                "keys are never query fields: export OPENAI_ADMIN_KEY in the environment that \
+                 runs Terraform and remove this field, which Terraform would store in state",
+            )
+            .into());
+        }
+        Ok(input.only(INPUTS)?)
+    }
+
     fn checkpoint(input: &Input) -> Result<CheckpointName> {
         Ok(CheckpointName::parse(
             "checkpoint",
@@ -453,7 +472,7 @@ pub mod command {
     /// permission id), `permission_id` (one project only), `created` (JSON list of the projects
     /// newly granted) and `count`.
     pub fn grant(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
-        input.only(INPUTS)?;
+        check_keys(input)?;
         let checkpoint = checkpoint(input)?;
         let projects = required_projects(input)?;
         let grants = super::grant(platform, &checkpoint, &projects)?;
@@ -481,7 +500,7 @@ pub mod command {
     /// `permissions read`: outputs `checkpoint`, `permissions` (JSON map project to permission
     /// id), `count`, and with projects given, `missing` (JSON list of those without a grant).
     pub fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
-        input.only(INPUTS)?;
+        check_keys(input)?;
         let checkpoint = checkpoint(input)?;
         let wanted = projects(input)?;
         let map = super::read(platform, &checkpoint)?;
@@ -504,7 +523,7 @@ pub mod command {
     /// `permissions revoke`: outputs `checkpoint`, `revoked` (JSON list of the projects whose
     /// grant was removed) and `count`.
     pub fn revoke(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
-        input.only(INPUTS)?;
+        check_keys(input)?;
         let checkpoint = checkpoint(input)?;
         let projects = required_projects(input)?;
         let revoked = super::revoke(platform, &checkpoint, &projects)?;
