@@ -576,3 +576,29 @@ fn bad_inputs_never_reach_the_network() {
     }
     assert!(emulator.log().is_empty(), "{:?}", emulator.log());
 }
+
+#[test]
+fn an_unknown_checkpoint_is_a_404_with_the_fix() {
+    let emulator = Emulator::start(5);
+    let line = run(
+        &emulator,
+        "grant",
+        json!({"checkpoint": "ft:gpt-4o-mini-2024-07-18:org-emulator:none:abc", "project_id": "proj_a"}),
+    )
+    .only_error();
+    assert_eq!(
+        without_request_id(&line),
+        "api error 404 invalid_request_error (checkpoint_not_found): Fine-tuned model checkpoint \
+         not found: ft:gpt-4o-mini-2024-07-18:org-emulator:none:abc [param \
+         fine_tuned_model_checkpoint]; verify the id and that it exists in the organisation and \
+         project of the key (OPENAI_ORG_ID, OPENAI_PROJECT_ID)"
+    );
+    assert_eq!(
+        emulator.count(&format!(
+            "POST {}",
+            collection("ft:gpt-4o-mini-2024-07-18:org-emulator:none:abc")
+        )),
+        0,
+        "the lookup failed first; nothing was created"
+    );
+}
