@@ -12,8 +12,8 @@ mod endpoint;
 #[allow(dead_code)] // only `job read` runs here; the file commands' half is unused
 mod granted;
 #[path = "../../../host/src/http.rs"]
-// `map_err(|e| wit::Error::Transport(e))` there is needed for the host's generated variant, not
-// for the hand-written mirror below.
+// Clippy flags `map_err(|e| wit::Error::Transport(e))` there only against the hand-written mirror
+// below, not against the host's generated variant.
 #[allow(clippy::redundant_closure)]
 mod http;
 #[path = "../../../host/src/protocol.rs"]
