@@ -1,0 +1,209 @@
+//! `openai-ft-native`: the same `<noun> <verb>` run as `openai-ft`, with `openai-ft-core` linked
+//! natively instead of through the wasm sandbox. It exists only so `scripts/bench` can measure what
+//! the sandbox costs; it is not shipped.
+//!
+//! Everything but the sandbox is the host's own code, included by path rather than copied: the
+//! environment (`endpoint.rs`), the protocol (`protocol.rs`) and the HTTP client (`http.rs`, same
+//! ureq agent settings). The WIT types `http.rs` speaks are mirrored in [`sandbox::wit_http`].
+
+#[path = "../../../host/src/endpoint.rs"]
+mod endpoint;
+#[path = "../../../host/src/granted.rs"]
+#[allow(dead_code)] // only `job read` runs here; the file commands' half is unused
+mod granted;
+#[path = "../../../host/src/http.rs"]
+// Clippy flags `map_err(|e| wit::Error::Transport(e))` there only against the hand-written mirror
+// below, not against the host's generated variant.
+#[allow(clippy::redundant_closure)]
+mod http;
+#[path = "../../../host/src/protocol.rs"]
+mod protocol;
+
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use openai_ft_core::platform::{self as core_http, FileError, Platform};
+use openai_ft_core::{HttpError, Input, commands};
+
+use crate::endpoint::Endpoint;
+use crate::sandbox::wit_http as wit;
+
+/// What the host's `bindgen!` generates for the `http` interface, written out by hand: the
+/// shapes `http.rs` takes and returns.
+mod sandbox {
+    pub mod wit_http {
+        pub enum Method {
+            Get,
+            Post,
+            Delete,
+        }
+
+        pub enum Credential {
+            Project,
+            Admin,
+        }
+
+        pub enum FormField {
+            Text((String, String)),
+            GrantedFile((String, String)),
+        }
+
+        pub enum Body {
+            Json(String),
+            Multipart(Vec<FormField>),
+        }
+
+        pub struct Request {
+            pub method: Method,
+            pub path: String,
+            pub query: Vec<(String, String)>,
+            pub body: Option<Body>,
+            pub credential: Credential,
+        }
+
+        pub struct Response {
+            pub status: u16,
+            pub headers: Vec<(String, String)>,
+            pub body: Vec<u8>,
+        }
+
+        pub enum Error {
+            Denied(String),
+            Timeout(String),
+            Transport(String),
+            MissingCredential(String),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let line = format!("{e:#}").replace(['\n', '\r'], " ");
+            eprintln!("openai-ft-native: {line}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [noun, verb] = args.as_slice() else {
+        bail!("usage: openai-ft-native <noun> <verb> (input as for openai-ft)");
+    };
+    let input = match std::env::var_os("OPENAI_FT_INPUT") {
+        Some(v) => protocol::parse_input(v.as_encoded_bytes(), "OPENAI_FT_INPUT")?,
+        None => {
+            let mut stdin = std::io::stdin().lock();
+            if stdin.is_terminal() {
+                bail!("no input: pipe a JSON object of strings on stdin or set OPENAI_FT_INPUT");
+            }
+            let mut bytes = Vec::new();
+            stdin.read_to_end(&mut bytes).context("reading stdin")?;
+            protocol::parse_input(&bytes, "stdin")?
+        }
+    };
+    let endpoint = Endpoint::from_env(|name| std::env::var(name).ok())?;
+    let mut platform = Native {
+        http: http::Client::new(endpoint),
+    };
+    let input: Input = input.into_iter().collect();
+    match commands::run(&mut platform, &format!("{noun} {verb}"), &input) {
+        Ok(output) => {
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{}", protocol::render_output(output))?;
+            stdout.flush()?;
+            Ok(())
+        }
+        Err(e) => bail!("{e}"),
+    }
+}
+
+/// The core's capabilities, served directly by the host's HTTP client and `std`.
+struct Native {
+    http: http::Client,
+}
+
+impl Platform for Native {
+    fn send(&mut self, request: &core_http::Request) -> Result<core_http::Response, HttpError> {
+        let request = wit::Request {
+            method: match request.method {
+                core_http::Method::Get => wit::Method::Get,
+                core_http::Method::Post => wit::Method::Post,
+                core_http::Method::Delete => wit::Method::Delete,
+            },
+            path: request.path.clone(),
+            query: request.query.clone(),
+            body: request.body.as_ref().map(|b| match b {
+                core_http::Body::Json(s) => wit::Body::Json(s.clone()),
+                core_http::Body::Multipart(fields) => wit::Body::Multipart(
+                    fields
+                        .iter()
+                        .map(|f| match f {
+                            core_http::FormField::Text { name, value } => {
+                                wit::FormField::Text((name.clone(), value.clone()))
+                            }
+                            core_http::FormField::GrantedFile { name, filename } => {
+                                wit::FormField::GrantedFile((name.clone(), filename.clone()))
+                            }
+                        })
+                        .collect(),
+                ),
+            }),
+            credential: match request.credential {
+                core_http::Credential::Project => wit::Credential::Project,
+                core_http::Credential::Admin => wit::Credential::Admin,
+            },
+        };
+        match self.http.send(&request, None) {
+            Ok(r) => Ok(core_http::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            }),
+            Err(wit::Error::Denied(m)) => Err(HttpError::Denied(m)),
+            Err(wit::Error::Timeout(m)) => Err(HttpError::Timeout(m)),
+            Err(wit::Error::Transport(m)) => Err(HttpError::Transport(m)),
+            Err(wit::Error::MissingCredential(m)) => Err(HttpError::MissingCredential(m)),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+
+    fn random(&mut self) -> f64 {
+        // Jitter only, as in the component.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::from(d.subsec_nanos()))
+            .unwrap_or(0);
+        (nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn progress(&mut self, line: &str) {
+        eprintln!("openai-ft-native: {line}");
+    }
+
+    fn file_size(&mut self) -> Result<u64, FileError> {
+        Err(FileError::Denied(
+            "this command was not given a file".into(),
+        ))
+    }
+
+    fn file_read(&mut self, _offset: u64, _len: u32) -> Result<Vec<u8>, FileError> {
+        Err(FileError::Denied(
+            "this command was not given a file".into(),
+        ))
+    }
+}
