@@ -1,6 +1,8 @@
 //! The API's error body (`ErrorResponse`) and the constructors for the errors the emulator sends.
 //! Every error carries all four keys (`message`, `type`, `param`, `code`) like the real service.
+//! The Azure flavours render the same error in Azure's two shapes (see [`ApiError::body_for`]).
 
+use crate::flavor::Flavor;
 use serde_json::{Value, json};
 
 /// An error response: an HTTP status plus the `error` object of `ErrorResponse`.
@@ -11,6 +13,10 @@ pub struct ApiError {
     pub kind: String,
     pub param: Option<String>,
     pub code: Option<String>,
+    /// Azure's `code` when it differs from OpenAI's (e.g. the gateway's `"401"`), on both Azure shapes.
+    pub azure_code: Option<&'static str>,
+    /// The classic surface's `code` (REST-guideline enum) when the status default does not fit.
+    pub classic_code: Option<&'static str>,
 }
 
 impl ApiError {
@@ -21,6 +27,8 @@ impl ApiError {
             kind: kind.to_string(),
             param: None,
             code: None,
+            azure_code: None,
+            classic_code: None,
         }
     }
 
@@ -40,6 +48,18 @@ impl ApiError {
 
     pub fn with_code(mut self, code: &str) -> Self {
         self.code = Some(code.to_string());
+        self
+    }
+
+    /// Sets the code both Azure shapes use in place of the OpenAI one.
+    pub fn azure(mut self, code: &'static str) -> Self {
+        self.azure_code = Some(code);
+        self
+    }
+
+    /// Sets the classic surface's REST-guideline code (e.g. `unexpectedEntityState`).
+    pub fn classic(mut self, code: &'static str) -> Self {
+        self.classic_code = Some(code);
         self
     }
 
@@ -80,6 +100,39 @@ impl ApiError {
         ApiError::not_found(None, format!("Invalid URL ({method} {path})"))
     }
 
+    /// The error body in the flavour's shape. Azure v1: `{code, message, param, type: "error",
+    /// inner_error: {code}}`; classic: `{code, message, target, details: [], innererror: {code}}`.
+    /// Each Azure shape names the other surface's code in its inner error, so nothing is lost.
+    pub fn body_for(&self, flavor: Flavor) -> Value {
+        let v1_code = self
+            .azure_code
+            .map(str::to_string)
+            .or_else(|| self.code.clone())
+            .unwrap_or_else(|| self.status.to_string());
+        let classic_code = self
+            .classic_code
+            .or(self.azure_code)
+            .unwrap_or_else(|| classic_default(self.status))
+            .to_string();
+        match flavor {
+            Flavor::OpenAi => self.body(),
+            Flavor::Azure => json!({"error": {
+                "code": v1_code,
+                "message": self.message,
+                "param": self.param,
+                "type": "error",
+                "inner_error": {"code": classic_code},
+            }}),
+            Flavor::AzureClassic => json!({"error": {
+                "code": classic_code,
+                "message": self.message,
+                "target": self.param,
+                "details": [],
+                "innererror": {"code": v1_code},
+            }}),
+        }
+    }
+
     pub fn body(&self) -> Value {
         json!({"error": {
             "message": self.message,
@@ -87,6 +140,20 @@ impl ApiError {
             "param": self.param,
             "code": self.code,
         }})
+    }
+}
+
+/// The classic surface's error code for a status (its `ErrorCode` enum).
+fn classic_default(status: u16) -> &'static str {
+    match status {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "notFound",
+        409 => "conflict",
+        429 => "tooManyRequests",
+        503 => "serviceUnavailable",
+        500..=599 => "internalFailure",
+        _ => "invalidPayload",
     }
 }
 
