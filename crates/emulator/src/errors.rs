@@ -10,25 +10,32 @@ use serde_json::{Value, json};
 pub struct ApiError {
     pub status: u16,
     pub message: String,
-    pub kind: String,
+    pub kind: &'static str,
     pub param: Option<String>,
     pub code: Option<String>,
-    /// Azure's `code` when it differs from OpenAI's (e.g. the gateway's `"401"`), on both Azure shapes.
-    pub azure_code: Option<&'static str>,
+    /// Azure's own codes where the defaults do not fit (boxed: most errors have none, and a small
+    /// error keeps every `Result` small).
+    pub azure: Option<Box<AzureCodes>>,
+}
+
+/// Codes of an error on the Azure surfaces.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AzureCodes {
+    /// Azure's `code` when it differs from OpenAI's (e.g. the gateway's `"401"`), on both shapes.
+    pub both: Option<&'static str>,
     /// The classic surface's `code` (REST-guideline enum) when the status default does not fit.
-    pub classic_code: Option<&'static str>,
+    pub classic: Option<&'static str>,
 }
 
 impl ApiError {
-    pub fn new(status: u16, kind: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
-            kind: kind.to_string(),
+            kind,
             param: None,
             code: None,
-            azure_code: None,
-            classic_code: None,
+            azure: None,
         }
     }
 
@@ -53,13 +60,13 @@ impl ApiError {
 
     /// Sets the code both Azure shapes use in place of the OpenAI one.
     pub fn azure(mut self, code: &'static str) -> Self {
-        self.azure_code = Some(code);
+        self.azure.get_or_insert_default().both = Some(code);
         self
     }
 
     /// Sets the classic surface's REST-guideline code (e.g. `unexpectedEntityState`).
     pub fn classic(mut self, code: &'static str) -> Self {
-        self.classic_code = Some(code);
+        self.azure.get_or_insert_default().classic = Some(code);
         self
     }
 
@@ -104,14 +111,15 @@ impl ApiError {
     /// inner_error: {code}}`; classic: `{code, message, target, details: [], innererror: {code}}`.
     /// Each Azure shape names the other surface's code in its inner error, so nothing is lost.
     pub fn body_for(&self, flavor: Flavor) -> Value {
-        let v1_code = self
-            .azure_code
+        let codes = self.azure.as_deref().cloned().unwrap_or_default();
+        let v1_code = codes
+            .both
             .map(str::to_string)
             .or_else(|| self.code.clone())
             .unwrap_or_else(|| self.status.to_string());
-        let classic_code = self
-            .classic_code
-            .or(self.azure_code)
+        let classic_code = codes
+            .classic
+            .or(codes.both)
             .unwrap_or_else(|| classic_default(self.status))
             .to_string();
         match flavor {
