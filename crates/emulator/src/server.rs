@@ -266,6 +266,7 @@ pub async fn handle(
     };
     let authorization = header("authorization");
     let api_key = header("api-key");
+    let host = header("host");
     let content_type = header("content-type");
     let body = match req.into_body().collect().await {
         Ok(c) => c.to_bytes(),
@@ -305,7 +306,7 @@ pub async fn handle(
     let (status, journal_body, response) = match result {
         Ok(Body::Json(v)) if route == Some(Route::CreateJob) => {
             let status = flavor.created_status();
-            let extra = location(&shared, &v, query.as_deref());
+            let extra = location(&shared, host.as_deref(), &v, query.as_deref());
             (
                 status,
                 v.clone(),
@@ -346,8 +347,14 @@ pub async fn handle(
     Ok(response)
 }
 
-/// Classic create answers 201 with a `Location` of the new job (same `api-version`).
-fn location(shared: &Shared, job: &Value, query: Option<&str>) -> Vec<(&'static str, String)> {
+/// Classic create answers 201 with a `Location` of the new job (same `api-version`), on the host
+/// the client used (the bound address when it sent none).
+fn location(
+    shared: &Shared,
+    host: Option<&str>,
+    job: &Value,
+    query: Option<&str>,
+) -> Vec<(&'static str, String)> {
     if shared.config.flavor != Flavor::AzureClassic {
         return Vec::new();
     }
@@ -360,7 +367,7 @@ fn location(shared: &Shared, job: &Value, query: Option<&str>) -> Vec<(&'static 
         "location",
         format!(
             "http://{}{}/fine_tuning/jobs/{id}?api-version={version}",
-            shared.addr,
+            host.map_or_else(|| shared.addr.to_string(), str::to_string),
             Flavor::AzureClassic.prefix()
         ),
     )]
