@@ -1,5 +1,7 @@
 //! Bearer-key authentication and the scope/role checks of the real service: project keys reach the
 //! project endpoints (jobs, files, models), admin keys only the checkpoint-permission endpoints.
+//! The Azure flavours instead take a resource key (`api-key` header or bearer) or an Entra token
+//! (bearer); there are no admin keys and no scopes there.
 
 use crate::config::Config;
 use crate::errors::ApiError;
@@ -44,17 +46,26 @@ impl Scope {
         }
     }
 
-    fn is_admin(self) -> bool {
+    pub fn is_admin(self) -> bool {
         matches!(self, Scope::CheckpointsRead | Scope::CheckpointsWrite)
     }
 }
 
-/// Finds the role of the key in `authorization` and checks it may use an operation needing `scope`.
-pub fn authorize(
-    config: &Config,
-    authorization: Option<&str>,
-    scope: Scope,
-) -> Result<KeyRole, ApiError> {
+/// The credentials a request carries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Credentials<'a> {
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// Azure's `api-key` header (ignored by the OpenAI flavour, as OpenAI ignores it).
+    pub api_key: Option<&'a str>,
+}
+
+/// Finds the role of the caller's key and checks it may use an operation needing `scope`.
+pub fn authorize(config: &Config, creds: Credentials, scope: Scope) -> Result<KeyRole, ApiError> {
+    if config.flavor.is_azure() {
+        return authorize_azure(config, creds);
+    }
+    let authorization = creds.authorization;
     let key = match authorization.and_then(bearer) {
         Some(k) => k,
         None => return Err(no_key()),
@@ -83,6 +94,35 @@ pub fn authorize(
     } else {
         Err(missing_scope(scope))
     }
+}
+
+/// Azure: an `api-key` header with a resource key, or a bearer resource key or Entra token. Every
+/// operation that exists is open to them (permission endpoints do not exist on Azure).
+fn authorize_azure(config: &Config, creds: Credentials) -> Result<KeyRole, ApiError> {
+    let has = |keys: &[String], k: &str| keys.iter().any(|x| x == k);
+    let api_key = creds.api_key.map(str::trim).filter(|k| !k.is_empty());
+    let bearer = creds.authorization.and_then(bearer);
+    let ok = match (api_key, bearer) {
+        (None, None) => {
+            return Err(azure_denied(
+                "Access denied: no subscription key or token was sent. Send the resource key in an 'api-key' header, or a key or Microsoft Entra token as 'Authorization: Bearer ...'.",
+            ));
+        }
+        (Some(k), _) => has(&config.api_keys, k),
+        (None, Some(t)) => has(&config.api_keys, t) || has(&config.ad_tokens, t),
+    };
+    if ok {
+        Ok(KeyRole::Project)
+    } else {
+        Err(azure_denied(
+            "Access denied: the subscription key or token is not valid for this resource, or the API endpoint is wrong. Check the key (or token) and that the endpoint is this resource's.",
+        ))
+    }
+}
+
+/// Azure's gateway 401: code `"401"` on both Azure shapes.
+fn azure_denied(message: &str) -> ApiError {
+    ApiError::new(401, "invalid_request_error", message).azure("401")
 }
 
 fn bearer(header: &str) -> Option<&str> {

@@ -1,6 +1,7 @@
 //! The emulator's configuration: one serde struct shared by the library API and the CLI.
 //! Every field has a documented default, so `Config::default()` plus a key or two is a working setup.
 
+use crate::flavor::Flavor;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,10 +10,16 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// Which API to emulate: `openai` (under `/v1`), `azure` (Azure OpenAI v1, under `/openai/v1`)
+    /// or `azure-classic` (Azure OpenAI dated API, under `/openai`). Default `openai`.
+    pub flavor: Flavor,
     /// Address to listen on; port 0 picks a free port. Default `127.0.0.1:0`.
     pub listen: String,
     /// Project API keys, accepted on jobs, files and models. Default: none.
     pub api_keys: Vec<String>,
+    /// Microsoft Entra tokens accepted as `Authorization: Bearer TOKEN` on the Azure flavours.
+    /// Default: none.
+    pub ad_tokens: Vec<String>,
     /// Admin keys of an Owner with every admin scope, accepted on checkpoint permissions only.
     pub admin_keys: Vec<String>,
     /// Admin keys whose user lacks the Owner role: permission calls get 403.
@@ -34,8 +41,10 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            flavor: Flavor::OpenAi,
             listen: "127.0.0.1:0".to_string(),
             api_keys: Vec::new(),
+            ad_tokens: Vec::new(),
             admin_keys: Vec::new(),
             admin_keys_no_owner: Vec::new(),
             admin_keys_read_only: Vec::new(),

@@ -1,6 +1,8 @@
 //! The API's error body (`ErrorResponse`) and the constructors for the errors the emulator sends.
 //! Every error carries all four keys (`message`, `type`, `param`, `code`) like the real service.
+//! The Azure flavours render the same error in Azure's two shapes (see [`ApiError::body_for`]).
 
+use crate::flavor::Flavor;
 use serde_json::{Value, json};
 
 /// An error response: an HTTP status plus the `error` object of `ErrorResponse`.
@@ -8,19 +10,32 @@ use serde_json::{Value, json};
 pub struct ApiError {
     pub status: u16,
     pub message: String,
-    pub kind: String,
+    pub kind: &'static str,
     pub param: Option<String>,
     pub code: Option<String>,
+    /// Azure's own codes where the defaults do not fit (boxed: most errors have none, and a small
+    /// error keeps every `Result` small).
+    pub azure: Option<Box<AzureCodes>>,
+}
+
+/// Codes of an error on the Azure surfaces.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AzureCodes {
+    /// Azure's `code` when it differs from OpenAI's (e.g. the gateway's `"401"`), on both shapes.
+    pub both: Option<&'static str>,
+    /// The classic surface's `code` (REST-guideline enum) when the status default does not fit.
+    pub classic: Option<&'static str>,
 }
 
 impl ApiError {
-    pub fn new(status: u16, kind: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
-            kind: kind.to_string(),
+            kind,
             param: None,
             code: None,
+            azure: None,
         }
     }
 
@@ -40,6 +55,18 @@ impl ApiError {
 
     pub fn with_code(mut self, code: &str) -> Self {
         self.code = Some(code.to_string());
+        self
+    }
+
+    /// Sets the code both Azure shapes use in place of the OpenAI one.
+    pub fn azure(mut self, code: &'static str) -> Self {
+        self.azure.get_or_insert_default().both = Some(code);
+        self
+    }
+
+    /// Sets the classic surface's REST-guideline code (e.g. `unexpectedEntityState`).
+    pub fn classic(mut self, code: &'static str) -> Self {
+        self.azure.get_or_insert_default().classic = Some(code);
         self
     }
 
@@ -80,6 +107,40 @@ impl ApiError {
         ApiError::not_found(None, format!("Invalid URL ({method} {path})"))
     }
 
+    /// The error body in the flavour's shape. Azure v1: `{code, message, param, type: "error",
+    /// inner_error: {code}}`; classic: `{code, message, target, details: [], innererror: {code}}`.
+    /// Each Azure shape names the other surface's code in its inner error, so nothing is lost.
+    pub fn body_for(&self, flavor: Flavor) -> Value {
+        let codes = self.azure.as_deref().cloned().unwrap_or_default();
+        let v1_code = codes
+            .both
+            .map(str::to_string)
+            .or_else(|| self.code.clone())
+            .unwrap_or_else(|| self.status.to_string());
+        let classic_code = codes
+            .classic
+            .or(codes.both)
+            .unwrap_or_else(|| classic_default(self.status))
+            .to_string();
+        match flavor {
+            Flavor::OpenAi => self.body(),
+            Flavor::Azure => json!({"error": {
+                "code": v1_code,
+                "message": self.message,
+                "param": self.param,
+                "type": "error",
+                "inner_error": {"code": classic_code},
+            }}),
+            Flavor::AzureClassic => json!({"error": {
+                "code": classic_code,
+                "message": self.message,
+                "target": self.param,
+                "details": [],
+                "innererror": {"code": v1_code},
+            }}),
+        }
+    }
+
     pub fn body(&self) -> Value {
         json!({"error": {
             "message": self.message,
@@ -87,6 +148,20 @@ impl ApiError {
             "param": self.param,
             "code": self.code,
         }})
+    }
+}
+
+/// The classic surface's error code for a status (its `ErrorCode` enum).
+fn classic_default(status: u16) -> &'static str {
+    match status {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "notFound",
+        409 => "conflict",
+        429 => "tooManyRequests",
+        503 => "serviceUnavailable",
+        500..=599 => "internalFailure",
+        _ => "invalidPayload",
     }
 }
 

@@ -1,9 +1,12 @@
 //! The Files API: multipart upload, list (purpose/order/after/limit), retrieve, delete and content.
 //! Only the fields `OpenAIFile` defines are sent; `expires_at` appears only when an expiry was set.
+//! On Azure an upload is `pending`, then `running`, then `processed` (or `error` for a fine-tune
+//! file that is not JSONL), one job step apart; see [`advance`].
 
+use crate::config::Config;
 use crate::errors::ApiError;
 use crate::pagination::{Query, list_body, page};
-use crate::state::{FileRec, State};
+use crate::state::{FileRec, FileStatus, State};
 use serde_json::{Value, json};
 
 /// Purposes accepted on upload (the real API's list).
@@ -24,10 +27,13 @@ pub fn file_object(f: &FileRec) -> Value {
         "created_at": f.created_at,
         "filename": f.filename,
         "purpose": f.purpose,
-        "status": "processed",
+        "status": f.status.as_str(),
     });
     if let Some(exp) = f.expires_at {
         v["expires_at"] = json!(exp);
+    }
+    if let Some(details) = &f.status_details {
+        v["status_details"] = json!(details);
     }
     v
 }
@@ -110,10 +116,12 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<Part>, ApiError> {
 
 pub fn create(
     state: &mut State,
+    config: &Config,
     content_type: Option<&str>,
     body: &[u8],
-    now: u64,
+    now_ms: u64,
 ) -> Result<Value, ApiError> {
+    let now = now_ms / 1000;
     let boundary = content_type.and_then(boundary).ok_or_else(|| {
         ApiError::invalid(
             None,
@@ -176,10 +184,71 @@ pub fn create(
         created_at: now,
         expires_at,
         content: String::from_utf8_lossy(&file.data).into_owned(),
+        status: if config.flavor.file_processing_steps() == 0 {
+            FileStatus::Processed
+        } else {
+            FileStatus::Pending
+        },
+        status_details: None,
+        uploaded_ms: now_ms,
     };
     let obj = file_object(&rec);
     state.files.push(rec);
     Ok(obj)
+}
+
+/// Moves uploads through processing, one status per job step. Returns whether anything changed.
+pub fn advance(state: &mut State, config: &Config, now_ms: u64) -> bool {
+    let steps = config.flavor.file_processing_steps();
+    let step_ms = config.step_ms.max(1);
+    let mut changed = false;
+    for f in &mut state.files {
+        if !matches!(f.status, FileStatus::Pending | FileStatus::Running) {
+            continue;
+        }
+        let elapsed = now_ms.saturating_sub(f.uploaded_ms) / step_ms;
+        let next = if elapsed >= steps {
+            match jsonl_problem(f) {
+                None => FileStatus::Processed,
+                Some(why) => {
+                    f.status_details = Some(why);
+                    FileStatus::Error
+                }
+            }
+        } else if elapsed >= 1 {
+            FileStatus::Running
+        } else {
+            FileStatus::Pending
+        };
+        changed |= next != f.status;
+        f.status = next;
+    }
+    changed
+}
+
+/// Why a fine-tune upload cannot be used at all (not JSONL of objects); `None` when it can. The
+/// per-method row checks happen later, when a job validates its files.
+fn jsonl_problem(f: &FileRec) -> Option<String> {
+    if f.purpose != "fine-tune" {
+        return None;
+    }
+    let mut rows = 0;
+    for (i, line) in f.content.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        rows += 1;
+        match serde_json::from_str::<Value>(line.trim_start_matches('\u{feff}')) {
+            Ok(Value::Object(_)) => {}
+            _ => {
+                return Some(format!(
+                    "Invalid file format. Line {} is not a valid JSON object.",
+                    i + 1
+                ));
+            }
+        }
+    }
+    (rows == 0).then(|| "Invalid file format. The file contains no examples.".to_string())
 }
 
 pub fn list(state: &State, q: &Query) -> Result<Value, ApiError> {

@@ -4,9 +4,10 @@
 
 use crate::config::Config;
 use crate::errors::ApiError;
+use crate::flavor::{Flavor, training_type};
 use crate::models;
 use crate::pagination::{Query, list_body, page};
-use crate::state::{Checkpoint, Event, FileRec, Job, JobStatus, Method, State};
+use crate::state::{Checkpoint, Event, FileRec, FileStatus, Job, JobStatus, Method, State};
 use serde_json::{Map, Value, json};
 
 const MAX_SEED: i64 = 2_147_483_647;
@@ -377,6 +378,28 @@ fn check_file<'a>(
         )
         .with_code("invalid_file"));
     }
+    // Only Azure uploads are ever unprocessed: there a job cannot use a file until it is processed.
+    match f.status {
+        FileStatus::Processed => {}
+        FileStatus::Pending | FileStatus::Running => {
+            return Err(ApiError::invalid(
+                Some(param),
+                format!("File {id} is not ready: its status is '{}'. Wait until the file is 'processed' before using it for fine-tuning.", f.status.as_str()),
+            )
+            .with_code("file_not_ready")
+            .classic("unexpectedEntityState"));
+        }
+        FileStatus::Error => {
+            return Err(ApiError::invalid(
+                Some(param),
+                format!(
+                    "File {id} failed processing and cannot be used for fine-tuning: {}",
+                    f.status_details.as_deref().unwrap_or("unknown error")
+                ),
+            )
+            .with_code("invalid_file"));
+        }
+    }
     Ok(Some(f))
 }
 
@@ -409,7 +432,7 @@ pub fn create(
         check_file(state, body.get("validation_file"), "validation_file")?.map(|f| f.id.clone());
     let suffix = opt_string(body.get("suffix"), "suffix")?.map(str::to_string);
     if let Some(s) = &suffix {
-        string_len(s, "suffix", 1, 64)?;
+        string_len(s, "suffix", 1, config.flavor.max_suffix())?;
     }
     let seed = match body.get("seed") {
         None | Some(Value::Null) => state.rng.next() % (MAX_SEED as u64 + 1),
@@ -418,7 +441,11 @@ pub fn create(
         }
         Some(other) => return Err(ApiError::invalid_type("seed", "an integer", other)),
     };
-    let metadata = check_metadata(body.get("metadata"))?;
+    let metadata = check_metadata(body.get("metadata"))?.filter(|_| config.flavor.keeps_metadata());
+    let training_type = match body.get("trainingType") {
+        Some(v) if config.flavor.is_azure() && !v.is_null() => Some(training_type(v)?),
+        _ => None,
+    };
     let integrations = check_integrations(body.get("integrations"))?;
     let (method, method_echo, hyper) = method_of(body)?;
     if !resolved.methods.contains(&method) {
@@ -433,12 +460,14 @@ pub fn create(
         .with_code("invalid_value"));
     }
     let now = now_ms / 1000;
+    let (id, model_tag) = config.flavor.job_id(&mut state.rng);
     let mut job = Job {
-        id: state.rng.id("ftjob-", 24),
+        id,
         created_at: now,
         model: resolved.model,
         base_snapshot: resolved.snapshot.to_string(),
         organization_id: config.org.clone(),
+        training_type,
         status: JobStatus::ValidatingFiles,
         training_file: training.clone(),
         validation_file: validation,
@@ -461,7 +490,7 @@ pub fn create(
         error: None,
         n_epochs: hyper.n_epochs,
         batch_size: hyper.batch_size,
-        model_tag: state.rng.id("", 8),
+        model_tag,
         epochs_done: 0,
         steps_per_epoch: 1,
         next_step_ms: now_ms + config.step_ms.max(1),
@@ -477,7 +506,7 @@ pub fn create(
         "info",
         &format!("Validating training file: {training}"),
     );
-    let obj = job_object(&job);
+    let obj = job_object(&job, config.flavor);
     state.jobs.push(job);
     Ok(obj)
 }
@@ -493,14 +522,16 @@ fn event(state: &mut State, job: &mut Job, at: u64, level: &str, message: &str) 
     });
 }
 
-pub fn job_object(j: &Job) -> Value {
-    json!({
+/// The job as the flavour shows it. Azure v1 reports `organization_id: null`; the classic object
+/// has `organisation_id` (sic), `suffix` and `trainingType`, and no `metadata`.
+pub fn job_object(j: &Job, flavor: Flavor) -> Value {
+    let mut v = json!({
         "id": j.id,
         "object": "fine_tuning.job",
         "created_at": j.created_at,
         "model": j.model,
         "organization_id": j.organization_id,
-        "status": j.status.as_str(),
+        "status": flavor.status_name(j.status),
         "training_file": j.training_file,
         "validation_file": j.validation_file,
         "fine_tuned_model": j.fine_tuned_model,
@@ -515,7 +546,22 @@ pub fn job_object(j: &Job) -> Value {
         "metadata": j.metadata,
         "error": j.error,
         "user_provided_suffix": j.suffix,
-    })
+    });
+    match flavor {
+        Flavor::OpenAi => {}
+        Flavor::Azure => v["organization_id"] = Value::Null,
+        Flavor::AzureClassic => {
+            if let Some(o) = v.as_object_mut() {
+                for key in ["organization_id", "metadata", "user_provided_suffix"] {
+                    o.remove(key);
+                }
+                o.insert("organisation_id".into(), Value::Null);
+                o.insert("suffix".into(), json!(j.suffix));
+                o.insert("trainingType".into(), json!(j.training_type));
+            }
+        }
+    }
+    v
 }
 
 // ---------- training-file validation ----------
@@ -619,7 +665,11 @@ pub fn advance(state: &mut State, config: &Config, now_ms: u64) -> bool {
 fn is_moving(s: JobStatus) -> bool {
     matches!(
         s,
-        JobStatus::ValidatingFiles | JobStatus::Queued | JobStatus::Running
+        JobStatus::ValidatingFiles
+            | JobStatus::Queued
+            | JobStatus::Running
+            | JobStatus::Pausing
+            | JobStatus::Resuming
     )
 }
 
@@ -675,7 +725,11 @@ fn tick(state: &mut State, config: &Config, job: &mut Job, at_ms: u64) {
                 "Files validated, moving job to queued state",
             );
         }
-        JobStatus::Queued => {
+        JobStatus::Pausing => {
+            job.status = JobStatus::Paused;
+            event(state, job, at, "info", "Fine-tuning job paused");
+        }
+        JobStatus::Queued | JobStatus::Resuming => {
             job.status = JobStatus::Running;
             let remaining = (job.n_epochs - job.epochs_done + 1) * config.step_ms.max(1);
             job.estimated_finish = Some((at_ms + remaining).div_ceil(1000));
@@ -713,7 +767,7 @@ fn tick(state: &mut State, config: &Config, job: &mut Job, at_ms: u64) {
                 kind: "metrics".to_string(),
                 data,
             });
-            let name = format!("{}:ckpt-step-{step}", model_name(job, &config.org));
+            let name = format!("{}:ckpt-step-{step}", model_name(job, config));
             job.checkpoints.push(Checkpoint {
                 id: state.rng.id("ftckpt_", 24),
                 created_at: at,
@@ -730,7 +784,7 @@ fn tick(state: &mut State, config: &Config, job: &mut Job, at_ms: u64) {
             );
         }
         JobStatus::Running => {
-            let model = model_name(job, &config.org);
+            let model = model_name(job, config);
             let csv = job.checkpoints.iter().fold(
                 String::from("step,train_loss,train_accuracy\n"),
                 |mut acc, c| {
@@ -751,6 +805,9 @@ fn tick(state: &mut State, config: &Config, job: &mut Job, at_ms: u64) {
                 created_at: at,
                 expires_at: None,
                 content: csv,
+                status: crate::state::FileStatus::Processed,
+                status_details: None,
+                uploaded_ms: at_ms,
             };
             job.result_files = vec![result.id.clone()];
             state.files.push(result);
@@ -777,14 +834,13 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// `ft:<base>:<org>:<suffix>:<tag>`; the suffix part is empty when none was given.
-fn model_name(job: &Job, org: &str) -> String {
-    format!(
-        "ft:{}:{}:{}:{}",
-        job.base_snapshot,
-        org,
-        job.suffix.as_deref().unwrap_or(""),
-        job.model_tag
+/// The fine-tuned model name in the flavour's form (see `Flavor::fine_tuned_model`).
+fn model_name(job: &Job, config: &Config) -> String {
+    config.flavor.fine_tuned_model(
+        &job.base_snapshot,
+        &config.org,
+        job.suffix.as_deref(),
+        &job.model_tag,
     )
 }
 
@@ -806,15 +862,19 @@ pub fn find<'a>(state: &'a State, id: &str) -> Result<&'a Job, ApiError> {
         .ok_or_else(|| not_found(id))
 }
 
-pub fn retrieve(state: &State, id: &str) -> Result<Value, ApiError> {
-    find(state, id).map(job_object)
+pub fn retrieve(state: &State, config: &Config, id: &str) -> Result<Value, ApiError> {
+    find(state, id).map(|j| job_object(j, config.flavor))
 }
 
-pub fn list(state: &State, q: &Query) -> Result<Value, ApiError> {
+pub fn list(state: &State, config: &Config, q: &Query) -> Result<Value, ApiError> {
     let limit = q.limit(20, 100)?;
     let mut wanted: Vec<(&str, &str)> = Vec::new();
     let mut want_none = false;
-    for (k, v) in &q.0 {
+    // Azure's list has no metadata filter: the parameters are ignored, so every job is listed.
+    let filters =
+        q.0.iter()
+            .filter(|_| config.flavor.filters_jobs_by_metadata());
+    for (k, v) in filters {
         if let Some(key) = k
             .strip_prefix("metadata[")
             .and_then(|r| r.strip_suffix(']'))
@@ -840,7 +900,10 @@ pub fn list(state: &State, q: &Query) -> Result<Value, ApiError> {
         .collect();
     let (items, has_more) = page(jobs, |j| j.id.as_str(), q.get("after"), limit);
     Ok(list_body(
-        items.into_iter().map(job_object).collect(),
+        items
+            .into_iter()
+            .map(|j| job_object(j, config.flavor))
+            .collect(),
         has_more,
         false,
     ))
@@ -909,10 +972,10 @@ pub fn force_fail(
     let mut jobs = std::mem::take(&mut state.jobs);
     let result = jobs.iter_mut().find(|j| j.id == id).map(|job| {
         if job.status.is_terminal() {
-            return Err(job.status.as_str().to_string());
+            return Err(config.flavor.status_name(job.status).to_string());
         }
         fail(state, job, now_ms / 1000, code, message.to_string(), None);
-        Ok(job_object(job))
+        Ok(job_object(job, config.flavor))
     });
     state.jobs = jobs;
     result
@@ -951,15 +1014,17 @@ fn apply(
 ) -> Result<Value, ApiError> {
     let now = now_ms / 1000;
     let status = job.status;
+    let flavor = config.flavor;
+    let shown = flavor.status_name(status);
     let refuse = |verb: &str, need: &str| {
         Err(ApiError::invalid(
             None,
             format!(
-                "Job {} cannot be {verb}: its status is '{}', {need}.",
-                job.id,
-                status.as_str()
+                "Job {} cannot be {verb}: its status is '{shown}', {need}.",
+                job.id
             ),
-        ))
+        )
+        .classic("unexpectedEntityState"))
     };
     match action {
         Action::Cancel => {
@@ -967,11 +1032,11 @@ fn apply(
                 return Err(ApiError::invalid(
                     None,
                     format!(
-                        "Job {} is already {}; a job in a terminal state cannot be cancelled.",
-                        job.id,
-                        status.as_str()
+                        "Job {} is already {shown}; a job in a terminal state cannot be cancelled.",
+                        job.id
                     ),
-                ));
+                )
+                .classic("unexpectedEntityState"));
             }
             job.status = JobStatus::Cancelled;
             job.estimated_finish = None;
@@ -981,20 +1046,23 @@ fn apply(
             if status != JobStatus::Running {
                 return refuse("paused", "and only a running job can be paused");
             }
-            job.status = JobStatus::Paused;
+            job.status = flavor.pause_status();
             job.estimated_finish = None;
-            event(state, job, now, "info", "Fine-tuning job paused");
+            job.next_step_ms = now_ms + config.step_ms.max(1);
+            if job.status == JobStatus::Paused {
+                event(state, job, now, "info", "Fine-tuning job paused");
+            }
         }
         Action::Resume => {
             if status != JobStatus::Paused {
                 return refuse("resumed", "and only a paused job can be resumed");
             }
-            job.status = JobStatus::Queued;
+            job.status = flavor.resume_status();
             job.next_step_ms = now_ms + config.step_ms.max(1);
             event(state, job, now, "info", "Fine-tuning job resumed");
         }
     }
-    Ok(job_object(job))
+    Ok(job_object(job, flavor))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `openai-ft-emulator`: a local, stateful emulator of the OpenAI fine-tuning API (files, jobs,
-//! checkpoint permissions, models) with scripted faults, for tests and demos. Start one in-process
+//! checkpoint permissions, models) with scripted faults, for tests and demos; `Config::flavor`
+//! switches it to Azure OpenAI's v1 or classic surface. Start one in-process
 //! with [`start`]; it serves on a background thread until the returned [`Running`] is dropped.
 
 mod auth;
@@ -7,6 +8,7 @@ mod config;
 mod errors;
 mod faults;
 mod files;
+mod flavor;
 mod jobs;
 mod models;
 mod pagination;
@@ -18,6 +20,7 @@ mod state;
 pub use auth::mask_key;
 pub use config::Config;
 pub use faults::{FaultKind, FaultRule};
+pub use flavor::{CLASSIC_API_VERSIONS, Flavor};
 pub use server::{JournalEntry, LogEntry};
 
 use hyper::server::conn::http1;
@@ -38,14 +41,20 @@ pub struct Running {
 }
 
 impl Running {
-    /// Base URL of the API, including `/v1`, e.g. `http://127.0.0.1:4321/v1`.
+    /// Base URL of the API for the flavour: `http://127.0.0.1:4321/v1` (OpenAI),
+    /// `…/openai/v1` (Azure v1) or `…/openai` (Azure classic).
     pub fn url(&self) -> String {
-        format!("{}/v1", self.base())
+        format!("{}{}", self.base(), self.shared.config.flavor.prefix())
     }
 
-    /// Base URL without `/v1`, where `/_emulator/*` lives, e.g. `http://127.0.0.1:4321`.
+    /// Base URL without the API prefix, where `/_emulator/*` lives, e.g. `http://127.0.0.1:4321`.
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The Azure resource endpoint (what `AZURE_OPENAI_ENDPOINT` holds): the same as [`base`](Self::base).
+    pub fn endpoint(&self) -> String {
+        self.base()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -62,7 +71,7 @@ impl Running {
         lock(&self.shared.control).counts.clone()
     }
 
-    /// Every `/v1` request in order, like `GET /_emulator/requests/log`.
+    /// Every API request in order, like `GET /_emulator/requests/log`.
     pub fn request_log(&self) -> Vec<LogEntry> {
         lock(&self.shared.control).log.clone()
     }
@@ -110,6 +119,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         config,
+        addr,
         state: Mutex::new(state),
         control: Mutex::new(server::Control::default()),
         request_ids: Mutex::new(state::Rng::default()),

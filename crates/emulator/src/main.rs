@@ -1,7 +1,7 @@
 //! The `openai-ft-emulator` binary: parses the CLI flags into a [`Config`], starts the emulator and
 //! prints `listening on http://HOST:PORT` as the first stdout line, then serves until killed.
 
-use openai_ft_emulator::{Config, start};
+use openai_ft_emulator::{Config, Flavor, start};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -12,8 +12,11 @@ USAGE:
     openai-ft-emulator [FLAGS]
 
 FLAGS:
+    --flavor NAME                 openai (default, under /v1), azure (Azure OpenAI v1, under
+                                  /openai/v1) or azure-classic (dated api-version, under /openai)
     --listen ADDR                 address to listen on (default 127.0.0.1:0, a free port)
-    --api-key KEY                 accept KEY as a project API key (repeatable)
+    --api-key KEY                 accept KEY as a project API key / Azure resource key (repeatable)
+    --ad-token TOKEN              Azure: accept TOKEN as a bearer Entra token (repeatable)
     --admin-key KEY               accept KEY as an Owner admin key (repeatable)
     --admin-key-no-owner KEY      admin key whose user is not an Owner: permission calls get 403
     --admin-key-read-only KEY     admin key with only api.fine_tuning.checkpoints.read
@@ -49,6 +52,8 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
             _ => (flag.as_str(), None),
         };
         let known = [
+            "--flavor",
+            "--ad-token",
             "--listen",
             "--api-key",
             "--admin-key",
@@ -70,6 +75,12 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
                 .ok_or_else(|| format!("flag \"{name}\" needs a value"))?,
         };
         match name {
+            "--flavor" => {
+                config.flavor = Flavor::parse(&value).ok_or_else(|| {
+                    format!("invalid --flavor \"{value}\": must be openai, azure or azure-classic")
+                })?;
+            }
+            "--ad-token" => config.ad_tokens.push(value),
             "--listen" => config.listen = value,
             "--api-key" => config.api_keys.push(value),
             "--admin-key" => config.admin_keys.push(value),

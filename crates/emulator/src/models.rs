@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::errors::ApiError;
+use crate::flavor::Flavor;
 use crate::state::{JobStatus, Method, State};
 use serde_json::{Value, json};
 
@@ -108,21 +109,51 @@ fn live_fine_tuned(state: &State) -> impl Iterator<Item = (&str, &crate::state::
     })
 }
 
-fn model_object(config: &Config, id: &str, created: u64, owned_by: &str) -> Value {
-    json!({
+/// A model as the flavour shows it. Every flavour sends `shutdown_date` (null unless configured);
+/// the classic surface also sends `capabilities` and, for a model with a shutdown date,
+/// `deprecation: {fine_tune, inference}` as Unix times of that date (its one retirement date).
+fn model_object(
+    config: &Config,
+    id: &str,
+    created: u64,
+    owned_by: &str,
+    fine_tunable: bool,
+) -> Value {
+    let shutdown = config.model_shutdown.get(id);
+    let mut v = json!({
         "id": id,
         "object": "model",
         "created": created,
         "owned_by": owned_by,
-        "shutdown_date": config.model_shutdown.get(id),
-    })
+        "shutdown_date": shutdown,
+    });
+    if config.flavor == Flavor::AzureClassic {
+        v["capabilities"] = json!({"fine_tune": fine_tunable, "inference": true});
+        if let Some(t) = shutdown.and_then(|d| unix_of_date(d)) {
+            v["deprecation"] = json!({"fine_tune": t, "inference": t});
+        }
+    }
+    v
+}
+
+/// Unix time of midnight UTC on `YYYY-MM-DD` (dates are checked at start).
+fn unix_of_date(date: &str) -> Option<i64> {
+    let mut it = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
 fn all_models(state: &State, config: &Config) -> Vec<Value> {
     let mut out = Vec::new();
     for b in BASE_MODELS {
-        out.push(model_object(config, b.id, b.created, b.owned_by));
-        out.push(model_object(config, b.alias, b.created, b.owned_by));
+        out.push(model_object(config, b.id, b.created, b.owned_by, true));
+        out.push(model_object(config, b.alias, b.created, b.owned_by, true));
     }
     for (name, job) in live_fine_tuned(state) {
         out.push(model_object(
@@ -130,6 +161,7 @@ fn all_models(state: &State, config: &Config) -> Vec<Value> {
             name,
             job.finished_at.unwrap_or(job.created_at),
             &config.org,
+            true,
         ));
     }
     out
@@ -167,4 +199,16 @@ pub fn delete(state: &mut State, name: &str) -> Result<Value, ApiError> {
     }
     state.deleted_models.push(name.to_string());
     Ok(json!({"id": name, "object": "model", "deleted": true}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_dates_to_unix_times() {
+        assert_eq!(unix_of_date("1970-01-01"), Some(0));
+        assert_eq!(unix_of_date("2027-03-31"), Some(1_806_451_200));
+        assert_eq!(unix_of_date("2024-02-29"), Some(1_709_164_800));
+    }
 }

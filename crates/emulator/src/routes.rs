@@ -1,9 +1,11 @@
-//! Maps `/v1` requests to operations (named by their openapi.yaml `operationId`), checks the key's
-//! scope for the operation, and calls the handler with the state lock held.
+//! Maps API requests (below the flavour's prefix: `/v1`, `/openai/v1` or `/openai`) to operations
+//! (named by their openapi.yaml `operationId`), checks `api-version` and the key's scope for the
+//! operation, and calls the handler with the state lock held.
 
-use crate::auth::{Scope, authorize};
+use crate::auth::{Credentials, Scope, authorize};
 use crate::config::Config;
 use crate::errors::ApiError;
+use crate::flavor::Flavor;
 use crate::jobs::{self, Action};
 use crate::pagination::{Query, percent_decode};
 use crate::state::State;
@@ -33,9 +35,10 @@ pub enum Route {
 }
 
 impl Route {
-    /// Parses a path below `/v1`; `None` means the real API's "Invalid URL" 404.
-    pub fn parse(method: &str, path: &str) -> Option<Route> {
-        let rest = path.strip_prefix("/v1/")?;
+    /// Parses an API path of the flavour; `None` means the real API's "Invalid URL" 404. The
+    /// checkpoint-permission operations exist only on OpenAI.
+    pub fn parse(flavor: Flavor, method: &str, path: &str) -> Option<Route> {
+        let rest = flavor.api_path(path)?;
         let seg: Vec<String> = rest.split('/').map(percent_decode).collect();
         let s: Vec<&str> = seg.iter().map(String::as_str).collect();
         let own = |x: &str| x.to_string();
@@ -73,6 +76,9 @@ impl Route {
             ("DELETE", ["models", m]) => Route::DeleteModel(own(m)),
             _ => return None,
         };
+        if route.scope().is_admin() && !flavor.has_permissions() {
+            return None;
+        }
         Some(route)
     }
 
@@ -140,7 +146,7 @@ pub enum Body {
 
 /// What a request carries that handlers need.
 pub struct Incoming<'a> {
-    pub authorization: Option<&'a str>,
+    pub credentials: Credentials<'a>,
     pub content_type: Option<&'a str>,
     pub query: Query,
     pub body: &'a [u8],
@@ -161,12 +167,19 @@ pub fn dispatch(
     route: &Route,
     req: &Incoming,
 ) -> Result<Body, ApiError> {
-    authorize(config, req.authorization, route.scope())?;
+    config.flavor.check_api_version(&req.query)?;
+    authorize(config, req.credentials, route.scope())?;
     let now = req.now_ms / 1000;
     let q = &req.query;
     let json = Body::Json;
     Ok(match route {
-        Route::CreateFile => json(files::create(state, req.content_type, req.body, now)?),
+        Route::CreateFile => json(files::create(
+            state,
+            config,
+            req.content_type,
+            req.body,
+            req.now_ms,
+        )?),
         Route::ListFiles => json(files::list(state, q)?),
         Route::RetrieveFile(id) => json(files::retrieve(state, id)?),
         Route::DeleteFile(id) => json(files::delete(state, id)?),
@@ -177,8 +190,8 @@ pub fn dispatch(
             &json_body(req.body)?,
             req.now_ms,
         )?),
-        Route::ListJobs => json(jobs::list(state, q)?),
-        Route::RetrieveJob(id) => json(jobs::retrieve(state, id)?),
+        Route::ListJobs => json(jobs::list(state, config, q)?),
+        Route::RetrieveJob(id) => json(jobs::retrieve(state, config, id)?),
         Route::JobAction(id, action) => json(jobs::act(state, config, id, *action, req.now_ms)?),
         Route::ListEvents(id) => json(jobs::events(state, id, q)?),
         Route::ListCheckpoints(id) => json(jobs::checkpoints(state, id, q)?),

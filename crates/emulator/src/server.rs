@@ -1,13 +1,16 @@
 //! The HTTP side: accepts connections with hyper, applies scripted faults, counts and journals
-//! every `/v1` request, and serves the `/_emulator/*` control endpoints used by tests and scripts.
+//! every API request (below the flavour's prefix), and serves the `/_emulator/*` control endpoints
+//! used by tests and scripts.
 
+use crate::auth::Credentials;
 use crate::config::Config;
 use crate::errors::ApiError;
 use crate::faults::{FaultKind, FaultRule, Faults};
-use crate::jobs;
+use crate::flavor::Flavor;
 use crate::pagination::Query;
 use crate::routes::{Body, Incoming, Route, dispatch};
 use crate::state::{State, now_ms};
+use crate::{files, jobs};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming as HyperBody;
@@ -34,6 +37,9 @@ pub struct LogEntry {
 /// One response as seen by `GET /_emulator/journal`, for spec-conformance checks.
 #[derive(Debug, Clone, Serialize)]
 pub struct JournalEntry {
+    /// The flavour that answered (`openai`, `azure`, `azure-classic`): only `openai` entries are
+    /// meant to match OpenAI's openapi.yaml.
+    pub flavor: &'static str,
     /// The openapi.yaml operationId, or `None` for an unknown URL.
     pub operation_id: Option<&'static str>,
     pub method: String,
@@ -55,6 +61,8 @@ pub struct Control {
 /// Everything a connection needs, shared by all of them.
 pub struct Shared {
     pub config: Config,
+    /// The bound address, for absolute URLs such as classic create's `Location`.
+    pub addr: std::net::SocketAddr,
     pub state: Mutex<State>,
     pub control: Mutex<Control>,
     pub request_ids: Mutex<crate::state::Rng>,
@@ -92,10 +100,29 @@ fn trim_front<T>(v: &mut Vec<T>, max: usize) {
     }
 }
 
-fn request_id(shared: &Shared) -> String {
+/// The request-id headers: OpenAI sends `x-request-id: req_…` (plus its organization and version
+/// headers); Azure sends a UUID as `apim-request-id`, and the same UUID as `x-request-id`.
+fn id_headers(shared: &Shared) -> Vec<(&'static str, String)> {
     // A generator of its own, so building a response never needs the state lock.
     let mut rng = lock(&shared.request_ids);
-    format!("req_{:016x}{:016x}", rng.next(), rng.next())
+    let (a, b) = (rng.next(), rng.next());
+    if shared.config.flavor.is_azure() {
+        let uuid = format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            ((b >> 48) & 0x3fff) | 0x8000,
+            b & 0xffff_ffff_ffff
+        );
+        vec![("apim-request-id", uuid.clone()), ("x-request-id", uuid)]
+    } else {
+        vec![
+            ("x-request-id", format!("req_{a:016x}{b:016x}")),
+            ("openai-organization", shared.config.org.clone()),
+            ("openai-version", "2020-10-01".to_string()),
+        ]
+    }
 }
 
 fn respond(
@@ -107,10 +134,10 @@ fn respond(
 ) -> Resp {
     let mut b = Response::builder()
         .status(status)
-        .header("content-type", content_type)
-        .header("x-request-id", request_id(shared))
-        .header("openai-organization", shared.config.org.as_str())
-        .header("openai-version", "2020-10-01");
+        .header("content-type", content_type);
+    for (k, v) in id_headers(shared) {
+        b = b.header(k, v);
+    }
     for (k, v) in extra {
         b = b.header(*k, v.as_str());
     }
@@ -129,7 +156,7 @@ fn json_response(shared: &Shared, status: u16, body: &Value, extra: &[(&str, Str
     )
 }
 
-/// The error the real service sends for an injected status.
+/// The error the real service sends for an injected status (Azure's 429 code is `"429"`).
 fn fault_error(status: u16) -> ApiError {
     match status {
         429 => ApiError::new(
@@ -137,7 +164,9 @@ fn fault_error(status: u16) -> ApiError {
             "requests",
             "Rate limit reached for requests. Please try again later. (Injected by openai-ft-emulator.)",
         )
-        .with_code("rate_limit_exceeded"),
+        .with_code("rate_limit_exceeded")
+        .azure("429")
+        .classic("tooManyRequests"),
         500 => ApiError::new(500, "server_error", "The server had an error while processing your request. Sorry about that!"),
         502 => ApiError::new(502, "server_error", "Bad gateway."),
         503 => ApiError::new(503, "server_error", "The engine is currently overloaded, please try again later."),
@@ -163,7 +192,8 @@ pub async fn handle(
             .unwrap_or_default();
         return Ok(control(&shared, &method, &path, &body));
     }
-    let counted = path == "/v1" || path.starts_with("/v1/");
+    let flavor = shared.config.flavor;
+    let counted = flavor.is_api_path(&path);
     let fault = {
         let mut c = lock(&shared.control);
         if counted {
@@ -212,9 +242,10 @@ pub async fn handle(
             let mut extra = Vec::new();
             extra.extend(retry_after.map(|s| ("retry-after", s.to_string())));
             extra.extend(retry_after_ms.map(|ms| ("retry-after-ms", ms.to_string())));
-            let body = err.body();
-            let op = Route::parse(&method, &path).map(|r| r.operation_id());
+            let body = err.body_for(flavor);
+            let op = Route::parse(flavor, &method, &path).map(|r| r.operation_id());
             let entry = JournalEntry {
+                flavor: flavor.name(),
                 operation_id: op,
                 method: method.clone(),
                 path: path.clone(),
@@ -234,13 +265,15 @@ pub async fn handle(
             .map(str::to_string)
     };
     let authorization = header("authorization");
+    let api_key = header("api-key");
+    let host = header("host");
     let content_type = header("content-type");
     let body = match req.into_body().collect().await {
         Ok(c) => c.to_bytes(),
         Err(_) => return Err(Dropped),
     };
     let route = if counted {
-        Route::parse(&method, &path)
+        Route::parse(flavor, &method, &path)
     } else {
         None
     };
@@ -248,14 +281,18 @@ pub async fn handle(
         None => Err(ApiError::invalid_url(&method, &path)),
         Some(route) => {
             let incoming = Incoming {
-                authorization: authorization.as_deref(),
+                credentials: Credentials {
+                    authorization: authorization.as_deref(),
+                    api_key: api_key.as_deref(),
+                },
                 content_type: content_type.as_deref(),
                 query: Query::parse(query.as_deref()),
                 body: &body,
                 now_ms: now_ms(),
             };
             let mut state = lock(&shared.state);
-            let advanced = jobs::advance(&mut state, &shared.config, incoming.now_ms);
+            let advanced = jobs::advance(&mut state, &shared.config, incoming.now_ms)
+                | files::advance(&mut state, &shared.config, incoming.now_ms);
             let result = dispatch(&mut state, &shared.config, route, &incoming);
             let changed = advanced || (result.is_ok() && route.mutates());
             if let (true, Some(file)) = (changed, &shared.config.state_file)
@@ -267,6 +304,15 @@ pub async fn handle(
         }
     };
     let (status, journal_body, response) = match result {
+        Ok(Body::Json(v)) if route == Some(Route::CreateJob) => {
+            let status = flavor.created_status();
+            let extra = location(&shared, host.as_deref(), &v, query.as_deref());
+            (
+                status,
+                v.clone(),
+                json_response(&shared, status, &v, &extra),
+            )
+        }
         Ok(Body::Json(v)) => (200, v.clone(), json_response(&shared, 200, &v, &[])),
         Ok(Body::Raw(text)) => (
             200,
@@ -279,13 +325,14 @@ pub async fn handle(
                 &[],
             ),
         ),
-        Err(e) => (
-            e.status,
-            e.body(),
-            json_response(&shared, e.status, &e.body(), &[]),
-        ),
+        Err(e) => {
+            let body = e.body_for(flavor);
+            let response = json_response(&shared, e.status, &body, &[]);
+            (e.status, body, response)
+        }
     };
     let entry = JournalEntry {
+        flavor: flavor.name(),
         operation_id: route.as_ref().map(Route::operation_id),
         method: method.clone(),
         path: path.clone(),
@@ -298,6 +345,32 @@ pub async fn handle(
     }
     record(Some(status), None, Some(entry));
     Ok(response)
+}
+
+/// Classic create answers 201 with a `Location` of the new job (same `api-version`), on the host
+/// the client used (the bound address when it sent none).
+fn location(
+    shared: &Shared,
+    host: Option<&str>,
+    job: &Value,
+    query: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    if shared.config.flavor != Flavor::AzureClassic {
+        return Vec::new();
+    }
+    let id = job["id"].as_str().unwrap_or_default();
+    let version = Query::parse(query)
+        .get("api-version")
+        .map(str::to_string)
+        .unwrap_or_default();
+    vec![(
+        "location",
+        format!(
+            "http://{}{}/fine_tuning/jobs/{id}?api-version={version}",
+            host.map_or_else(|| shared.addr.to_string(), str::to_string),
+            Flavor::AzureClassic.prefix()
+        ),
+    )]
 }
 
 fn control_error(shared: &Shared, status: u16, message: &str) -> Resp {

@@ -29,16 +29,52 @@ pub struct FileRec {
     pub created_at: u64,
     pub expires_at: Option<u64>,
     pub content: String,
+    /// Processing status; files from before this field existed were usable, hence the default.
+    #[serde(default)]
+    pub status: FileStatus,
+    /// Why processing failed (`status: error`).
+    #[serde(default)]
+    pub status_details: Option<String>,
+    /// Wall-clock millisecond of the upload, from which processing steps are counted.
+    #[serde(default)]
+    pub uploaded_ms: u64,
 }
 
-/// Job status, including `paused`, which the spec's pause example returns but its enum omits.
+/// A file's processing status. Azure uploads start `pending`, go `running`, and end `processed` or
+/// `error`; OpenAI files are `processed` at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    Pending,
+    Running,
+    #[default]
+    Processed,
+    Error,
+}
+
+impl FileStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Pending => "pending",
+            FileStatus::Running => "running",
+            FileStatus::Processed => "processed",
+            FileStatus::Error => "error",
+        }
+    }
+}
+
+/// Job status, including `paused`, which the spec's pause example returns but its enum omits, and
+/// Azure's transitional `pausing`/`resuming` (each lasts one step). How a status is spelled on the
+/// wire depends on the flavour (`Flavor::status_name`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     ValidatingFiles,
     Queued,
     Running,
+    Pausing,
     Paused,
+    Resuming,
     Succeeded,
     Failed,
     Cancelled,
@@ -50,7 +86,9 @@ impl JobStatus {
             JobStatus::ValidatingFiles => "validating_files",
             JobStatus::Queued => "queued",
             JobStatus::Running => "running",
+            JobStatus::Pausing => "pausing",
             JobStatus::Paused => "paused",
+            JobStatus::Resuming => "resuming",
             JobStatus::Succeeded => "succeeded",
             JobStatus::Failed => "failed",
             JobStatus::Cancelled => "cancelled",
@@ -108,6 +146,9 @@ pub struct Job {
     /// The resolved top-level `hyperparameters` object.
     pub hyperparameters: Value,
     pub integrations: Option<Value>,
+    /// Azure's `trainingType`, canonical lower-case (`standard`, `global`, `developer`).
+    #[serde(default)]
+    pub training_type: Option<String>,
     pub metadata: Option<serde_json::Map<String, Value>>,
     pub error: Option<Value>,
     pub n_epochs: u64,

@@ -101,3 +101,58 @@ fn bad_shutdown_date_is_refused() {
         "openai-ft-emulator: invalid shutdown date \"soon\" for model \"gpt-4o-mini\": expected YYYY-MM-DD\n"
     );
 }
+
+#[test]
+fn flavor_azure_serves_under_openai_v1_and_takes_an_ad_token() {
+    let mut child = Command::new(BIN)
+        .args([
+            "--flavor",
+            "azure",
+            "--ad-token",
+            "entra-token-for-cli-test",
+            "--model-shutdown",
+            "gpt-4o-mini=2027-01-01",
+        ])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = agent
+        .get(format!("{base}/openai/v1/models/gpt-4o-mini"))
+        .header("Authorization", "Bearer entra-token-for-cli-test")
+        .call()
+        .expect("request");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.headers().get("apim-request-id").is_some());
+    let body: serde_json::Value =
+        serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+    assert_eq!(body["shutdown_date"], "2027-01-01");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn an_unknown_flavor_exits_2() {
+    let out = Command::new(BIN)
+        .args(["--flavor", "aws"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "openai-ft-emulator: invalid --flavor \"aws\": must be openai, azure or azure-classic\n"
+    );
+}

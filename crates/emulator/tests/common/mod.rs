@@ -173,12 +173,7 @@ impl Emu {
 
     /// Uploads `rows` valid supervised examples and returns the file id.
     pub fn training_file(&self, rows: usize) -> String {
-        let content: String = (0..rows)
-            .map(|i| {
-                format!("{}\n", json!({"messages": [{"role": "user", "content": format!("q{i}")}, {"role": "assistant", "content": format!("a{i}")}]}))
-            })
-            .collect();
-        self.upload("train.jsonl", &content)["id"]
+        self.upload("train.jsonl", &sft_rows(rows))["id"]
             .as_str()
             .expect("file id")
             .to_string()
@@ -217,6 +212,56 @@ impl Emu {
         self.wait_status(job["id"].as_str().expect("job id"), "succeeded")
     }
 
+    /// Any request below the base, with explicit headers (e.g. Azure's `api-key`) and an optional
+    /// JSON body.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.running.base()));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let result = match body {
+            Some(b) => {
+                let req = req
+                    .header("Content-Type", "application/json")
+                    .body(b.to_string())
+                    .expect("request builds");
+                self.agent.run(req)
+            }
+            None => self.agent.run(req.body(()).expect("request builds")),
+        };
+        self.finish(result)
+    }
+
+    /// Multipart upload of a fine-tune file to `path` (e.g. `/openai/v1/files`) with `headers`.
+    pub fn upload_to(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        filename: &str,
+        content: &str,
+    ) -> Resp {
+        let b = "----emulatortestboundary";
+        let body = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n--{b}--\r\n"
+        );
+        let mut req = self
+            .agent
+            .post(format!("{}{path}", self.running.base()))
+            .header("Content-Type", format!("multipart/form-data; boundary={b}"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.finish(req.send(body))
+    }
+
     pub fn control_post(&self, path: &str, body: &Value) -> Resp {
         self.post_as(None, path, Some(body))
     }
@@ -245,4 +290,13 @@ impl Drop for Emu {
             let _ = std::fs::write(file, journal);
         }
     }
+}
+
+/// `rows` valid supervised examples as JSONL.
+pub fn sft_rows(rows: usize) -> String {
+    (0..rows)
+        .map(|i| {
+            format!("{}\n", json!({"messages": [{"role": "user", "content": format!("q{i}")}, {"role": "assistant", "content": format!("a{i}")}]}))
+        })
+        .collect()
 }
