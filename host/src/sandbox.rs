@@ -78,7 +78,7 @@ pub struct Limits {
     pub cpu: Duration,
 }
 
-/// How often the epoch ticks; the guest's CPU time is checked at each tick.
+/// How much CPU time passes between epoch ticks; the guest's CPU time is checked at each tick.
 const TICK: Duration = Duration::from_millis(20);
 
 /// The store's data: WASI (granting nothing), the host's capabilities, and the limits' state.
@@ -237,11 +237,11 @@ impl Sandbox {
             }
             Ok(UpdateDeadline::Continue(1))
         });
-        let ticker = Ticker::start(self.engine.clone());
+        cpu_ticker::start(&self.engine);
 
         let result = OpenaiFt::instantiate(&mut store, &self.component, &self.linker)
             .and_then(|bindings| f(&bindings, &mut store));
-        drop(ticker);
+        cpu_ticker::stop();
         result.map_err(|trap| {
             if store.data().limiter.refused {
                 anyhow!(
@@ -283,36 +283,58 @@ impl Sandbox {
     }
 }
 
-/// Advances the engine's epoch every [`TICK`] until dropped.
-struct Ticker {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+/// Advances the engine's epoch for every [`TICK`] of CPU time the process uses, from a
+/// `SIGVTALRM` interval timer: no thread to start, and no ticks at all while the guest waits for
+/// the network or sleeps between polls.
+mod cpu_ticker {
+    use std::sync::OnceLock;
 
-impl Ticker {
-    fn start(engine: Engine) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::park_timeout(TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .ok();
-        Self { stop, thread }
+    use wasmtime::Engine;
+
+    use super::TICK;
+
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+
+    extern "C" fn tick(_signal: libc::c_int) {
+        // Async-signal-safe: an initialised OnceLock read and an atomic add.
+        if let Some(engine) = ENGINE.get() {
+            engine.increment_epoch();
+        }
     }
-}
 
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        // Not joined: the thread ends at its next wake-up, and waiting for that would only
-        // delay the answer.
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.thread().unpark();
+    fn interval(tick: std::time::Duration) -> libc::itimerval {
+        let t = libc::timeval {
+            tv_sec: tick.as_secs() as libc::time_t,
+            tv_usec: tick.subsec_micros() as libc::suseconds_t,
+        };
+        libc::itimerval {
+            it_interval: t,
+            it_value: t,
+        }
+    }
+
+    pub fn start(engine: &Engine) {
+        let _ = ENGINE.set(engine.clone());
+        // SAFETY: plain POSIX calls with valid, initialised arguments; the handler only does
+        // async-signal-safe work, and SA_RESTART keeps interrupted reads and writes going.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = tick as *const () as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGVTALRM, &action, std::ptr::null_mut());
+            libc::setitimer(libc::ITIMER_VIRTUAL, &interval(TICK), std::ptr::null_mut());
+        }
+    }
+
+    pub fn stop() {
+        // SAFETY: as above; a zero interval disarms the timer.
+        unsafe {
+            libc::setitimer(
+                libc::ITIMER_VIRTUAL,
+                &interval(std::time::Duration::ZERO),
+                std::ptr::null_mut(),
+            );
         }
     }
 }
