@@ -22,6 +22,10 @@ use openai::fine_tuning::{http, input_file};
 
 struct Component;
 
+// Export symbols only exist in the wasm build: their names (`openai:fine-tuning/...`) are not
+// valid in a native linker's version script, and a native build of this crate is only ever
+// a type check.
+#[cfg(target_arch = "wasm32")]
 export!(Component);
 
 /// The core's capabilities, served by the WIT imports and WASI.
