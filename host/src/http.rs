@@ -48,6 +48,11 @@ impl Client {
         }
     }
 
+    /// The API dialect of the configured endpoint.
+    pub fn flavor(&self) -> crate::endpoint::Flavor {
+        self.endpoint.flavor
+    }
+
     /// Sends `request` once. Errors are one line naming the cause and the fix.
     pub fn send(
         &self,

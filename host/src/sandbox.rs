@@ -128,6 +128,14 @@ impl WasiView for Host {
 }
 
 impl wit_http::Host for Host {
+    fn flavor(&mut self) -> wit_http::ApiFlavor {
+        match self.http.flavor() {
+            crate::endpoint::Flavor::OpenAi => wit_http::ApiFlavor::Openai,
+            crate::endpoint::Flavor::Azure => wit_http::ApiFlavor::Azure,
+            crate::endpoint::Flavor::AzureClassic => wit_http::ApiFlavor::AzureClassic,
+        }
+    }
+
     fn send(&mut self, request: wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
         self.http.send(&request, self.file.as_ref())
     }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use openai_ft_core::job_spec::TrainingMethod;
-use openai_ft_core::platform::{self as core_http, FileError, Platform};
+use openai_ft_core::platform::{self as core_http, FileError, Flavor, Platform};
 use openai_ft_core::{Error, HttpError, Input, commands, files, job, jobs, permissions};
 
 wit_bindgen::generate!({
@@ -32,6 +32,14 @@ export!(Component);
 struct Guest;
 
 impl Platform for Guest {
+    fn flavor(&self) -> Flavor {
+        match http::flavor() {
+            http::ApiFlavor::Openai => Flavor::OpenAi,
+            http::ApiFlavor::Azure => Flavor::Azure,
+            http::ApiFlavor::AzureClassic => Flavor::AzureClassic,
+        }
+    }
+
     fn send(&mut self, request: &core_http::Request) -> Result<core_http::Response, HttpError> {
         let request = http::Request {
             method: match request.method {

@@ -112,8 +112,54 @@ pub enum FileError {
     Io(String),
 }
 
+/// Which dialect of the fine-tuning API is on the other end. The differences the core has to
+/// know about are the named methods below; everything else is the same request code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// api.openai.com and OpenAI-compatible gateways.
+    OpenAi,
+    /// Azure OpenAI's v1 surface.
+    Azure,
+    /// Azure OpenAI's dated (`api-version`) surface.
+    AzureClassic,
+}
+
+impl Flavor {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::OpenAi => "openai",
+            Flavor::Azure => "azure",
+            Flavor::AzureClassic => "azure-classic",
+        }
+    }
+
+    /// The job list honours `metadata[key]=value` filters (Azure's does not).
+    pub fn filters_jobs_by_metadata(self) -> bool {
+        self == Flavor::OpenAi
+    }
+
+    /// Jobs store and echo `metadata` (Azure's dated API has none).
+    pub fn stores_job_metadata(self) -> bool {
+        self != Flavor::AzureClassic
+    }
+
+    /// The checkpoint-permissions API exists (it does not on Azure).
+    pub fn has_checkpoint_permissions(self) -> bool {
+        self == Flavor::OpenAi
+    }
+
+    /// Uploaded files are processed asynchronously and only `processed` files can train.
+    pub fn processes_files(self) -> bool {
+        self != Flavor::OpenAi
+    }
+}
+
 /// The capabilities the core runs on.
 pub trait Platform {
+    /// The API dialect the host is configured for.
+    fn flavor(&self) -> Flavor {
+        Flavor::OpenAi
+    }
     /// Sends one request; never retries.
     fn send(&mut self, request: &Request) -> Result<Response, HttpError>;
     /// Wall-clock time, Unix seconds.
