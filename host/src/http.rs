@@ -206,7 +206,7 @@ fn multipart(
                         "the component asked to upload a file, but no file was granted".into(),
                     )
                 })?;
-                let handle: File = file.reopen().map_err(|e| wit::Error::Transport(e))?;
+                let handle: File = file.reopen().map_err(wit::Error::Transport)?;
                 length += file.len();
                 let head = format!(
                     "--{boundary}\r\ncontent-disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\

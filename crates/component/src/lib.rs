@@ -1,10 +1,13 @@
 //! The wasm component: binds the `openai:fine-tuning` world to `openai-ft-core`. Imports become
 //! the core's [`Platform`]; exports call the core. No logic lives here.
 
+// The export signatures, error type included, are generated from the WIT contract.
+#![allow(clippy::result_large_err)]
+
 use std::time::Duration;
 
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
-use openai_ft_core::{Error, HttpError, Input, commands, job, jobs};
+use openai_ft_core::{Error, HttpError, Input, commands, job, jobs, permissions};
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -236,4 +239,60 @@ fn to_wit_job(j: job::Job) -> wit_jobs::Job {
             param: e.param,
         }),
     }
+}
+
+impl exports::openai::fine_tuning::permissions::Guest for Component {
+    fn grant(
+        checkpoint: String,
+        project_ids: Vec<String>,
+    ) -> Result<Vec<exports::openai::fine_tuning::permissions::Permission>, wit::Error> {
+        let checkpoint = checkpoint_name(&checkpoint)?;
+        let projects = project_ids_of(&project_ids)?;
+        let grants = permissions::grant(&mut Guest, &checkpoint, &projects).map_err(to_wit)?;
+        Ok(grants
+            .into_iter()
+            .map(|g| exports::openai::fine_tuning::permissions::Permission {
+                project_id: g.project_id.to_string(),
+                permission_id: g.permission_id,
+            })
+            .collect())
+    }
+
+    fn read(
+        checkpoint: String,
+    ) -> Result<Vec<exports::openai::fine_tuning::permissions::Permission>, wit::Error> {
+        let checkpoint = checkpoint_name(&checkpoint)?;
+        let list = permissions::Admin::new(&mut Guest, checkpoint)
+            .list(None)
+            .map_err(to_wit)?;
+        Ok(list
+            .into_iter()
+            .map(|p| exports::openai::fine_tuning::permissions::Permission {
+                project_id: p.project_id,
+                permission_id: p.id,
+            })
+            .collect())
+    }
+
+    fn revoke(checkpoint: String, project_ids: Vec<String>) -> Result<Vec<String>, wit::Error> {
+        let checkpoint = checkpoint_name(&checkpoint)?;
+        let projects = project_ids_of(&project_ids)?;
+        let revoked = permissions::revoke(&mut Guest, &checkpoint, &projects).map_err(to_wit)?;
+        Ok(revoked.into_iter().map(|p| p.to_string()).collect())
+    }
+}
+
+fn checkpoint_name(value: &str) -> Result<permissions::CheckpointName, wit::Error> {
+    permissions::CheckpointName::parse("checkpoint", value).map_err(|e| to_wit(e.into()))
+}
+
+fn project_ids_of(values: &[String]) -> Result<Vec<permissions::ProjectId>, wit::Error> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            permissions::ProjectId::parse(&format!("project-ids[{i}]"), v)
+                .map_err(|e| to_wit(e.into()))
+        })
+        .collect()
 }

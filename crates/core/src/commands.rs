@@ -90,6 +90,21 @@ pub const COMMANDS: &[CommandInfo] = &[
         summary: "validate and upload a local JSONL training file unless the same bytes are already uploaded",
         inputs: &["path", "training_method"],
     },
+    CommandInfo {
+        name: "permissions grant",
+        summary: "grant a fine-tuned model or checkpoint to projects (project_id, or project_ids as a JSON list); existing grants are reused; needs OPENAI_ADMIN_KEY",
+        inputs: crate::permissions::command::INPUTS,
+    },
+    CommandInfo {
+        name: "permissions read",
+        summary: "list a checkpoint's grants (project -> permission id); with project_id(s), also which are missing; no side effects; needs OPENAI_ADMIN_KEY",
+        inputs: crate::permissions::command::INPUTS,
+    },
+    CommandInfo {
+        name: "permissions revoke",
+        summary: "revoke the grants of the given projects only, looked up fresh; an absent grant is success; needs OPENAI_ADMIN_KEY",
+        inputs: crate::permissions::command::INPUTS,
+    },
 ];
 
 /// Runs `command` (`"<noun> <verb>"`) with `input`.
@@ -104,6 +119,9 @@ pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<
         "file validate" => file_validate(platform, input),
         "file read" => file_read(platform, input),
         "file upload" => file_upload(platform, input),
+        "permissions grant" => crate::permissions::command::grant(platform, input),
+        "permissions read" => crate::permissions::command::read(platform, input),
+        "permissions revoke" => crate::permissions::command::revoke(platform, input),
         other => Err(Error::Failed(format!(
             "unknown command {}: expected one of: {}",
             quote(other),

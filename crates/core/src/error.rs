@@ -9,8 +9,8 @@ use std::fmt;
 pub enum Error {
     /// The input was refused before any request was sent.
     Input(InputError),
-    /// The API answered with an error status.
-    Api(ApiError),
+    /// The API answered with an error status (boxed: it is by far the largest case).
+    Api(Box<ApiError>),
     /// The host could not complete a request (no answer, refused, or no credential).
     Http(HttpError),
     /// The operation reached a state the user has to act on (for example a training file that
@@ -98,7 +98,7 @@ impl From<InputError> for Error {
 
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
-        Error::Api(e)
+        Error::Api(Box::new(e))
     }
 }
 
