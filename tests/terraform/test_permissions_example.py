@@ -28,7 +28,7 @@ def test_moving_projects_touches_only_the_moved_ones(terraform, emulator, openai
     assert out["missing"] == []
     assert set(out["permission_ids"]) == {A, B}
     assert out["permission_ids"] == granted(emu, model)
-    b_permission = out["permission_ids"][B]
+    a_permission, b_permission = out["permission_ids"][A], out["permission_ids"][B]
     assert b_permission.startswith("cp_")
 
     seen = len(emu.log())
@@ -52,8 +52,11 @@ def test_moving_projects_touches_only_the_moved_ones(terraform, emulator, openai
     assert granted(emu, model) == out["permission_ids"]
     # b's grant was neither deleted nor re-created; a's was deleted, c's created, once each.
     assert not [e for e in during if b_permission in e["path"]]
-    permission_writes = [w for w in env.writes(during) if "/permissions" in w]
-    assert sorted(w.split(" ")[0] for w in permission_writes) == ["DELETE", "POST"], permission_writes
+    permission_writes = sorted(w for w in env.writes(during) if "/permissions" in w)
+    assert permission_writes == [
+        f"DELETE /v1/fine_tuning/checkpoints/{model}/permissions/{a_permission}",
+        f"POST /v1/fine_tuning/checkpoints/{model}/permissions",
+    ]
 
     tf.destroy("-var=poll_interval=0.05", project_vars(B, C))
     assert granted(emu, model) == {}
