@@ -1,5 +1,6 @@
 # One OpenAI fine-tuning job, managed through the openai-ft CLI:
-#   apply   -> terraform_data + local-exec: `openai-ft job ensure` (idempotent create, optional wait)
+#   apply   -> terraform_data.job + local-exec: `openai-ft job ensure` (idempotent create), then
+#              terraform_data.wait: `openai-ft job ensure` with wait (follows it to the end)
 #   plan    -> data "external": `openai-ft job read` (finds the job by its request; no writes)
 #   destroy -> local-exec when = destroy: `openai-ft job cancel` (cancels a running job only;
 #              a finished job and its fine-tuned model are left alone)
@@ -49,17 +50,15 @@ resource "terraform_data" "job" {
     }
   }
 
-  # The interpreter form runs the binary without a shell: `openai-ft job ensure`. Progress goes to
-  # stderr and shows live in the apply log; the input travels in OPENAI_FT_INPUT (local-exec has
-  # no stdin). Keys stay in the environment Terraform was started with.
+  # The interpreter form runs the binary without a shell: `openai-ft job ensure`. The input
+  # travels in OPENAI_FT_INPUT (local-exec has no stdin); keys stay in the environment Terraform
+  # was started with. Creating only: a failure here means there is no job, and the taint that
+  # follows retries it.
   provisioner "local-exec" {
     interpreter = [var.openai_ft_path, "job"]
     command     = "ensure"
     environment = {
-      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, {
-        wait          = tostring(var.wait_for_completion)
-        poll_interval = tostring(var.poll_interval)
-      }))
+      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, { wait = "false" }))
     }
   }
 
@@ -74,13 +73,35 @@ resource "terraform_data" "job" {
   }
 }
 
+# Follows the job until it finishes, with progress (status, events, checkpoints) live in the apply
+# log. Kept apart from the job so that a wait that fails (a dropped connection hours in, Ctrl-C)
+# taints only this resource: the next apply waits again instead of cancelling and re-creating
+# the job. `job ensure` finds the job terraform_data.job created; it never creates another.
+resource "terraform_data" "wait" {
+  count = var.wait_for_completion ? 1 : 0
+
+  # A new job is waited for anew.
+  triggers_replace = terraform_data.job.id
+
+  provisioner "local-exec" {
+    interpreter = [var.openai_ft_path, "job"]
+    command     = "ensure"
+    environment = {
+      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, {
+        wait          = "true"
+        poll_interval = tostring(var.poll_interval)
+      }))
+    }
+  }
+}
+
 # Read at plan time once the job exists (deferred to apply while it is being created or replaced).
 # Its one side effect is the one the user opted into: cancelling a job past cancel_after_timeout.
 data "external" "job" {
   program = [var.openai_ft_path, "job", "read"]
   query   = merge(local.request, local.timeout, { checkpoints = "true" })
 
-  depends_on = [terraform_data.job]
+  depends_on = [terraform_data.job, terraform_data.wait]
 }
 
 locals {
