@@ -60,15 +60,18 @@ def bin_dir() -> Path:
     return Path(json.loads(metadata.stdout)["target_directory"]) / "debug"
 
 
+# Terraform's working files, which someone's local runs may have left in the repository.
+WORKING_FILES = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "terraform.tfstate*")
+
+
 def copy_tree(dest: Path, example: str | None = None) -> Path:
     """Copies modules/ (and examples/<example>) into dest with the repository's layout, without
     any Terraform working files; returns the example's directory (or dest)."""
-    ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "terraform.tfstate*")
-    shutil.copytree(MODULES, dest / "modules", ignore=ignore)
+    shutil.copytree(MODULES, dest / "modules", ignore=WORKING_FILES)
     if example is None:
         return dest
     target = dest / "examples" / example
-    shutil.copytree(EXAMPLES / example, target, ignore=ignore)
+    shutil.copytree(EXAMPLES / example, target, ignore=WORKING_FILES)
     return target
 
 

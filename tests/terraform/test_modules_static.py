@@ -2,6 +2,7 @@
 enhanced_fine_tuning submodule offers every variable of the base module it wraps."""
 
 import re
+import shutil
 
 import pytest
 
@@ -10,8 +11,8 @@ import openai_ft_env as env
 
 def test_fmt_is_clean(terraform, tmp_path):
     # On a copy without anyone's .terraform directories; fmt -check -recursive over both trees.
-    for example in env.example_names():
-        env.copy_tree(tmp_path / example, example)
+    env.copy_tree(tmp_path)
+    shutil.copytree(env.EXAMPLES, tmp_path / "examples", ignore=env.WORKING_FILES)
     terraform(tmp_path).fmt_check()
 
 
