@@ -20,6 +20,24 @@ BASE_MODEL = {
 UPLOADS = {"supervised_hyperparameters": 2}
 
 
+def check_request(example: str, job: dict) -> None:
+    """The job the service holds carries what the example asked for."""
+    method = job["method"]
+    assert method["type"] == {"dpo": "dpo", "reinforcement": "reinforcement"}.get(example, "supervised")
+    assert job["metadata"]["openai_ft_key"].startswith("oaift-")
+    if example == "supervised_hyperparameters":
+        hp = method["supervised"]["hyperparameters"]
+        assert (hp["n_epochs"], hp["batch_size"], hp["learning_rate_multiplier"]) == (3, 8, 0.1)
+        assert job["seed"] == 42
+        assert job["validation_file"].startswith("file-")
+        assert job["metadata"]["team"] == "ml-platform"
+    if example == "dpo":
+        assert method["dpo"]["hyperparameters"]["beta"] == 0.1
+    if example == "reinforcement":
+        assert method["reinforcement"]["grader"]["type"] == "string_check"
+        assert method["reinforcement"]["hyperparameters"]["reasoning_effort"] == "low"
+
+
 def test_every_example_is_covered():
     assert sorted(BASE_MODEL) == env.example_names()
 
@@ -47,6 +65,7 @@ def test_example_lifecycle(example, terraform, emulator, openai_ft_bins, tmp_pat
         assert isinstance(out["trained_tokens"], int) and out["trained_tokens"] > 0
     if "checkpoints" in out:
         assert out["checkpoints"] and all(c["name"].startswith("ft:") for c in out["checkpoints"])
+    check_request(example, emu.api(f"/fine_tuning/jobs/{out['job_id']}"))
     env.assert_no_key("terraform.tfstate", (workdir / "terraform.tfstate").read_text())
 
     # Nothing changed: no changes planned, and the plan itself wrote nothing.
