@@ -90,6 +90,13 @@ def test_example_lifecycle(example, terraform, emulator, openai_ft_bins, tmp_pat
     assert second["job_id"] != out["job_id"]
     assert second["status"] == "succeeded"
     assert f":{example[:50]}-v2:" in second["fine_tuned_model"]
+    if "permission_ids" in second:
+        # The new model is shared with the same projects; the old one's grants were revoked.
+        assert second["missing"] == []
+        assert sorted(second["permission_ids"]) == ["proj_abc123", "proj_def456"]
+        assert second["permission_ids"] != out["permission_ids"]
+        old = emu.api(f"/fine_tuning/checkpoints/{out['fine_tuned_model']}/permissions", key=env.ADMIN_KEY)
+        assert old["data"] == []
 
     results.append(tf.destroy(*changed))
     assert tf.output() == {}
