@@ -65,3 +65,8 @@ output "idempotency_key" {
   description = "The key openai-ft derived from the training request and stamped in the job's metadata; it finds the job again."
   value       = local.job.idempotency_key
 }
+
+output "request_sha256" {
+  description = "A hash of the training request, known at plan time: it changes exactly when the job is replaced (for resources that must follow the job, like permission grants)."
+  value       = terraform_data.job.triggers_replace
+}

@@ -58,6 +58,18 @@ def test_moving_projects_touches_only_the_moved_ones(terraform, emulator, openai
         f"POST /v1/fine_tuning/checkpoints/{model}/permissions",
     ]
 
+    # Waiting again for the same job (as after a failed wait) re-reads the model but does not
+    # revoke and re-grant anyone's access.
+    wait = "module.enhanced_fine_tuning.module.fine_tuning.terraform_data.wait[0]"
+    rewait = tf.plan("-var=poll_interval=0.05", project_vars(B, C), f"-replace={wait}")
+    assert {a: acts for a, acts in env.managed_actions(rewait).items() if acts != ["update"]} == {
+        wait: ["delete", "create"]
+    }
+    seen = len(emu.log())
+    tf.apply("tfplan")
+    assert [w for w in env.writes(emu.log()[seen:]) if "/permissions" in w] == []
+    assert tf.output("permission_ids") == out["permission_ids"]
+
     tf.destroy("-var=poll_interval=0.05", project_vars(B, C))
     assert granted(emu, model) == {}
     # Destroy revokes the grants but never deletes the model.

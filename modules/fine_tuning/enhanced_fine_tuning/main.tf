@@ -36,7 +36,9 @@ resource "terraform_data" "grant" {
   for_each = local.project_ids
 
   # A new model (the job was replaced) is granted anew; the old model's grant is revoked first.
-  triggers_replace = local.checkpoint
+  # Keyed on what is known at plan time, so re-reading the same job (a resumed wait) leaves the
+  # grants alone rather than revoking and granting them again.
+  triggers_replace = local.permissions.checkpoint != null ? local.permissions.checkpoint : module.fine_tuning.request_sha256
 
   # What the destroy-time provisioner needs: it can only see `self`.
   input = {

@@ -65,6 +65,11 @@ output "idempotency_key" {
   value       = module.fine_tuning.idempotency_key
 }
 
+output "request_sha256" {
+  description = "A hash of the training request, known at plan time: it changes exactly when the job is replaced."
+  value       = module.fine_tuning.request_sha256
+}
+
 # Checkpoint permissions.
 
 output "shared_checkpoint" {
