@@ -31,3 +31,28 @@ def terraform(terraform_cli_config):
 def programs_on_path() -> dict:
     """Env overlay putting tests/terraform/programs first on PATH for Terraform runs."""
     return {"PATH": f"{PROGRAMS}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@pytest.fixture(scope="session")
+def openai_ft_bins():
+    """The directory holding openai-ft and openai-ft-emulator (OPENAI_FT_BIN_DIR, or built)."""
+    import openai_ft_env
+
+    return openai_ft_env.bin_dir()
+
+
+@pytest.fixture
+def emulator(openai_ft_bins):
+    """Factory: `emulator(step_ms=20)` starts an emulator with the test keys; stopped after."""
+    import openai_ft_env
+
+    started = []
+
+    def start(step_ms: int = 20):
+        running = openai_ft_env.Emulator(openai_ft_bins, step_ms)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()

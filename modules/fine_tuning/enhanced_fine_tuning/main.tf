@@ -1,0 +1,96 @@
+# The base fine_tuning module plus checkpoint permissions: one terraform_data per project, so
+# adding or removing a project grants or revokes exactly that project and leaves the others' grants
+# untouched. Permission calls use OPENAI_ADMIN_KEY from the environment, never a variable.
+#   apply   -> `openai-ft permissions grant` per new project (an existing grant is reused)
+#   plan    -> `openai-ft permissions read` (which projects hold a grant; no writes)
+#   destroy -> `openai-ft permissions revoke` per removed project (only that project's grant)
+
+module "fine_tuning" {
+  source = "../"
+
+  model                = var.model
+  training_file        = var.training_file
+  validation_file      = var.validation_file
+  suffix               = var.suffix
+  training_method      = var.training_method
+  hyperparameters      = var.hyperparameters
+  cancel_after_timeout = var.cancel_after_timeout
+  metadata             = var.metadata
+  seed                 = var.seed
+  grader               = var.grader
+  integrations         = var.integrations
+  training_type        = var.training_type
+  wait_for_completion  = var.wait_for_completion
+  poll_interval        = var.poll_interval
+  openai_ft_path       = var.openai_ft_path
+}
+
+locals {
+  permissions = var.checkpoint_permissions
+  project_ids = local.permissions.enabled ? toset(local.permissions.project_ids) : toset([])
+  # What is shared: the named checkpoint, or the job's fine-tuned model once it exists.
+  checkpoint = local.permissions.checkpoint != null ? local.permissions.checkpoint : module.fine_tuning.fine_tuned_model
+}
+
+resource "terraform_data" "grant" {
+  for_each = local.project_ids
+
+  # A new model (the job was replaced) is granted anew; the old model's grant is revoked first.
+  # Keyed on what is known at plan time, so re-reading the same job (a resumed wait) leaves the
+  # grants alone rather than revoking and granting them again.
+  triggers_replace = local.permissions.checkpoint != null ? local.permissions.checkpoint : module.fine_tuning.request_sha256
+
+  # What the destroy-time provisioner needs: it can only see `self`.
+  input = {
+    checkpoint = local.checkpoint
+    project_id = each.key
+    openai_ft  = var.openai_ft_path
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.permissions.checkpoint != null || var.wait_for_completion
+      error_message = "checkpoint_permissions needs the fine-tuned model, which exists only once the job has succeeded: set wait_for_completion = true, or name the checkpoint to share in checkpoint_permissions.checkpoint."
+    }
+    precondition {
+      condition     = local.checkpoint != null
+      error_message = "the fine-tuning job has no fine-tuned model to share (status \"${module.fine_tuning.status}\"): checkpoint permissions need a job that succeeded; see the error output, fix the request and apply again."
+    }
+  }
+
+  provisioner "local-exec" {
+    interpreter = [var.openai_ft_path, "permissions"]
+    command     = "grant"
+    environment = {
+      OPENAI_FT_INPUT = jsonencode({ checkpoint = local.checkpoint, project_id = each.key })
+    }
+  }
+
+  provisioner "local-exec" {
+    when        = destroy
+    interpreter = [self.input.openai_ft, "permissions"]
+    command     = "revoke"
+    environment = {
+      OPENAI_FT_INPUT = jsonencode({ checkpoint = self.input.checkpoint, project_id = self.input.project_id })
+    }
+  }
+}
+
+# Which of the projects hold a grant now, read fresh every plan.
+data "external" "permissions" {
+  count = length(local.project_ids) > 0 ? 1 : 0
+
+  program = [var.openai_ft_path, "permissions", "read"]
+  query = {
+    checkpoint  = local.checkpoint
+    project_ids = jsonencode(sort(local.project_ids))
+  }
+
+  depends_on = [terraform_data.grant]
+}
+
+locals {
+  # Decoded once, from "{}" / "[]" when disabled, so both arms have one type.
+  granted = jsondecode(length(data.external.permissions) > 0 ? data.external.permissions[0].result.permissions : "{}")
+  missing = jsondecode(length(data.external.permissions) > 0 ? data.external.permissions[0].result.missing : "[]")
+}

@@ -1,0 +1,109 @@
+# One OpenAI fine-tuning job, managed through the openai-ft CLI:
+#   apply   -> terraform_data.job + local-exec: `openai-ft job ensure` (idempotent create), then
+#              terraform_data.wait: `openai-ft job ensure` with wait (follows it to the end)
+#   plan    -> data "external": `openai-ft job read` (finds the job by its request; no writes)
+#   destroy -> local-exec when = destroy: `openai-ft job cancel` (cancels a running job only;
+#              a finished job and its fine-tuned model are left alone)
+
+locals {
+  # Optional request fields, as the strings the CLI takes; structured values are jsonencode()d
+  # and unset ones left out, so adding an empty default later cannot change the request.
+  optional_request = {
+    validation_file = var.validation_file
+    suffix          = var.suffix
+    hyperparameters = length(var.hyperparameters) > 0 ? jsonencode(var.hyperparameters) : null
+    grader          = var.grader == null ? null : jsonencode(var.grader)
+    seed            = var.seed == null ? null : tostring(var.seed)
+    metadata        = length(var.metadata) > 0 ? jsonencode(var.metadata) : null
+    integrations    = length(var.integrations) > 0 ? jsonencode(var.integrations) : null
+    training_type   = var.training_type
+  }
+
+  # The training request: exactly what names the job. Any change to it replaces the job; nothing
+  # else does (wait_for_completion, poll_interval and cancel_after_timeout are settings, not request).
+  request = merge(
+    {
+      model           = var.model
+      training_file   = var.training_file
+      training_method = var.training_method
+    },
+    { for k, v in local.optional_request : k => v if v != null },
+  )
+
+  timeout = var.cancel_after_timeout == null ? {} : { cancel_after_timeout = tostring(var.cancel_after_timeout) }
+}
+
+resource "terraform_data" "job" {
+  # A hash, so the plan shows one short value changing rather than the whole request.
+  triggers_replace = sha256(jsonencode(local.request))
+
+  # What the destroy-time provisioner needs: it can only see `self`.
+  input = {
+    request   = local.request
+    openai_ft = var.openai_ft_path
+  }
+
+  lifecycle {
+    precondition {
+      condition     = (var.training_method == "reinforcement") == (var.grader != null)
+      error_message = "grader is required exactly when training_method is \"reinforcement\": set grader for reinforcement, or leave it null for supervised and dpo."
+    }
+  }
+
+  # The interpreter form runs the binary without a shell: `openai-ft job ensure`. The input
+  # travels in OPENAI_FT_INPUT (local-exec has no stdin); keys stay in the environment Terraform
+  # was started with. Creating only: a failure here means there is no job, and the taint that
+  # follows retries it.
+  provisioner "local-exec" {
+    interpreter = [var.openai_ft_path, "job"]
+    command     = "ensure"
+    environment = {
+      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, { wait = "false" }))
+    }
+  }
+
+  # Cancels the job if it is still running; never deletes the fine-tuned model.
+  provisioner "local-exec" {
+    when        = destroy
+    interpreter = [self.input.openai_ft, "job"]
+    command     = "cancel"
+    environment = {
+      OPENAI_FT_INPUT = jsonencode(self.input.request)
+    }
+  }
+}
+
+# Follows the job until it finishes, with progress (status, events, checkpoints) live in the apply
+# log. Kept apart from the job so that a wait that fails (a dropped connection hours in, Ctrl-C)
+# taints only this resource: the next apply waits again instead of cancelling and re-creating
+# the job. `job ensure` finds the job terraform_data.job created; it never creates another.
+resource "terraform_data" "wait" {
+  count = var.wait_for_completion ? 1 : 0
+
+  # A new job is waited for anew.
+  triggers_replace = terraform_data.job.id
+
+  provisioner "local-exec" {
+    interpreter = [var.openai_ft_path, "job"]
+    command     = "ensure"
+    environment = {
+      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, {
+        wait          = "true"
+        poll_interval = tostring(var.poll_interval)
+      }))
+    }
+  }
+}
+
+# Read at plan time once the job exists (deferred to apply while it is being created or replaced).
+# Its one side effect is the one the user opted into: cancelling a job past cancel_after_timeout.
+data "external" "job" {
+  program = [var.openai_ft_path, "job", "read"]
+  query   = merge(local.request, local.timeout, { checkpoints = "true" })
+
+  depends_on = [terraform_data.job, terraform_data.wait]
+}
+
+locals {
+  job = data.external.job.result
+}

@@ -1,0 +1,72 @@
+output "id" {
+  description = "The ID of the fine-tuning job (ftjob-...)."
+  value       = local.job.id
+}
+
+output "status" {
+  description = "The job's status when last read: validating_files, queued, running, succeeded, failed or cancelled."
+  value       = local.job.status
+}
+
+output "model" {
+  description = "The base model, as the service resolved it (a dated snapshot)."
+  value       = local.job.model
+}
+
+output "fine_tuned_model" {
+  description = "The ID of the resulting fine-tuned model (ft:...), or null until the job has succeeded."
+  value       = local.job.fine_tuned_model == "" ? null : local.job.fine_tuned_model
+}
+
+output "created_at" {
+  description = "When the job was created (Unix seconds)."
+  value       = tonumber(local.job.created_at)
+}
+
+output "finished_at" {
+  description = "When the job finished (Unix seconds), or null while it runs."
+  value       = local.job.finished_at == "" ? null : tonumber(local.job.finished_at)
+}
+
+output "trained_tokens" {
+  description = "The number of billable tokens processed, or null until the job has succeeded."
+  value       = local.job.trained_tokens == "" ? null : tonumber(local.job.trained_tokens)
+}
+
+output "estimated_finish" {
+  description = "The service's estimate of when the job finishes (Unix seconds), or null."
+  value       = local.job.estimated_finish == "" ? null : tonumber(local.job.estimated_finish)
+}
+
+output "checkpoints" {
+  description = "The job's checkpoints, oldest first: a list of { name, step, metrics }. name is the checkpoint model (ft:...:ckpt-step-N)."
+  value       = jsondecode(local.job.checkpoints == "" ? "[]" : local.job.checkpoints)
+}
+
+output "result_files" {
+  description = "The IDs of the job's result files (training metrics CSV)."
+  value       = jsondecode(local.job.result_files)
+}
+
+output "error" {
+  description = "Why the job failed, as { code, message }, or null unless it failed."
+  value = local.job.status == "failed" ? {
+    code    = local.job.error_code
+    message = local.job.error_message
+  } : null
+}
+
+output "timed_out" {
+  description = "Whether the job ran past cancel_after_timeout (and was cancelled for it)."
+  value       = local.job.timed_out == "true"
+}
+
+output "idempotency_key" {
+  description = "The key openai-ft derived from the training request and stamped in the job's metadata; it finds the job again."
+  value       = local.job.idempotency_key
+}
+
+output "request_sha256" {
+  description = "A hash of the training request, known at plan time: it changes exactly when the job is replaced (for resources that must follow the job, like permission grants)."
+  value       = terraform_data.job.triggers_replace
+}

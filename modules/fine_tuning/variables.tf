@@ -1,0 +1,179 @@
+variable "model" {
+  description = "The base model to fine-tune, e.g. \"gpt-4o-mini-2024-07-18\" (or a fine-tuned model to continue from)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = trimspace(var.model) != ""
+    error_message = "model is empty: set it to the base model to fine-tune, e.g. \"gpt-4o-mini-2024-07-18\"."
+  }
+}
+
+variable "training_file" {
+  description = "The ID of the uploaded training file (file-...), e.g. module.training_data.id of modules/training_file."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = startswith(var.training_file, "file-")
+    error_message = "training_file must be the ID of an uploaded file (file-...): upload the JSONL with modules/training_file and pass its id output."
+  }
+}
+
+variable "validation_file" {
+  description = "The ID of an optional validation file (file-...). Must not be the training file."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.validation_file == null || startswith(coalesce(var.validation_file, "file-"), "file-")
+    error_message = "validation_file must be the ID of an uploaded file (file-...), or null for none."
+  }
+}
+
+variable "suffix" {
+  description = "A suffix for the fine-tuned model's name (ft:<model>:<org>:<suffix>:<id>): 1-64 characters of letters, digits, '.', '_' and '-'."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.suffix == null || can(regex("^[A-Za-z0-9._-]{1,64}$", coalesce(var.suffix, "x")))
+    error_message = "suffix must be 1-64 characters of letters, digits, '.', '_' and '-': shorten it or replace the other characters (or set it to null for none)."
+  }
+}
+
+variable "training_method" {
+  description = "The training method: \"supervised\", \"dpo\" (preference pairs) or \"reinforcement\" (needs grader)."
+  type        = string
+  default     = "supervised"
+  nullable    = false
+
+  validation {
+    condition     = contains(["supervised", "dpo", "reinforcement"], var.training_method)
+    error_message = "training_method must be \"supervised\", \"dpo\" or \"reinforcement\"."
+  }
+}
+
+variable "hyperparameters" {
+  description = "Hyperparameters of the training method, each \"auto\" or a number: n_epochs, batch_size, learning_rate_multiplier; dpo adds beta; reinforcement adds compute_multiplier, eval_interval, eval_samples, reasoning_effort. Unset ones are \"auto\"."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = alltrue([
+      for k in keys(var.hyperparameters) : contains(
+        ["n_epochs", "batch_size", "learning_rate_multiplier", "beta", "compute_multiplier", "eval_interval", "eval_samples", "reasoning_effort"],
+        k
+      )
+    ])
+    error_message = "hyperparameters has an unknown key: use n_epochs, batch_size, learning_rate_multiplier, beta (dpo), compute_multiplier, eval_interval, eval_samples or reasoning_effort (reinforcement)."
+  }
+}
+
+variable "cancel_after_timeout" {
+  description = "Cancel the job once it has run this many seconds since it was created (checked while waiting, and by every plan). null for no limit."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.cancel_after_timeout == null || try(var.cancel_after_timeout >= 1 && floor(var.cancel_after_timeout) == var.cancel_after_timeout, false)
+    error_message = "cancel_after_timeout must be a whole number of seconds >= 1 (e.g. 3600 for one hour), or null for no limit."
+  }
+}
+
+variable "metadata" {
+  description = "Metadata for the job (at most 15 pairs: the API allows 16 and openai-ft uses one for its idempotency key). Part of the training request: changing it replaces the job."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = length(var.metadata) <= 15
+    error_message = "metadata has more than 15 pairs: remove some (the API allows 16 and openai-ft reserves one for the idempotency key that lets it find the job again)."
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.metadata : length(k) >= 1 && length(k) <= 64 && length(v) <= 512])
+    error_message = "metadata keys must be 1-64 characters and values at most 512: shorten them."
+  }
+}
+
+variable "seed" {
+  description = "The seed for reproducible training (0-2147483647). null lets the service pick one."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.seed == null || try(var.seed >= 0 && var.seed <= 2147483647 && floor(var.seed) == var.seed, false)
+    error_message = "seed must be a whole number 0-2147483647, or null to let the service pick one."
+  }
+}
+
+variable "grader" {
+  description = "The grader of a reinforcement job, as an object (e.g. { type = \"string_check\", name = \"exact\", input = \"{{sample.output_text}}\", reference = \"{{item.reference_answer}}\", operation = \"eq\" }). Required for reinforcement, not allowed otherwise."
+  type        = any
+  default     = null
+}
+
+variable "integrations" {
+  description = "Integrations for the job (at most 5): Weights & Biases only, e.g. [{ type = \"wandb\", wandb = { project = \"my-project\" } }]."
+  type = list(object({
+    type = optional(string, "wandb")
+    wandb = object({
+      project = string
+      name    = optional(string)
+      entity  = optional(string)
+      tags    = optional(list(string))
+    })
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = length(var.integrations) <= 5 && alltrue([for i in var.integrations : i.type == "wandb"])
+    error_message = "integrations takes at most 5 entries, each with type = \"wandb\" (the only integration the API has)."
+  }
+}
+
+variable "training_type" {
+  description = "Azure OpenAI only: the training type, \"standard\", \"global\" or \"developer\". Leave null for OpenAI."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.training_type == null || contains(["standard", "global", "developer"], lower(coalesce(var.training_type, "standard")))
+    error_message = "training_type must be \"standard\", \"global\" or \"developer\" (Azure OpenAI only), or null for OpenAI."
+  }
+}
+
+variable "wait_for_completion" {
+  description = "Whether apply waits until the job has finished (with progress in the apply log). false returns once the job exists; later plans read its status."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "poll_interval" {
+  description = "Seconds between status checks while waiting (0.01-600). The default suits real jobs; tests and the emulator use small values."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.poll_interval >= 0.01 && var.poll_interval <= 600
+    error_message = "poll_interval must be 0.01-600 seconds."
+  }
+}
+
+variable "openai_ft_path" {
+  description = "The openai-ft binary: a name looked up on PATH (default \"openai-ft\") or an absolute path. Keys come from its environment (OPENAI_API_KEY, OPENAI_BASE_URL), never from Terraform."
+  type        = string
+  default     = "openai-ft"
+  nullable    = false
+
+  validation {
+    condition     = trimspace(var.openai_ft_path) != ""
+    error_message = "openai_ft_path is empty: set it to \"openai-ft\" (looked up on PATH) or the binary's absolute path."
+  }
+}
