@@ -128,6 +128,14 @@ struct Native {
 }
 
 impl Platform for Native {
+    fn flavor(&self) -> core_http::Flavor {
+        match self.http.flavor() {
+            endpoint::Flavor::OpenAi => core_http::Flavor::OpenAi,
+            endpoint::Flavor::Azure => core_http::Flavor::Azure,
+            endpoint::Flavor::AzureClassic => core_http::Flavor::AzureClassic,
+        }
+    }
+
     fn send(&mut self, request: &core_http::Request) -> Result<core_http::Response, HttpError> {
         let request = wit::Request {
             method: match request.method {
