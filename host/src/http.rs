@@ -78,7 +78,7 @@ impl Client {
             "{}{}{}",
             self.endpoint.base,
             request.path,
-            encode_query(&request.query)
+            encode_query(&query)
         );
         let method = match request.method {
             wit::Method::Get => http::Method::GET,
