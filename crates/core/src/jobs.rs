@@ -176,6 +176,7 @@ pub fn create_or_adopt(platform: &mut dyn Platform, spec: &JobSpec) -> Result<(J
     if let Some(job) = find_by_key(platform, &key)? {
         return Ok((job, Origin::Adopted));
     }
+    crate::models::refuse_if_shut_down(platform, spec.model.as_str())?;
     let mut body = spec.request_body(&[(KEY_METADATA, &key)]);
     stamp_suffix(platform, &mut body, &key)?;
     if platform.flavor().processes_files() {
