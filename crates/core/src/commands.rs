@@ -92,6 +92,11 @@ pub const COMMANDS: &[CommandInfo] = &[
         inputs: &["path", "training_method"],
     },
     CommandInfo {
+        name: "permissions check",
+        summary: "check, without any request, that the configured API has checkpoint permissions (plan time)",
+        inputs: &[],
+    },
+    CommandInfo {
         name: "permissions grant",
         summary: "grant a fine-tuned model or checkpoint to projects (project_id, or project_ids as a JSON list); existing grants are reused; needs OPENAI_ADMIN_KEY",
         inputs: crate::permissions::command::INPUTS,
@@ -120,6 +125,7 @@ pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<
         "file validate" => file_validate(platform, input),
         "file read" => file_read(platform, input),
         "file upload" => file_upload(platform, input),
+        "permissions check" => crate::permissions::command::check(platform, input),
         "permissions grant" => crate::permissions::command::grant(platform, input),
         "permissions read" => crate::permissions::command::read(platform, input),
         "permissions revoke" => crate::permissions::command::revoke(platform, input),

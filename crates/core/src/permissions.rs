@@ -484,6 +484,17 @@ pub mod command {
         serde_json::to_string(value).unwrap_or_default()
     }
 
+    /// `permissions check`: sends nothing; fails on an API without checkpoint permissions
+    /// (Azure), so a module can refuse at plan time. Outputs `flavor`.
+    pub fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+        input.only(&[])?;
+        check_flavor(platform)?;
+        Ok(vec![(
+            "flavor".to_owned(),
+            platform.flavor().name().to_owned(),
+        )])
+    }
+
     /// `permissions grant`: outputs `checkpoint`, `permission_ids` (JSON map project to
     /// permission id), `permission_id` (one project only), `created` (JSON list of the projects
     /// newly granted) and `count`.
