@@ -36,6 +36,10 @@ environment:
   OPENAI_BASE_URL      API base (default https://api.openai.com/v1; https, or http on loopback)
   OPENAI_ORG_ID        sent as OpenAI-Organization
   OPENAI_PROJECT_ID    sent as OpenAI-Project
+  OPENAI_FT_FLAVOR     openai, azure or azure-classic (default: azure when
+                       AZURE_OPENAI_ENDPOINT is set, else openai)
+  AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN,
+  OPENAI_API_VERSION   Azure OpenAI (api-version for azure-classic only)
   OPENAI_FT_INPUT      the input object, when stdin is not used (local-exec)
   OPENAI_FT_TIMEOUT, OPENAI_FT_CONNECT_TIMEOUT          seconds (default 120, 10)
   OPENAI_FT_MEMORY_LIMIT_MIB, OPENAI_FT_CPU_LIMIT_SECS  guest limits (default 256, 300)

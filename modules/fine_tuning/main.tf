@@ -99,7 +99,7 @@ resource "terraform_data" "wait" {
 # Its one side effect is the one the user opted into: cancelling a job past cancel_after_timeout.
 data "external" "job" {
   program = [var.openai_ft_path, "job", "read"]
-  query   = merge(local.request, local.timeout, { checkpoints = "true" })
+  query   = merge(local.request, local.timeout, { checkpoints = "true", shutdown_dates = "true" })
 
   depends_on = [terraform_data.job, terraform_data.wait]
 }

@@ -70,3 +70,18 @@ output "request_sha256" {
   description = "A hash of the training request, known at plan time: it changes exactly when the job is replaced (for resources that must follow the job, like permission grants)."
   value       = terraform_data.job.triggers_replace
 }
+
+output "api_status" {
+  description = "The status exactly as the API spelled it (Azure has pending, pausing, resuming; status maps them onto OpenAI's values)."
+  value       = local.job.api_status
+}
+
+output "base_model_shutdown_date" {
+  description = "The announced shutdown date (YYYY-MM-DD) of the base model, or null when none is announced."
+  value       = local.job.base_model_shutdown_date == "" ? null : local.job.base_model_shutdown_date
+}
+
+output "fine_tuned_model_shutdown_date" {
+  description = "The announced shutdown date (YYYY-MM-DD) of the fine-tuned model, or null when none is announced."
+  value       = local.job.fine_tuned_model_shutdown_date == "" ? null : local.job.fine_tuned_model_shutdown_date
+}

@@ -78,9 +78,9 @@ def copy_tree(dest: Path, example: str | None = None) -> Path:
 class Emulator(_Emulator):
     """The emulator binary with the test keys, plus its request counters."""
 
-    def __init__(self, bin_dir: Path, step_ms: int):
+    def __init__(self, bin_dir: Path, step_ms: int, *extra_args: str):
         with tf.patched_environ({"OPENAI_FT_EMULATOR_BIN": str(bin_dir / "openai-ft-emulator")}):
-            super().__init__(step_ms=step_ms)
+            super().__init__(*extra_args, step_ms=step_ms)
 
     def counts(self) -> dict[str, int]:
         return self.control("GET", "/_emulator/requests")

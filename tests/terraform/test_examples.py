@@ -9,6 +9,7 @@ import openai_ft_env as env
 
 # What each example trains, so the outputs can be checked against something that could be wrong.
 BASE_MODEL = {
+    "azure_openai": "gpt-4.1-mini-2025-04-14",
     "basic": "gpt-4o-mini-2024-07-18",
     "supervised_hyperparameters": "gpt-4o-mini-2024-07-18",
     "timeout_protection": "gpt-4o-mini-2024-07-18",

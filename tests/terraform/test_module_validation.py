@@ -2,6 +2,7 @@
 that names the fix: the modules' validation blocks and preconditions."""
 
 import json
+import os
 import textwrap
 
 import pytest
@@ -107,14 +108,25 @@ CASES = {
 }
 
 
+# No key and no API: every refusal must come before any request. openai-ft is on PATH because
+# the one program a plan runs before anything exists is `permissions check`, which sends nothing.
+NO_API = {
+    "OPENAI_API_KEY": None,
+    "OPENAI_BASE_URL": None,
+    "OPENAI_FT_FLAVOR": None,
+    "AZURE_OPENAI_ENDPOINT": None,
+    "AZURE_OPENAI_API_KEY": None,
+}
+
+
 @pytest.fixture(scope="module")
-def root(tmp_path_factory, terraform_cli_config):
+def root(tmp_path_factory, terraform_cli_config, openai_ft_bins):
     import tf as tfmod
 
     root = env.copy_tree(tmp_path_factory.mktemp("validation"))
     (root / "main.tf").write_text(CONFIG)
-    # openai-ft is deliberately not on PATH: every refusal must come before it would run.
-    tf = tfmod.Terraform(root, env={"OPENAI_API_KEY": None}, cli_config=terraform_cli_config)
+    path = {"PATH": f"{openai_ft_bins}{os.pathsep}{os.environ.get('PATH', '')}"}
+    tf = tfmod.Terraform(root, env={**NO_API, **path}, cli_config=terraform_cli_config)
     tf.init()
     return tf
 
@@ -136,3 +148,19 @@ def test_a_valid_request_plans(root):
 def test_refusal_names_the_fix(root, case):
     inputs, message = CASES[case]
     assert plan_errors(root, inputs) == [message]
+
+
+def test_checkpoint_permissions_on_azure_fail_at_plan_time(root):
+    inputs = {"checkpoint_permissions": {"enabled": True, "project_ids": ["proj_abc123"]}}
+    arg = "-var=inputs=" + json.dumps({**VALID, **inputs})
+    azure = {"AZURE_OPENAI_ENDPOINT": "https://example.openai.azure.com"}
+    saved = dict(root.env)
+    root.env.update(azure)
+    try:
+        result = root.run("plan", "-input=false", "-no-color", "-json", arg, ok=(1,))
+    finally:
+        root.env.clear()
+        root.env.update(saved)
+    details = " ".join(d["detail"] for d in result.errors())
+    assert "checkpoint permissions do not exist on Azure OpenAI (OPENAI_FT_FLAVOR=azure)" in details
+    assert "role-based access" in details and "deploy it into the other resource" in details

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-pub use openai_ft_emulator::{FaultRule, LogEntry};
+pub use openai_ft_emulator::{FaultRule, Flavor, LogEntry};
 use serde_json::Value;
 
 /// Keys the emulator accepts. Every run checks that none of them shows up in stdout or stderr.
@@ -25,9 +25,13 @@ const ALL_KEYS: &[&str] = &[
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_openai-ft");
 
+/// The api-version the tests use against Azure's dated API.
+pub const API_VERSION: &str = "2025-04-01-preview";
+
 /// An emulator on a free loopback port, stopped when dropped.
 pub struct Emulator {
     pub running: openai_ft_emulator::Running,
+    pub flavor: Flavor,
 }
 
 impl Emulator {
@@ -46,8 +50,29 @@ impl Emulator {
             ..Default::default()
         };
         configure(&mut config);
+        let flavor = config.flavor;
         Self {
             running: openai_ft_emulator::start(config).expect("emulator starts"),
+            flavor,
+        }
+    }
+
+    /// An emulator of `flavor` whose jobs take a step every `step_ms`.
+    pub fn flavored(flavor: Flavor, step_ms: u64) -> Self {
+        Self::with(|c| {
+            c.flavor = flavor;
+            c.step_ms = step_ms;
+        })
+    }
+
+    /// The URL of an API call on this flavour, with the api-version Azure's dated API requires.
+    fn full(&self, path: &str) -> String {
+        match self.flavor {
+            Flavor::AzureClassic => {
+                let sep = if path.contains('?') { '&' } else { '?' };
+                format!("{}{path}{sep}api-version={API_VERSION}", self.url())
+            }
+            _ => format!("{}{path}", self.url()),
         }
     }
 
@@ -73,7 +98,7 @@ impl Emulator {
 
     /// Calls the emulator's API directly (to set things up), with the project key.
     pub fn api(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.url());
+        let url = self.full(path);
         let auth = format!(
             "Bearer {}",
             if path.contains("/permissions") {
@@ -109,7 +134,7 @@ impl Emulator {
             .build()
             .into();
         let mut response = agent
-            .post(format!("{}/files", self.url()))
+            .post(self.full("/files"))
             .header("authorization", format!("Bearer {PROJECT_KEY}"))
             .header(
                 "content-type",
@@ -145,10 +170,22 @@ pub fn openai_ft(args: &[&str]) -> Cmd {
 }
 
 impl Cmd {
-    /// Points the binary at `emulator` with the project key.
+    /// Points the binary at `emulator` with the project key, configured as users of that API
+    /// flavour would.
     pub fn against(self, emulator: &Emulator) -> Self {
-        self.env("OPENAI_BASE_URL", &emulator.url())
-            .env("OPENAI_API_KEY", PROJECT_KEY)
+        match emulator.flavor {
+            Flavor::OpenAi => self
+                .env("OPENAI_BASE_URL", &emulator.url())
+                .env("OPENAI_API_KEY", PROJECT_KEY),
+            Flavor::Azure => self
+                .env("AZURE_OPENAI_ENDPOINT", &emulator.running.endpoint())
+                .env("AZURE_OPENAI_API_KEY", PROJECT_KEY),
+            Flavor::AzureClassic => self
+                .env("OPENAI_FT_FLAVOR", "azure-classic")
+                .env("AZURE_OPENAI_ENDPOINT", &emulator.running.endpoint())
+                .env("AZURE_OPENAI_API_KEY", PROJECT_KEY)
+                .env("OPENAI_API_VERSION", API_VERSION),
+        }
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {

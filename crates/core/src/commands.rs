@@ -10,6 +10,7 @@ use crate::input::Input;
 use crate::job::{Job, JobId};
 use crate::job_spec::{JOB_SPEC_KEYS, JobSpec, TrainingMethod};
 use crate::jobs::{self, JobRef, Origin, WaitOptions};
+use crate::models;
 use crate::platform::Platform;
 
 /// A command's output: flat key/value strings, in a stable order.
@@ -91,6 +92,11 @@ pub const COMMANDS: &[CommandInfo] = &[
         inputs: &["path", "training_method"],
     },
     CommandInfo {
+        name: "permissions check",
+        summary: "check, without any request, that the configured API has checkpoint permissions (plan time)",
+        inputs: &[],
+    },
+    CommandInfo {
         name: "permissions grant",
         summary: "grant a fine-tuned model or checkpoint to projects (project_id, or project_ids as a JSON list); existing grants are reused; needs OPENAI_ADMIN_KEY",
         inputs: crate::permissions::command::INPUTS,
@@ -119,6 +125,7 @@ pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<
         "file validate" => file_validate(platform, input),
         "file read" => file_read(platform, input),
         "file upload" => file_upload(platform, input),
+        "permissions check" => crate::permissions::command::check(platform, input),
         "permissions grant" => crate::permissions::command::grant(platform, input),
         "permissions read" => crate::permissions::command::read(platform, input),
         "permissions revoke" => crate::permissions::command::revoke(platform, input),
@@ -150,6 +157,32 @@ fn job_ref_keys(extra: &[&'static str]) -> Vec<&'static str> {
 fn timeout(input: &Input) -> Result<Option<u64>, InputError> {
     // Up to 30 days: longer than any fine-tuning job runs.
     input.integer("cancel_after_timeout", 1, 30 * 86_400)
+}
+
+/// The shutdown dates of the job's base and fine-tuned models (empty when none is announced),
+/// warning on stderr when one is near.
+fn model_dates(platform: &mut dyn Platform, job: &Job) -> Result<Output> {
+    let base = if job.model.is_empty() {
+        None
+    } else {
+        models::shutdown_date(platform, &job.model)?
+    };
+    models::warn_if_near(platform, "base model", &job.model, base.as_deref());
+    let tuned = match &job.fine_tuned_model {
+        Some(m) => {
+            let date = models::shutdown_date(platform, m)?;
+            models::warn_if_near(platform, "fine-tuned model", m, date.as_deref());
+            date
+        }
+        None => None,
+    };
+    Ok(vec![
+        ("base_model_shutdown_date".into(), base.unwrap_or_default()),
+        (
+            "fine_tuned_model_shutdown_date".into(),
+            tuned.unwrap_or_default(),
+        ),
+    ])
 }
 
 fn job_outputs(job: &Job, key: Option<&str>, timeout: Option<u64>, now: u64) -> Output {
@@ -202,6 +235,7 @@ fn job_ensure(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     let mut out = job_outputs(&job, Some(&key), timeout, now);
     out.push(("checkpoints".into(), checkpoints));
     out.push(("created".into(), (origin == Origin::Created).to_string()));
+    out.extend(model_dates(platform, &job)?);
     Ok(out)
 }
 
@@ -220,10 +254,15 @@ fn poll_interval(input: &Input) -> Result<Duration, InputError> {
 }
 
 fn job_read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
-    input.only(&job_ref_keys(&["cancel_after_timeout", "checkpoints"]))?;
+    input.only(&job_ref_keys(&[
+        "cancel_after_timeout",
+        "checkpoints",
+        "shutdown_dates",
+    ]))?;
     let reference = JobRef::parse(input, true)?;
     let timeout = timeout(input)?;
     let with_checkpoints = input.flag("checkpoints", false)?;
+    let with_dates = input.flag("shutdown_dates", false)?;
     let job = match reference.resolve(platform)? {
         Some(job) => job,
         None => {
@@ -246,6 +285,9 @@ fn job_read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     };
     let mut out = job_outputs(&job, key, timeout, now);
     out.push(("checkpoints".into(), checkpoints));
+    if with_dates {
+        out.extend(model_dates(platform, &job)?);
+    }
     Ok(out)
 }
 
@@ -256,6 +298,7 @@ fn job_cancel(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
         "wait",
         "poll_interval",
         "checkpoints",
+        "shutdown_dates",
     ]))?;
     let reference = JobRef::parse(input, true)?;
     // Fresh state, never what the caller last saw.

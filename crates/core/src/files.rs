@@ -30,6 +30,8 @@ pub struct FileObject {
     pub purpose: String,
     #[serde(default)]
     pub status: Option<String>,
+    #[serde(default)]
+    pub status_details: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +121,45 @@ pub fn find(platform: &mut dyn Platform, filename: &str, bytes: u64) -> Result<O
     }
 }
 
+/// Waits until Azure has processed file `id` (only `processed` files can train), failing clearly
+/// when processing ended in `error`.
+pub fn wait_processed(platform: &mut dyn Platform, id: &str) -> Result<FileObject> {
+    let request = Request::new(Method::Get, format!("/files/{id}"), Credential::Project);
+    let mut pause = std::time::Duration::from_millis(250);
+    let started = platform.now();
+    loop {
+        let file: FileObject = api::fetch(platform, &request, &Policy::SDK)?;
+        match file.status.as_deref() {
+            Some("processed") | None => return Ok(file),
+            Some("error") => {
+                let details = file
+                    .status_details
+                    .clone()
+                    .unwrap_or_else(|| "no details given".into());
+                return Err(Error::Failed(format!(
+                    "file {id} failed processing on Azure OpenAI: {details}; fix the file and upload it again"
+                )));
+            }
+            Some("deleted" | "deleting") => {
+                return Err(Error::Failed(format!(
+                    "file {id} has been deleted; upload it again"
+                )));
+            }
+            Some(other) => {
+                // Azure usually needs seconds to minutes; an hour means something is stuck.
+                if platform.now().saturating_sub(started) > 3600 {
+                    return Err(Error::Failed(format!(
+                        "file {id} is still {other} after an hour; check it in the Azure portal"
+                    )));
+                }
+                platform.progress(&format!("waiting for Azure to process {id} ({other})"));
+                platform.sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            }
+        }
+    }
+}
+
 /// Validates and uploads the granted file, or adopts an earlier upload of the same bytes.
 pub fn upload(
     platform: &mut dyn Platform,
@@ -126,9 +167,24 @@ pub fn upload(
     path: &str,
 ) -> Result<(FileObject, Report, Origin)> {
     let report = validate(platform, method, path)?;
+    let (file, origin) = upload_validated(platform, path, &report)?;
+    // On Azure a file can train only once processed; hand out an id that is ready.
+    let file = if platform.flavor().processes_files() {
+        wait_processed(platform, &file.id)?
+    } else {
+        file
+    };
+    Ok((file, report, origin))
+}
+
+fn upload_validated(
+    platform: &mut dyn Platform,
+    path: &str,
+    report: &Report,
+) -> Result<(FileObject, Origin)> {
     let filename = upload_name(path, &report.sha256);
     if let Some(file) = find(platform, &filename, report.bytes)? {
-        return Ok((file, report, Origin::Adopted));
+        return Ok((file, Origin::Adopted));
     }
     platform.progress(&format!(
         "uploading {path} as {filename} ({} bytes, {} examples)",
@@ -149,7 +205,7 @@ pub fn upload(
     loop {
         let failure = match api::send_once(platform, &request) {
             Ok(response) => {
-                return Ok((api::decode(&request, &response)?, report, Origin::Created));
+                return Ok((api::decode(&request, &response)?, Origin::Created));
             }
             Err(e) => e,
         };
@@ -169,7 +225,7 @@ pub fn upload(
         ));
         platform.sleep(delay);
         if let Some(file) = find(platform, &filename, report.bytes)? {
-            return Ok((file, report, Origin::Adopted));
+            return Ok((file, Origin::Adopted));
         }
     }
 }

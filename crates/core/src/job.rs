@@ -54,6 +54,14 @@ pub enum JobStatus {
     Succeeded,
     Failed,
     Cancelled,
+    /// Azure: accepted, not yet validated (never returned in practice).
+    Created,
+    /// Azure: waiting (OpenAI's `validating_files` and `queued`).
+    Pending,
+    /// Azure: a pause is under way.
+    Pausing,
+    /// Azure: a resume is under way.
+    Resuming,
     Other(String),
 }
 
@@ -67,6 +75,10 @@ impl JobStatus {
             "succeeded" => Self::Succeeded,
             "failed" => Self::Failed,
             "cancelled" => Self::Cancelled,
+            "created" => Self::Created,
+            "pending" => Self::Pending,
+            "pausing" => Self::Pausing,
+            "resuming" => Self::Resuming,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -80,7 +92,23 @@ impl JobStatus {
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Created => "created",
+            Self::Pending => "pending",
+            Self::Pausing => "pausing",
+            Self::Resuming => "resuming",
             Self::Other(s) => s,
+        }
+    }
+
+    /// The status in OpenAI's vocabulary, which is what modules and users act on: Azure's extra
+    /// states map onto the nearest OpenAI state (the API's own word stays in `api_status`).
+    pub fn common(&self) -> &str {
+        match self {
+            Self::Created => "validating_files",
+            Self::Pending => "queued",
+            Self::Pausing => "paused",
+            Self::Resuming => "running",
+            other => other.as_str(),
         }
     }
 
@@ -131,6 +159,12 @@ pub struct Job {
     pub result_files: Vec<String>,
     #[serde(default)]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Azure's dated API calls the user's suffix `suffix`; OpenAI and Azure v1 echo it as
+    /// `user_provided_suffix`.
+    #[serde(default)]
+    pub suffix: Option<String>,
+    #[serde(default)]
+    pub user_provided_suffix: Option<String>,
 }
 
 fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
@@ -153,7 +187,8 @@ impl Job {
             .filter(|_| self.status == JobStatus::Failed);
         vec![
             ("id".into(), self.id.clone()),
-            ("status".into(), self.status.as_str().to_owned()),
+            ("status".into(), self.status.common().to_owned()),
+            ("api_status".into(), self.status.as_str().to_owned()),
             ("model".into(), self.model.clone()),
             (
                 "fine_tuned_model".into(),
@@ -198,11 +233,27 @@ mod tests {
     #[test]
     fn unknown_statuses_survive() {
         let job: Job =
-            serde_json::from_str(r#"{"id":"ftjob-1","status":"pending","result_files":null}"#)
+            serde_json::from_str(r#"{"id":"ftjob-1","status":"warming_up","result_files":null}"#)
                 .unwrap();
-        assert_eq!(job.status, JobStatus::Other("pending".into()));
+        assert_eq!(job.status, JobStatus::Other("warming_up".into()));
+        assert_eq!(job.status.common(), "warming_up");
         assert!(!job.status.is_terminal());
         assert!(job.result_files.is_empty());
+    }
+
+    #[test]
+    fn azure_statuses_map_onto_openai_ones() {
+        for (azure, common) in [
+            ("created", "validating_files"),
+            ("pending", "queued"),
+            ("pausing", "paused"),
+            ("resuming", "running"),
+        ] {
+            let status = JobStatus::parse(azure);
+            assert_eq!(status.as_str(), azure);
+            assert_eq!(status.common(), common);
+            assert!(!status.is_terminal());
+        }
     }
 
     #[test]

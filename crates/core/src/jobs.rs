@@ -61,24 +61,105 @@ pub fn read(platform: &mut dyn Platform, id: &JobId) -> Result<Job> {
     api::fetch(platform, &request, &Policy::SDK)
 }
 
-/// Finds the job created for `key`: one list request filtered by metadata. When several match
-/// (only possible if someone copied the key by hand), the oldest is the one this key created.
+/// Finds the job created for `key`. Where the job list filters by metadata (OpenAI) that is one
+/// request; elsewhere (Azure) the list is read newest first, 100 jobs a page, until the key
+/// turns up. When several jobs match (only possible if someone copied the key by hand), the
+/// oldest is the one this key created.
 pub fn find_by_key(platform: &mut dyn Platform, key: &str) -> Result<Option<Job>> {
-    let request = Request::new(Method::Get, "/fine_tuning/jobs", Credential::Project)
-        .query(&format!("metadata[{KEY_METADATA}]"), key)
-        .query("limit", "100");
-    let page: Page<Job> = api::fetch(platform, &request, &Policy::SDK)?;
-    // Servers that ignore the filter must not make us adopt a stranger's job.
-    Ok(page
-        .data
-        .into_iter()
-        .filter(|j| key_of(j) == Some(key))
-        .min_by_key(|j| j.created_at))
+    if platform.flavor().filters_jobs_by_metadata() {
+        let request = Request::new(Method::Get, "/fine_tuning/jobs", Credential::Project)
+            .query(&format!("metadata[{KEY_METADATA}]"), key)
+            .query("limit", "100");
+        let page: Page<Job> = api::fetch(platform, &request, &Policy::SDK)?;
+        // Servers that ignore the filter must not make us adopt a stranger's job.
+        return Ok(page
+            .data
+            .into_iter()
+            .filter(|j| carries_key(j, key))
+            .min_by_key(|j| j.created_at));
+    }
+    let mut after: Option<String> = None;
+    loop {
+        let mut request = Request::new(Method::Get, "/fine_tuning/jobs", Credential::Project)
+            .query("limit", "100");
+        if let Some(a) = &after {
+            request = request.query("after", a.clone());
+        }
+        let page: Page<Job> = api::fetch(platform, &request, &Policy::SDK)?;
+        after = page.data.last().map(|j| j.id.clone());
+        if let Some(found) = page
+            .data
+            .into_iter()
+            .filter(|j| carries_key(j, key))
+            .min_by_key(|j| j.created_at)
+        {
+            return Ok(Some(found));
+        }
+        if !page.has_more || after.is_none() {
+            return Ok(None);
+        }
+    }
 }
 
-/// The idempotency key stamped on `job`, if any.
+/// The idempotency key stamped on `job`'s metadata, if any.
 pub fn key_of(job: &Job) -> Option<&str> {
     job.metadata.as_ref()?.get(KEY_METADATA)?.as_str()
+}
+
+/// Whether `job` was created for `key`: by its metadata, or, where jobs have no metadata
+/// (Azure's dated API), by the key's tag at the end of its suffix.
+pub fn carries_key(job: &Job, key: &str) -> bool {
+    if key_of(job) == Some(key) {
+        return true;
+    }
+    let tag = suffix_tag(key);
+    [&job.suffix, &job.user_provided_suffix]
+        .into_iter()
+        .flatten()
+        .any(|s| s == &tag || s.ends_with(&format!("-{tag}")))
+}
+
+/// The short form of `key` that goes into the suffix where metadata is not stored: 48 bits of
+/// the key are plenty to tell one user's requests apart.
+pub fn suffix_tag(key: &str) -> String {
+    let hex = key.strip_prefix("oaift-").unwrap_or(key);
+    format!("oaift{}", &hex[..12.min(hex.len())])
+}
+
+/// The longest suffix Azure's dated API takes.
+const CLASSIC_SUFFIX_MAX: usize = 40;
+
+/// Where jobs carry no metadata, appends the key's tag to the suffix so the job can be found
+/// again; refuses a user suffix that leaves no room for it.
+fn stamp_suffix(platform: &dyn Platform, body: &mut serde_json::Value, key: &str) -> Result<()> {
+    if platform.flavor().stores_job_metadata() {
+        return Ok(());
+    }
+    let tag = suffix_tag(key);
+    let suffix = match body.get("suffix").and_then(|s| s.as_str()) {
+        Some(user) => {
+            let room = CLASSIC_SUFFIX_MAX - tag.len() - 1;
+            if user.len() > room {
+                return Err(InputError::invalid(
+                    "suffix",
+                    user,
+                    format!(
+                        "must be at most {room} characters on Azure OpenAI's dated API, which keeps \
+                         {} of its {CLASSIC_SUFFIX_MAX} for the job's idempotency tag",
+                        tag.len() + 1
+                    ),
+                )
+                .into());
+            }
+            format!("{user}-{tag}")
+        }
+        None => tag,
+    };
+    body["suffix"] = serde_json::Value::String(suffix);
+    if let Some(map) = body.as_object_mut() {
+        map.remove("metadata");
+    }
+    Ok(())
 }
 
 /// How an `ensure` found its job.
@@ -95,12 +176,22 @@ pub fn create_or_adopt(platform: &mut dyn Platform, spec: &JobSpec) -> Result<(J
     if let Some(job) = find_by_key(platform, &key)? {
         return Ok((job, Origin::Adopted));
     }
-    let body = spec.request_body(&[(KEY_METADATA, &key)]);
+    crate::models::refuse_if_shut_down(platform, spec.model.as_str())?;
+    let mut body = spec.request_body(&[(KEY_METADATA, &key)]);
+    stamp_suffix(platform, &mut body, &key)?;
+    if platform.flavor().processes_files() {
+        crate::files::wait_processed(platform, spec.training_file.as_str())?;
+        if let Some(v) = &spec.validation_file {
+            crate::files::wait_processed(platform, v.as_str())?;
+        }
+    }
     let request = Request::new(Method::Post, "/fine_tuning/jobs", Credential::Project).json(&body);
     let mut attempt = 0;
     loop {
         let failure = match api::send_once(platform, &request) {
-            Ok(response) => return Ok((api::decode(&request, &response)?, Origin::Created)),
+            Ok(response) => {
+                return Ok((created_job(platform, &request, &response)?, Origin::Created));
+            }
             Err(e) => e,
         };
         attempt += 1;
@@ -133,6 +224,24 @@ pub fn create_or_adopt(platform: &mut dyn Platform, spec: &JobSpec) -> Result<(J
             return Ok((job, Origin::Adopted));
         }
     }
+}
+
+/// The job a create answered with: its body, or (Azure's dated API may answer 201 with only a
+/// `Location`) the job that header names.
+fn created_job(
+    platform: &mut dyn Platform,
+    request: &Request,
+    response: &crate::platform::Response,
+) -> Result<Job> {
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        let id = response
+            .header("location")
+            .and_then(|l| l.split('?').next())
+            .and_then(|l| l.rsplit('/').next())
+            .unwrap_or_default();
+        return read(platform, &JobId::parse("Location", id)?);
+    }
+    api::decode(request, response)
 }
 
 /// Posts an action (`cancel`, `pause`, `resume`) for a job.

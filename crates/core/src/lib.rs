@@ -11,6 +11,7 @@ pub mod input;
 pub mod job;
 pub mod job_spec;
 pub mod jobs;
+pub mod models;
 pub mod permissions;
 pub mod platform;
 pub mod retry;

@@ -463,15 +463,43 @@ pub mod command {
         }
     }
 
+    /// Azure OpenAI has no checkpoint-permissions API: say so before anything else, with the
+    /// Azure ways to share a model.
+    fn check_flavor(platform: &dyn Platform) -> Result<()> {
+        let flavor = platform.flavor();
+        if flavor.has_checkpoint_permissions() {
+            return Ok(());
+        }
+        Err(crate::Error::Failed(format!(
+            "checkpoint permissions do not exist on Azure OpenAI (OPENAI_FT_FLAVOR={}): share the \
+             model with Azure role-based access on the resource (for example \
+             azurerm_role_assignment with Cognitive Services OpenAI User), or deploy it into the \
+             other resource (a cross-resource deployment), instead of enabling checkpoint_permissions",
+            flavor.name()
+        )))
+    }
+
     fn json<T: serde::Serialize>(value: &T) -> String {
         // Maps and lists of strings always serialise.
         serde_json::to_string(value).unwrap_or_default()
+    }
+
+    /// `permissions check`: sends nothing; fails on an API without checkpoint permissions
+    /// (Azure), so a module can refuse at plan time. Outputs `flavor`.
+    pub fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+        input.only(&[])?;
+        check_flavor(platform)?;
+        Ok(vec![(
+            "flavor".to_owned(),
+            platform.flavor().name().to_owned(),
+        )])
     }
 
     /// `permissions grant`: outputs `checkpoint`, `permission_ids` (JSON map project to
     /// permission id), `permission_id` (one project only), `created` (JSON list of the projects
     /// newly granted) and `count`.
     pub fn grant(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+        check_flavor(platform)?;
         check_keys(input)?;
         let checkpoint = checkpoint(input)?;
         let projects = required_projects(input)?;
@@ -500,6 +528,7 @@ pub mod command {
     /// `permissions read`: outputs `checkpoint`, `permissions` (JSON map project to permission
     /// id), `count`, and with projects given, `missing` (JSON list of those without a grant).
     pub fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+        check_flavor(platform)?;
         check_keys(input)?;
         let checkpoint = checkpoint(input)?;
         let wanted = projects(input)?;
@@ -523,6 +552,7 @@ pub mod command {
     /// `permissions revoke`: outputs `checkpoint`, `revoked` (JSON list of the projects whose
     /// grant was removed) and `count`.
     pub fn revoke(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+        check_flavor(platform)?;
         check_keys(input)?;
         let checkpoint = checkpoint(input)?;
         let projects = required_projects(input)?;

@@ -118,8 +118,8 @@ fn model_object(
     created: u64,
     owned_by: &str,
     fine_tunable: bool,
+    shutdown: Option<&String>,
 ) -> Value {
-    let shutdown = config.model_shutdown.get(id);
     let mut v = json!({
         "id": id,
         "object": "model",
@@ -151,9 +151,17 @@ fn unix_of_date(date: &str) -> Option<i64> {
 
 fn all_models(state: &State, config: &Config) -> Vec<Value> {
     let mut out = Vec::new();
+    // A snapshot and its alias share one date, and a fine-tuned model shuts down with its base
+    // unless it has a date of its own.
+    let date = |names: &[&str]| names.iter().find_map(|n| config.model_shutdown.get(*n));
     for b in BASE_MODELS {
-        out.push(model_object(config, b.id, b.created, b.owned_by, true));
-        out.push(model_object(config, b.alias, b.created, b.owned_by, true));
+        let shutdown = date(&[b.id, b.alias]);
+        out.push(model_object(
+            config, b.id, b.created, b.owned_by, true, shutdown,
+        ));
+        out.push(model_object(
+            config, b.alias, b.created, b.owned_by, true, shutdown,
+        ));
     }
     for (name, job) in live_fine_tuned(state) {
         out.push(model_object(
@@ -162,6 +170,7 @@ fn all_models(state: &State, config: &Config) -> Vec<Value> {
             job.finished_at.unwrap_or(job.created_at),
             &config.org,
             true,
+            date(&[name, job.model.as_str()]),
         ));
     }
     out

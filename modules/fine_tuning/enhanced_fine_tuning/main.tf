@@ -32,6 +32,15 @@ locals {
   checkpoint = local.permissions.checkpoint != null ? local.permissions.checkpoint : module.fine_tuning.fine_tuned_model
 }
 
+# Fails the plan, before anything is created, where the API has no checkpoint permissions
+# (Azure OpenAI); the message names the Azure alternatives. Sends no request.
+data "external" "permissions_supported" {
+  count = local.permissions.enabled ? 1 : 0
+
+  program = [var.openai_ft_path, "permissions", "check"]
+  query   = {}
+}
+
 resource "terraform_data" "grant" {
   for_each = local.project_ids
 

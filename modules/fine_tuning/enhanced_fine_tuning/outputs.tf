@@ -72,6 +72,21 @@ output "request_sha256" {
 
 # Checkpoint permissions.
 
+output "api_status" {
+  description = "The status exactly as the API spelled it."
+  value       = module.fine_tuning.api_status
+}
+
+output "base_model_shutdown_date" {
+  description = "The announced shutdown date (YYYY-MM-DD) of the base model, or null."
+  value       = module.fine_tuning.base_model_shutdown_date
+}
+
+output "fine_tuned_model_shutdown_date" {
+  description = "The announced shutdown date (YYYY-MM-DD) of the fine-tuned model, or null."
+  value       = module.fine_tuning.fine_tuned_model_shutdown_date
+}
+
 output "shared_checkpoint" {
   description = "The fine-tuned model or checkpoint shared with the projects, or null when checkpoint_permissions is disabled."
   value       = length(local.project_ids) > 0 ? local.checkpoint : null
