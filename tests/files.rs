@@ -127,3 +127,44 @@ fn a_dropped_upload_is_found_not_repeated() {
     let files = emulator.api("GET", "/files?purpose=fine-tune", None);
     assert_eq!(files["data"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_large_file_validates_and_uploads_within_a_small_memory_cap() {
+    // About 40 MB of valid examples: far more than the 24 MiB the guest may use, so this passes
+    // only because the guest streams the file and the host streams the upload.
+    let dir = std::env::temp_dir().join(format!("openai-ft-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("large.jsonl");
+    let row = serde_json::json!({"messages": [
+        {"role": "user", "content": "x".repeat(400)},
+        {"role": "assistant", "content": "y".repeat(400)},
+    ]})
+    .to_string();
+    let mut content = String::with_capacity(41 << 20);
+    while content.len() < 40 << 20 {
+        content.push_str(&row);
+        content.push('\n');
+    }
+    std::fs::write(&path, &content).unwrap();
+    let examples = content.lines().count().to_string();
+    let path = path.to_str().unwrap().to_owned();
+
+    let out = openai_ft(&["file", "validate"])
+        .env("OPENAI_FT_MEMORY_LIMIT_MIB", "24")
+        .input(json!({"path": path}))
+        .run()
+        .json();
+    assert_eq!(out["examples"], examples);
+    assert_eq!(out["bytes"], content.len().to_string());
+
+    let emulator = Emulator::start(20);
+    let up = openai_ft(&["file", "upload"])
+        .against(&emulator)
+        .env("OPENAI_FT_MEMORY_LIMIT_MIB", "24")
+        .input(json!({"path": path}))
+        .run()
+        .json();
+    let file = emulator.api("GET", &format!("/files/{}", up["id"]), None);
+    assert_eq!(file["bytes"].as_u64().unwrap(), content.len() as u64);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
