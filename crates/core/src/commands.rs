@@ -23,22 +23,27 @@ pub struct CommandInfo {
     pub inputs: &'static [&'static str],
 }
 
-const ENSURE_INPUTS: &[&str] = &[
-    "model",
-    "training_file",
-    "validation_file",
-    "suffix",
-    "training_method",
-    "hyperparameters",
-    "grader",
-    "seed",
-    "metadata",
-    "integrations",
-    "training_type",
-    "cancel_after_timeout",
-    "wait",
-    "poll_interval",
-];
+/// `job ensure` takes the job request plus how to follow it.
+const ENSURE_INPUTS: &[&str] = &concat::<{ JOB_SPEC_KEYS.len() + 3 }>(
+    JOB_SPEC_KEYS,
+    &["cancel_after_timeout", "wait", "poll_interval"],
+);
+
+/// Two key lists as one array, at compile time, so the request's keys are listed once.
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        out[i + j] = b[j];
+        j += 1;
+    }
+    out
+}
 
 /// Every command.
 pub const COMMANDS: &[CommandInfo] = &[
