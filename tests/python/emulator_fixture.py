@@ -14,10 +14,10 @@ import jsonschema
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-PROJECT_KEY = "sk-proj-emulator-test-0123456789abcdef"
-ADMIN_KEY = "sk-admin-emulator-test-0123456789abcdef"
-NO_OWNER_KEY = "sk-admin-not-owner-0123456789abcdef"
-READ_ONLY_KEY = "sk-admin-read-only-0123456789abcdef"
+PROJECT_KEY = "sk-proj-emulator-test-01"
+ADMIN_KEY = "sk-admin-emulator-test-"
+NO_OWNER_KEY = "sk-admin-not-owner-0123"
+READ_ONLY_KEY = "sk-admin-read-only-0123"
 
 
 def emulator_bin():

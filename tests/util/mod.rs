@@ -11,10 +11,10 @@ pub use openai_ft_emulator::{FaultRule, Flavor, LogEntry};
 use serde_json::Value;
 
 /// Keys the emulator accepts. Every run checks that none of them shows up in stdout or stderr.
-pub const PROJECT_KEY: &str = "sk-proj-TESTKEY-project-0123456789abcdef";
-pub const ADMIN_KEY: &str = "sk-admin-TESTKEY-admin-0123456789abcdef";
-pub const ADMIN_KEY_NO_OWNER: &str = "sk-admin-TESTKEY-not-owner-0123456789";
-pub const ADMIN_KEY_READ_ONLY: &str = "sk-admin-TESTKEY-read-only-0123456789";
+pub const PROJECT_KEY: &str = "sk-proj-TESTKEY-project";
+pub const ADMIN_KEY: &str = "sk-admin-TESTKEY-admin-01";
+pub const ADMIN_KEY_NO_OWNER: &str = "sk-admin-TESTKEY-no-owner";
+pub const ADMIN_KEY_READ_ONLY: &str = "sk-admin-TESTKEY-read-only";
 const ALL_KEYS: &[&str] = &[
     PROJECT_KEY,
     ADMIN_KEY,

@@ -31,13 +31,13 @@ fn missing_key_is_401_without_code() {
 #[test]
 fn unknown_key_is_401_invalid_api_key_with_masked_key() {
     let emu = Emu::start();
-    let key = "sk-proj-unknownkey0123456789LAST";
+    let key = "sk-proj-unknown-key-LAST";
     let r = emu.get_as(Some(key), "/v1/models");
     let e = r.error(401);
     assert_eq!(e["code"], "invalid_api_key");
     assert_eq!(
         e["message"],
-        "Incorrect API key provided: sk-pro**********************LAST. You can find your API key at https://platform.openai.com/account/api-keys."
+        "Incorrect API key provided: sk-pro**************LAST. You can find your API key at https://platform.openai.com/account/api-keys."
     );
     assert!(!r.body.to_string().contains(key));
 }

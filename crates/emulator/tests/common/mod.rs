@@ -8,10 +8,10 @@ use openai_ft_emulator::{Config, Running, start};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-pub const PROJECT_KEY: &str = "sk-proj-test-0123456789abcdefXYZW";
-pub const ADMIN_KEY: &str = "sk-admin-test-0123456789abcdefQRST";
-pub const NO_OWNER_KEY: &str = "sk-admin-noowner-0123456789abcdef";
-pub const READ_ONLY_KEY: &str = "sk-admin-readonly-0123456789abcdef";
+pub const PROJECT_KEY: &str = "sk-proj-test-0123XYZW";
+pub const ADMIN_KEY: &str = "sk-admin-test-0123QRST";
+pub const NO_OWNER_KEY: &str = "sk-admin-noowner-012345";
+pub const READ_ONLY_KEY: &str = "sk-admin-readonly-01234";
 
 pub struct Emu {
     pub running: Running,
