@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -45,19 +44,7 @@ def bin_dir() -> Path:
             if not (path / name).is_file():
                 raise FileNotFoundError(f'{BIN_DIR_ENV} "{given}": no {name} in it')
         return path
-    subprocess.run(
-        ["cargo", "build", "--quiet", "-p", "openai-ft", "-p", "openai-ft-emulator"],
-        cwd=REPO,
-        check=True,
-    )
-    metadata = subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return Path(json.loads(metadata.stdout)["target_directory"]) / "debug"
+    return tf.cargo_debug_build("openai-ft", "openai-ft-emulator")
 
 
 # Terraform's working files, which someone's local runs may have left in the repository.

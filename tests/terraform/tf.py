@@ -80,8 +80,13 @@ def provider_binary() -> Path:
         if not path.is_file():
             raise FileNotFoundError(f'{PROVIDER_BIN_ENV} "{given}": no such file')
         return path
+    return cargo_debug_build(STANDIN_PACKAGE) / "terraform-provider-external"
+
+
+def cargo_debug_build(*packages: str) -> Path:
+    """Builds `packages` of this workspace in debug mode; returns the folder the binaries are in."""
     subprocess.run(
-        ["cargo", "build", "--quiet", "-p", STANDIN_PACKAGE],
+        ["cargo", "build", "--quiet"] + [f"-p={p}" for p in packages],
         cwd=REPO_ROOT,
         check=True,
     )
@@ -92,8 +97,7 @@ def provider_binary() -> Path:
         capture_output=True,
         text=True,
     )
-    target = Path(json.loads(metadata.stdout)["target_directory"])
-    return target / "debug" / "terraform-provider-external"
+    return Path(json.loads(metadata.stdout)["target_directory"]) / "debug"
 
 
 def write_mirror(root: Path, binary: Path) -> Path:

@@ -1,51 +1,83 @@
 //! The `openai-ft-emulator` binary: first stdout line, `--help`, and one-line refusals with exit 2.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-ft-emulator");
 
+/// The emulator binary, started with `args`, stopped when dropped.
+struct Running {
+    child: Child,
+    /// The URL from its first stdout line.
+    base: String,
+    line: String,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_string();
+        Self { child, base, line }
+    }
+
+    /// GETs `path` (below the base) with a bearer `token`.
+    fn get(&self, path: &str, token: &str) -> ureq::http::Response<ureq::Body> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .expect("request")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn json_body(resp: &mut ureq::http::Response<ureq::Body>) -> serde_json::Value {
+    serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json")
+}
+
 #[test]
 fn first_line_is_the_listening_url_and_the_server_answers() {
-    let mut child = Command::new(BIN)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--api-key",
-            "sk-cli-test-0123456789",
-            "--step-ms",
-            "50",
-            "--model-shutdown",
-            "gpt-4o-mini=2027-01-01",
-        ])
-        .env_clear()
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening line")
-        .to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut resp = agent
-        .get(format!("{base}/v1/models/gpt-4o-mini"))
-        .header("Authorization", "Bearer sk-cli-test-0123456789")
-        .call()
-        .expect("request");
-    let body: serde_json::Value =
-        serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+    let emulator = Running::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--api-key",
+        "sk-cli-test-0123456789",
+        "--step-ms",
+        "50",
+        "--model-shutdown",
+        "gpt-4o-mini=2027-01-01",
+    ]);
+    assert!(
+        emulator.base.starts_with("http://127.0.0.1:"),
+        "{}",
+        emulator.line
+    );
+    let mut resp = emulator.get("/v1/models/gpt-4o-mini", "sk-cli-test-0123456789");
+    let body = json_body(&mut resp);
     assert_eq!(body["shutdown_date"], "2027-01-01");
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]
@@ -104,44 +136,19 @@ fn bad_shutdown_date_is_refused() {
 
 #[test]
 fn flavor_azure_serves_under_openai_v1_and_takes_an_ad_token() {
-    let mut child = Command::new(BIN)
-        .args([
-            "--flavor",
-            "azure",
-            "--ad-token",
-            "entra-token-for-cli-test",
-            "--model-shutdown",
-            "gpt-4o-mini=2027-01-01",
-        ])
-        .env_clear()
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening line")
-        .to_string();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut resp = agent
-        .get(format!("{base}/openai/v1/models/gpt-4o-mini"))
-        .header("Authorization", "Bearer entra-token-for-cli-test")
-        .call()
-        .expect("request");
+    let emulator = Running::start(&[
+        "--flavor",
+        "azure",
+        "--ad-token",
+        "entra-token-for-cli-test",
+        "--model-shutdown",
+        "gpt-4o-mini=2027-01-01",
+    ]);
+    let mut resp = emulator.get("/openai/v1/models/gpt-4o-mini", "entra-token-for-cli-test");
     assert_eq!(resp.status().as_u16(), 200);
     assert!(resp.headers().get("apim-request-id").is_some());
-    let body: serde_json::Value =
-        serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+    let body = json_body(&mut resp);
     assert_eq!(body["shutdown_date"], "2027-01-01");
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]
