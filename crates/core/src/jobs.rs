@@ -409,8 +409,8 @@ pub fn wait(platform: &mut dyn Platform, mut job: Job, options: WaitOptions) -> 
                 platform.progress(&format!(
                     "{}: estimated finish {} (in {})",
                     job.id,
-                    format_time(at),
-                    format_duration(at.saturating_sub(now))
+                    crate::time::format_time(at),
+                    crate::time::format_duration(at.saturating_sub(now))
                 ));
             }
             last_estimate = job.estimated_finish;
@@ -532,41 +532,6 @@ fn format_metrics(metrics: &serde_json::Map<String, serde_json::Value>) -> Strin
     }
 }
 
-/// `2026-11-25 04:05:06 UTC`.
-pub fn format_time(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
-/// `1h 05m`, `4m 10s`, `12s`.
-pub fn format_duration(secs: u64) -> String {
-    match secs {
-        s if s >= 3600 => format!("{}h {:02}m", s / 3600, s / 60 % 60),
-        s if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
-        s => format!("{s}s"),
-    }
-}
-
-/// The civil date of a day count since 1970-01-01 (inverse of [`retry::days_from_civil`]).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// How a job is named in an input: by id, by idempotency key, or by the request itself.
 pub enum JobRef {
     Id(JobId),
@@ -629,19 +594,6 @@ fn parse_key(key: &str) -> Result<String, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_and_durations() {
-        assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(format_time(1_795_000_000), "2026-11-18 11:06:40 UTC");
-        assert_eq!(format_duration(3_900), "1h 05m");
-        assert_eq!(format_duration(250), "4m 10s");
-        assert_eq!(format_duration(12), "12s");
-        for days in [-1000, 0, 19_000, 20_000, 40_000] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(retry::days_from_civil(y, i64::from(m), i64::from(d)), days);
-        }
-    }
 
     fn job(status: &str, created_at: u64, finished_at: Option<u64>) -> Job {
         serde_json::from_value(serde_json::json!({

@@ -7,6 +7,7 @@ pub mod api;
 pub mod commands;
 pub mod error;
 pub mod files;
+pub mod flavor;
 pub mod input;
 pub mod job;
 pub mod job_spec;
@@ -15,8 +16,10 @@ pub mod models;
 pub mod permissions;
 pub mod platform;
 pub mod retry;
+pub mod time;
 pub mod training_file;
 
 pub use error::{ApiError, Error, HttpError, InputError, Result};
+pub use flavor::Flavor;
 pub use input::Input;
 pub use platform::Platform;

@@ -6,7 +6,8 @@ use serde::Deserialize;
 use crate::api;
 use crate::error::{Error, Result};
 use crate::platform::{Credential, Method, Platform, Request};
-use crate::retry::{Policy, days_from_civil};
+use crate::retry::Policy;
+use crate::time::{days_until, format_date, parse_date};
 
 /// How far ahead a shutdown is worth a warning on every read.
 pub const WARN_DAYS: i64 = 90;
@@ -29,29 +30,11 @@ pub fn shutdown_date(platform: &mut dyn Platform, model: &str) -> Result<Option<
     Ok(match found.shutdown_date {
         Some(serde_json::Value::String(s)) if parse_date(&s).is_some() => Some(s[..10].to_owned()),
         // Some surfaces give Unix seconds instead of a date.
-        Some(serde_json::Value::Number(n)) => n.as_u64().map(|t| {
-            let (y, m, d) = crate::jobs::civil_from_days((t / 86_400) as i64);
-            format!("{y:04}-{m:02}-{d:02}")
-        }),
+        Some(serde_json::Value::Number(n)) => n
+            .as_u64()
+            .map(|t| format_date((t / crate::time::DAY) as i64)),
         _ => None,
     })
-}
-
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date (a longer ISO timestamp is cut to its date).
-pub fn parse_date(date: &str) -> Option<i64> {
-    let d = date.get(..10)?;
-    let mut parts = d.split('-');
-    let (y, m, day) = (
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    );
-    ((1..=12).contains(&m) && (1..=31).contains(&day)).then(|| days_from_civil(y, m, day))
-}
-
-/// Whole days from today (UTC, from `now`) until `date`; negative once it has passed.
-pub fn days_until(date: &str, now: u64) -> Option<i64> {
-    parse_date(date).map(|d| d - (now / 86_400) as i64)
 }
 
 /// Warns on stderr when `model` shuts down within [`WARN_DAYS`].
@@ -85,20 +68,4 @@ pub fn refuse_if_shut_down(platform: &mut dyn Platform, model: &str) -> Result<O
     }
     warn_if_near(platform, "base model", model, date.as_deref());
     Ok(date)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_count_whole_days() {
-        let now = 20_000 * 86_400 + 3_600; // 2024-10-04 01:00 UTC
-        assert_eq!(days_until("2024-10-04", now), Some(0));
-        assert_eq!(days_until("2024-10-05", now), Some(1));
-        assert_eq!(days_until("2024-10-03", now), Some(-1));
-        assert_eq!(days_until("2024-10-05T00:00:00Z", now), Some(1));
-        assert_eq!(days_until("soon", now), None);
-        assert_eq!(days_until("2024-13-01", now), None);
-    }
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::error::HttpError;
+pub use crate::flavor::Flavor;
 
 /// The HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,48 +111,6 @@ impl Response {
 pub enum FileError {
     Denied(String),
     Io(String),
-}
-
-/// Which dialect of the fine-tuning API is on the other end. The differences the core has to
-/// know about are the named methods below; everything else is the same request code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    /// api.openai.com and OpenAI-compatible gateways.
-    OpenAi,
-    /// Azure OpenAI's v1 surface.
-    Azure,
-    /// Azure OpenAI's dated (`api-version`) surface.
-    AzureClassic,
-}
-
-impl Flavor {
-    pub fn name(self) -> &'static str {
-        match self {
-            Flavor::OpenAi => "openai",
-            Flavor::Azure => "azure",
-            Flavor::AzureClassic => "azure-classic",
-        }
-    }
-
-    /// The job list honours `metadata[key]=value` filters (Azure's does not).
-    pub fn filters_jobs_by_metadata(self) -> bool {
-        self == Flavor::OpenAi
-    }
-
-    /// Jobs store and echo `metadata` (Azure's dated API has none).
-    pub fn stores_job_metadata(self) -> bool {
-        self != Flavor::AzureClassic
-    }
-
-    /// The checkpoint-permissions API exists (it does not on Azure).
-    pub fn has_checkpoint_permissions(self) -> bool {
-        self == Flavor::OpenAi
-    }
-
-    /// Uploaded files are processed asynchronously and only `processed` files can train.
-    pub fn processes_files(self) -> bool {
-        self != Flavor::OpenAi
-    }
 }
 
 /// The capabilities the core runs on.

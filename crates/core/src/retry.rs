@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::platform::Response;
+use crate::time::{parse_http_date, saturating_secs};
 
 /// How persistent a caller is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,11 +71,11 @@ pub fn server_delay(response: &Response, now: u64) -> Option<Duration> {
             .filter(|n| n.is_finite() && *n >= 0.0)
     };
     if let Some(v) = response.header("retry-after-ms").and_then(ms) {
-        return Some(Duration::from_secs_f64(v / 1000.0));
+        return Some(saturating_secs(v / 1000.0));
     }
     if let Some(v) = response.header("retry-after") {
         if let Some(secs) = ms(v) {
-            return Some(Duration::from_secs_f64(secs));
+            return Some(saturating_secs(secs));
         }
         if let Some(at) = parse_http_date(v) {
             return Some(Duration::from_secs(at.saturating_sub(now)));
@@ -83,7 +84,7 @@ pub fn server_delay(response: &Response, now: u64) -> Option<Duration> {
     response
         .header("x-ms-retry-after-ms")
         .and_then(ms)
-        .map(|v| Duration::from_secs_f64(v / 1000.0))
+        .map(|v| saturating_secs(v / 1000.0))
 }
 
 /// Decides after an answer with status `response.status`, `retry` retries having been made.
@@ -120,48 +121,6 @@ pub fn after_transport_error(policy: &Policy, retry: u32, random: f64) -> Decisi
     } else {
         Decision::RetryAfter(policy.backoff(retry, random))
     }
-}
-
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only form servers send today, to
-/// Unix seconds.
-pub fn parse_http_date(value: &str) -> Option<u64> {
-    let mut parts = value.split_whitespace();
-    let _weekday = parts.next()?;
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
-    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT" || day == 0 || day > 31 || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day as i64);
-    u64::try_from(days * 86_400 + (h * 3600 + m * 60 + s) as i64).ok()
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -230,12 +189,16 @@ mod tests {
 
     #[test]
     fn http_dates() {
-        assert_eq!(
-            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(784_111_777)
-        );
         let r = response(503, &[("retry-after", "Sun, 06 Nov 1994 08:49:40 GMT")]);
         assert_eq!(server_delay(&r, 784_111_777), Some(Duration::from_secs(3)));
-        assert_eq!(parse_http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn absurd_hints_saturate_instead_of_panicking() {
+        for (name, value) in [("retry-after", "1e300"), ("retry-after-ms", "1e300")] {
+            let r = response(429, &[(name, value)]);
+            assert_eq!(server_delay(&r, 0), Some(Duration::MAX));
+            assert_eq!(after_response(&Policy::SDK, 0, &r, 0, 0.0), Decision::Stop);
+        }
     }
 }
