@@ -6,9 +6,10 @@
 
 use std::time::Duration;
 
-use openai_ft_core::job_spec::TrainingMethod;
+use openai_ft_core::ids::{CheckpointName, JobId, ProjectId};
 use openai_ft_core::platform::{self as core_http, FileError, Flavor, Platform};
-use openai_ft_core::{Error, HttpError, Input, commands, files, job, jobs, permissions};
+use openai_ft_core::training_method::TrainingMethod;
+use openai_ft_core::{Error, HttpError, Input, commands, file, job, permissions};
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -199,28 +200,26 @@ fn selftest(which: &str) -> Result<Vec<(String, String)>, wit::Error> {
 
 impl exports::openai::fine_tuning::jobs::Guest for Component {
     fn read(id: String) -> Result<wit_jobs::Job, wit::Error> {
-        let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        jobs::read(&mut Guest, &id).map(to_wit_job).map_err(to_wit)
+        let id = JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
+        job::read(&mut Guest, &id).map(to_wit_job).map_err(to_wit)
     }
 
     fn cancel(id: String) -> Result<wit_jobs::Job, wit::Error> {
-        let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        let job = jobs::read(&mut Guest, &id).map_err(to_wit)?;
-        jobs::cancel(&mut Guest, job)
-            .map(to_wit_job)
-            .map_err(to_wit)
+        let id = JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
+        let job = job::read(&mut Guest, &id).map_err(to_wit)?;
+        job::cancel(&mut Guest, job).map(to_wit_job).map_err(to_wit)
     }
 
     fn pause(id: String) -> Result<wit_jobs::Job, wit::Error> {
-        let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        jobs::action(&mut Guest, id.as_str(), "pause")
+        let id = JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
+        job::action(&mut Guest, id.as_str(), "pause")
             .map(to_wit_job)
             .map_err(to_wit)
     }
 
     fn resume(id: String) -> Result<wit_jobs::Job, wit::Error> {
-        let id = job::JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        jobs::action(&mut Guest, id.as_str(), "resume")
+        let id = JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
+        job::action(&mut Guest, id.as_str(), "resume")
             .map(to_wit_job)
             .map_err(to_wit)
     }
@@ -231,7 +230,7 @@ impl exports::openai::fine_tuning::files::Guest for Component {
         name: String,
         method: wit_files::TrainingMethod,
     ) -> Result<wit_files::Report, wit::Error> {
-        files::validate(&mut Guest, training_method(method), &name)
+        file::validate(&mut Guest, training_method(method), &name)
             .map(to_wit_report)
             .map_err(to_wit)
     }
@@ -241,7 +240,7 @@ impl exports::openai::fine_tuning::files::Guest for Component {
         method: wit_files::TrainingMethod,
     ) -> Result<wit_files::Uploaded, wit::Error> {
         let (file, report, _) =
-            files::upload(&mut Guest, training_method(method), &name).map_err(to_wit)?;
+            file::upload(&mut Guest, training_method(method), &name).map_err(to_wit)?;
         Ok(wit_files::Uploaded {
             id: file.id,
             filename: file.filename,
@@ -258,7 +257,7 @@ fn training_method(m: wit_files::TrainingMethod) -> TrainingMethod {
     }
 }
 
-fn to_wit_report(r: openai_ft_core::training_file::Report) -> wit_files::Report {
+fn to_wit_report(r: openai_ft_core::file::Report) -> wit_files::Report {
     wit_files::Report {
         examples: r.examples,
         estimated_tokens: r.estimated_tokens,
@@ -319,9 +318,7 @@ impl exports::openai::fine_tuning::permissions::Guest for Component {
         checkpoint: String,
     ) -> Result<Vec<exports::openai::fine_tuning::permissions::Permission>, wit::Error> {
         let checkpoint = checkpoint_name(&checkpoint)?;
-        let list = permissions::Admin::new(&mut Guest, checkpoint)
-            .list(None)
-            .map_err(to_wit)?;
+        let list = permissions::list(&mut Guest, &checkpoint).map_err(to_wit)?;
         Ok(list
             .into_iter()
             .map(|p| exports::openai::fine_tuning::permissions::Permission {
@@ -339,17 +336,16 @@ impl exports::openai::fine_tuning::permissions::Guest for Component {
     }
 }
 
-fn checkpoint_name(value: &str) -> Result<permissions::CheckpointName, wit::Error> {
-    permissions::CheckpointName::parse("checkpoint", value).map_err(|e| to_wit(e.into()))
+fn checkpoint_name(value: &str) -> Result<CheckpointName, wit::Error> {
+    CheckpointName::parse("checkpoint", value).map_err(|e| to_wit(e.into()))
 }
 
-fn project_ids_of(values: &[String]) -> Result<Vec<permissions::ProjectId>, wit::Error> {
+fn project_ids_of(values: &[String]) -> Result<Vec<ProjectId>, wit::Error> {
     values
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            permissions::ProjectId::parse(&format!("project-ids[{i}]"), v)
-                .map_err(|e| to_wit(e.into()))
+            ProjectId::parse(&format!("project-ids[{i}]"), v).map_err(|e| to_wit(e.into()))
         })
         .collect()
 }

@@ -1,9 +1,13 @@
 //! The flat string map every command takes (Terraform's `external` query, or `OPENAI_FT_INPUT`),
-//! with the accessors that turn its strings into checked values at the edge.
+//! with the accessors that turn its strings into checked values at the edge, and the flat map
+//! it gives back.
 
 use std::collections::BTreeMap;
 
 use crate::error::InputError;
+
+/// A command's output: flat key/value strings, in a stable order.
+pub type Output = Vec<(String, String)>;
 
 /// A command's input: keys to string values. Absent keys and Terraform nulls look the same.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,20 +6,18 @@
 pub mod api;
 pub mod commands;
 pub mod error;
-pub mod files;
+pub mod file;
 pub mod flavor;
+pub mod ids;
 pub mod input;
 pub mod job;
-pub mod job_spec;
-pub mod jobs;
 pub mod models;
 pub mod permissions;
 pub mod platform;
-pub mod retry;
 pub mod time;
-pub mod training_file;
+pub mod training_method;
 
 pub use error::{ApiError, Error, HttpError, InputError, Result};
 pub use flavor::Flavor;
-pub use input::Input;
+pub use input::{Input, Output};
 pub use platform::Platform;

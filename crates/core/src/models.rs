@@ -4,10 +4,10 @@
 use serde::Deserialize;
 
 use crate::api;
+use crate::api::retry::Policy;
 use crate::error::{Error, Result};
 use crate::platform::{Credential, Method, Platform, Request};
-use crate::retry::Policy;
-use crate::time::{days_until, format_date, parse_date};
+use crate::time::{DAY, days_until, format_date, parse_date};
 
 /// How far ahead a shutdown is worth a warning on every read.
 pub const WARN_DAYS: i64 = 90;
@@ -30,9 +30,7 @@ pub fn shutdown_date(platform: &mut dyn Platform, model: &str) -> Result<Option<
     Ok(match found.shutdown_date {
         Some(serde_json::Value::String(s)) if parse_date(&s).is_some() => Some(s[..10].to_owned()),
         // Some surfaces give Unix seconds instead of a date.
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .map(|t| format_date((t / crate::time::DAY) as i64)),
+        Some(serde_json::Value::Number(n)) => n.as_u64().map(|t| format_date((t / DAY) as i64)),
         _ => None,
     })
 }

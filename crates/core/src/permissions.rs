@@ -4,15 +4,16 @@
 //! grant up, never by posting it blindly again.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::api;
-use crate::error::{Error, HttpError, InputError, Result};
+use crate::api::create::{Create, CreatePolicy, Created};
+use crate::api::page::{Page, Pager, listed_by_id};
+use crate::api::{self, Pace, retry::Policy};
+use crate::error::{Error, Result};
+use crate::ids::{CheckpointName, ProjectId, permission_id};
 use crate::platform::{Credential, Method, Platform, Request};
-use crate::retry::{self, Decision, Policy};
 
 /// The pause before each admin call after the first. The admin endpoints share a small
 /// organisation-wide rate limit and recover from a 429 slowly, so a command that walks many
@@ -22,75 +23,23 @@ pub const PACE: Duration = Duration::from_millis(200);
 /// Items per list page: the most the list endpoint accepts, so a read is as few calls as possible.
 pub const PAGE_LIMIT: u32 = 100;
 
-/// A project id (`proj_...`), checked before it goes into a body or a query.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ProjectId(String);
+/// Pages one list follows at most: 10,000 grants on one checkpoint is beyond any organisation.
+const LIST_PAGES: u32 = 100;
 
-impl ProjectId {
-    /// Accepts `proj_` followed by letters, digits, `_` and `-`.
-    pub fn parse(field: &str, value: &str) -> Result<Self, InputError> {
-        match value.strip_prefix("proj_") {
-            Some(rest)
-                if !rest.is_empty()
-                    && rest
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
-            {
-                Ok(Self(value.to_owned()))
-            }
-            _ => Err(InputError::invalid(
-                field,
-                value,
-                "must be a project id like \"proj_abc123\"",
-            )),
-        }
+/// Refuses an API without checkpoint permissions (Azure OpenAI) before anything else, naming the
+/// Azure ways to share a model. The guest's one copy of this message.
+pub fn require_api(platform: &dyn Platform) -> Result<()> {
+    let flavor = platform.flavor();
+    if flavor.has_checkpoint_permissions() {
+        return Ok(());
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ProjectId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A fine-tuned model or checkpoint name (`ft:...`), checked so it can go into a path segment as
-/// is: `:` is legal in a segment, so nothing needs percent-encoding once the rest is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckpointName(String);
-
-impl CheckpointName {
-    /// Accepts `ft:` followed by RFC 3986 segment characters that need no encoding (letters,
-    /// digits, `-._~:@!$&'()*+,;=`), with no `..` anywhere.
-    pub fn parse(field: &str, value: &str) -> Result<Self, InputError> {
-        let segment_safe = |c: char| c.is_ascii_alphanumeric() || "-._~:@!$&'()*+,;=".contains(c);
-        match value.strip_prefix("ft:") {
-            Some(rest)
-                if !rest.is_empty() && rest.chars().all(segment_safe) && !value.contains("..") =>
-            {
-                Ok(Self(value.to_owned()))
-            }
-            _ => Err(InputError::invalid(
-                field,
-                value,
-                "must be a fine-tuned model or checkpoint name like \
-                 \"ft:gpt-4o-mini-2024-07-18:my-org:suffix:abc123\" (no /, ?, #, %, spaces or ..)",
-            )),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for CheckpointName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+    Err(Error::Failed(format!(
+        "checkpoint permissions do not exist on Azure OpenAI (OPENAI_FT_FLAVOR={}): share the \
+         model with Azure role-based access on the resource (for example \
+         azurerm_role_assignment with Cognitive Services OpenAI User), or deploy it into the \
+         other resource (a cross-resource deployment), instead of enabling checkpoint_permissions",
+        flavor.name()
+    )))
 }
 
 /// One grant as the API returns it (`checkpoint.permission`).
@@ -103,15 +52,7 @@ pub struct Permission {
     pub created_at: u64,
 }
 
-/// One page of the list endpoint.
-#[derive(Debug, Deserialize)]
-struct Page {
-    data: Vec<Permission>,
-    #[serde(default)]
-    has_more: bool,
-    #[serde(default)]
-    last_id: Option<String>,
-}
+listed_by_id!(Permission);
 
 /// The outcome of granting one project.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,77 +68,51 @@ pub struct Grant {
 pub struct Admin<'p> {
     platform: &'p mut dyn Platform,
     checkpoint: CheckpointName,
-    pace: Duration,
-    calls: u32,
+    pace: Pace,
+}
+
+/// Every grant of `checkpoint`, oldest first; with `project`, only that project's (filtered by
+/// the server, and again here in case a gateway drops the filter).
+fn list_paced(
+    platform: &mut dyn Platform,
+    checkpoint: &CheckpointName,
+    pace: &Pace,
+    project: Option<&ProjectId>,
+) -> Result<Vec<Permission>> {
+    // Ascending, so grants made while we page land after the cursor, not before it.
+    let mut pager = Pager::get(path(checkpoint), Credential::Admin, PAGE_LIMIT, LIST_PAGES)
+        .policy(Policy::ADMIN)
+        .paced(pace)
+        .query("order", "ascending");
+    if let Some(p) = project {
+        pager = pager.query("project_id", p.as_str());
+    }
+    let all: Vec<Permission> = pager.collect(platform)?;
+    Ok(all
+        .into_iter()
+        .filter(|p| project.is_none_or(|want| p.project_id == want.as_str()))
+        .collect())
+}
+
+/// The collection path; the name was checked to be segment-safe.
+fn path(checkpoint: &CheckpointName) -> String {
+    format!("/fine_tuning/checkpoints/{checkpoint}/permissions")
 }
 
 impl<'p> Admin<'p> {
-    pub fn new(platform: &'p mut dyn Platform, checkpoint: CheckpointName) -> Self {
-        Self {
+    /// Refuses an API without checkpoint permissions ([`require_api`]).
+    pub fn new(platform: &'p mut dyn Platform, checkpoint: CheckpointName) -> Result<Self> {
+        require_api(platform)?;
+        Ok(Self {
             platform,
             checkpoint,
-            pace: PACE,
-            calls: 0,
-        }
+            pace: Pace::new(PACE),
+        })
     }
 
-    /// The collection path; the name was checked to be segment-safe.
-    fn path(&self) -> String {
-        format!("/fine_tuning/checkpoints/{}/permissions", self.checkpoint)
-    }
-
-    /// Waits before every logical call but the first (retries back off on their own).
-    fn pace(&mut self) {
-        if self.calls > 0 {
-            self.platform.sleep(self.pace);
-        }
-        self.calls += 1;
-    }
-
-    /// Every grant, oldest first, following `has_more` with `after = last_id`; with `project`,
-    /// only that project's (filtered by the server, and again here in case a gateway drops the
-    /// filter).
+    /// Every grant, oldest first; with `project`, only that project's.
     pub fn list(&mut self, project: Option<&ProjectId>) -> Result<Vec<Permission>> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            // Ascending, so grants made while we page land after the cursor, not before it.
-            let mut request = Request::new(Method::Get, self.path(), Credential::Admin)
-                .query("limit", PAGE_LIMIT.to_string())
-                .query("order", "ascending");
-            if let Some(p) = project {
-                request = request.query("project_id", p.as_str());
-            }
-            if let Some(a) = &after {
-                request = request.query("after", a.as_str());
-            }
-            self.pace();
-            let page: Page = api::fetch(self.platform, &request, &Policy::ADMIN)?;
-            let next = page
-                .last_id
-                .clone()
-                .filter(|id| !id.is_empty())
-                .or_else(|| page.data.last().map(|p| p.id.clone()));
-            all.extend(
-                page.data
-                    .into_iter()
-                    .filter(|p| project.is_none_or(|want| p.project_id == want.as_str())),
-            );
-            if !page.has_more {
-                return Ok(all);
-            }
-            match next {
-                // A cursor that does not move would page forever.
-                Some(n) if after.as_ref() != Some(&n) => after = Some(n),
-                _ => {
-                    return Err(Error::Failed(format!(
-                        "GET {}: the API said has_more but gave no new cursor (last_id); is \
-                         OPENAI_BASE_URL an OpenAI-compatible API?",
-                        self.path()
-                    )));
-                }
-            }
-        }
+        list_paced(self.platform, &self.checkpoint, &self.pace, project)
     }
 
     /// The grant of `project`, looked up fresh.
@@ -209,87 +124,44 @@ impl<'p> Admin<'p> {
     /// is touched. A create whose answer was lost (timeout, dropped connection, 5xx) may have
     /// been applied, so before any second create the grant is looked up again.
     pub fn grant(&mut self, project: &ProjectId) -> Result<Grant> {
+        let granted = |p: Permission, created| Grant {
+            project_id: project.clone(),
+            permission_id: p.id,
+            created,
+        };
         if let Some(p) = self.lookup(project)? {
-            return Ok(Grant {
-                project_id: project.clone(),
-                permission_id: p.id,
-                created: false,
-            });
+            return Ok(granted(p, false));
         }
-        let request = Request::new(Method::Post, self.path(), Credential::Admin)
+        let path = path(&self.checkpoint);
+        let request = Request::new(Method::Post, path.as_str(), Credential::Admin)
             .json(&serde_json::json!({ "project_ids": [project.as_str()] }));
-        let policy = Policy::ADMIN;
-        let mut retry = 0;
-        loop {
-            self.pace();
-            let (decision, reason) = match self.platform.send(&request) {
-                Ok(r) if (200..300).contains(&r.status) => {
-                    let page: Page = api::decode(&request, &r)?;
-                    return match page
-                        .data
-                        .into_iter()
-                        .find(|p| p.project_id == project.as_str())
-                    {
-                        Some(p) => Ok(Grant {
-                            project_id: project.clone(),
-                            permission_id: p.id,
-                            created: true,
-                        }),
-                        None => Err(Error::Failed(format!(
-                            "POST {}: the answer lists no grant for {project}; is \
-                             OPENAI_BASE_URL an OpenAI-compatible API?",
-                            self.path()
-                        ))),
-                    };
-                }
-                Ok(r) => {
-                    let now = self.platform.now();
-                    let random = self.platform.random();
-                    match retry::after_response(&policy, retry, &r, now, random) {
-                        Decision::Stop => return Err(api::api_error(&request, &r, now).into()),
-                        d => (d, format!("HTTP {}", r.status)),
-                    }
-                }
-                Err(e @ (HttpError::Timeout(_) | HttpError::Transport(_)))
-                    if retry < policy.max_retries =>
+        let create = Create {
+            request: &request,
+            policy: CreatePolicy::ADMIN,
+            what: project.as_str(),
+            pace: Some(&self.pace),
+        };
+        let (checkpoint, pace) = (&self.checkpoint, &self.pace);
+        let lookup = |p: &mut dyn Platform| {
+            Ok(list_paced(p, checkpoint, pace, Some(project))?
+                .into_iter()
+                .next())
+        };
+        match create.run(self.platform, lookup)? {
+            Created::Found(p) => Ok(granted(p, true)),
+            Created::Answered(response) => {
+                let page: Page<Permission> = api::decode(&request, &response)?;
+                match page
+                    .data
+                    .into_iter()
+                    .find(|p| p.project_id == project.as_str())
                 {
-                    let random = self.platform.random();
-                    (
-                        retry::after_transport_error(&policy, retry, random),
-                        e.to_string(),
-                    )
+                    Some(p) => Ok(granted(p, true)),
+                    None => Err(Error::Failed(format!(
+                        "POST {path}: the answer lists no grant for {project}; is \
+                         OPENAI_BASE_URL an OpenAI-compatible API?"
+                    ))),
                 }
-                Err(e) if e.may_have_committed() => {
-                    // Out of retries, but the last create may still have landed.
-                    return match self.lookup(project)? {
-                        Some(p) => Ok(Grant {
-                            project_id: project.clone(),
-                            permission_id: p.id,
-                            created: true,
-                        }),
-                        None => Err(e.into()),
-                    };
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if let Decision::RetryAfter(delay) = decision {
-                self.platform.progress(&format!(
-                    "POST {}: {reason}; looking {project} up before retry {} of {} in {:.1} s",
-                    request.path,
-                    retry + 1,
-                    policy.max_retries,
-                    delay.as_secs_f64()
-                ));
-                self.platform.sleep(delay);
-            }
-            retry += 1;
-            // Whatever went wrong, the create may have been applied: trust only a fresh lookup.
-            if let Some(p) = self.lookup(project)? {
-                return Ok(Grant {
-                    project_id: project.clone(),
-                    permission_id: p.id,
-                    created: true,
-                });
             }
         }
     }
@@ -304,32 +176,15 @@ impl<'p> Admin<'p> {
         let id = permission_id(&p.id)?;
         let request = Request::new(
             Method::Delete,
-            format!("{}/{id}", self.path()),
+            format!("{}/{id}", path(&self.checkpoint)),
             Credential::Admin,
         );
-        self.pace();
+        self.pace.wait(self.platform);
         match api::send(self.platform, &request, &Policy::ADMIN) {
             Ok(_) => Ok(Some(p.id)),
             Err(Error::Api(e)) if e.status == 404 => Ok(Some(p.id)),
             Err(e) => Err(e),
         }
-    }
-}
-
-/// Checks a permission id from the API before it goes into a path.
-fn permission_id(id: &str) -> Result<&str> {
-    if !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        Ok(id)
-    } else {
-        Err(Error::Failed(format!(
-            "the API returned permission id {}, which is not a plain id; is OPENAI_BASE_URL an \
-             OpenAI-compatible API?",
-            crate::error::quote(id)
-        )))
     }
 }
 
@@ -339,8 +194,13 @@ pub fn grant(
     checkpoint: &CheckpointName,
     projects: &[ProjectId],
 ) -> Result<Vec<Grant>> {
-    let mut admin = Admin::new(platform, checkpoint.clone());
+    let mut admin = Admin::new(platform, checkpoint.clone())?;
     projects.iter().map(|p| admin.grant(p)).collect()
+}
+
+/// Every grant, oldest first.
+pub fn list(platform: &mut dyn Platform, checkpoint: &CheckpointName) -> Result<Vec<Permission>> {
+    Admin::new(platform, checkpoint.clone())?.list(None)
 }
 
 /// Every current grant: project id to permission id (the oldest, should a project have several).
@@ -349,7 +209,7 @@ pub fn read(
     checkpoint: &CheckpointName,
 ) -> Result<BTreeMap<String, String>> {
     let mut map = BTreeMap::new();
-    for p in Admin::new(platform, checkpoint.clone()).list(None)? {
+    for p in list(platform, checkpoint)? {
         map.entry(p.project_id).or_insert(p.id);
     }
     Ok(map)
@@ -361,7 +221,7 @@ pub fn revoke(
     checkpoint: &CheckpointName,
     projects: &[ProjectId],
 ) -> Result<Vec<ProjectId>> {
-    let mut admin = Admin::new(platform, checkpoint.clone());
+    let mut admin = Admin::new(platform, checkpoint.clone())?;
     let mut revoked = Vec::new();
     for p in projects {
         if admin.revoke(p)?.is_some() {
@@ -371,207 +231,13 @@ pub fn revoke(
     Ok(revoked)
 }
 
-/// The command layer: the flat input map checked into typed values, the results as flat strings.
-pub mod command {
-    use super::*;
-    use crate::commands::Output;
-    use crate::input::Input;
-
-    const CHECKPOINT_FIX: &str =
-        "set it to the fine-tuned model or checkpoint name (ft:...) to share";
-
-    /// The inputs every `permissions` command accepts, required first.
-    pub const INPUTS: &[&str] = &["checkpoint", "project_id", "project_ids"];
-
-    /// Checks the keys: a credential passed as a query field would end up in Terraform's state
-    /// and plan output, so it gets its own refusal naming the environment variable instead of
-    /// the generic unknown-key one. Only the field name is quoted, never its value.
-    fn check_keys(input: &Input) -> Result<()> {
-        if let Some((k, _)) = input
-            .iter()
-            .find(|(k, _)| k.to_ascii_lowercase().contains("key"))
-        {
-            return Err(InputError::invalid(
-                "input",
-                k,
-                "keys are never query fields: export OPENAI_ADMIN_KEY in the environment that \
-                 runs Terraform and remove this field, which Terraform would store in state",
-            )
-            .into());
-        }
-        Ok(input.only(INPUTS)?)
-    }
-
-    fn checkpoint(input: &Input) -> Result<CheckpointName> {
-        Ok(CheckpointName::parse(
-            "checkpoint",
-            input.require("checkpoint", CHECKPOINT_FIX)?,
-        )?)
-    }
-
-    /// `project_id`, or `project_ids` (a JSON list), never both; duplicates collapse, order stays.
-    /// `None` when neither is set.
-    fn projects(input: &Input) -> Result<Option<Vec<ProjectId>>> {
-        let ids = match (input.get("project_id"), input.get("project_ids")) {
-            (Some(_), Some(_)) => {
-                return Err(InputError::invalid(
-                    "input",
-                    "project_id, project_ids",
-                    "set project_id for one project or project_ids for several, not both",
-                )
-                .into());
-            }
-            (Some(one), None) => vec![ProjectId::parse("project_id", one)?],
-            (None, Some(raw)) => {
-                let list: Vec<String> = serde_json::from_str(raw).map_err(|_| {
-                    InputError::invalid(
-                        "project_ids",
-                        raw,
-                        "must be a JSON list of project ids, for example \
-                         [\"proj_abc123\"] (jsonencode() it in Terraform)",
-                    )
-                })?;
-                let mut ids: Vec<ProjectId> = Vec::with_capacity(list.len());
-                for (i, value) in list.iter().enumerate() {
-                    let id = ProjectId::parse(&format!("project_ids[{i}]"), value)?;
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                }
-                ids
-            }
-            (None, None) => return Ok(None),
-        };
-        Ok(Some(ids))
-    }
-
-    /// Like [`projects`], but at least one is required.
-    fn required_projects(input: &Input) -> Result<Vec<ProjectId>> {
-        match projects(input)? {
-            Some(ids) if !ids.is_empty() => Ok(ids),
-            Some(_) => Err(InputError::invalid(
-                "project_ids",
-                input.get("project_ids").unwrap_or_default(),
-                "must list at least one project id",
-            )
-            .into()),
-            None => Err(InputError::missing(
-                "project_id",
-                "set project_id to a project id (proj_...), or project_ids to a JSON list of them",
-            )
-            .into()),
-        }
-    }
-
-    /// Azure OpenAI has no checkpoint-permissions API: say so before anything else, with the
-    /// Azure ways to share a model.
-    fn check_flavor(platform: &dyn Platform) -> Result<()> {
-        let flavor = platform.flavor();
-        if flavor.has_checkpoint_permissions() {
-            return Ok(());
-        }
-        Err(crate::Error::Failed(format!(
-            "checkpoint permissions do not exist on Azure OpenAI (OPENAI_FT_FLAVOR={}): share the \
-             model with Azure role-based access on the resource (for example \
-             azurerm_role_assignment with Cognitive Services OpenAI User), or deploy it into the \
-             other resource (a cross-resource deployment), instead of enabling checkpoint_permissions",
-            flavor.name()
-        )))
-    }
-
-    fn json<T: serde::Serialize>(value: &T) -> String {
-        // Maps and lists of strings always serialise.
-        serde_json::to_string(value).unwrap_or_default()
-    }
-
-    /// `permissions check`: sends nothing; fails on an API without checkpoint permissions
-    /// (Azure), so a module can refuse at plan time. Outputs `flavor`.
-    pub fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
-        input.only(&[])?;
-        check_flavor(platform)?;
-        Ok(vec![(
-            "flavor".to_owned(),
-            platform.flavor().name().to_owned(),
-        )])
-    }
-
-    /// `permissions grant`: outputs `checkpoint`, `permission_ids` (JSON map project to
-    /// permission id), `permission_id` (one project only), `created` (JSON list of the projects
-    /// newly granted) and `count`.
-    pub fn grant(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
-        check_flavor(platform)?;
-        check_keys(input)?;
-        let checkpoint = checkpoint(input)?;
-        let projects = required_projects(input)?;
-        let grants = super::grant(platform, &checkpoint, &projects)?;
-        let ids: BTreeMap<&str, &str> = grants
-            .iter()
-            .map(|g| (g.project_id.as_str(), g.permission_id.as_str()))
-            .collect();
-        let created: Vec<&str> = grants
-            .iter()
-            .filter(|g| g.created)
-            .map(|g| g.project_id.as_str())
-            .collect();
-        let mut out = vec![
-            ("checkpoint".to_owned(), checkpoint.to_string()),
-            ("permission_ids".to_owned(), json(&ids)),
-        ];
-        if let [one] = grants.as_slice() {
-            out.push(("permission_id".to_owned(), one.permission_id.clone()));
-        }
-        out.push(("created".to_owned(), json(&created)));
-        out.push(("count".to_owned(), grants.len().to_string()));
-        Ok(out)
-    }
-
-    /// `permissions read`: outputs `checkpoint`, `permissions` (JSON map project to permission
-    /// id), `count`, and with projects given, `missing` (JSON list of those without a grant).
-    pub fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
-        check_flavor(platform)?;
-        check_keys(input)?;
-        let checkpoint = checkpoint(input)?;
-        let wanted = projects(input)?;
-        let map = super::read(platform, &checkpoint)?;
-        let mut out = vec![
-            ("checkpoint".to_owned(), checkpoint.to_string()),
-            ("permissions".to_owned(), json(&map)),
-            ("count".to_owned(), map.len().to_string()),
-        ];
-        if let Some(wanted) = wanted {
-            let missing: Vec<&str> = wanted
-                .iter()
-                .map(ProjectId::as_str)
-                .filter(|p| !map.contains_key(*p))
-                .collect();
-            out.push(("missing".to_owned(), json(&missing)));
-        }
-        Ok(out)
-    }
-
-    /// `permissions revoke`: outputs `checkpoint`, `revoked` (JSON list of the projects whose
-    /// grant was removed) and `count`.
-    pub fn revoke(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
-        check_flavor(platform)?;
-        check_keys(input)?;
-        let checkpoint = checkpoint(input)?;
-        let projects = required_projects(input)?;
-        let revoked = super::revoke(platform, &checkpoint, &projects)?;
-        let revoked: Vec<&str> = revoked.iter().map(ProjectId::as_str).collect();
-        Ok(vec![
-            ("checkpoint".to_owned(), checkpoint.to_string()),
-            ("revoked".to_owned(), json(&revoked)),
-            ("count".to_owned(), revoked.len().to_string()),
-        ])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
 
     use super::*;
-    use crate::input::Input;
+    use crate::error::HttpError;
+    use crate::input::{Input, Output};
     use crate::platform::{Body, FileError, Response};
 
     const CKPT: &str = "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123";
@@ -795,44 +461,10 @@ mod tests {
     }
 
     #[test]
-    fn project_ids_are_checked() {
-        assert!(ProjectId::parse("project_id", "proj_abc-123_X").is_ok());
-        for bad in ["proj_", "proj-abc", "abc", "proj_a/b", "proj_a b", "proj_é"] {
-            let e = ProjectId::parse("project_id", bad).unwrap_err();
-            assert_eq!(
-                e.to_string(),
-                format!(
-                    "invalid project_id {}: must be a project id like \"proj_abc123\"",
-                    crate::error::quote(bad)
-                )
-            );
-        }
-    }
-
-    #[test]
-    fn checkpoint_names_are_segment_safe() {
-        for good in [
-            CKPT,
-            "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123:ckpt-step-10",
-        ] {
-            assert_eq!(
-                CheckpointName::parse("checkpoint", good).unwrap().as_str(),
-                good
-            );
-        }
-        for bad in [
-            "ft:", "gpt-4o", "ft:a/b", "ft:a?b", "ft:a#b", "ft:a b", "ft:a..b", "ft:a%2fb",
-            "ft:a\nb", "ft:é",
-        ] {
-            assert!(CheckpointName::parse("checkpoint", bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn list_follows_every_page_with_the_last_id() {
         let mut fake = Fake::with(&["proj_a", "proj_b", "proj_c", "proj_d", "proj_e"]);
         fake.page_size = 2;
-        let all = Admin::new(&mut fake, ckpt()).list(None).unwrap();
+        let all = Admin::new(&mut fake, ckpt()).unwrap().list(None).unwrap();
         let projects: Vec<&str> = all.iter().map(|p| p.project_id.as_str()).collect();
         assert_eq!(projects, ["proj_a", "proj_b", "proj_c", "proj_d", "proj_e"]);
         assert_eq!(
@@ -849,7 +481,10 @@ mod tests {
     fn a_cursor_that_does_not_move_is_an_error_not_a_loop() {
         let mut fake = Fake::with(&["proj_a"]);
         fake.stuck_cursor = true;
-        let e = Admin::new(&mut fake, ckpt()).list(None).unwrap_err();
+        let e = Admin::new(&mut fake, ckpt())
+            .unwrap()
+            .list(None)
+            .unwrap_err();
         assert!(
             e.to_string().contains("has_more but gave no new cursor"),
             "{e}"
@@ -862,6 +497,7 @@ mod tests {
         let mut fake = Fake::with(&["proj_a", "proj_b"]);
         fake.ignore_filter = true;
         let found = Admin::new(&mut fake, ckpt())
+            .unwrap()
             .lookup(&project("proj_b"))
             .unwrap();
         assert_eq!(found.map(|p| p.id).as_deref(), Some("cp_002"));
@@ -981,6 +617,11 @@ mod tests {
         assert!(fake.grants.is_empty());
     }
 
+    /// The command layer, as `openai-ft permissions <verb>` runs it.
+    fn command(fake: &mut Fake, verb: &str, input: &Input) -> Result<Output> {
+        crate::commands::run(fake, &format!("permissions {verb}"), input)
+    }
+
     fn input(pairs: &[(&str, &str)]) -> Input {
         pairs.iter().copied().collect()
     }
@@ -988,8 +629,9 @@ mod tests {
     #[test]
     fn grant_command_outputs() {
         let mut fake = Fake::with(&["proj_b"]);
-        let out = command::grant(
+        let out = command(
             &mut fake,
+            "grant",
             &input(&[
                 ("checkpoint", CKPT),
                 ("project_ids", r#"["proj_b","proj_a"]"#),
@@ -1006,8 +648,9 @@ mod tests {
                 ("count", "2"),
             ]
         );
-        let out = command::grant(
+        let out = command(
             &mut fake,
+            "grant",
             &input(&[("checkpoint", CKPT), ("project_id", "proj_a")]),
         )
         .unwrap();
@@ -1017,8 +660,9 @@ mod tests {
     #[test]
     fn read_and_revoke_command_outputs() {
         let mut fake = Fake::with(&["proj_b", "proj_a"]);
-        let out = command::read(
+        let out = command(
             &mut fake,
+            "read",
             &input(&[
                 ("checkpoint", CKPT),
                 ("project_ids", r#"["proj_a","proj_c"]"#),
@@ -1036,8 +680,9 @@ mod tests {
             ]
         );
         assert_eq!(fake.count("GET"), 1);
-        let out = command::revoke(
+        let out = command(
             &mut fake,
+            "revoke",
             &input(&[
                 ("checkpoint", CKPT),
                 ("project_ids", r#"["proj_b","proj_c"]"#),
@@ -1077,7 +722,7 @@ mod tests {
             ),
         ];
         for (pairs, expected) in cases {
-            let e = command::grant(&mut fake, &input(pairs)).unwrap_err();
+            let e = command(&mut fake, "grant", &input(pairs)).unwrap_err();
             assert_eq!(e.to_string(), *expected);
         }
         assert!(fake.log.is_empty());

@@ -5,7 +5,7 @@
 //! names), which is why it is an integration test and not a unit test.
 
 use openai_ft_core::Input;
-use openai_ft_core::job_spec::JobSpec;
+use openai_ft_core::job::JobSpec;
 use serde_json::{Value, json};
 
 /// The spec's `components`, with the OpenAPI 3.0 habit `minimum: 0, exclusiveMinimum: true`

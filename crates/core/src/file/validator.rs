@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{InputError, quote};
-use crate::job_spec::TrainingMethod;
+use crate::ids::hex;
+use crate::training_method::TrainingMethod;
 
 /// Longest line checked. No single example comes near it (the largest context windows are a few
 /// hundred kilobytes of text), so a longer line is almost always a file that is not JSONL at all.
@@ -64,33 +65,6 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn is_valid(&self) -> bool {
-        self.problem_count == 0
-    }
-
-    /// A few lines for a person: the counts, then every kept problem.
-    pub fn summary(&self) -> String {
-        let mut out = format!(
-            "{} examples, ~{} tokens, {} bytes, sha256 {}\n",
-            self.examples, self.estimated_tokens, self.bytes, self.sha256
-        );
-        if self.problem_count == 0 {
-            out.push_str("no problems\n");
-            return out;
-        }
-        out.push_str(&format!("{}:\n", problems(self.problem_count)));
-        for p in &self.problems {
-            out.push_str(&format!("  {p}\n"));
-        }
-        let hidden = self.problem_count - self.problems.len() as u64;
-        if hidden > 0 {
-            out.push_str(&format!(
-                "  and {hidden} more (only the first {MAX_PROBLEMS_KEPT} are kept)\n"
-            ));
-        }
-        out
-    }
-
     /// The one-line refusal, e.g. `invalid training file "train.jsonl": 3 problems: line 2:
     /// missing "messages"; line 5: ...; and 1 more`. `what` is "training file" or
     /// "validation file"; `name` is the file as the user named it.
@@ -186,12 +160,7 @@ impl Validator {
                 ),
             );
         }
-        let sha256 = self
-            .hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256 = hex(&self.hasher.finalize());
         Report {
             examples: self.examples,
             estimated_tokens: self.estimated_tokens,
@@ -530,6 +499,36 @@ fn check_tools(prefix: &str, obj: &Map<String, Value>, tokens: &mut Tokens) -> R
 mod tests {
     use super::*;
     use TrainingMethod::{Dpo, Reinforcement, Supervised};
+
+    /// What a person would be shown; only the tests read the report this way.
+    impl Report {
+        pub fn is_valid(&self) -> bool {
+            self.problem_count == 0
+        }
+
+        /// A few lines for a person: the counts, then every kept problem.
+        pub fn summary(&self) -> String {
+            let mut out = format!(
+                "{} examples, ~{} tokens, {} bytes, sha256 {}\n",
+                self.examples, self.estimated_tokens, self.bytes, self.sha256
+            );
+            if self.problem_count == 0 {
+                out.push_str("no problems\n");
+                return out;
+            }
+            out.push_str(&format!("{}:\n", problems(self.problem_count)));
+            for p in &self.problems {
+                out.push_str(&format!("  {p}\n"));
+            }
+            let hidden = self.problem_count - self.problems.len() as u64;
+            if hidden > 0 {
+                out.push_str(&format!(
+                    "  and {hidden} more (only the first {MAX_PROBLEMS_KEPT} are kept)\n"
+                ));
+            }
+            out
+        }
+    }
 
     const SFT: &str = r#"{"messages":[{"role":"system","content":"s"},{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}"#;
     const DPO: &str = r#"{"input":{"messages":[{"role":"user","content":"hi"}]},"preferred_output":[{"role":"assistant","content":"good"}],"non_preferred_output":[{"role":"assistant","content":"bad"}]}"#;

@@ -1,48 +1,9 @@
-//! The fine-tuning job as the API returns it, parsed into types that carry meaning, and how a job
-//! is shown to Terraform as flat strings.
-
-use std::fmt;
+//! The fine-tuning job, its events and checkpoints as the API returns them, parsed into types
+//! that carry meaning, and how they are shown to Terraform as flat strings.
 
 use serde::{Deserialize, Deserializer};
 
-use crate::error::InputError;
-
-/// A job id, checked before it goes into a path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobId(String);
-
-impl JobId {
-    /// Accepts `ftjob-...` (OpenAI, Azure v1) and `ft-...` (Azure classic) ids.
-    pub fn parse(field: &str, value: &str) -> Result<Self, InputError> {
-        let rest = value
-            .strip_prefix("ftjob-")
-            .or_else(|| value.strip_prefix("ft-"));
-        match rest {
-            Some(r)
-                if !r.is_empty()
-                    && r.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
-            {
-                Ok(Self(value.to_owned()))
-            }
-            _ => Err(InputError::invalid(
-                field,
-                value,
-                "must be a fine-tuning job id like \"ftjob-abc123\"",
-            )),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::api::page::listed_by_id;
 
 /// A job's status. Open-ended: the API returns values its enum does not list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +128,31 @@ pub struct Job {
     pub user_provided_suffix: Option<String>,
 }
 
+/// A job event.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Event {
+    pub id: String,
+    #[serde(default)]
+    pub created_at: u64,
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A checkpoint with its metrics.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Checkpoint {
+    pub id: String,
+    pub fine_tuned_model_checkpoint: String,
+    #[serde(default)]
+    pub step_number: u64,
+    #[serde(default)]
+    pub metrics: serde_json::Map<String, serde_json::Value>,
+}
+
+listed_by_id!(Job, Event, Checkpoint);
+
 fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
     d: D,
 ) -> Result<T, D::Error> {
@@ -214,21 +200,26 @@ impl Job {
     }
 }
 
+/// The checkpoints as the JSON list Terraform gets: name, step and metrics, oldest first (the API
+/// lists them newest first).
+pub fn checkpoints_json(checkpoints: &[Checkpoint]) -> String {
+    let list: Vec<serde_json::Value> = checkpoints
+        .iter()
+        .rev()
+        .map(|c| {
+            serde_json::json!({
+                "name": c.fine_tuned_model_checkpoint,
+                "step": c.step_number,
+                "metrics": c.metrics,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn job_ids_are_checked_before_they_reach_a_path() {
-        assert!(JobId::parse("id", "ftjob-abc123").is_ok());
-        assert!(JobId::parse("id", "ft-0123abcd").is_ok());
-        let e = JobId::parse("id", "ftjob-../../files").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            r#"invalid id "ftjob-../../files": must be a fine-tuning job id like "ftjob-abc123""#
-        );
-        assert!(JobId::parse("id", "file-abc").is_err());
-    }
 
     #[test]
     fn unknown_statuses_survive() {

@@ -1,11 +1,11 @@
-//! The one place requests are sent: retries by [`retry`](crate::retry) policy, error bodies
+//! The one place requests are sent: retries by [`retry`](super::retry) policy, error bodies
 //! turned into [`ApiError`]s with the troubleshooting table's advice, JSON answers decoded.
 
 use serde::de::DeserializeOwned;
 
+use super::retry::{self, Decision, Policy};
 use crate::error::{ApiError, Error, HttpError, Result};
 use crate::platform::{Credential, Platform, Request, Response};
-use crate::retry::{self, Decision, Policy};
 
 /// Sends `request`, retrying by `policy`, and returns the first answer that is not retried. A
 /// non-2xx answer becomes [`Error::Api`].
@@ -45,15 +45,6 @@ pub fn send(platform: &mut dyn Platform, request: &Request, policy: &Policy) -> 
             platform.sleep(delay);
         }
         retry += 1;
-    }
-}
-
-/// Sends once, with no retry at all: for creates, whose failures are resolved by looking the
-/// resource up rather than by sending it again.
-pub fn send_once(platform: &mut dyn Platform, request: &Request) -> Result<Response> {
-    match platform.send(request)? {
-        r if (200..300).contains(&r.status) => Ok(r),
-        r => Err(api_error(request, &r, platform.now()).into()),
     }
 }
 

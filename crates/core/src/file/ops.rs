@@ -1,22 +1,28 @@
 //! Training files: validated in the guest as they stream from the one file the host granted,
 //! then uploaded (the host streams the bytes from disk) unless the same content is already there.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
-use crate::api;
+use super::validator::{Report, Validator};
+use crate::api::create::{Create, CreatePolicy, Created, Origin};
+use crate::api::page::{Pager, listed_by_id};
+use crate::api::{self, retry::Policy};
 use crate::error::{Error, InputError, Result};
-use crate::job_spec::TrainingMethod;
-use crate::jobs::Origin;
 use crate::platform::{Body, Credential, FileError, FormField, Method, Platform, Request};
-use crate::retry::{self, Policy};
-use crate::training_file::{Report, Validator};
+use crate::training_method::TrainingMethod;
 
 /// How much the guest reads per call: large enough to keep calls few, small enough that a
 /// 512 MB file validates in a few MiB of guest memory.
 const CHUNK: u32 = 1 << 20;
 
-/// Attempts at an upload whose failures may or may not have stored the file.
-const UPLOAD_ATTEMPTS: u32 = 3;
+/// Pages of 1,000 files the search for an upload follows at most.
+const FIND_PAGES: u32 = 100;
+
+/// How long Azure may take to process a file before it counts as stuck: it usually needs seconds
+/// to minutes.
+const PROCESSING_LIMIT_SECS: u64 = 3600;
 
 /// A file object, as the API returns it.
 #[derive(Debug, Clone, Deserialize)]
@@ -34,12 +40,7 @@ pub struct FileObject {
     pub status_details: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct Page {
-    data: Vec<FileObject>,
-    #[serde(default)]
-    has_more: bool,
-}
+listed_by_id!(FileObject);
 
 /// Validates the granted file for `method`; `name` is how the user called it (for messages).
 pub fn validate(platform: &mut dyn Platform, method: TrainingMethod, name: &str) -> Result<Report> {
@@ -94,38 +95,24 @@ pub fn upload_name(path: &str, sha256: &str) -> String {
     format!("{stem}.{}.jsonl", &sha256[..16.min(sha256.len())])
 }
 
-/// Finds an uploaded fine-tune file with this name and size (all pages).
+/// Finds an uploaded fine-tune file with this name and size (all pages, until it turns up).
 pub fn find(platform: &mut dyn Platform, filename: &str, bytes: u64) -> Result<Option<FileObject>> {
-    let mut after: Option<String> = None;
-    loop {
-        let mut request = Request::new(Method::Get, "/files", Credential::Project)
-            .query("purpose", "fine-tune")
-            .query("limit", "1000");
-        if let Some(a) = &after {
-            request = request.query("after", a.clone());
-        }
-        let page: Page = api::fetch(platform, &request, &Policy::SDK)?;
-        after = page.data.last().map(|f| f.id.clone());
-        let usable =
-            |f: &FileObject| !matches!(f.status.as_deref(), Some("error" | "deleted" | "deleting"));
-        if let Some(found) = page
-            .data
-            .into_iter()
-            .find(|f| f.filename == filename && f.bytes == bytes && usable(f))
-        {
-            return Ok(Some(found));
-        }
-        if !page.has_more || after.is_none() {
-            return Ok(None);
-        }
-    }
+    let usable =
+        |f: &FileObject| !matches!(f.status.as_deref(), Some("error" | "deleted" | "deleting"));
+    Pager::get("/files", Credential::Project, 1000, FIND_PAGES)
+        .query("purpose", "fine-tune")
+        .find(platform, |files: Vec<FileObject>| {
+            files
+                .into_iter()
+                .find(|f| f.filename == filename && f.bytes == bytes && usable(f))
+        })
 }
 
 /// Waits until Azure has processed file `id` (only `processed` files can train), failing clearly
 /// when processing ended in `error`.
 pub fn wait_processed(platform: &mut dyn Platform, id: &str) -> Result<FileObject> {
     let request = Request::new(Method::Get, format!("/files/{id}"), Credential::Project);
-    let mut pause = std::time::Duration::from_millis(250);
+    let mut pause = Duration::from_millis(250);
     let started = platform.now();
     loop {
         let file: FileObject = api::fetch(platform, &request, &Policy::SDK)?;
@@ -146,15 +133,14 @@ pub fn wait_processed(platform: &mut dyn Platform, id: &str) -> Result<FileObjec
                 )));
             }
             Some(other) => {
-                // Azure usually needs seconds to minutes; an hour means something is stuck.
-                if platform.now().saturating_sub(started) > 3600 {
+                if platform.now().saturating_sub(started) > PROCESSING_LIMIT_SECS {
                     return Err(Error::Failed(format!(
                         "file {id} is still {other} after an hour; check it in the Azure portal"
                     )));
                 }
                 platform.progress(&format!("waiting for Azure to process {id} ({other})"));
                 platform.sleep(pause);
-                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                pause = (pause * 2).min(Duration::from_secs(5));
             }
         }
     }
@@ -201,32 +187,15 @@ fn upload_validated(
             filename: filename.clone(),
         },
     ]));
-    let mut attempt = 0;
-    loop {
-        let failure = match api::send_once(platform, &request) {
-            Ok(response) => {
-                return Ok((api::decode(&request, &response)?, Origin::Created));
-            }
-            Err(e) => e,
-        };
-        attempt += 1;
-        let retryable = match &failure {
-            Error::Http(h) => h.may_have_committed(),
-            Error::Api(a) => retry::retryable_status(a.status),
-            _ => false,
-        };
-        if !retryable || attempt >= UPLOAD_ATTEMPTS {
-            return Err(failure);
-        }
-        let delay = Policy::SDK.backoff(attempt - 1, platform.random());
-        platform.progress(&format!(
-            "uploading failed ({failure}); checking whether the file arrived before trying again in {:.1} s",
-            delay.as_secs_f64()
-        ));
-        platform.sleep(delay);
-        if let Some(file) = find(platform, &filename, report.bytes)? {
-            return Ok((file, Origin::Adopted));
-        }
+    let create = Create {
+        request: &request,
+        policy: CreatePolicy::PROJECT,
+        what: "the file",
+        pace: None,
+    };
+    match create.run(platform, |p| find(p, &filename, report.bytes))? {
+        Created::Answered(response) => Ok((api::decode(&request, &response)?, Origin::Created)),
+        Created::Found(file) => Ok((file, Origin::Adopted)),
     }
 }
 

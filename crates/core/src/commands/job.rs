@@ -1,0 +1,318 @@
+//! The `job` commands: ensure, read, cancel, pause, resume and list, from the flat input map to
+//! the flat outputs Terraform reads.
+
+use std::time::Duration;
+
+use crate::api::create::Origin;
+use crate::error::{Error, InputError, Result};
+use crate::ids::{IdempotencyKey, JobId};
+use crate::input::{Input, Output};
+use crate::job::spec::{JOB_SPEC_KEYS, JobSpec};
+use crate::job::{self, Job, WaitOptions};
+use crate::models;
+use crate::platform::Platform;
+
+/// Two key lists as one array, at compile time, so each list of keys is written once.
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        out[i + j] = b[j];
+        j += 1;
+    }
+    out
+}
+
+/// How to follow a job once it exists.
+const FOLLOW: &[&str] = &["cancel_after_timeout", "wait", "poll_interval"];
+
+/// `job ensure` takes the job request plus how to follow it.
+pub(super) const ENSURE_INPUTS: &[&str] =
+    &concat::<{ JOB_SPEC_KEYS.len() + FOLLOW.len() }>(JOB_SPEC_KEYS, FOLLOW);
+
+/// The keys naming a job, one of three ways: by id, by idempotency key, or by the request.
+const JOB_REF: &[&str] =
+    &concat::<{ 2 + JOB_SPEC_KEYS.len() }>(&["id", "idempotency_key"], JOB_SPEC_KEYS);
+
+/// What `job read` may add to its output.
+const READ_OPTIONS: &[&str] = &["cancel_after_timeout", "checkpoints", "shutdown_dates"];
+
+pub(super) const READ_INPUTS: &[&str] =
+    &concat::<{ JOB_REF.len() + READ_OPTIONS.len() }>(JOB_REF, READ_OPTIONS);
+
+/// Destroy-time calls carry the whole request plus settings that do not name the job.
+const CANCEL_EXTRA: &[&str] = &[
+    "cancel_after_timeout",
+    "wait",
+    "poll_interval",
+    "checkpoints",
+    "shutdown_dates",
+];
+
+pub(super) const CANCEL_INPUTS: &[&str] =
+    &concat::<{ JOB_REF.len() + CANCEL_EXTRA.len() }>(JOB_REF, CANCEL_EXTRA);
+
+pub(super) const ACTION_INPUTS: &[&str] = &["id"];
+
+pub(super) const LIST_INPUTS: &[&str] = &["metadata", "limit"];
+
+/// How a job is named in an input: by id, or by idempotency key (given, or derived from the
+/// request itself).
+enum JobRef {
+    Id(JobId),
+    Key(IdempotencyKey),
+}
+
+impl JobRef {
+    /// Reads `id`, `idempotency_key` or the job request fields, exactly one of the three.
+    fn parse(input: &Input) -> Result<JobRef> {
+        let id = input.get("id");
+        let key = input.get("idempotency_key");
+        let spec = input.get("model").is_some();
+        match (id, key, spec) {
+            (Some(id), None, false) => Ok(JobRef::Id(JobId::parse("id", id)?)),
+            (None, Some(key), false) => Ok(JobRef::Key(IdempotencyKey::parse(
+                "idempotency_key",
+                key,
+            )?)),
+            (None, None, true) => Ok(JobRef::Key(JobSpec::parse(input)?.idempotency_key())),
+            (None, None, false) => Err(InputError::missing(
+                "id",
+                "set id (ftjob-...), idempotency_key (from job ensure), or the job request itself (model, training_file, ...)",
+            )
+            .into()),
+            _ => Err(InputError::invalid(
+                "id",
+                id.or(key).unwrap_or_default(),
+                "name the job one way only: id, idempotency_key, or the job request",
+            )
+            .into()),
+        }
+    }
+
+    /// The job, if it exists. A key with no job is `None`; an unknown id is the API's 404.
+    fn resolve(&self, platform: &mut dyn Platform) -> Result<Option<Job>> {
+        match self {
+            JobRef::Id(id) => job::read(platform, id).map(Some),
+            JobRef::Key(key) => job::find_by_key(platform, key),
+        }
+    }
+
+    fn key(&self) -> Option<&str> {
+        match self {
+            JobRef::Key(k) => Some(k.as_str()),
+            JobRef::Id(_) => None,
+        }
+    }
+}
+
+fn timeout(input: &Input) -> Result<Option<u64>, InputError> {
+    // Up to 30 days: longer than any fine-tuning job runs.
+    input.integer("cancel_after_timeout", 1, 30 * 86_400)
+}
+
+fn poll_interval(input: &Input) -> Result<Duration, InputError> {
+    let Some(raw) = input.get("poll_interval") else {
+        return Ok(Duration::from_secs(10));
+    };
+    match raw.trim().parse::<f64>() {
+        Ok(s) if (0.01..=600.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(InputError::invalid(
+            "poll_interval",
+            raw,
+            "must be a number of seconds 0.01-600",
+        )),
+    }
+}
+
+/// The shutdown dates of the job's base and fine-tuned models (empty when none is announced),
+/// warning on stderr when one is near.
+fn model_dates(platform: &mut dyn Platform, job: &Job) -> Result<Output> {
+    let base = if job.model.is_empty() {
+        None
+    } else {
+        models::shutdown_date(platform, &job.model)?
+    };
+    models::warn_if_near(platform, "base model", &job.model, base.as_deref());
+    let tuned = match &job.fine_tuned_model {
+        Some(m) => {
+            let date = models::shutdown_date(platform, m)?;
+            models::warn_if_near(platform, "fine-tuned model", m, date.as_deref());
+            date
+        }
+        None => None,
+    };
+    Ok(vec![
+        ("base_model_shutdown_date".into(), base.unwrap_or_default()),
+        (
+            "fine_tuned_model_shutdown_date".into(),
+            tuned.unwrap_or_default(),
+        ),
+    ])
+}
+
+fn job_outputs(job: &Job, key: Option<&str>, timeout: Option<u64>, now: u64) -> Output {
+    let mut out = job.outputs();
+    let key = key.or_else(|| job::key_of(job)).map(str::to_owned);
+    out.push(("idempotency_key".into(), key.unwrap_or_default()));
+    out.push((
+        "timed_out".into(),
+        job::timed_out(job, timeout, now).to_string(),
+    ));
+    out
+}
+
+pub(super) fn ensure(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    let spec = JobSpec::parse(input)?;
+    let timeout = timeout(input)?;
+    let wait = input.flag("wait", false)?;
+    let poll_interval = poll_interval(input)?;
+    let key = spec.idempotency_key();
+    let (job, origin) = job::create_or_adopt(platform, &spec)?;
+    match origin {
+        Origin::Created => platform.progress(&format!("created {} for {key}", job.id)),
+        Origin::Adopted => platform.progress(&format!(
+            "{} already exists for this request ({key}, {}); not creating another",
+            job.id,
+            job.status.as_str()
+        )),
+    }
+    let job = if wait {
+        job::wait(
+            platform,
+            job,
+            WaitOptions {
+                poll_interval,
+                timeout,
+            },
+        )?
+    } else {
+        job::enforce_timeout(platform, job, timeout)?
+    };
+    let checkpoints = if wait {
+        job::checkpoints_json(&job::checkpoints(platform, &job.id)?)
+    } else {
+        String::new()
+    };
+    let now = platform.now();
+    let mut out = job_outputs(&job, Some(key.as_str()), timeout, now);
+    out.push(("checkpoints".into(), checkpoints));
+    out.push(("created".into(), (origin == Origin::Created).to_string()));
+    out.extend(model_dates(platform, &job)?);
+    Ok(out)
+}
+
+pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    let reference = JobRef::parse(input)?;
+    let timeout = timeout(input)?;
+    let with_checkpoints = input.flag("checkpoints", false)?;
+    let with_dates = input.flag("shutdown_dates", false)?;
+    let Some(job) = reference.resolve(platform)? else {
+        return Err(Error::Failed(
+            "no job exists for this request yet: run terraform apply (job ensure) to create it"
+                .into(),
+        ));
+    };
+    let job = job::enforce_timeout(platform, job, timeout)?;
+    let checkpoints = if with_checkpoints {
+        job::checkpoints_json(&job::checkpoints(platform, &job.id)?)
+    } else {
+        String::new()
+    };
+    let now = platform.now();
+    let mut out = job_outputs(&job, reference.key(), timeout, now);
+    out.push(("checkpoints".into(), checkpoints));
+    if with_dates {
+        out.extend(model_dates(platform, &job)?);
+    }
+    Ok(out)
+}
+
+pub(super) fn cancel(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    let reference = JobRef::parse(input)?;
+    // Fresh state, never what the caller last saw.
+    let Some(job) = reference.resolve(platform)? else {
+        platform.progress("no job exists for this request; nothing to cancel");
+        return Ok(vec![
+            ("id".into(), String::new()),
+            ("status".into(), String::new()),
+        ]);
+    };
+    let was = job.status.clone();
+    let job = job::cancel(platform, job)?;
+    if was.is_terminal() {
+        platform.progress(&format!(
+            "{} has already {}; nothing to cancel",
+            job.id,
+            was.as_str()
+        ));
+    } else {
+        platform.progress(&format!("cancelled {} (it was {})", job.id, was.as_str()));
+    }
+    Ok(vec![
+        ("id".into(), job.id.clone()),
+        ("status".into(), job.status.as_str().to_owned()),
+        (
+            "fine_tuned_model".into(),
+            job.fine_tuned_model.clone().unwrap_or_default(),
+        ),
+    ])
+}
+
+pub(super) fn pause(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    action(platform, input, "pause")
+}
+
+pub(super) fn resume(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    action(platform, input, "resume")
+}
+
+fn action(platform: &mut dyn Platform, input: &Input, action: &str) -> Result<Output> {
+    let id = JobId::parse(
+        "id",
+        input.require("id", "set it to the job id (ftjob-...)")?,
+    )?;
+    let job = job::action(platform, id.as_str(), action)?;
+    Ok(job.outputs())
+}
+
+pub(super) fn list(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    let limit = input.integer("limit", 1, 100)?.unwrap_or(20);
+    let metadata: serde_json::Map<String, serde_json::Value> = match input.get("metadata") {
+        None => serde_json::Map::new(),
+        Some(raw) => match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(serde_json::Value::Object(m)) if m.values().all(|v| v.is_string()) => m,
+            _ => {
+                return Err(InputError::invalid(
+                    "metadata",
+                    raw,
+                    "must be a jsonencode()d object of strings",
+                )
+                .into());
+            }
+        },
+    };
+    let filter: Vec<(String, String)> = metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    let found = job::list(platform, &filter, limit)?;
+    let list: Vec<serde_json::Value> = found
+        .iter()
+        .map(|j| {
+            serde_json::json!({
+                "id": j.id, "status": j.status.as_str(), "model": j.model,
+                "fine_tuned_model": j.fine_tuned_model, "created_at": j.created_at,
+            })
+        })
+        .collect();
+    Ok(vec![
+        ("jobs".into(), serde_json::Value::Array(list).to_string()),
+        ("count".into(), found.len().to_string()),
+    ])
+}

@@ -1,0 +1,146 @@
+//! The generic entry behind the Terraform protocol: `<noun> <verb>` and a flat input map in, a
+//! flat output map out. [`COMMANDS`] is the one table of commands: `--help` (`describe`) and the
+//! unknown-key refusal both read a command's inputs from it, so they cannot disagree. Each
+//! command parses its keys into types and calls the typed operations; nothing here talks to the
+//! API directly.
+
+mod file;
+mod job;
+mod permissions;
+
+use crate::error::{Error, Result, quote};
+use crate::input::Input;
+pub use crate::input::Output;
+use crate::platform::Platform;
+
+/// A check that runs before the unknown-key one.
+type Guard = fn(&dyn Platform, &Input) -> Result<()>;
+
+/// One command: what `--help` shows and what runs.
+pub struct Command {
+    /// `<noun> <verb>`.
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// Every input key it accepts, required first: what `--help` lists, and the only keys
+    /// [`run`] lets through.
+    pub inputs: &'static [&'static str],
+    /// Refusals that come before the unknown-key check (the permissions commands refuse Azure,
+    /// and credentials passed as fields, first).
+    guard: Option<Guard>,
+    run: fn(&mut dyn Platform, &Input) -> Result<Output>,
+}
+
+/// Every command.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: "job ensure",
+        summary: "create the job for this request unless it exists (idempotent); optionally wait (apply time, local-exec)",
+        inputs: job::ENSURE_INPUTS,
+        guard: None,
+        run: job::ensure,
+    },
+    Command {
+        name: "job read",
+        summary: "read a job by id, idempotency_key or request; cancels it past cancel_after_timeout (plan time, external data source)",
+        inputs: job::READ_INPUTS,
+        guard: None,
+        run: job::read,
+    },
+    Command {
+        name: "job cancel",
+        summary: "cancel a job (by id, idempotency_key or request) unless it has finished; never deletes the model (destroy time, local-exec)",
+        inputs: job::CANCEL_INPUTS,
+        guard: None,
+        run: job::cancel,
+    },
+    Command {
+        name: "job pause",
+        summary: "pause a running job",
+        inputs: job::ACTION_INPUTS,
+        guard: None,
+        run: job::pause,
+    },
+    Command {
+        name: "job resume",
+        summary: "resume a paused job",
+        inputs: job::ACTION_INPUTS,
+        guard: None,
+        run: job::resume,
+    },
+    Command {
+        name: "job list",
+        summary: "list jobs, optionally those whose metadata matches",
+        inputs: job::LIST_INPUTS,
+        guard: None,
+        run: job::list,
+    },
+    Command {
+        name: "file validate",
+        summary: "check a local JSONL training file for a training method; no network",
+        inputs: file::INPUTS,
+        guard: None,
+        run: file::validate,
+    },
+    Command {
+        name: "file read",
+        summary: "find the upload of a local JSONL file by its content; never uploads (plan time, external data source)",
+        inputs: file::INPUTS,
+        guard: None,
+        run: file::read,
+    },
+    Command {
+        name: "file upload",
+        summary: "validate and upload a local JSONL training file unless the same bytes are already uploaded",
+        inputs: file::INPUTS,
+        guard: None,
+        run: file::upload,
+    },
+    Command {
+        name: "permissions check",
+        summary: "check, without any request, that the configured API has checkpoint permissions (plan time)",
+        inputs: &[],
+        guard: None,
+        run: permissions::check,
+    },
+    Command {
+        name: "permissions grant",
+        summary: "grant a fine-tuned model or checkpoint to projects (project_id, or project_ids as a JSON list); existing grants are reused; needs OPENAI_ADMIN_KEY",
+        inputs: permissions::INPUTS,
+        guard: Some(permissions::guard),
+        run: permissions::grant,
+    },
+    Command {
+        name: "permissions read",
+        summary: "list a checkpoint's grants (project -> permission id); with project_id(s), also which are missing; no side effects; needs OPENAI_ADMIN_KEY",
+        inputs: permissions::INPUTS,
+        guard: Some(permissions::guard),
+        run: permissions::read,
+    },
+    Command {
+        name: "permissions revoke",
+        summary: "revoke the grants of the given projects only, looked up fresh; an absent grant is success; needs OPENAI_ADMIN_KEY",
+        inputs: permissions::INPUTS,
+        guard: Some(permissions::guard),
+        run: permissions::revoke,
+    },
+];
+
+/// Runs `command` (`"<noun> <verb>"`) with `input`, refusing keys the command does not list.
+pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<Output> {
+    let Some(c) = COMMANDS.iter().find(|c| c.name == command) else {
+        return Err(Error::Failed(format!(
+            "unknown command {}: expected one of: {}",
+            quote(command),
+            COMMANDS
+                .iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    if let Some(guard) = c.guard {
+        guard(platform, input)?;
+    }
+    input.only(c.inputs)?;
+    (c.run)(platform, input)
+}

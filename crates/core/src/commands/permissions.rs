@@ -1,0 +1,176 @@
+//! The `permissions` commands: check, grant, read and revoke, from the flat input map to the flat
+//! outputs Terraform reads.
+
+use std::collections::BTreeMap;
+
+use crate::error::{InputError, Result};
+use crate::ids::{CheckpointName, ProjectId};
+use crate::input::{Input, Output};
+use crate::permissions;
+use crate::platform::Platform;
+
+const CHECKPOINT_FIX: &str = "set it to the fine-tuned model or checkpoint name (ft:...) to share";
+
+/// The inputs every `permissions` command accepts, required first.
+pub(super) const INPUTS: &[&str] = &["checkpoint", "project_id", "project_ids"];
+
+/// What is refused before the unknown-key check: an API without checkpoint permissions, and a
+/// credential passed as a query field, which would end up in Terraform's state and plan output,
+/// so it gets its own refusal naming the environment variable instead of the generic unknown-key
+/// one. Only the field name is quoted, never its value.
+pub(super) fn guard(platform: &dyn Platform, input: &Input) -> Result<()> {
+    permissions::require_api(platform)?;
+    if let Some((k, _)) = input
+        .iter()
+        .find(|(k, _)| k.to_ascii_lowercase().contains("key"))
+    {
+        return Err(InputError::invalid(
+            "input",
+            k,
+            "keys are never query fields: export OPENAI_ADMIN_KEY in the environment that \
+             runs Terraform and remove this field, which Terraform would store in state",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn checkpoint(input: &Input) -> Result<CheckpointName> {
+    Ok(CheckpointName::parse(
+        "checkpoint",
+        input.require("checkpoint", CHECKPOINT_FIX)?,
+    )?)
+}
+
+/// `project_id`, or `project_ids` (a JSON list), never both; duplicates collapse, order stays.
+/// `None` when neither is set.
+fn projects(input: &Input) -> Result<Option<Vec<ProjectId>>> {
+    let ids = match (input.get("project_id"), input.get("project_ids")) {
+        (Some(_), Some(_)) => {
+            return Err(InputError::invalid(
+                "input",
+                "project_id, project_ids",
+                "set project_id for one project or project_ids for several, not both",
+            )
+            .into());
+        }
+        (Some(one), None) => vec![ProjectId::parse("project_id", one)?],
+        (None, Some(raw)) => {
+            let list: Vec<String> = serde_json::from_str(raw).map_err(|_| {
+                InputError::invalid(
+                    "project_ids",
+                    raw,
+                    "must be a JSON list of project ids, for example \
+                     [\"proj_abc123\"] (jsonencode() it in Terraform)",
+                )
+            })?;
+            let mut ids: Vec<ProjectId> = Vec::with_capacity(list.len());
+            for (i, value) in list.iter().enumerate() {
+                let id = ProjectId::parse(&format!("project_ids[{i}]"), value)?;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            ids
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(ids))
+}
+
+/// Like [`projects`], but at least one is required.
+fn required_projects(input: &Input) -> Result<Vec<ProjectId>> {
+    match projects(input)? {
+        Some(ids) if !ids.is_empty() => Ok(ids),
+        Some(_) => Err(InputError::invalid(
+            "project_ids",
+            input.get("project_ids").unwrap_or_default(),
+            "must list at least one project id",
+        )
+        .into()),
+        None => Err(InputError::missing(
+            "project_id",
+            "set project_id to a project id (proj_...), or project_ids to a JSON list of them",
+        )
+        .into()),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    // Maps and lists of strings always serialise.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// `permissions check`: sends nothing; fails on an API without checkpoint permissions
+/// (Azure), so a module can refuse at plan time. Outputs `flavor`.
+pub(super) fn check(platform: &mut dyn Platform, _: &Input) -> Result<Output> {
+    permissions::require_api(platform)?;
+    Ok(vec![(
+        "flavor".to_owned(),
+        platform.flavor().name().to_owned(),
+    )])
+}
+
+/// `permissions grant`: outputs `checkpoint`, `permission_ids` (JSON map project to
+/// permission id), `permission_id` (one project only), `created` (JSON list of the projects
+/// newly granted) and `count`.
+pub(super) fn grant(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    let checkpoint = checkpoint(input)?;
+    let projects = required_projects(input)?;
+    let grants = permissions::grant(platform, &checkpoint, &projects)?;
+    let ids: BTreeMap<&str, &str> = grants
+        .iter()
+        .map(|g| (g.project_id.as_str(), g.permission_id.as_str()))
+        .collect();
+    let created: Vec<&str> = grants
+        .iter()
+        .filter(|g| g.created)
+        .map(|g| g.project_id.as_str())
+        .collect();
+    let mut out = vec![
+        ("checkpoint".to_owned(), checkpoint.to_string()),
+        ("permission_ids".to_owned(), json(&ids)),
+    ];
+    if let [one] = grants.as_slice() {
+        out.push(("permission_id".to_owned(), one.permission_id.clone()));
+    }
+    out.push(("created".to_owned(), json(&created)));
+    out.push(("count".to_owned(), grants.len().to_string()));
+    Ok(out)
+}
+
+/// `permissions read`: outputs `checkpoint`, `permissions` (JSON map project to permission
+/// id), `count`, and with projects given, `missing` (JSON list of those without a grant).
+pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    let checkpoint = checkpoint(input)?;
+    let wanted = projects(input)?;
+    let map = permissions::read(platform, &checkpoint)?;
+    let mut out = vec![
+        ("checkpoint".to_owned(), checkpoint.to_string()),
+        ("permissions".to_owned(), json(&map)),
+        ("count".to_owned(), map.len().to_string()),
+    ];
+    if let Some(wanted) = wanted {
+        let missing: Vec<&str> = wanted
+            .iter()
+            .map(ProjectId::as_str)
+            .filter(|p| !map.contains_key(*p))
+            .collect();
+        out.push(("missing".to_owned(), json(&missing)));
+    }
+    Ok(out)
+}
+
+/// `permissions revoke`: outputs `checkpoint`, `revoked` (JSON list of the projects whose
+/// grant was removed) and `count`.
+pub(super) fn revoke(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    let checkpoint = checkpoint(input)?;
+    let projects = required_projects(input)?;
+    let revoked = permissions::revoke(platform, &checkpoint, &projects)?;
+    let revoked: Vec<&str> = revoked.iter().map(ProjectId::as_str).collect();
+    Ok(vec![
+        ("checkpoint".to_owned(), checkpoint.to_string()),
+        ("revoked".to_owned(), json(&revoked)),
+        ("count".to_owned(), revoked.len().to_string()),
+    ])
+}

@@ -1,0 +1,158 @@
+//! Creating a job idempotently: a key derived from the request is stamped on the job (in its
+//! metadata, or where jobs have none, at the end of its suffix) and looked up before any create,
+//! and a create that fails is resolved by the same lookup, never by a blind re-post.
+
+use super::object::Job;
+use super::ops::read;
+use super::spec::JobSpec;
+use crate::api::create::{Create, CreatePolicy, Created, Origin};
+use crate::api::page::{Page, Pager};
+use crate::api::{self, retry::Policy};
+use crate::error::{InputError, Result};
+use crate::ids::{IdempotencyKey, JobId};
+use crate::platform::{Credential, Method, Platform, Request, Response};
+use crate::{file, models};
+
+/// The metadata key that carries the idempotency key.
+pub const KEY_METADATA: &str = "openai_ft_key";
+
+/// Pages of 100 jobs the scan for a key follows at most where the list cannot filter (Azure).
+const SCAN_PAGES: u32 = 100;
+
+/// The longest suffix Azure's dated API takes.
+const CLASSIC_SUFFIX_MAX: usize = 40;
+
+/// Finds the job created for `key`. Where the job list filters by metadata (OpenAI) that is one
+/// request; elsewhere (Azure) the list is read newest first, 100 jobs a page, until the key
+/// turns up. When several jobs match (only possible if someone copied the key by hand), the
+/// oldest is the one this key created.
+pub fn find_by_key(platform: &mut dyn Platform, key: &IdempotencyKey) -> Result<Option<Job>> {
+    let oldest_match = |jobs: Vec<Job>| {
+        jobs.into_iter()
+            .filter(|j| carries_key(j, key))
+            .min_by_key(|j| j.created_at)
+    };
+    if platform.flavor().filters_jobs_by_metadata() {
+        let request = Request::new(Method::Get, "/fine_tuning/jobs", Credential::Project)
+            .query(&format!("metadata[{KEY_METADATA}]"), key.as_str())
+            .query("limit", "100");
+        let page: Page<Job> = api::fetch(platform, &request, &Policy::SDK)?;
+        // Servers that ignore the filter must not make us adopt a stranger's job.
+        return Ok(oldest_match(page.data));
+    }
+    Pager::get("/fine_tuning/jobs", Credential::Project, 100, SCAN_PAGES)
+        .find(platform, oldest_match)
+}
+
+/// The idempotency key stamped on `job`'s metadata, if any.
+pub fn key_of(job: &Job) -> Option<&str> {
+    job.metadata.as_ref()?.get(KEY_METADATA)?.as_str()
+}
+
+/// Whether `job` was created for `key`: by its metadata, or, where jobs have no metadata
+/// (Azure's dated API), by the key's tag at the end of its suffix.
+pub fn carries_key(job: &Job, key: &IdempotencyKey) -> bool {
+    if key_of(job) == Some(key.as_str()) {
+        return true;
+    }
+    let tag = suffix_tag(key);
+    [&job.suffix, &job.user_provided_suffix]
+        .into_iter()
+        .flatten()
+        .any(|s| s == &tag || s.ends_with(&format!("-{tag}")))
+}
+
+/// The short form of `key` that goes into the suffix where metadata is not stored: 48 bits of
+/// the key are plenty to tell one user's requests apart.
+pub fn suffix_tag(key: &IdempotencyKey) -> String {
+    let hex = key.digits();
+    format!("oaift{}", &hex[..12.min(hex.len())])
+}
+
+/// Where jobs carry no metadata, appends the key's tag to the suffix so the job can be found
+/// again; refuses a user suffix that leaves no room for it.
+fn stamp_suffix(
+    platform: &dyn Platform,
+    body: &mut serde_json::Value,
+    key: &IdempotencyKey,
+) -> Result<()> {
+    if platform.flavor().stores_job_metadata() {
+        return Ok(());
+    }
+    let tag = suffix_tag(key);
+    let suffix = match body.get("suffix").and_then(|s| s.as_str()) {
+        Some(user) => {
+            let room = CLASSIC_SUFFIX_MAX - tag.len() - 1;
+            if user.len() > room {
+                return Err(InputError::invalid(
+                    "suffix",
+                    user,
+                    format!(
+                        "must be at most {room} characters on Azure OpenAI's dated API, which keeps \
+                         {} of its {CLASSIC_SUFFIX_MAX} for the job's idempotency tag",
+                        tag.len() + 1
+                    ),
+                )
+                .into());
+            }
+            format!("{user}-{tag}")
+        }
+        None => tag,
+    };
+    body["suffix"] = serde_json::Value::String(suffix);
+    if let Some(map) = body.as_object_mut() {
+        map.remove("metadata");
+    }
+    Ok(())
+}
+
+/// Creates the job for `spec` unless one already exists for its key; returns it and how.
+pub fn create_or_adopt(platform: &mut dyn Platform, spec: &JobSpec) -> Result<(Job, Origin)> {
+    spec.check_metadata_room(1)?;
+    let key = spec.idempotency_key();
+    if let Some(job) = find_by_key(platform, &key)? {
+        return Ok((job, Origin::Adopted));
+    }
+    models::refuse_if_shut_down(platform, spec.model.as_str())?;
+    let mut body = spec.request_body(&[(KEY_METADATA, key.as_str())]);
+    stamp_suffix(platform, &mut body, &key)?;
+    if platform.flavor().processes_files() {
+        file::wait_processed(platform, spec.training_file.as_str())?;
+        if let Some(v) = &spec.validation_file {
+            file::wait_processed(platform, v.as_str())?;
+        }
+    }
+    let request = Request::new(Method::Post, "/fine_tuning/jobs", Credential::Project).json(&body);
+    let create = Create {
+        request: &request,
+        policy: CreatePolicy::PROJECT,
+        what: "the job",
+        pace: None,
+    };
+    match create.run(platform, |p| find_by_key(p, &key))? {
+        Created::Answered(response) => {
+            Ok((created_job(platform, &request, &response)?, Origin::Created))
+        }
+        Created::Found(job) => {
+            platform.progress(&format!(
+                "found the job the failed attempt created: {}",
+                job.id
+            ));
+            Ok((job, Origin::Adopted))
+        }
+    }
+}
+
+/// The job a create answered with: its body, or (Azure's dated API may answer 201 with only a
+/// `Location`) the job that header names.
+fn created_job(platform: &mut dyn Platform, request: &Request, response: &Response) -> Result<Job> {
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        let id = response
+            .header("location")
+            .and_then(|l| l.split('?').next())
+            .and_then(|l| l.rsplit('/').next())
+            .unwrap_or_default();
+        return read(platform, &JobId::parse("Location", id)?);
+    }
+    api::decode(request, response)
+}

@@ -1,0 +1,15 @@
+//! Fine-tuning jobs: the [`object`] the API returns, the checked create request ([`spec`]), the
+//! idempotent [`create`], the operations on a job that exists ([`ops`]) and following one to its
+//! end ([`wait`]).
+
+pub mod create;
+pub mod object;
+pub mod ops;
+pub mod spec;
+pub mod wait;
+
+pub use create::{create_or_adopt, find_by_key, key_of};
+pub use object::{Checkpoint, Event, Job, JobError, JobStatus, checkpoints_json};
+pub use ops::{action, cancel, checkpoints, deadline, enforce_timeout, list, read, timed_out};
+pub use spec::JobSpec;
+pub use wait::{WaitOptions, wait};

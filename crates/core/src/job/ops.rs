@@ -1,0 +1,150 @@
+//! Operations on one job that already exists: read it, cancel, pause or resume it, enforce the
+//! user's timeout from `created_at`, and list its checkpoints, or list jobs.
+
+use super::object::{Checkpoint, Job, JobStatus};
+use crate::api::page::{Page, Pager};
+use crate::api::{self, retry::Policy};
+use crate::error::{Error, Result};
+use crate::ids::JobId;
+use crate::platform::{Credential, Method, Platform, Request};
+
+/// Pages of 100 checkpoints followed at most: far more than any job keeps.
+const CHECKPOINT_PAGES: u32 = 100;
+
+/// Reads one job: one request.
+pub fn read(platform: &mut dyn Platform, id: &JobId) -> Result<Job> {
+    let request = Request::new(
+        Method::Get,
+        format!("/fine_tuning/jobs/{id}"),
+        Credential::Project,
+    );
+    api::fetch(platform, &request, &Policy::SDK)
+}
+
+/// Posts an action (`cancel`, `pause`, `resume`) for a job.
+pub fn action(platform: &mut dyn Platform, id: &str, action: &str) -> Result<Job> {
+    let request = Request::new(
+        Method::Post,
+        format!("/fine_tuning/jobs/{id}/{action}"),
+        Credential::Project,
+    );
+    // Actions are idempotent on the server (cancelling twice leaves a cancelled job), so the SDK
+    // policy's retries are safe here.
+    api::fetch(platform, &request, &Policy::SDK)
+}
+
+/// Cancels `job` unless it is terminal, reading fresh state when the cancel is refused because
+/// the job just finished.
+pub fn cancel(platform: &mut dyn Platform, job: Job) -> Result<Job> {
+    if job.status.is_terminal() {
+        return Ok(job);
+    }
+    match action(platform, &job.id, "cancel") {
+        Ok(job) => Ok(job),
+        // It finished between our read and the cancel: that is success, report what it is now.
+        Err(Error::Api(a)) if a.status == 400 || a.status == 409 => {
+            let fresh = read(platform, &JobId::parse("id", &job.id)?)?;
+            if fresh.status.is_terminal() {
+                Ok(fresh)
+            } else {
+                Err(Error::Api(a))
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The timeout deadline of `job` (Unix seconds), when the user set one.
+pub fn deadline(job: &Job, timeout: Option<u64>) -> Option<u64> {
+    timeout.map(|t| job.created_at.saturating_add(t))
+}
+
+/// Whether `job` was or must be cancelled for running past its deadline.
+pub fn timed_out(job: &Job, timeout: Option<u64>, now: u64) -> bool {
+    let Some(deadline) = deadline(job, timeout) else {
+        return false;
+    };
+    match job.status {
+        JobStatus::Cancelled => job.finished_at.unwrap_or(now) >= deadline,
+        ref s if s.is_terminal() => false,
+        _ => now >= deadline,
+    }
+}
+
+/// Cancels `job` if it is past its deadline and still going (the one side effect a read may
+/// have, and only when the user set a deadline). Returns the job as it now is.
+pub fn enforce_timeout(platform: &mut dyn Platform, job: Job, timeout: Option<u64>) -> Result<Job> {
+    let now = platform.now();
+    if job.status.is_terminal() || !timed_out(&job, timeout, now) {
+        return Ok(job);
+    }
+    let seconds = timeout.unwrap_or_default();
+    platform.progress(&format!(
+        "{} is still {} {} s after it was created, past cancel_after_timeout={seconds}; cancelling it",
+        job.id,
+        job.status.as_str(),
+        now.saturating_sub(job.created_at)
+    ));
+    cancel(platform, job)
+}
+
+/// The job's checkpoints, newest first (one request per page of 100).
+pub fn checkpoints(platform: &mut dyn Platform, id: &str) -> Result<Vec<Checkpoint>> {
+    Pager::get(
+        format!("/fine_tuning/jobs/{id}/checkpoints"),
+        Credential::Project,
+        100,
+        CHECKPOINT_PAGES,
+    )
+    .collect(platform)
+}
+
+/// Jobs, newest first, whose metadata matches every pair of `filter` (the API's deepObject
+/// filter), at most `limit`.
+pub fn list(
+    platform: &mut dyn Platform,
+    filter: &[(String, String)],
+    limit: u64,
+) -> Result<Vec<Job>> {
+    let mut request = Request::new(Method::Get, "/fine_tuning/jobs", Credential::Project)
+        .query("limit", limit.to_string());
+    for (k, v) in filter {
+        request = request.query(&format!("metadata[{k}]"), v.clone());
+    }
+    let page: Page<Job> = api::fetch(platform, &request, &Policy::SDK)?;
+    Ok(page.data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(status: &str, created_at: u64, finished_at: Option<u64>) -> Job {
+        serde_json::from_value(serde_json::json!({
+            "id": "ftjob-1", "status": status, "created_at": created_at, "finished_at": finished_at
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn timeouts_count_from_created_at() {
+        assert!(!timed_out(&job("running", 1000, None), None, 99_999));
+        assert!(!timed_out(&job("running", 1000, None), Some(60), 1059));
+        assert!(timed_out(&job("running", 1000, None), Some(60), 1060));
+        assert!(timed_out(
+            &job("cancelled", 1000, Some(1070)),
+            Some(60),
+            5000
+        ));
+        assert!(!timed_out(
+            &job("cancelled", 1000, Some(1030)),
+            Some(60),
+            5000
+        ));
+        assert!(!timed_out(
+            &job("succeeded", 1000, Some(1070)),
+            Some(60),
+            5000
+        ));
+    }
+}
