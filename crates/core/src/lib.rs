@@ -1,7 +1,7 @@
 //! openai-ft's logic: fine-tuning jobs, training files and checkpoint permissions, as plain Rust.
 //! It does no I/O of its own: every request, clock read, sleep and progress line goes through the
-//! [`Platform`] trait, which the wasm component implements with WIT imports and tests implement
-//! in memory.
+//! [`Platform`] trait, which the wasm component implements with WIT imports and the unit tests
+//! implement with one in-memory fake of the API (`testing`).
 
 pub mod api;
 pub mod commands;
@@ -14,6 +14,8 @@ pub mod job;
 pub mod models;
 pub mod permissions;
 pub mod platform;
+#[cfg(test)]
+mod testing;
 pub mod time;
 pub mod training_method;
 

@@ -233,224 +233,10 @@ pub fn revoke(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use super::*;
-    use crate::error::HttpError;
-    use crate::input::{Input, Output};
-    use crate::platform::{Body, FileError, Response};
+    use crate::testing::{Fake, Fault, assert_pages_are_bounded};
 
     const CKPT: &str = "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123";
-
-    #[derive(Debug, Clone, Copy)]
-    enum Fault {
-        /// Applied, then no answer.
-        CommitThenDrop,
-        /// Not applied, no answer.
-        Reset,
-        /// Not applied, this status.
-        Status(u16),
-    }
-
-    /// The permission endpoints in memory, with scripted faults and a record of every call.
-    struct Fake {
-        grants: Vec<(String, String)>,
-        next: u32,
-        page_size: usize,
-        /// A gateway that drops the `project_id` filter.
-        ignore_filter: bool,
-        /// A server whose `has_more` never ends and whose cursor never moves.
-        stuck_cursor: bool,
-        faults: VecDeque<(Method, Fault)>,
-        log: Vec<String>,
-        sleeps: Vec<Duration>,
-        progress: Vec<String>,
-    }
-
-    impl Fake {
-        fn new() -> Self {
-            Self {
-                grants: Vec::new(),
-                next: 0,
-                page_size: 100,
-                ignore_filter: false,
-                stuck_cursor: false,
-                faults: VecDeque::new(),
-                log: Vec::new(),
-                sleeps: Vec::new(),
-                progress: Vec::new(),
-            }
-        }
-
-        fn with(projects: &[&str]) -> Self {
-            let mut fake = Self::new();
-            for p in projects {
-                fake.add(p);
-            }
-            fake
-        }
-
-        fn add(&mut self, project: &str) -> String {
-            self.next += 1;
-            let id = format!("cp_{:03}", self.next);
-            self.grants.push((id.clone(), project.to_owned()));
-            id
-        }
-
-        fn fault(mut self, method: Method, fault: Fault) -> Self {
-            self.faults.push_back((method, fault));
-            self
-        }
-
-        fn count(&self, prefix: &str) -> usize {
-            self.log.iter().filter(|l| l.starts_with(prefix)).count()
-        }
-
-        fn answer(status: u16, body: serde_json::Value) -> Response {
-            Response {
-                status,
-                headers: Vec::new(),
-                body: body.to_string().into_bytes(),
-            }
-        }
-
-        fn object(id: &str, project: &str) -> serde_json::Value {
-            serde_json::json!({"id": id, "object": "checkpoint.permission", "created_at": 1, "project_id": project})
-        }
-
-        fn apply(&mut self, request: &Request) -> Response {
-            let base = format!("/fine_tuning/checkpoints/{CKPT}/permissions");
-            let q = |k: &str| {
-                request
-                    .query
-                    .iter()
-                    .find(|(key, _)| key == k)
-                    .map(|(_, v)| v.clone())
-            };
-            match request.method {
-                Method::Get => {
-                    assert_eq!(request.path, base);
-                    assert_eq!(q("order").as_deref(), Some("ascending"));
-                    let project = q("project_id").filter(|_| !self.ignore_filter);
-                    let items: Vec<&(String, String)> = self
-                        .grants
-                        .iter()
-                        .filter(|(_, p)| project.as_ref().is_none_or(|want| p == want))
-                        .collect();
-                    let start = match q("after") {
-                        Some(a) => items
-                            .iter()
-                            .position(|(id, _)| *id == a)
-                            .map_or(0, |i| i + 1),
-                        None => 0,
-                    };
-                    let page: Vec<_> = items.iter().skip(start).take(self.page_size).collect();
-                    let has_more = self.stuck_cursor || start + page.len() < items.len();
-                    let last_id = if self.stuck_cursor {
-                        Some("cp_stuck".to_owned())
-                    } else {
-                        page.last().map(|(id, _)| id.clone())
-                    };
-                    Self::answer(
-                        200,
-                        serde_json::json!({
-                            "object": "list",
-                            "data": page.iter().map(|(id, p)| Self::object(id, p)).collect::<Vec<_>>(),
-                            "has_more": has_more,
-                            "first_id": page.first().map(|(id, _)| id.clone()),
-                            "last_id": last_id,
-                        }),
-                    )
-                }
-                Method::Post => {
-                    assert_eq!(request.path, base);
-                    let Some(Body::Json(body)) = &request.body else {
-                        panic!("a JSON body")
-                    };
-                    let body: serde_json::Value = serde_json::from_str(body).unwrap();
-                    let projects = body["project_ids"].as_array().unwrap();
-                    assert_eq!(projects.len(), 1, "one project per create");
-                    let project = projects[0].as_str().unwrap();
-                    let id = match self.grants.iter().find(|(_, p)| p == project) {
-                        Some((id, _)) => id.clone(),
-                        None => self.add(project),
-                    };
-                    Self::answer(
-                        200,
-                        serde_json::json!({"object": "list", "data": [Self::object(&id, project)], "has_more": false}),
-                    )
-                }
-                Method::Delete => {
-                    let id = request.path.strip_prefix(&format!("{base}/")).unwrap();
-                    match self.grants.iter().position(|(g, _)| g == id) {
-                        Some(i) => {
-                            self.grants.remove(i);
-                            Self::answer(200, serde_json::json!({"id": id, "deleted": true}))
-                        }
-                        None => Self::answer(
-                            404,
-                            serde_json::json!({"error": {"message": "Checkpoint permission not found", "type": "invalid_request_error"}}),
-                        ),
-                    }
-                }
-            }
-        }
-    }
-
-    impl Platform for Fake {
-        fn send(&mut self, request: &Request) -> Result<Response, HttpError> {
-            assert_eq!(request.credential, Credential::Admin);
-            let query: Vec<String> = request
-                .query
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            self.log.push(format!(
-                "{} {}?{}",
-                request.method.as_str(),
-                request.path.rsplit('/').next().unwrap_or_default(),
-                query.join("&")
-            ));
-            let fault = self
-                .faults
-                .iter()
-                .position(|(m, _)| *m == request.method)
-                .and_then(|i| self.faults.remove(i))
-                .map(|(_, f)| f);
-            match fault {
-                None => Ok(self.apply(request)),
-                Some(Fault::CommitThenDrop) => {
-                    self.apply(request);
-                    Err(HttpError::Transport(
-                        "connection closed before the answer".into(),
-                    ))
-                }
-                Some(Fault::Reset) => Err(HttpError::Transport("connection reset".into())),
-                Some(Fault::Status(s)) => Ok(Self::answer(
-                    s,
-                    serde_json::json!({"error": {"message": "Try again later", "type": "server_error"}}),
-                )),
-            }
-        }
-        fn now(&self) -> u64 {
-            1_700_000_000
-        }
-        fn sleep(&mut self, duration: Duration) {
-            self.sleeps.push(duration);
-        }
-        fn random(&mut self) -> f64 {
-            0.0
-        }
-        fn progress(&mut self, line: &str) {
-            self.progress.push(line.to_owned());
-        }
-        fn file_size(&mut self) -> Result<u64, FileError> {
-            Err(FileError::Denied("no file".into()))
-        }
-        fn file_read(&mut self, _: u64, _: u32) -> Result<Vec<u8>, FileError> {
-            Err(FileError::Denied("no file".into()))
-        }
-    }
 
     fn ckpt() -> CheckpointName {
         CheckpointName::parse("checkpoint", CKPT).unwrap()
@@ -462,7 +248,7 @@ mod tests {
 
     #[test]
     fn list_follows_every_page_with_the_last_id() {
-        let mut fake = Fake::with(&["proj_a", "proj_b", "proj_c", "proj_d", "proj_e"]);
+        let mut fake = Fake::with_grants(&["proj_a", "proj_b", "proj_c", "proj_d", "proj_e"]);
         fake.page_size = 2;
         let all = Admin::new(&mut fake, ckpt()).unwrap().list(None).unwrap();
         let projects: Vec<&str> = all.iter().map(|p| p.project_id.as_str()).collect();
@@ -479,8 +265,8 @@ mod tests {
 
     #[test]
     fn a_cursor_that_does_not_move_is_an_error_not_a_loop() {
-        let mut fake = Fake::with(&["proj_a"]);
-        fake.stuck_cursor = true;
+        let mut fake = Fake::with_grants(&["proj_a"]);
+        fake.endless = Some(crate::testing::Endless::Stuck);
         let e = Admin::new(&mut fake, ckpt())
             .unwrap()
             .list(None)
@@ -494,7 +280,7 @@ mod tests {
 
     #[test]
     fn lookup_filters_by_project_even_when_the_server_does_not() {
-        let mut fake = Fake::with(&["proj_a", "proj_b"]);
+        let mut fake = Fake::with_grants(&["proj_a", "proj_b"]);
         fake.ignore_filter = true;
         let found = Admin::new(&mut fake, ckpt())
             .unwrap()
@@ -509,7 +295,7 @@ mod tests {
 
     #[test]
     fn an_existing_grant_is_reused_without_a_create() {
-        let mut fake = Fake::with(&["proj_a"]);
+        let mut fake = Fake::with_grants(&["proj_a"]);
         let g = grant(&mut fake, &ckpt(), &[project("proj_a")]).unwrap();
         assert_eq!(g[0].permission_id, "cp_001");
         assert!(!g[0].created);
@@ -518,7 +304,7 @@ mod tests {
 
     #[test]
     fn a_create_committed_then_dropped_is_found_by_the_lookup() {
-        let mut fake = Fake::new().fault(Method::Post, Fault::CommitThenDrop);
+        let mut fake = Fake::new().fault(Method::Post, "/permissions", Fault::CommitThenDrop);
         let g = grant(&mut fake, &ckpt(), &[project("proj_a")]).unwrap();
         assert_eq!(g[0].permission_id, "cp_001");
         assert!(g[0].created);
@@ -543,7 +329,7 @@ mod tests {
     #[test]
     fn a_failed_create_that_did_not_commit_is_sent_again_after_a_lookup() {
         for fault in [Fault::Reset, Fault::Status(503), Fault::Status(429)] {
-            let mut fake = Fake::new().fault(Method::Post, fault);
+            let mut fake = Fake::new().fault(Method::Post, "/permissions", fault);
             let g = grant(&mut fake, &ckpt(), &[project("proj_a")]).unwrap();
             assert_eq!(g[0].permission_id, "cp_001", "{fault:?}");
             assert_eq!(fake.grants.len(), 1);
@@ -564,9 +350,9 @@ mod tests {
     fn the_last_dropped_create_is_still_looked_up() {
         let mut fake = Fake::new();
         for _ in 0..Policy::ADMIN.max_retries {
-            fake = fake.fault(Method::Post, Fault::Reset);
+            fake = fake.fault(Method::Post, "/permissions", Fault::Reset);
         }
-        fake = fake.fault(Method::Post, Fault::CommitThenDrop);
+        fake = fake.fault(Method::Post, "/permissions", Fault::CommitThenDrop);
         let g = grant(&mut fake, &ckpt(), &[project("proj_a")]).unwrap();
         assert_eq!(g[0].permission_id, "cp_001");
         assert_eq!(fake.count("POST"), 6);
@@ -575,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_refused_create_is_not_retried() {
-        let mut fake = Fake::new().fault(Method::Post, Fault::Status(401));
+        let mut fake = Fake::new().fault(Method::Post, "/permissions", Fault::Status(401));
         let e = grant(&mut fake, &ckpt(), &[project("proj_a")]).unwrap_err();
         assert!(matches!(&e, Error::Api(a) if a.status == 401), "{e}");
         assert_eq!(fake.count("POST"), 1);
@@ -584,7 +370,7 @@ mod tests {
 
     #[test]
     fn calls_are_paced_and_backoff_needs_no_retry_after() {
-        let mut fake = Fake::new().fault(Method::Post, Fault::Status(429));
+        let mut fake = Fake::new().fault(Method::Post, "/permissions", Fault::Status(429));
         grant(&mut fake, &ckpt(), &[project("proj_a"), project("proj_b")]).unwrap();
         // a: lookup, create (429), backoff, lookup, create; b: lookup, create.
         assert_eq!(
@@ -595,7 +381,7 @@ mod tests {
 
     #[test]
     fn revoke_deletes_only_the_named_projects_and_absent_is_success() {
-        let mut fake = Fake::with(&["proj_a", "proj_b", "proj_c"]);
+        let mut fake = Fake::with_grants(&["proj_a", "proj_b", "proj_c"]);
         let revoked = revoke(
             &mut fake,
             &ckpt(),
@@ -609,122 +395,37 @@ mod tests {
 
     #[test]
     fn a_grant_gone_before_the_delete_counts_as_revoked() {
-        let mut fake = Fake::with(&["proj_a"]).fault(Method::Delete, Fault::CommitThenDrop);
+        let mut fake = Fake::with_grants(&["proj_a"]).fault(
+            Method::Delete,
+            "/permissions",
+            Fault::CommitThenDrop,
+        );
         let revoked = revoke(&mut fake, &ckpt(), &[project("proj_a")]).unwrap();
         // The retried DELETE got a 404: the grant is gone, as asked.
         assert_eq!(revoked, [project("proj_a")]);
         assert_eq!(fake.count("DELETE"), 2);
         assert!(fake.grants.is_empty());
     }
-
-    /// The command layer, as `openai-ft permissions <verb>` runs it.
-    fn command(fake: &mut Fake, verb: &str, input: &Input) -> Result<Output> {
-        crate::commands::run(fake, &format!("permissions {verb}"), input)
-    }
-
-    fn input(pairs: &[(&str, &str)]) -> Input {
-        pairs.iter().copied().collect()
-    }
-
     #[test]
-    fn grant_command_outputs() {
-        let mut fake = Fake::with(&["proj_b"]);
-        let out = command(
-            &mut fake,
-            "grant",
-            &input(&[
-                ("checkpoint", CKPT),
-                ("project_ids", r#"["proj_b","proj_a"]"#),
-            ]),
-        )
-        .unwrap();
-        let out: Vec<(&str, &str)> = out.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(
-            out,
-            [
-                ("checkpoint", CKPT),
-                ("permission_ids", r#"{"proj_a":"cp_002","proj_b":"cp_001"}"#),
-                ("created", r#"["proj_a"]"#),
-                ("count", "2"),
-            ]
-        );
-        let out = command(
-            &mut fake,
-            "grant",
-            &input(&[("checkpoint", CKPT), ("project_id", "proj_a")]),
-        )
-        .unwrap();
-        assert!(out.contains(&("permission_id".to_owned(), "cp_002".to_owned())));
-    }
-
-    #[test]
-    fn read_and_revoke_command_outputs() {
-        let mut fake = Fake::with(&["proj_b", "proj_a"]);
-        let out = command(
-            &mut fake,
-            "read",
-            &input(&[
-                ("checkpoint", CKPT),
-                ("project_ids", r#"["proj_a","proj_c"]"#),
-            ]),
-        )
-        .unwrap();
-        let out: Vec<(&str, &str)> = out.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(
-            out,
-            [
-                ("checkpoint", CKPT),
-                ("permissions", r#"{"proj_a":"cp_002","proj_b":"cp_001"}"#),
-                ("count", "2"),
-                ("missing", r#"["proj_c"]"#),
-            ]
-        );
-        assert_eq!(fake.count("GET"), 1);
-        let out = command(
-            &mut fake,
-            "revoke",
-            &input(&[
-                ("checkpoint", CKPT),
-                ("project_ids", r#"["proj_b","proj_c"]"#),
-            ]),
-        )
-        .unwrap();
-        let out: Vec<(&str, &str)> = out.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(
-            out,
-            [
-                ("checkpoint", CKPT),
-                ("revoked", r#"["proj_b"]"#),
-                ("count", "1")
-            ]
+    fn every_list_is_bounded() {
+        assert_pages_are_bounded(
+            || Fake::with_grants(&["proj_a"]),
+            &format!("GET /fine_tuning/checkpoints/{CKPT}/permissions"),
+            LIST_PAGES as usize,
+            |fake| Admin::new(fake, ckpt())?.list(None),
         );
     }
 
     #[test]
-    fn inputs_are_checked_before_any_call() {
-        let mut fake = Fake::new();
-        let cases: &[(&[(&str, &str)], &str)] = &[
-            (
-                &[("checkpoint", CKPT)],
-                "missing project_id: set project_id to a project id (proj_...), or project_ids \
-                 to a JSON list of them",
+    fn azure_is_refused_before_any_call() {
+        let mut fake = Fake::flavored(crate::Flavor::Azure);
+        let e = grant(&mut fake, &ckpt(), &[project("proj_a")]).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "checkpoint permissions do not exist on Azure OpenAI (OPENAI_FT_FLAVOR=azure)"
             ),
-            (
-                &[("checkpoint", CKPT), ("project_ids", r#"["proj_a", 3]"#)],
-                r#"invalid project_ids "[\"proj_a\", 3]": must be a JSON list of project ids, for example ["proj_abc123"] (jsonencode() it in Terraform)"#,
-            ),
-            (
-                &[
-                    ("checkpoint", CKPT),
-                    ("project_ids", r#"["proj_a","nope"]"#),
-                ],
-                r#"invalid project_ids[1] "nope": must be a project id like "proj_abc123""#,
-            ),
-        ];
-        for (pairs, expected) in cases {
-            let e = command(&mut fake, "grant", &input(pairs)).unwrap_err();
-            assert_eq!(e.to_string(), *expected);
-        }
+            "{e}"
+        );
         assert!(fake.log.is_empty());
     }
 }

@@ -150,3 +150,119 @@ impl Create<'_> {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::HttpError;
+    use crate::platform::{Credential, Method};
+    use crate::testing::{Fake, Fault};
+
+    fn request() -> Request {
+        Request::new(Method::Post, "/fine_tuning/jobs", Credential::Project)
+            .json(&serde_json::json!({"model": "m", "training_file": "file-1"}))
+    }
+
+    /// Runs a project create against `fake`, counting the lookups, which never find anything.
+    fn run(fake: &mut Fake, policy: CreatePolicy) -> (Result<Created<()>>, u32) {
+        let request = request();
+        let create = Create {
+            request: &request,
+            policy,
+            what: "the job",
+            pace: None,
+        };
+        let mut lookups = 0;
+        let outcome = create.run(fake, |_| {
+            lookups += 1;
+            Ok(None)
+        });
+        (outcome, lookups)
+    }
+
+    #[test]
+    fn a_server_delay_hint_is_waited_for_then_the_lookup_comes_first() {
+        let mut fake = Fake::new().fault(
+            Method::Post,
+            "/fine_tuning/jobs",
+            Fault::Answer(429, &[("retry-after", "3")]),
+        );
+        let (outcome, lookups) = run(&mut fake, CreatePolicy::PROJECT);
+        assert!(matches!(outcome, Ok(Created::Answered(_))));
+        assert_eq!((lookups, fake.count("POST")), (1, 2));
+        assert_eq!(fake.sleeps, [Duration::from_secs(3)]);
+        assert_eq!(
+            fake.progress,
+            ["POST /fine_tuning/jobs: HTTP 429; looking the job up before retry 1 of 2 in 3.0 s"]
+        );
+    }
+
+    #[test]
+    fn x_should_retry_false_stops_but_a_5xx_is_still_looked_up() {
+        let mut fake = Fake::new().fault(
+            Method::Post,
+            "/fine_tuning/jobs",
+            Fault::Answer(503, &[("x-should-retry", "false")]),
+        );
+        let (outcome, lookups) = run(&mut fake, CreatePolicy::PROJECT);
+        assert!(matches!(outcome, Err(Error::Api(a)) if a.status == 503));
+        assert_eq!((lookups, fake.count("POST")), (1, 1));
+    }
+
+    #[test]
+    fn a_refusal_is_neither_retried_nor_looked_up() {
+        let mut fake = Fake::new().fault(Method::Post, "/fine_tuning/jobs", Fault::Status(400));
+        let (outcome, lookups) = run(&mut fake, CreatePolicy::PROJECT);
+        assert!(matches!(outcome, Err(Error::Api(a)) if a.status == 400));
+        assert_eq!((lookups, fake.count("POST")), (0, 1));
+    }
+
+    #[test]
+    fn every_attempt_failing_ends_with_one_more_lookup() {
+        let mut fake = Fake::new();
+        for _ in 0..3 {
+            fake = fake.fault(Method::Post, "/fine_tuning/jobs", Fault::CommitThenTimeout);
+        }
+        let (outcome, lookups) = run(&mut fake, CreatePolicy::PROJECT);
+        assert!(matches!(outcome, Err(Error::Http(HttpError::Timeout(_)))));
+        assert_eq!((lookups, fake.count("POST")), (3, 3));
+    }
+
+    /// One reset create under a settle window of `secs`: the lookups made and creates sent.
+    fn settled(secs: u64) -> (u32, usize) {
+        let mut fake = Fake::new().fault(Method::Post, "/fine_tuning/jobs", Fault::Reset);
+        let policy = CreatePolicy {
+            settle: Duration::from_secs(secs),
+            ..CreatePolicy::PROJECT
+        };
+        let (outcome, lookups) = run(&mut fake, policy);
+        assert!(matches!(outcome, Ok(Created::Answered(_))));
+        (lookups, fake.count("POST"))
+    }
+
+    #[test]
+    fn a_settle_window_keeps_looking_for_its_time_before_sending_again() {
+        // Retry delay 0.5 s, then lookups at 0.5 s, 1 s (after 0.5 s) and 2 s (after 1 s).
+        assert_eq!(settled(2), (3, 2));
+    }
+
+    #[test]
+    fn a_settle_window_is_bounded_by_count_too() {
+        assert_eq!(settled(86_400), (SETTLE_LOOKUPS, 2));
+    }
+
+    #[test]
+    fn a_lookup_that_finds_the_resource_ends_the_create() {
+        let mut fake = Fake::new().fault(Method::Post, "/fine_tuning/jobs", Fault::CommitThenDrop);
+        let request = request();
+        let create = Create {
+            request: &request,
+            policy: CreatePolicy::PROJECT,
+            what: "the job",
+            pace: None,
+        };
+        let outcome = create.run(&mut fake, |_| Ok(Some("found"))).unwrap();
+        assert!(matches!(outcome, Created::Found("found")));
+        assert_eq!(fake.count("POST"), 1);
+    }
+}

@@ -144,3 +144,47 @@ pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<
     input.only(c.inputs)?;
     (c.run)(platform, input)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::Fake;
+
+    /// For every command, `--help`'s inputs are exactly the keys it accepts: each listed key gets
+    /// past the unknown-key check, and the refusal of an unlisted one names the listed keys.
+    #[test]
+    fn help_lists_exactly_the_keys_each_command_accepts() {
+        for c in COMMANDS {
+            let listed: Input = c.inputs.iter().map(|k| (*k, "x")).collect();
+            if let Err(e) = run(&mut Fake::new(), c.name, &listed) {
+                assert!(
+                    !e.to_string().contains("unknown key"),
+                    "{}: a key --help lists is refused: {e}",
+                    c.name
+                );
+            }
+            let unlisted: Input = [("not_an_input", "x")].into_iter().collect();
+            let e = run(&mut Fake::new(), c.name, &unlisted).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "invalid input \"not_an_input\": unknown key; expected one of: {}",
+                    c.inputs.join(", ")
+                ),
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_commands_are_refused_with_the_list() {
+        let e = run(&mut Fake::new(), "job delete", &Input::default()).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "unknown command \"job delete\": expected one of: job ensure, job read, job cancel"
+            ),
+            "{e}"
+        );
+    }
+}

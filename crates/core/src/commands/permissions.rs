@@ -174,3 +174,126 @@ pub(super) fn revoke(platform: &mut dyn Platform, input: &Input) -> Result<Outpu
         ("count".to_owned(), revoked.len().to_string()),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::run;
+    use crate::input::{Input, Output};
+    use crate::testing::Fake;
+
+    const CKPT: &str = "ft:gpt-4o-mini-2024-07-18:org:suffix:abc123";
+
+    fn grant(fake: &mut Fake, input: &Input) -> crate::Result<Output> {
+        run(fake, "permissions grant", input)
+    }
+
+    /// The outputs of `command` with `pairs`, which must succeed.
+    fn outputs(fake: &mut Fake, command: &str, pairs: &[(&str, &str)]) -> Output {
+        run(fake, command, &input(pairs)).unwrap()
+    }
+
+    /// Runs `command` with `pairs` and checks its outputs are `expected`, in order.
+    fn assert_outputs(
+        fake: &mut Fake,
+        command: &str,
+        pairs: &[(&str, &str)],
+        expected: &[(&str, &str)],
+    ) {
+        let owned = outputs(fake, command, pairs);
+        let out: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(out, expected);
+    }
+
+    fn input(pairs: &[(&str, &str)]) -> Input {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn grant_command_outputs() {
+        let mut fake = Fake::with_grants(&["proj_b"]);
+        assert_outputs(
+            &mut fake,
+            "permissions grant",
+            &[
+                ("checkpoint", CKPT),
+                ("project_ids", r#"["proj_b","proj_a"]"#),
+            ],
+            &[
+                ("checkpoint", CKPT),
+                ("permission_ids", r#"{"proj_a":"cp_002","proj_b":"cp_001"}"#),
+                ("created", r#"["proj_a"]"#),
+                ("count", "2"),
+            ],
+        );
+        let out = outputs(
+            &mut fake,
+            "permissions grant",
+            &[("checkpoint", CKPT), ("project_id", "proj_a")],
+        );
+        assert!(out.contains(&("permission_id".to_owned(), "cp_002".to_owned())));
+    }
+
+    #[test]
+    fn read_and_revoke_command_outputs() {
+        let mut fake = Fake::with_grants(&["proj_b", "proj_a"]);
+        assert_outputs(
+            &mut fake,
+            "permissions read",
+            &[
+                ("checkpoint", CKPT),
+                ("project_ids", r#"["proj_a","proj_c"]"#),
+            ],
+            &[
+                ("checkpoint", CKPT),
+                ("permissions", r#"{"proj_a":"cp_002","proj_b":"cp_001"}"#),
+                ("count", "2"),
+                ("missing", r#"["proj_c"]"#),
+            ],
+        );
+        assert_eq!(fake.count("GET"), 1);
+        assert_outputs(
+            &mut fake,
+            "permissions revoke",
+            &[
+                ("checkpoint", CKPT),
+                ("project_ids", r#"["proj_b","proj_c"]"#),
+            ],
+            &[
+                ("checkpoint", CKPT),
+                ("revoked", r#"["proj_b"]"#),
+                ("count", "1"),
+            ],
+        );
+    }
+
+    #[test]
+    fn inputs_are_checked_before_any_call() {
+        let mut fake = Fake::new();
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("checkpoint", CKPT)],
+                "missing project_id: set project_id to a project id (proj_...), or project_ids \
+                 to a JSON list of them",
+            ),
+            (
+                &[("checkpoint", CKPT), ("project_ids", r#"["proj_a", 3]"#)],
+                r#"invalid project_ids "[\"proj_a\", 3]": must be a JSON list of project ids, for example ["proj_abc123"] (jsonencode() it in Terraform)"#,
+            ),
+            (
+                &[
+                    ("checkpoint", CKPT),
+                    ("project_ids", r#"["proj_a","nope"]"#),
+                ],
+                r#"invalid project_ids[1] "nope": must be a project id like "proj_abc123""#,
+            ),
+        ];
+        for (pairs, expected) in cases {
+            let e = grant(&mut fake, &input(pairs)).unwrap_err();
+            assert_eq!(e.to_string(), *expected);
+        }
+        assert!(fake.log.is_empty());
+    }
+}

@@ -202,6 +202,15 @@ fn upload_validated(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{Fake, Fault, assert_pages_are_bounded};
+
+    /// Ten valid supervised examples.
+    fn training_file() -> Vec<u8> {
+        r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}
+"#
+        .repeat(10)
+        .into_bytes()
+    }
 
     #[test]
     fn upload_names_carry_the_hash() {
@@ -215,5 +224,33 @@ mod tests {
             "my_file_.txt.0123456789abcdef.jsonl"
         );
         assert_eq!(upload_name("/", sha), "training.0123456789abcdef.jsonl");
+    }
+
+    #[test]
+    fn the_search_for_an_upload_is_bounded() {
+        let setup = || {
+            let mut fake = Fake::new();
+            fake.files
+                .push(serde_json::json!({"id": "file-1", "filename": "a.jsonl", "bytes": 1}));
+            fake
+        };
+        assert_pages_are_bounded(setup, "GET /files", FIND_PAGES as usize, |fake| {
+            find(fake, "train.0123456789abcdef.jsonl", 10)
+        });
+    }
+
+    #[test]
+    fn an_upload_committed_but_unanswered_is_adopted_not_repeated() {
+        for fault in [Fault::CommitThenDrop, Fault::CommitThenTimeout] {
+            let mut fake = Fake::new().fault(Method::Post, "/files", fault);
+            fake.file = Some(training_file());
+            let (file, report, origin) =
+                upload(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap();
+            assert_eq!(origin, Origin::Adopted, "{fault:?}");
+            assert_eq!(fake.files.len(), 1, "{fault:?}: one file stored");
+            assert_eq!(file.id, "file-001");
+            assert_eq!(file.filename, upload_name("train.jsonl", &report.sha256));
+            assert_eq!(fake.count("POST files"), 1, "{fault:?}");
+        }
     }
 }

@@ -156,3 +156,67 @@ fn created_job(platform: &mut dyn Platform, request: &Request, response: &Respon
     }
     api::decode(request, response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flavor::Flavor;
+    use crate::input::Input;
+    use crate::testing::{Fake, Fault, assert_pages_are_bounded};
+
+    fn spec() -> JobSpec {
+        let input: Input = [
+            ("model", "gpt-4o-mini-2024-07-18"),
+            ("training_file", "file-001"),
+        ]
+        .into_iter()
+        .collect();
+        JobSpec::parse(&input).unwrap()
+    }
+
+    /// A fake of `flavor` that holds the training file and one stranger's job.
+    fn fake(flavor: Flavor) -> Fake {
+        let mut fake = Fake::flavored(flavor);
+        fake.files
+            .push(serde_json::json!({"id": "file-001", "status": "processed"}));
+        fake.add_job(&serde_json::json!({"model": "m", "suffix": "other"}));
+        fake
+    }
+
+    #[test]
+    fn the_scan_for_a_key_is_bounded() {
+        let key = spec().idempotency_key();
+        assert_pages_are_bounded(
+            || fake(Flavor::Azure),
+            "GET /fine_tuning/jobs",
+            SCAN_PAGES as usize,
+            |f| find_by_key(f, &key),
+        );
+    }
+
+    #[test]
+    fn a_create_committed_then_dropped_is_adopted_not_repeated() {
+        for flavor in Flavor::ALL {
+            let mut fake =
+                fake(flavor).fault(Method::Post, "/fine_tuning/jobs", Fault::CommitThenDrop);
+            let (job, origin) = create_or_adopt(&mut fake, &spec()).unwrap();
+            assert_eq!(origin, Origin::Adopted, "{flavor:?}");
+            assert_eq!(job.id, "ftjob-002", "{flavor:?}");
+            assert_eq!(fake.jobs.len(), 2, "{flavor:?}: one job created");
+            assert_eq!(fake.count("POST jobs"), 1, "{flavor:?}");
+            assert_eq!(
+                fake.progress,
+                [
+                    "POST /fine_tuning/jobs: connection closed before the answer; looking the job \
+                     up before retry 1 of 2 in 0.5 s",
+                    "found the job the failed attempt created: ftjob-002",
+                ],
+                "{flavor:?}"
+            );
+            // And the next run finds it before any create.
+            let (again, origin) = create_or_adopt(&mut fake, &spec()).unwrap();
+            assert_eq!((again.id.as_str(), origin), ("ftjob-002", Origin::Adopted));
+            assert_eq!(fake.count("POST jobs"), 1, "{flavor:?}");
+        }
+    }
+}

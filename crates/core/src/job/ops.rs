@@ -118,6 +118,7 @@ pub fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{Fake, assert_pages_are_bounded};
 
     fn job(status: &str, created_at: u64, finished_at: Option<u64>) -> Job {
         serde_json::from_value(serde_json::json!({
@@ -146,5 +147,51 @@ mod tests {
             Some(60),
             5000
         ));
+    }
+
+    #[test]
+    fn checkpoint_lists_are_bounded() {
+        let setup = || {
+            let mut fake = Fake::new();
+            let checkpoint = serde_json::json!({
+                "id": "ftckpt-1", "fine_tuned_model_checkpoint": "ft:x:ckpt-step-1", "step_number": 1
+            });
+            fake.checkpoints.insert("ftjob-1".into(), vec![checkpoint]);
+            fake
+        };
+        assert_pages_are_bounded(
+            setup,
+            "GET /fine_tuning/jobs/ftjob-1/checkpoints",
+            CHECKPOINT_PAGES as usize,
+            |fake| checkpoints(fake, "ftjob-1"),
+        );
+    }
+
+    #[test]
+    fn checkpoints_follow_every_page() {
+        let mut fake = Fake::new();
+        fake.page_size = 2;
+        let list = (1..=5)
+            .map(|n| {
+                serde_json::json!({
+                    "id": format!("ftckpt-{n}"), "fine_tuned_model_checkpoint": format!("ft:x:{n}")
+                })
+            })
+            .collect();
+        fake.checkpoints.insert("ftjob-1".into(), list);
+        let all = checkpoints(&mut fake, "ftjob-1").unwrap();
+        let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["ftckpt-5", "ftckpt-4", "ftckpt-3", "ftckpt-2", "ftckpt-1"]
+        );
+        assert_eq!(
+            fake.log,
+            [
+                "GET checkpoints?limit=100",
+                "GET checkpoints?limit=100&after=ftckpt-4",
+                "GET checkpoints?limit=100&after=ftckpt-2",
+            ]
+        );
     }
 }

@@ -173,3 +173,56 @@ fn format_metrics(metrics: &serde_json::Map<String, serde_json::Value>) -> Strin
         format!(": {}", parts.join(" "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Endless, Fake};
+
+    fn fake(endless: Endless) -> Fake {
+        let mut fake = Fake::new();
+        fake.endless = Some(endless);
+        fake.page_size = 2;
+        let event = serde_json::json!({"id": "ftevent-1", "level": "info", "message": "started"});
+        fake.events.insert("ftjob-1".into(), vec![event]);
+        fake
+    }
+
+    #[test]
+    fn an_event_cursor_that_does_not_move_is_refused() {
+        let mut fake = fake(Endless::Stuck);
+        let e = new_events(&mut fake, "ftjob-1", Some("ftevent-0")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "GET /fine_tuning/jobs/ftjob-1/events: the API said has_more but gave no new cursor; \
+             is OPENAI_BASE_URL an OpenAI-compatible API?"
+        );
+        assert_eq!(fake.log.len(), 2);
+    }
+
+    #[test]
+    fn endless_events_stop_quietly_at_the_page_budget() {
+        let mut fake = fake(Endless::Fresh);
+        let events = new_events(&mut fake, "ftjob-1", Some("ftevent-0")).unwrap();
+        assert_eq!(fake.log.len(), EVENT_PAGES as usize);
+        assert_eq!(events.len(), 2 * EVENT_PAGES as usize);
+        // Oldest first: the API's newest-first pages, reversed.
+        assert_eq!(events[0].id, "ftevent-gen20");
+    }
+
+    #[test]
+    fn events_are_read_back_to_the_last_one_seen() {
+        let mut fake = Fake::new();
+        fake.page_size = 2;
+        let events = (1..=5)
+            .map(|n| serde_json::json!({"id": format!("ftevent-{n}"), "message": "m"}))
+            .collect();
+        fake.events.insert("ftjob-1".into(), events);
+        let fresh = new_events(&mut fake, "ftjob-1", Some("ftevent-2")).unwrap();
+        let ids: Vec<&str> = fresh.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["ftevent-3", "ftevent-4", "ftevent-5"]);
+        assert_eq!(fake.log.len(), 2);
+        // The first call reads one page only.
+        assert_eq!(new_events(&mut fake, "ftjob-1", None).unwrap().len(), 2);
+    }
+}
