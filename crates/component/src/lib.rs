@@ -1,23 +1,27 @@
 //! The wasm component: binds the `openai:fine-tuning` world to `openai-ft-core`. Imports become
-//! the core's [`Platform`]; exports call the core. No logic lives here.
+//! the core's [`Platform`]; exports call the core. No logic lives here, and every type
+//! conversion lives in [`convert`].
 
 // The export signatures, error type included, are generated from the WIT contract.
 #![allow(clippy::result_large_err)]
 
+mod convert;
+
 use std::time::Duration;
 
 use openai_ft_core::ids::{CheckpointName, JobId, ProjectId};
-use openai_ft_core::platform::{self as core_http, FileError, Flavor, Platform};
-use openai_ft_core::training_method::TrainingMethod;
-use openai_ft_core::{Error, HttpError, Input, commands, file, job, permissions};
+use openai_ft_core::platform::{self as core_http, FileError, Platform};
+use openai_ft_core::{Flavor, HttpError, Input, commands, file, job, permissions};
 
 wit_bindgen::generate!({
     path: "../../wit",
     world: "openai-ft",
 });
 
+use exports::openai::fine_tuning::commands::CommandInfo;
 use exports::openai::fine_tuning::files as wit_files;
 use exports::openai::fine_tuning::jobs as wit_jobs;
+use exports::openai::fine_tuning::permissions::Permission as WitPermission;
 use exports::openai::fine_tuning::types as wit;
 use openai::fine_tuning::{http, input_file};
 
@@ -34,54 +38,13 @@ struct Guest;
 
 impl Platform for Guest {
     fn flavor(&self) -> Flavor {
-        match http::flavor() {
-            http::ApiFlavor::Openai => Flavor::OpenAi,
-            http::ApiFlavor::Azure => Flavor::Azure,
-            http::ApiFlavor::AzureClassic => Flavor::AzureClassic,
-        }
+        http::flavor().into()
     }
 
     fn send(&mut self, request: &core_http::Request) -> Result<core_http::Response, HttpError> {
-        let request = http::Request {
-            method: match request.method {
-                core_http::Method::Get => http::Method::Get,
-                core_http::Method::Post => http::Method::Post,
-                core_http::Method::Delete => http::Method::Delete,
-            },
-            path: request.path.clone(),
-            query: request.query.clone(),
-            body: request.body.as_ref().map(|b| match b {
-                core_http::Body::Json(s) => http::Body::Json(s.clone()),
-                core_http::Body::Multipart(fields) => http::Body::Multipart(
-                    fields
-                        .iter()
-                        .map(|f| match f {
-                            core_http::FormField::Text { name, value } => {
-                                http::FormField::Text((name.clone(), value.clone()))
-                            }
-                            core_http::FormField::GrantedFile { name, filename } => {
-                                http::FormField::GrantedFile((name.clone(), filename.clone()))
-                            }
-                        })
-                        .collect(),
-                ),
-            }),
-            credential: match request.credential {
-                core_http::Credential::Project => http::Credential::Project,
-                core_http::Credential::Admin => http::Credential::Admin,
-            },
-        };
-        match http::send(&request) {
-            Ok(r) => Ok(core_http::Response {
-                status: r.status,
-                headers: r.headers,
-                body: r.body,
-            }),
-            Err(http::Error::Denied(m)) => Err(HttpError::Denied(m)),
-            Err(http::Error::Timeout(m)) => Err(HttpError::Timeout(m)),
-            Err(http::Error::Transport(m)) => Err(HttpError::Transport(m)),
-            Err(http::Error::MissingCredential(m)) => Err(HttpError::MissingCredential(m)),
-        }
+        http::send(&request.into())
+            .map(Into::into)
+            .map_err(Into::into)
     }
 
     fn now(&self) -> u64 {
@@ -109,57 +72,17 @@ impl Platform for Guest {
     }
 
     fn file_size(&mut self) -> Result<u64, FileError> {
-        input_file::size().map_err(file_error)
+        input_file::size().map_err(Into::into)
     }
 
     fn file_read(&mut self, offset: u64, len: u32) -> Result<Vec<u8>, FileError> {
-        input_file::read(offset, len).map_err(file_error)
-    }
-}
-
-fn file_error(e: input_file::Error) -> FileError {
-    match e {
-        input_file::Error::Denied(m) => FileError::Denied(m),
-        input_file::Error::Io(m) => FileError::Io(m),
-    }
-}
-
-/// Maps a core error onto the WIT variant, carrying the one-line message every host shows.
-fn to_wit(e: Error) -> wit::Error {
-    let message = e.to_string();
-    match e {
-        Error::Input(i) => wit::Error::InvalidInput(wit::InputError {
-            field: i.field,
-            value: i.value,
-            rule: i.rule,
-            message,
-        }),
-        Error::Api(a) => wit::Error::Api(wit::ApiError {
-            status: a.status,
-            kind: a.kind,
-            code: a.code,
-            param: a.param,
-            request_id: a.request_id,
-            message,
-        }),
-        Error::Http(HttpError::Denied(_)) => wit::Error::Denied(message),
-        Error::Http(HttpError::Timeout(_)) => wit::Error::Timeout(message),
-        Error::Http(HttpError::Transport(_)) => wit::Error::Transport(message),
-        Error::Http(HttpError::MissingCredential(_)) => wit::Error::MissingCredential(message),
-        Error::Failed(_) => wit::Error::Failed(message),
+        input_file::read(offset, len).map_err(Into::into)
     }
 }
 
 impl exports::openai::fine_tuning::commands::Guest for Component {
-    fn describe() -> Vec<exports::openai::fine_tuning::commands::CommandInfo> {
-        commands::COMMANDS
-            .iter()
-            .map(|c| exports::openai::fine_tuning::commands::CommandInfo {
-                name: c.name.to_owned(),
-                summary: c.summary.to_owned(),
-                inputs: c.inputs.iter().map(|i| (*i).to_owned()).collect(),
-            })
-            .collect()
+    fn describe() -> Vec<CommandInfo> {
+        commands::COMMANDS.iter().map(Into::into).collect()
     }
 
     fn run(
@@ -170,7 +93,7 @@ impl exports::openai::fine_tuning::commands::Guest for Component {
             return selftest(hostile);
         }
         let input: Input = input.into_iter().collect();
-        commands::run(&mut Guest, &command, &input).map_err(to_wit)
+        Ok(commands::run(&mut Guest, &command, &input)?)
     }
 }
 
@@ -200,28 +123,24 @@ fn selftest(which: &str) -> Result<Vec<(String, String)>, wit::Error> {
 
 impl exports::openai::fine_tuning::jobs::Guest for Component {
     fn read(id: String) -> Result<wit_jobs::Job, wit::Error> {
-        let id = JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        job::read(&mut Guest, &id).map(to_wit_job).map_err(to_wit)
+        let id = JobId::parse("id", &id)?;
+        Ok(job::read(&mut Guest, &id)?.into())
     }
 
     fn cancel(id: String) -> Result<wit_jobs::Job, wit::Error> {
-        let id = JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        let job = job::read(&mut Guest, &id).map_err(to_wit)?;
-        job::cancel(&mut Guest, job).map(to_wit_job).map_err(to_wit)
+        let id = JobId::parse("id", &id)?;
+        let found = job::read(&mut Guest, &id)?;
+        Ok(job::cancel(&mut Guest, found)?.into())
     }
 
     fn pause(id: String) -> Result<wit_jobs::Job, wit::Error> {
-        let id = JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        job::action(&mut Guest, id.as_str(), "pause")
-            .map(to_wit_job)
-            .map_err(to_wit)
+        let id = JobId::parse("id", &id)?;
+        Ok(job::action(&mut Guest, id.as_str(), "pause")?.into())
     }
 
     fn resume(id: String) -> Result<wit_jobs::Job, wit::Error> {
-        let id = JobId::parse("id", &id).map_err(|e| to_wit(e.into()))?;
-        job::action(&mut Guest, id.as_str(), "resume")
-            .map(to_wit_job)
-            .map_err(to_wit)
+        let id = JobId::parse("id", &id)?;
+        Ok(job::action(&mut Guest, id.as_str(), "resume")?.into())
     }
 }
 
@@ -230,70 +149,19 @@ impl exports::openai::fine_tuning::files::Guest for Component {
         name: String,
         method: wit_files::TrainingMethod,
     ) -> Result<wit_files::Report, wit::Error> {
-        file::validate(&mut Guest, training_method(method), &name)
-            .map(to_wit_report)
-            .map_err(to_wit)
+        Ok(file::validate(&mut Guest, method.into(), &name)?.into())
     }
 
     fn upload(
         name: String,
         method: wit_files::TrainingMethod,
     ) -> Result<wit_files::Uploaded, wit::Error> {
-        let (file, report, _) =
-            file::upload(&mut Guest, training_method(method), &name).map_err(to_wit)?;
+        let (uploaded, report, _) = file::upload(&mut Guest, method.into(), &name)?;
         Ok(wit_files::Uploaded {
-            id: file.id,
-            filename: file.filename,
-            report: to_wit_report(report),
+            id: uploaded.id,
+            filename: uploaded.filename,
+            report: report.into(),
         })
-    }
-}
-
-fn training_method(m: wit_files::TrainingMethod) -> TrainingMethod {
-    match m {
-        wit_files::TrainingMethod::Supervised => TrainingMethod::Supervised,
-        wit_files::TrainingMethod::Dpo => TrainingMethod::Dpo,
-        wit_files::TrainingMethod::Reinforcement => TrainingMethod::Reinforcement,
-    }
-}
-
-fn to_wit_report(r: openai_ft_core::file::Report) -> wit_files::Report {
-    wit_files::Report {
-        examples: r.examples,
-        estimated_tokens: r.estimated_tokens,
-        bytes: r.bytes,
-        sha256: r.sha256,
-    }
-}
-
-fn to_wit_job(j: job::Job) -> wit_jobs::Job {
-    wit_jobs::Job {
-        id: j.id,
-        status: match j.status {
-            job::JobStatus::ValidatingFiles => wit_jobs::Status::ValidatingFiles,
-            job::JobStatus::Queued => wit_jobs::Status::Queued,
-            job::JobStatus::Running => wit_jobs::Status::Running,
-            job::JobStatus::Paused => wit_jobs::Status::Paused,
-            job::JobStatus::Succeeded => wit_jobs::Status::Succeeded,
-            job::JobStatus::Failed => wit_jobs::Status::Failed,
-            job::JobStatus::Cancelled => wit_jobs::Status::Cancelled,
-            job::JobStatus::Created => wit_jobs::Status::Created,
-            job::JobStatus::Pending => wit_jobs::Status::Pending,
-            job::JobStatus::Pausing => wit_jobs::Status::Pausing,
-            job::JobStatus::Resuming => wit_jobs::Status::Resuming,
-            job::JobStatus::Other(s) => wit_jobs::Status::Other(s),
-        },
-        model: j.model,
-        fine_tuned_model: j.fine_tuned_model,
-        created_at: j.created_at,
-        finished_at: j.finished_at,
-        trained_tokens: j.trained_tokens,
-        estimated_finish: j.estimated_finish,
-        error: j.error.map(|e| wit_jobs::JobError {
-            code: e.code.unwrap_or_default(),
-            message: e.message.unwrap_or_default(),
-            param: e.param,
-        }),
     }
 }
 
@@ -301,51 +169,31 @@ impl exports::openai::fine_tuning::permissions::Guest for Component {
     fn grant(
         checkpoint: String,
         project_ids: Vec<String>,
-    ) -> Result<Vec<exports::openai::fine_tuning::permissions::Permission>, wit::Error> {
-        let checkpoint = checkpoint_name(&checkpoint)?;
+    ) -> Result<Vec<WitPermission>, wit::Error> {
+        let checkpoint = CheckpointName::parse("checkpoint", &checkpoint)?;
         let projects = project_ids_of(&project_ids)?;
-        let grants = permissions::grant(&mut Guest, &checkpoint, &projects).map_err(to_wit)?;
-        Ok(grants
-            .into_iter()
-            .map(|g| exports::openai::fine_tuning::permissions::Permission {
-                project_id: g.project_id.to_string(),
-                permission_id: g.permission_id,
-            })
-            .collect())
+        let grants = permissions::grant(&mut Guest, &checkpoint, &projects)?;
+        Ok(grants.into_iter().map(Into::into).collect())
     }
 
-    fn read(
-        checkpoint: String,
-    ) -> Result<Vec<exports::openai::fine_tuning::permissions::Permission>, wit::Error> {
-        let checkpoint = checkpoint_name(&checkpoint)?;
-        let list = permissions::list(&mut Guest, &checkpoint).map_err(to_wit)?;
-        Ok(list
-            .into_iter()
-            .map(|p| exports::openai::fine_tuning::permissions::Permission {
-                project_id: p.project_id,
-                permission_id: p.id,
-            })
-            .collect())
+    fn read(checkpoint: String) -> Result<Vec<WitPermission>, wit::Error> {
+        let checkpoint = CheckpointName::parse("checkpoint", &checkpoint)?;
+        let list = permissions::list(&mut Guest, &checkpoint)?;
+        Ok(list.into_iter().map(Into::into).collect())
     }
 
     fn revoke(checkpoint: String, project_ids: Vec<String>) -> Result<Vec<String>, wit::Error> {
-        let checkpoint = checkpoint_name(&checkpoint)?;
+        let checkpoint = CheckpointName::parse("checkpoint", &checkpoint)?;
         let projects = project_ids_of(&project_ids)?;
-        let revoked = permissions::revoke(&mut Guest, &checkpoint, &projects).map_err(to_wit)?;
+        let revoked = permissions::revoke(&mut Guest, &checkpoint, &projects)?;
         Ok(revoked.into_iter().map(|p| p.to_string()).collect())
     }
-}
-
-fn checkpoint_name(value: &str) -> Result<CheckpointName, wit::Error> {
-    CheckpointName::parse("checkpoint", value).map_err(|e| to_wit(e.into()))
 }
 
 fn project_ids_of(values: &[String]) -> Result<Vec<ProjectId>, wit::Error> {
     values
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            ProjectId::parse(&format!("project-ids[{i}]"), v).map_err(|e| to_wit(e.into()))
-        })
+        .map(|(i, v)| Ok(ProjectId::parse(&format!("project-ids[{i}]"), v)?))
         .collect()
 }
