@@ -3,7 +3,6 @@
 //! JSON object of strings, or one error line on stderr and exit status 1.
 
 mod endpoint;
-mod engine;
 mod granted;
 mod http;
 mod protocol;

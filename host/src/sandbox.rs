@@ -177,7 +177,7 @@ pub struct Sandbox {
 impl Sandbox {
     /// Loads the embedded precompiled component, for the rest of the process.
     pub fn load(limits: Limits) -> Result<&'static Self> {
-        let mut config = crate::engine::config(env!("OPENAI_FT_TARGET"))?;
+        let mut config = openai_ft_engine_config::config(env!("OPENAI_FT_TARGET"))?;
         #[cfg(target_os = "linux")]
         config.with_custom_code_memory(Some(Arc::new(InPlaceCode)));
         let engine = Engine::new(&config)?;
