@@ -213,15 +213,18 @@ fn multipart(
                     )
                 })?;
                 let handle: File = file.reopen().map_err(wit::Error::Transport)?;
-                length += file.len();
+                length += file.size();
                 let head = format!(
                     "--{boundary}\r\ncontent-disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\
                      content-type: application/octet-stream\r\n\r\n",
                     escape_quoted(name),
                     escape_quoted(filename)
                 );
-                let tail: Box<dyn Read + Send> =
-                    Box::new(handle.take(file.len()).chain(Cursor::new(b"\r\n".to_vec())));
+                let tail: Box<dyn Read + Send> = Box::new(
+                    handle
+                        .take(file.size())
+                        .chain(Cursor::new(b"\r\n".to_vec())),
+                );
                 length += 2;
                 (head, tail)
             }

@@ -143,7 +143,7 @@ impl wit_http::Host for Host {
 
 impl input_file::Host for Host {
     fn size(&mut self) -> Result<u64, input_file::Error> {
-        self.granted().map(GrantedFile::len)
+        self.granted().map(GrantedFile::size)
     }
 
     fn read(&mut self, offset: u64, len: u32) -> Result<Vec<u8>, input_file::Error> {
