@@ -2,17 +2,14 @@
 //! run a self-test, or write out the component. Errors come back to `main`, which prints them as
 //! one line.
 
-use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
-use crate::endpoint::Endpoint;
-use crate::granted::GrantedFile;
-use crate::sandbox::{GuestError, Limits, Sandbox};
+use crate::config::{self, Config};
+use crate::sandbox::{GuestError, Sandbox};
 use crate::{http, protocol, sandbox};
 
 /// Prints one noun's commands and their inputs (`openai-ft <noun> --help`).
@@ -40,8 +37,8 @@ pub fn write_component() -> Result<ExitCode> {
 
 /// Runs a deliberately runaway guest (`memory` or `cpu`); it must be stopped by its limit.
 pub fn selftest(which: &str) -> Result<ExitCode> {
-    let http = Arc::new(http::Client::new(Endpoint::from_env(|_| None)?));
-    match Sandbox::load(limits()?)?.run(http, None, &format!("selftest {which}"), &[])? {
+    let (http, sandbox) = load(Config::offline()?)?;
+    match sandbox.run(http, None, &format!("selftest {which}"), &[])? {
         Ok(_) => bail!("selftest {which}: the runaway guest was not stopped"),
         Err(e) => bail!("{}", guest_error_line(e)),
     }
@@ -49,31 +46,9 @@ pub fn selftest(which: &str) -> Result<ExitCode> {
 
 /// Runs `<noun> <verb>` with the protocol input, and prints the output object.
 pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
-    let input = match std::env::var_os("OPENAI_FT_INPUT") {
-        Some(v) => protocol::parse_input(v.as_encoded_bytes(), "OPENAI_FT_INPUT")?,
-        None => {
-            let mut stdin = std::io::stdin().lock();
-            if stdin.is_terminal() {
-                bail!("no input: pipe a JSON object of strings on stdin or set OPENAI_FT_INPUT");
-            }
-            let mut bytes = Vec::new();
-            stdin.read_to_end(&mut bytes).context("reading stdin")?;
-            protocol::parse_input(&bytes, "stdin")?
-        }
-    };
-    // The `file` commands read one local file: the host opens exactly that one for the guest.
-    let file = match (noun, input.iter().find(|(k, _)| k == "path")) {
-        ("file", Some((_, path))) if !path.is_empty() => {
-            Some(GrantedFile::open(Path::new(path)).map_err(|e| {
-                anyhow::anyhow!(
-                    "invalid path {path:?}: {e}; set path to a readable local JSONL file"
-                )
-            })?)
-        }
-        _ => None,
-    };
-    let http = Arc::new(http::Client::new(Endpoint::from_env(env_var)?));
-    let sandbox = Sandbox::load(limits()?)?;
+    let input = protocol::read_input()?;
+    let file = config::granted_file(noun, &input)?;
+    let (http, sandbox) = load(Config::from_env()?)?;
     match sandbox.run(http, file, &format!("{noun} {verb}"), &input)? {
         Ok(output) => {
             let mut stdout = std::io::stdout().lock();
@@ -83,6 +58,12 @@ pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
         }
         Err(e) => bail!("{}", guest_error_line(e)),
     }
+}
+
+/// The HTTP client and the loaded sandbox that `config` describes.
+fn load(config: Config) -> Result<(Arc<http::Client>, &'static Sandbox)> {
+    let http = Arc::new(http::Client::new(config.endpoint));
+    Ok((http, Sandbox::load(config.limits)?))
 }
 
 fn guest_error_line(e: GuestError) -> String {
@@ -99,9 +80,9 @@ fn guest_error_line(e: GuestError) -> String {
 
 /// The commands (of one noun, or all), one per line with their inputs.
 pub fn command_list(noun: Option<&str>) -> Result<String> {
-    let http = Arc::new(http::Client::new(Endpoint::from_env(|_| None)?));
+    let (http, sandbox) = load(Config::offline()?)?;
     let mut out = String::new();
-    for c in Sandbox::load(limits()?)?.describe(http)? {
+    for c in sandbox.describe(http)? {
         if noun.is_some_and(|n| c.name.split(' ').next() != Some(n)) {
             continue;
         }
@@ -114,24 +95,4 @@ pub fn command_list(noun: Option<&str>) -> Result<String> {
         ));
     }
     Ok(out)
-}
-
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
-fn limits() -> Result<Limits> {
-    let number = |name: &str, default: u64, max: u64| -> Result<u64> {
-        match env_var(name) {
-            None => Ok(default),
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(n) if (1..=max).contains(&n) => Ok(n),
-                _ => bail!("invalid {name} {v:?}: must be a whole number 1-{max}"),
-            },
-        }
-    };
-    Ok(Limits {
-        memory: (number("OPENAI_FT_MEMORY_LIMIT_MIB", 256, 4096)? as usize) << 20,
-        cpu: Duration::from_secs(number("OPENAI_FT_CPU_LIMIT_SECS", 300, 86_400)?),
-    })
 }

@@ -8,7 +8,7 @@ use std::io::{Cursor, Read};
 use ureq::http;
 use ureq::tls::{RootCerts, TlsConfig};
 
-use crate::endpoint::Endpoint;
+use crate::config::{Endpoint, Flavor};
 use crate::granted::GrantedFile;
 use crate::sandbox::wit_http as wit;
 
@@ -49,7 +49,7 @@ impl Client {
     }
 
     /// The API dialect of the configured endpoint.
-    pub fn flavor(&self) -> crate::endpoint::Flavor {
+    pub fn flavor(&self) -> Flavor {
         self.endpoint.flavor
     }
 

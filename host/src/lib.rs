@@ -3,7 +3,7 @@
 //! the same core without the sandbox.
 
 pub mod cli;
-pub mod endpoint;
+pub mod config;
 pub mod granted;
 pub mod http;
 pub mod protocol;

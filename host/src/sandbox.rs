@@ -11,6 +11,7 @@ use wasmtime::component::{Component, HasData, HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::config::Limits;
 use crate::granted::GrantedFile;
 use crate::http::Client;
 
@@ -68,16 +69,6 @@ impl wasmtime::CustomCodeMemory for InPlaceCode {
     }
 }
 
-/// How far the guest may go.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Linear memory, in bytes.
-    pub memory: usize,
-    /// CPU time of the calling thread, guest and host work together; time spent waiting (for
-    /// the network, or sleeping between polls) does not count.
-    pub cpu: Duration,
-}
-
 /// How much CPU time passes between epoch ticks; the guest's CPU time is checked at each tick.
 const TICK: Duration = Duration::from_millis(20);
 
@@ -130,9 +121,9 @@ impl WasiView for Host {
 impl wit_http::Host for Host {
     fn flavor(&mut self) -> wit_http::ApiFlavor {
         match self.http.flavor() {
-            crate::endpoint::Flavor::OpenAi => wit_http::ApiFlavor::Openai,
-            crate::endpoint::Flavor::Azure => wit_http::ApiFlavor::Azure,
-            crate::endpoint::Flavor::AzureClassic => wit_http::ApiFlavor::AzureClassic,
+            crate::config::Flavor::OpenAi => wit_http::ApiFlavor::Openai,
+            crate::config::Flavor::Azure => wit_http::ApiFlavor::Azure,
+            crate::config::Flavor::AzureClassic => wit_http::ApiFlavor::AzureClassic,
         }
     }
 

@@ -2,18 +2,18 @@
 //! natively instead of through the wasm sandbox. It exists only so `scripts/bench` can measure what
 //! the sandbox costs; it is not shipped.
 //!
-//! Everything but the sandbox is the host library's own code: the environment (`endpoint`), the
+//! Everything but the sandbox is the host library's own code: the configuration (`config`), the
 //! protocol (`protocol`) and the HTTP client (`http`, same ureq agent settings), which speaks the
 //! WIT's generated `http` types.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
 use openai_ft_core::{HttpError, Input, commands};
-use openai_ft_host::endpoint::{Endpoint, Flavor};
+use openai_ft_host::config::{Config, Flavor};
 use openai_ft_host::sandbox::wit_http as wit;
 use openai_ft_host::{http, protocol};
 
@@ -33,21 +33,9 @@ fn run() -> Result<()> {
     let [noun, verb] = args.as_slice() else {
         bail!("usage: openai-ft-native <noun> <verb> (input as for openai-ft)");
     };
-    let input = match std::env::var_os("OPENAI_FT_INPUT") {
-        Some(v) => protocol::parse_input(v.as_encoded_bytes(), "OPENAI_FT_INPUT")?,
-        None => {
-            let mut stdin = std::io::stdin().lock();
-            if stdin.is_terminal() {
-                bail!("no input: pipe a JSON object of strings on stdin or set OPENAI_FT_INPUT");
-            }
-            let mut bytes = Vec::new();
-            stdin.read_to_end(&mut bytes).context("reading stdin")?;
-            protocol::parse_input(&bytes, "stdin")?
-        }
-    };
-    let endpoint = Endpoint::from_env(|name| std::env::var(name).ok())?;
+    let input = protocol::read_input()?;
     let mut platform = Native {
-        http: http::Client::new(endpoint),
+        http: http::Client::new(Config::from_env()?.endpoint),
     };
     let input: Input = input.into_iter().collect();
     match commands::run(&mut platform, &format!("{noun} {verb}"), &input) {
