@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use anyhow::{Result, bail};
 
+use crate::bindings::GuestError;
 use crate::config::{self, Config};
-use crate::sandbox::{GuestError, Sandbox};
+use crate::sandbox::Sandbox;
 use crate::{http, protocol, sandbox};
 
 /// Prints one noun's commands and their inputs (`openai-ft <noun> --help`).

@@ -8,9 +8,9 @@ use std::io::{Cursor, Read};
 use ureq::http;
 use ureq::tls::{RootCerts, TlsConfig};
 
+use crate::bindings::wit_http as wit;
 use crate::config::{Endpoint, Flavor};
 use crate::granted::GrantedFile;
-use crate::sandbox::wit_http as wit;
 
 /// The largest answer the host accepts; fine-tuning answers are small, file downloads are not
 /// made through the guest.

@@ -2,9 +2,10 @@
 //! [`cli`], and `bench/native` reuses the configuration, the protocol and the HTTP client to run
 //! the same core without the sandbox.
 
+pub mod bindings;
 pub mod cli;
 pub mod config;
 pub mod granted;
 pub mod http;
 pub mod protocol;
-pub mod sandbox;
+mod sandbox;

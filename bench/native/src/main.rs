@@ -13,8 +13,8 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
 use openai_ft_core::{HttpError, Input, commands};
+use openai_ft_host::bindings::wit_http as wit;
 use openai_ft_host::config::{Config, Flavor};
-use openai_ft_host::sandbox::wit_http as wit;
 use openai_ft_host::{http, protocol};
 
 fn main() -> ExitCode {
