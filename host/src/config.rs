@@ -25,6 +25,12 @@ const MAX_MEMORY_MIB: u64 = 4096;
 /// `OPENAI_FT_CPU_LIMIT_SECS`'s default; it and the timeouts are at most a day.
 pub const DEFAULT_CPU_SECS: u64 = 300;
 const MAX_SECS: u64 = 86_400;
+/// How the host's refusal of the admin credential on Azure starts. The guest refuses checkpoint
+/// permissions on Azure first, in its own words and before any request (the core's
+/// `permissions` commands check the flavour), so no user of this component sees this line; it
+/// stays as the host's own boundary: whatever a component asks, the OpenAI admin key never goes to
+/// an Azure endpoint.
+const NO_PERMISSIONS_ON_AZURE: &str = "checkpoint permissions do not exist on Azure OpenAI";
 /// The variable that carries the input object when stdin is not used (local-exec gives none).
 pub const INPUT_VAR: &str = "OPENAI_FT_INPUT";
 
@@ -101,25 +107,20 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Which dialect of the fine-tuning API the host speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    /// api.openai.com, or any OpenAI-compatible base URL with a bearer key.
-    OpenAi,
-    /// Azure OpenAI's v1 surface: `{endpoint}/openai/v1`, `api-key` or Entra ID bearer token.
-    Azure,
-    /// Azure OpenAI's dated API: `{endpoint}/openai?api-version=...`.
-    AzureClassic,
-}
+/// Which dialect of the fine-tuning API the host speaks: the WIT's own `api-flavor`, which the
+/// guest asks for. `openai` is api.openai.com or any OpenAI-compatible base URL with a bearer
+/// key; `azure` is Azure OpenAI's v1 surface (`{endpoint}/openai/v1`, `api-key` or Entra ID
+/// bearer token); `azure-classic` its dated API (`{endpoint}/openai?api-version=...`).
+pub use crate::bindings::wit_http::ApiFlavor as Flavor;
 
 impl Flavor {
     /// Every flavour.
-    const ALL: [Flavor; 3] = [Flavor::OpenAi, Flavor::Azure, Flavor::AzureClassic];
+    const ALL: [Flavor; 3] = [Flavor::Openai, Flavor::Azure, Flavor::AzureClassic];
 
-    /// The flavour's name in `OPENAI_FT_FLAVOR`.
+    /// The flavour's name in `OPENAI_FT_FLAVOR`, which is its WIT name.
     pub fn name(self) -> &'static str {
         match self {
-            Flavor::OpenAi => "openai",
+            Flavor::Openai => "openai",
             Flavor::Azure => "azure",
             Flavor::AzureClassic => "azure-classic",
         }
@@ -186,10 +187,10 @@ impl Endpoint {
                 ),
             },
             None if azure_endpoint.is_some() => Flavor::Azure,
-            None => Flavor::OpenAi,
+            None => Flavor::Openai,
         };
         let (base, project, api_version) = match flavor {
-            Flavor::OpenAi => {
+            Flavor::Openai => {
                 let base =
                     non_empty("OPENAI_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
                 (
@@ -244,7 +245,7 @@ impl Endpoint {
                 Ok(("authorization", format!("Bearer {}", s.expose())))
             }
             (Some(ProjectAuth::ApiKey(s)), _) => Ok(("api-key", s.expose().to_owned())),
-            (None, Flavor::OpenAi) => Err(
+            (None, Flavor::Openai) => Err(
                 "OPENAI_API_KEY is not set: export a project API key for the fine-tuning \
                  API in the environment that runs Terraform"
                     .into(),
@@ -259,9 +260,9 @@ impl Endpoint {
 
     /// The header that carries the admin key, or why there is none.
     pub fn admin_header(&self) -> Result<(&'static str, String), String> {
-        if self.flavor != Flavor::OpenAi {
+        if self.flavor != Flavor::Openai {
             return Err(format!(
-                "checkpoint permissions do not exist on Azure OpenAI (flavour {}); grant access with Azure role assignments, or deploy the model into the other resource",
+                "{NO_PERMISSIONS_ON_AZURE} (flavour {}); the admin key is sent only to the OpenAI API",
                 self.flavor.name()
             ));
         }
@@ -466,7 +467,7 @@ mod tests {
             "https://gateway.example.com/v1",
         )]))
         .unwrap();
-        assert_eq!(e.flavor, Flavor::OpenAi);
+        assert_eq!(e.flavor, Flavor::Openai);
         assert!(
             e.project_header()
                 .unwrap_err()

@@ -57,7 +57,7 @@ struct Native {
 impl Platform for Native {
     fn flavor(&self) -> core_http::Flavor {
         match self.http.flavor() {
-            Flavor::OpenAi => core_http::Flavor::OpenAi,
+            Flavor::Openai => core_http::Flavor::OpenAi,
             Flavor::Azure => core_http::Flavor::Azure,
             Flavor::AzureClassic => core_http::Flavor::AzureClassic,
         }

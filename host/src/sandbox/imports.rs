@@ -7,11 +7,7 @@ use crate::granted::GrantedFile;
 
 impl wit_http::Host for Host {
     fn flavor(&mut self) -> wit_http::ApiFlavor {
-        match self.http.flavor() {
-            crate::config::Flavor::OpenAi => wit_http::ApiFlavor::Openai,
-            crate::config::Flavor::Azure => wit_http::ApiFlavor::Azure,
-            crate::config::Flavor::AzureClassic => wit_http::ApiFlavor::AzureClassic,
-        }
+        self.http.flavor()
     }
 
     fn send(&mut self, request: wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
