@@ -19,7 +19,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
 /// `OPENAI_FT_CONNECT_TIMEOUT`'s default, in seconds.
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
-/// `OPENAI_FT_MEMORY_LIMIT_MIB`'s default and largest value.
+/// `OPENAI_FT_MEMORY_LIMIT_MIB`'s default; at most 4 GiB, all a 32-bit guest can address.
 pub const DEFAULT_MEMORY_MIB: u64 = 256;
 const MAX_MEMORY_MIB: u64 = 4096;
 /// `OPENAI_FT_CPU_LIMIT_SECS`'s default; it and the timeouts are at most a day.
