@@ -1,14 +1,12 @@
 //! Builds the component for `wasm32-wasip2` with plain cargo, then precompiles it with the
-//! runtime's own engine configuration, so the shipped binary embeds native code and never
-//! compiles wasm at run time. Both artifacts land in `OUT_DIR` for `include_bytes!`.
+//! runtime's own engine configuration (`openai-ft-engine-config`), so the shipped binary embeds
+//! native code and never compiles wasm at run time. Both artifacts land in `OUT_DIR` for
+//! `include_bytes!`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-
-#[path = "src/engine.rs"]
-mod engine;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
@@ -28,7 +26,7 @@ fn main() -> Result<()> {
     let wasm = build_component(root, &out_dir)?;
     std::fs::copy(&wasm, out_dir.join("openai-ft.wasm"))?;
 
-    let engine = wasmtime::Engine::new(&engine::config(&target)?)?;
+    let engine = wasmtime::Engine::new(&openai_ft_engine_config::config(&target)?)?;
     let bytes = std::fs::read(&wasm)?;
     let native = engine
         .precompile_component(&bytes)

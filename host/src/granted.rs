@@ -34,7 +34,8 @@ impl GrantedFile {
         })
     }
 
-    pub fn len(&self) -> u64 {
+    /// The size in bytes, as when it was opened.
+    pub fn size(&self) -> u64 {
         self.len
     }
 

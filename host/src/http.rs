@@ -5,12 +5,13 @@
 use std::fs::File;
 use std::io::{Cursor, Read};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use ureq::http;
 use ureq::tls::{RootCerts, TlsConfig};
 
-use crate::endpoint::Endpoint;
+use crate::bindings::wit_http as wit;
+use crate::config::{Endpoint, Flavor};
 use crate::granted::GrantedFile;
-use crate::sandbox::wit_http as wit;
 
 /// The largest answer the host accepts; fine-tuning answers are small, file downloads are not
 /// made through the guest.
@@ -49,7 +50,7 @@ impl Client {
     }
 
     /// The API dialect of the configured endpoint.
-    pub fn flavor(&self) -> crate::endpoint::Flavor {
+    pub fn flavor(&self) -> Flavor {
         self.endpoint.flavor
     }
 
@@ -164,25 +165,23 @@ fn check_path(path: &str) -> Result<(), wit::Error> {
     Ok(())
 }
 
+/// What a query name or value percent-encodes: everything but RFC 3986's unreserved characters,
+/// UTF-8 byte by byte, as `%XX` in upper-case hex.
+const QUERY_ENCODES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn encode_query(pairs: &[(String, String)]) -> String {
     let mut out = String::new();
     for (i, (k, v)) in pairs.iter().enumerate() {
         out.push(if i == 0 { '?' } else { '&' });
-        percent_encode(k, &mut out);
+        out.extend(utf8_percent_encode(k, QUERY_ENCODES));
         out.push('=');
-        percent_encode(v, &mut out);
+        out.extend(utf8_percent_encode(v, QUERY_ENCODES));
     }
     out
-}
-
-fn percent_encode(s: &str, out: &mut String) {
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
 }
 
 /// Builds a streamed `multipart/form-data` body: text fields in memory, the granted file read
@@ -213,15 +212,18 @@ fn multipart(
                     )
                 })?;
                 let handle: File = file.reopen().map_err(wit::Error::Transport)?;
-                length += file.len();
+                length += file.size();
                 let head = format!(
                     "--{boundary}\r\ncontent-disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\
                      content-type: application/octet-stream\r\n\r\n",
                     escape_quoted(name),
                     escape_quoted(filename)
                 );
-                let tail: Box<dyn Read + Send> =
-                    Box::new(handle.take(file.len()).chain(Cursor::new(b"\r\n".to_vec())));
+                let tail: Box<dyn Read + Send> = Box::new(
+                    handle
+                        .take(file.size())
+                        .chain(Cursor::new(b"\r\n".to_vec())),
+                );
                 length += 2;
                 (head, tail)
             }
@@ -310,5 +312,7 @@ mod tests {
             ("limit".into(), "10".into()),
         ]);
         assert_eq!(q, "?metadata%5Bk%5D=a%20b%26c&limit=10");
+        let q = encode_query(&[("after".into(), "é-._~/+=?#%".into())]);
+        assert_eq!(q, "?after=%C3%A9-._~%2F%2B%3D%3F%23%25");
     }
 }

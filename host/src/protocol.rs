@@ -2,8 +2,29 @@
 //! data source's query on stdin, or `OPENAI_FT_INPUT` for local-exec, which gives no stdin), and
 //! the output is one flat JSON object of strings on stdout.
 
-use anyhow::{Result, bail};
+use std::io::{IsTerminal, Read};
+
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
+
+use crate::config;
+
+/// Reads and parses the input: [`config::INPUT_VAR`] when it is set, else stdin, which must not
+/// be a terminal.
+pub fn read_input() -> Result<Vec<(String, String)>> {
+    match config::input_var() {
+        Some(v) => parse_input(v.as_encoded_bytes(), config::INPUT_VAR),
+        None => {
+            let mut stdin = std::io::stdin().lock();
+            if stdin.is_terminal() {
+                bail!("no input: pipe a JSON object of strings on stdin or set OPENAI_FT_INPUT");
+            }
+            let mut bytes = Vec::new();
+            stdin.read_to_end(&mut bytes).context("reading stdin")?;
+            parse_input(&bytes, "stdin")
+        }
+    }
+}
 
 /// Parses the input. A null value means the key is absent; anything but an object of strings
 /// and nulls is refused with a message that says what Terraform should send.

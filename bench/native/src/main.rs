@@ -2,81 +2,20 @@
 //! natively instead of through the wasm sandbox. It exists only so `scripts/bench` can measure what
 //! the sandbox costs; it is not shipped.
 //!
-//! Everything but the sandbox is the host's own code, included by path rather than copied: the
-//! environment (`endpoint.rs`), the protocol (`protocol.rs`) and the HTTP client (`http.rs`, same
-//! ureq agent settings). The WIT types `http.rs` speaks are mirrored in [`sandbox::wit_http`].
+//! Everything but the sandbox is the host library's own code: the configuration (`config`), the
+//! protocol (`protocol`) and the HTTP client (`http`, same ureq agent settings), which speaks the
+//! WIT's generated `http` types.
 
-#[path = "../../../host/src/endpoint.rs"]
-mod endpoint;
-#[path = "../../../host/src/granted.rs"]
-#[allow(dead_code)] // only `job read` runs here; the file commands' half is unused
-mod granted;
-#[path = "../../../host/src/http.rs"]
-// Clippy flags `map_err(|e| wit::Error::Transport(e))` there only against the hand-written mirror
-// below, not against the host's generated variant.
-#[allow(clippy::redundant_closure)]
-mod http;
-#[path = "../../../host/src/protocol.rs"]
-mod protocol;
-
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
 use openai_ft_core::{HttpError, Input, commands};
-
-use crate::endpoint::Endpoint;
-use crate::sandbox::wit_http as wit;
-
-/// What the host's `bindgen!` generates for the `http` interface, written out by hand: the
-/// shapes `http.rs` takes and returns.
-mod sandbox {
-    pub mod wit_http {
-        pub enum Method {
-            Get,
-            Post,
-            Delete,
-        }
-
-        pub enum Credential {
-            Project,
-            Admin,
-        }
-
-        pub enum FormField {
-            Text((String, String)),
-            GrantedFile((String, String)),
-        }
-
-        pub enum Body {
-            Json(String),
-            Multipart(Vec<FormField>),
-        }
-
-        pub struct Request {
-            pub method: Method,
-            pub path: String,
-            pub query: Vec<(String, String)>,
-            pub body: Option<Body>,
-            pub credential: Credential,
-        }
-
-        pub struct Response {
-            pub status: u16,
-            pub headers: Vec<(String, String)>,
-            pub body: Vec<u8>,
-        }
-
-        pub enum Error {
-            Denied(String),
-            Timeout(String),
-            Transport(String),
-            MissingCredential(String),
-        }
-    }
-}
+use openai_ft_host::bindings::wit_http as wit;
+use openai_ft_host::config::{Config, Flavor};
+use openai_ft_host::{http, protocol};
 
 fn main() -> ExitCode {
     match run() {
@@ -94,21 +33,9 @@ fn run() -> Result<()> {
     let [noun, verb] = args.as_slice() else {
         bail!("usage: openai-ft-native <noun> <verb> (input as for openai-ft)");
     };
-    let input = match std::env::var_os("OPENAI_FT_INPUT") {
-        Some(v) => protocol::parse_input(v.as_encoded_bytes(), "OPENAI_FT_INPUT")?,
-        None => {
-            let mut stdin = std::io::stdin().lock();
-            if stdin.is_terminal() {
-                bail!("no input: pipe a JSON object of strings on stdin or set OPENAI_FT_INPUT");
-            }
-            let mut bytes = Vec::new();
-            stdin.read_to_end(&mut bytes).context("reading stdin")?;
-            protocol::parse_input(&bytes, "stdin")?
-        }
-    };
-    let endpoint = Endpoint::from_env(|name| std::env::var(name).ok())?;
+    let input = protocol::read_input()?;
     let mut platform = Native {
-        http: http::Client::new(endpoint),
+        http: http::Client::new(Config::from_env()?.endpoint),
     };
     let input: Input = input.into_iter().collect();
     match commands::run(&mut platform, &format!("{noun} {verb}"), &input) {
@@ -130,9 +57,9 @@ struct Native {
 impl Platform for Native {
     fn flavor(&self) -> core_http::Flavor {
         match self.http.flavor() {
-            endpoint::Flavor::OpenAi => core_http::Flavor::OpenAi,
-            endpoint::Flavor::Azure => core_http::Flavor::Azure,
-            endpoint::Flavor::AzureClassic => core_http::Flavor::AzureClassic,
+            Flavor::Openai => core_http::Flavor::OpenAi,
+            Flavor::Azure => core_http::Flavor::Azure,
+            Flavor::AzureClassic => core_http::Flavor::AzureClassic,
         }
     }
 

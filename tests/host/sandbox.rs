@@ -1,9 +1,7 @@
 //! The sandbox: a runaway guest is stopped by the memory cap and the CPU bound with one clear
 //! line, and the component the binary runs can be written out for other hosts.
 
-mod util;
-
-use util::*;
+use crate::util::*;
 
 #[test]
 fn a_guest_that_allocates_without_end_is_stopped() {

@@ -1,10 +1,8 @@
 //! The Terraform protocol: one JSON object of strings in (stdin or OPENAI_FT_INPUT), one out, and
 //! every other input shape refused with one line, exit status 1 and nothing on stdout.
 
-mod util;
-
+use crate::util::*;
 use serde_json::json;
-use util::*;
 
 fn refused(stdin: &[u8]) -> String {
     openai_ft(&["job", "read"])

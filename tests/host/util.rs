@@ -1,10 +1,8 @@
 //! Shared helpers for the integration tests: an in-process emulator, and the real `openai-ft`
 //! binary run in a clean environment, its output parsed and checked for leaked keys.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 pub use openai_ft_emulator::{FaultRule, Flavor, LogEntry};
@@ -27,6 +25,14 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_openai-ft");
 
 /// The api-version the tests use against Azure's dated API.
 pub const API_VERSION: &str = "2025-04-01-preview";
+
+/// The one-example supervised training file most tests upload.
+pub const SUPERVISED: &str = include_str!("../data/supervised.jsonl");
+
+/// The path of a file in `tests/data/`, for the `path` input of the `file` commands.
+pub fn data(name: &str) -> String {
+    format!("{}/../tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
 
 /// An emulator on a free loopback port, stopped when dropped.
 pub struct Emulator {
@@ -152,7 +158,6 @@ pub struct Cmd {
     args: Vec<String>,
     env: BTreeMap<String, String>,
     stdin: Option<Vec<u8>>,
-    dir: Option<std::path::PathBuf>,
 }
 
 /// `openai-ft <args>` with an empty environment (plus PATH), no stdin unless given.
@@ -165,7 +170,6 @@ pub fn openai_ft(args: &[&str]) -> Cmd {
         args: args.iter().map(|s| s.to_string()).collect(),
         env,
         stdin: None,
-        dir: None,
     }
 }
 
@@ -193,11 +197,6 @@ impl Cmd {
         self
     }
 
-    pub fn env_remove(mut self, key: &str) -> Self {
-        self.env.remove(key);
-        self
-    }
-
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(bytes.into());
         self
@@ -208,11 +207,6 @@ impl Cmd {
         self.stdin(value.to_string())
     }
 
-    pub fn dir(mut self, dir: &Path) -> Self {
-        self.dir = Some(dir.to_owned());
-        self
-    }
-
     pub fn run(self) -> Outcome {
         let mut cmd = Command::new(BIN);
         cmd.args(&self.args)
@@ -220,9 +214,6 @@ impl Cmd {
             .envs(&self.env)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(dir) = &self.dir {
-            cmd.current_dir(dir);
-        }
         cmd.stdin(if self.stdin.is_some() {
             Stdio::piped()
         } else {

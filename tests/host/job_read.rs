@@ -1,12 +1,10 @@
 //! `openai-ft job read` end to end against the emulator: typed output, API errors with the
 //! troubleshooting table's advice, and the SDK retry policy.
 
-mod util;
-
+use crate::util::*;
 use serde_json::json;
-use util::*;
 
-const TRAINING: &str = include_str!("data/supervised.jsonl");
+const TRAINING: &str = SUPERVISED;
 
 /// Creates a job on the emulator directly and returns its id.
 fn create_job(emulator: &Emulator) -> String {

@@ -1,13 +1,95 @@
-//! Where requests go and which keys they carry, read once from the environment. The guest never
-//! sees any of this: it names a path and a credential, and the host adds the rest.
+//! Everything the host takes from its environment, read in one place into one typed [`Config`]:
+//! where requests go and which keys they carry ([`Endpoint`]), how far the guest may go
+//! ([`Limits`]), where the input comes from, and which file a command is granted. Nothing else in
+//! the host reads an environment variable. The guest never sees any of it: it names a path and a
+//! credential, and the host adds the rest.
 
+use std::ffi::OsString;
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
 
+use crate::granted::GrantedFile;
+
 /// The default API base.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// `OPENAI_FT_TIMEOUT`'s default, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+/// `OPENAI_FT_CONNECT_TIMEOUT`'s default, in seconds.
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
+/// `OPENAI_FT_MEMORY_LIMIT_MIB`'s default; at most 4 GiB, all a 32-bit guest can address.
+pub const DEFAULT_MEMORY_MIB: u64 = 256;
+const MAX_MEMORY_MIB: u64 = 4096;
+/// `OPENAI_FT_CPU_LIMIT_SECS`'s default; it and the timeouts are at most a day.
+pub const DEFAULT_CPU_SECS: u64 = 300;
+const MAX_SECS: u64 = 86_400;
+/// How the host's refusal of the admin credential on Azure starts. The guest refuses checkpoint
+/// permissions on Azure first, in its own words and before any request (the core's
+/// `permissions` commands check the flavour), so no user of this component sees this line; it
+/// stays as the host's own boundary: whatever a component asks, the OpenAI admin key never goes to
+/// an Azure endpoint.
+const NO_PERMISSIONS_ON_AZURE: &str = "checkpoint permissions do not exist on Azure OpenAI";
+/// The variable that carries the input object when stdin is not used (local-exec gives none).
+pub const INPUT_VAR: &str = "OPENAI_FT_INPUT";
+
+/// The host's whole configuration, read once from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where requests go and which keys they carry.
+    pub endpoint: Endpoint,
+    /// How far the guest may go.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// What a command runs with: everything from the process environment.
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(env_var)
+    }
+
+    /// What listing the commands and the self-tests run with: the environment's limits, and the
+    /// default endpoint (they send nothing, so a bad endpoint setting must not stop `--help`).
+    pub fn offline() -> Result<Self> {
+        Ok(Self {
+            endpoint: Endpoint::from_vars(|_| None)?,
+            limits: Limits::from_vars(env_var)?,
+        })
+    }
+
+    /// Reads the configuration through `var` (the process environment, or a map in tests).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        Ok(Self {
+            endpoint: Endpoint::from_vars(&var)?,
+            limits: Limits::from_vars(&var)?,
+        })
+    }
+}
+
+/// The input object from [`INPUT_VAR`], when it is set.
+pub fn input_var() -> Option<OsString> {
+    std::env::var_os(INPUT_VAR)
+}
+
+/// The one file a command is granted: the `path` input of the `file` commands, opened by the
+/// host for the guest; no other command gets one.
+pub fn granted_file(noun: &str, input: &[(String, String)]) -> Result<Option<GrantedFile>> {
+    match (noun, input.iter().find(|(k, _)| k == "path")) {
+        ("file", Some((_, path))) if !path.is_empty() => {
+            Ok(Some(GrantedFile::open(Path::new(path)).map_err(|e| {
+                anyhow::anyhow!(
+                    "invalid path {path:?}: {e}; set path to a readable local JSONL file"
+                )
+            })?))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
 
 /// A key, kept out of `Debug` output and error messages.
 #[derive(Clone)]
@@ -25,24 +107,28 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Which dialect of the fine-tuning API the host speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    /// api.openai.com, or any OpenAI-compatible base URL with a bearer key.
-    OpenAi,
-    /// Azure OpenAI's v1 surface: `{endpoint}/openai/v1`, `api-key` or Entra ID bearer token.
-    Azure,
-    /// Azure OpenAI's dated API: `{endpoint}/openai?api-version=...`.
-    AzureClassic,
-}
+/// Which dialect of the fine-tuning API the host speaks: the WIT's own `api-flavor`, which the
+/// guest asks for. `openai` is api.openai.com or any OpenAI-compatible base URL with a bearer
+/// key; `azure` is Azure OpenAI's v1 surface (`{endpoint}/openai/v1`, `api-key` or Entra ID
+/// bearer token); `azure-classic` its dated API (`{endpoint}/openai?api-version=...`).
+pub use crate::bindings::wit_http::ApiFlavor as Flavor;
 
 impl Flavor {
+    /// Every flavour.
+    const ALL: [Flavor; 3] = [Flavor::Openai, Flavor::Azure, Flavor::AzureClassic];
+
+    /// The flavour's name in `OPENAI_FT_FLAVOR`, which is its WIT name.
     pub fn name(self) -> &'static str {
         match self {
-            Flavor::OpenAi => "openai",
+            Flavor::Openai => "openai",
             Flavor::Azure => "azure",
             Flavor::AzureClassic => "azure-classic",
         }
+    }
+
+    /// The flavour named `name`, if any.
+    fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
     }
 }
 
@@ -76,15 +162,16 @@ pub struct Endpoint {
     pub project_id: Option<String>,
     /// `OPENAI_API_VERSION`, sent as `api-version` on every azure-classic request.
     pub api_version: Option<String>,
-    /// `OPENAI_FT_CONNECT_TIMEOUT` seconds (default 10).
+    /// `OPENAI_FT_CONNECT_TIMEOUT` seconds (default [`DEFAULT_CONNECT_TIMEOUT_SECS`]).
     pub connect_timeout: Duration,
-    /// `OPENAI_FT_TIMEOUT` seconds (default 120): the longest wait for an answer.
+    /// `OPENAI_FT_TIMEOUT` seconds (default [`DEFAULT_TIMEOUT_SECS`]): the longest wait for an
+    /// answer.
     pub timeout: Duration,
 }
 
 impl Endpoint {
-    /// Reads the configuration through `var` (the process environment, or a map in tests).
-    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+    /// Reads the network configuration through `var`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let non_empty = |name: &str| {
             var(name)
                 .map(|v| v.trim().to_owned())
@@ -92,18 +179,18 @@ impl Endpoint {
         };
         let secret = |name: &str| non_empty(name).map(Secret);
         let azure_endpoint = non_empty("AZURE_OPENAI_ENDPOINT");
-        let flavor = match non_empty("OPENAI_FT_FLAVOR").as_deref() {
-            Some("openai") => Flavor::OpenAi,
-            Some("azure") => Flavor::Azure,
-            Some("azure-classic") => Flavor::AzureClassic,
-            Some(other) => bail!(
-                "invalid OPENAI_FT_FLAVOR {other:?}: must be openai, azure or azure-classic (unset, it is azure when AZURE_OPENAI_ENDPOINT is set)"
-            ),
+        let flavor = match non_empty("OPENAI_FT_FLAVOR") {
+            Some(name) => match Flavor::parse(&name) {
+                Some(flavor) => flavor,
+                None => bail!(
+                    "invalid OPENAI_FT_FLAVOR {name:?}: must be openai, azure or azure-classic (unset, it is azure when AZURE_OPENAI_ENDPOINT is set)"
+                ),
+            },
             None if azure_endpoint.is_some() => Flavor::Azure,
-            None => Flavor::OpenAi,
+            None => Flavor::Openai,
         };
         let (base, project, api_version) = match flavor {
-            Flavor::OpenAi => {
+            Flavor::Openai => {
                 let base =
                     non_empty("OPENAI_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
                 (
@@ -135,6 +222,9 @@ impl Endpoint {
                 }
             }
         };
+        let seconds = |name: &str, default: u64| {
+            whole_number(&var, name, default, MAX_SECS, " of seconds").map(Duration::from_secs)
+        };
         Ok(Self {
             flavor,
             base,
@@ -143,8 +233,8 @@ impl Endpoint {
             organization: non_empty("OPENAI_ORG_ID"),
             project_id: non_empty("OPENAI_PROJECT_ID"),
             api_version,
-            connect_timeout: seconds(&var, "OPENAI_FT_CONNECT_TIMEOUT", 10)?,
-            timeout: seconds(&var, "OPENAI_FT_TIMEOUT", 120)?,
+            connect_timeout: seconds("OPENAI_FT_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT_SECS)?,
+            timeout: seconds("OPENAI_FT_TIMEOUT", DEFAULT_TIMEOUT_SECS)?,
         })
     }
 
@@ -155,7 +245,7 @@ impl Endpoint {
                 Ok(("authorization", format!("Bearer {}", s.expose())))
             }
             (Some(ProjectAuth::ApiKey(s)), _) => Ok(("api-key", s.expose().to_owned())),
-            (None, Flavor::OpenAi) => Err(
+            (None, Flavor::Openai) => Err(
                 "OPENAI_API_KEY is not set: export a project API key for the fine-tuning \
                  API in the environment that runs Terraform"
                     .into(),
@@ -170,9 +260,9 @@ impl Endpoint {
 
     /// The header that carries the admin key, or why there is none.
     pub fn admin_header(&self) -> Result<(&'static str, String), String> {
-        if self.flavor != Flavor::OpenAi {
+        if self.flavor != Flavor::Openai {
             return Err(format!(
-                "checkpoint permissions do not exist on Azure OpenAI (flavour {}); grant access with Azure role assignments, or deploy the model into the other resource",
+                "{NO_PERMISSIONS_ON_AZURE} (flavour {}); the admin key is sent only to the OpenAI API",
                 self.flavor.name()
             ));
         }
@@ -188,12 +278,55 @@ impl Endpoint {
     }
 }
 
-fn seconds(var: &impl Fn(&str) -> Option<String>, name: &str, default: u64) -> Result<Duration> {
+/// How far the guest may go.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Linear memory, in bytes: `OPENAI_FT_MEMORY_LIMIT_MIB` (default [`DEFAULT_MEMORY_MIB`]).
+    pub memory: usize,
+    /// CPU time of the calling thread, guest and host work together; time spent waiting (for
+    /// the network, or sleeping between polls) does not count: `OPENAI_FT_CPU_LIMIT_SECS`
+    /// (default [`DEFAULT_CPU_SECS`]).
+    pub cpu: Duration,
+}
+
+impl Limits {
+    /// Reads the limits through `var`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mib = whole_number(
+            &var,
+            "OPENAI_FT_MEMORY_LIMIT_MIB",
+            DEFAULT_MEMORY_MIB,
+            MAX_MEMORY_MIB,
+            "",
+        )?;
+        let secs = whole_number(
+            &var,
+            "OPENAI_FT_CPU_LIMIT_SECS",
+            DEFAULT_CPU_SECS,
+            MAX_SECS,
+            "",
+        )?;
+        Ok(Self {
+            memory: (mib as usize) << 20,
+            cpu: Duration::from_secs(secs),
+        })
+    }
+}
+
+/// The whole number 1-`max` in `name`, or `default` when it is unset; `unit` (" of seconds",
+/// or nothing) goes into the refusal.
+fn whole_number(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+    max: u64,
+    unit: &str,
+) -> Result<u64> {
     match var(name) {
-        None => Ok(Duration::from_secs(default)),
+        None => Ok(default),
         Some(v) => match v.trim().parse::<u64>() {
-            Ok(n) if (1..=86_400).contains(&n) => Ok(Duration::from_secs(n)),
-            _ => bail!("invalid {name} {v:?}: must be a whole number of seconds 1-86400"),
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => bail!("invalid {name} {v:?}: must be a whole number{unit} 1-{max}"),
         },
     }
 }
@@ -273,14 +406,14 @@ mod tests {
 
     #[test]
     fn keys_never_show_in_debug() {
-        let e = Endpoint::from_env(env(&[("OPENAI_API_KEY", "sk-test-secret")])).unwrap();
+        let e = Endpoint::from_vars(env(&[("OPENAI_API_KEY", "sk-test-secret")])).unwrap();
         assert!(!format!("{e:?}").contains("sk-test-secret"));
         assert_eq!(e.base, DEFAULT_BASE_URL);
     }
 
     #[test]
     fn flavours_come_from_the_environment() {
-        let e = Endpoint::from_env(env(&[
+        let e = Endpoint::from_vars(env(&[
             ("AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com/"),
             ("AZURE_OPENAI_API_KEY", "azkey"),
         ]))
@@ -294,7 +427,7 @@ mod tests {
                 .starts_with("checkpoint permissions do not exist on Azure OpenAI")
         );
 
-        let e = Endpoint::from_env(env(&[
+        let e = Endpoint::from_vars(env(&[
             ("OPENAI_FT_FLAVOR", "azure-classic"),
             ("AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"),
             ("AZURE_OPENAI_AD_TOKEN", "jwt"),
@@ -308,7 +441,7 @@ mod tests {
             ("authorization", "Bearer jwt".to_owned())
         );
 
-        let err = Endpoint::from_env(env(&[
+        let err = Endpoint::from_vars(env(&[
             ("OPENAI_FT_FLAVOR", "azure-classic"),
             ("AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"),
         ]))
@@ -317,24 +450,24 @@ mod tests {
             err.to_string().starts_with("OPENAI_API_VERSION is not set"),
             "{err}"
         );
-        let err = Endpoint::from_env(env(&[("OPENAI_FT_FLAVOR", "azure")])).unwrap_err();
+        let err = Endpoint::from_vars(env(&[("OPENAI_FT_FLAVOR", "azure")])).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("AZURE_OPENAI_ENDPOINT is not set"),
             "{err}"
         );
-        let err = Endpoint::from_env(env(&[("OPENAI_FT_FLAVOR", "bedrock")])).unwrap_err();
+        let err = Endpoint::from_vars(env(&[("OPENAI_FT_FLAVOR", "bedrock")])).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with(r#"invalid OPENAI_FT_FLAVOR "bedrock""#),
             "{err}"
         );
-        let e = Endpoint::from_env(env(&[(
+        let e = Endpoint::from_vars(env(&[(
             "OPENAI_BASE_URL",
             "https://gateway.example.com/v1",
         )]))
         .unwrap();
-        assert_eq!(e.flavor, Flavor::OpenAi);
+        assert_eq!(e.flavor, Flavor::Openai);
         assert!(
             e.project_header()
                 .unwrap_err()
@@ -343,8 +476,20 @@ mod tests {
     }
 
     #[test]
+    fn limits_have_their_documented_defaults_and_bounds() {
+        let limits = Limits::from_vars(env(&[])).unwrap();
+        assert_eq!(limits.memory, 256 << 20);
+        assert_eq!(limits.cpu, Duration::from_secs(300));
+        let e = Limits::from_vars(env(&[("OPENAI_FT_CPU_LIMIT_SECS", "86401")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"invalid OPENAI_FT_CPU_LIMIT_SECS "86401": must be a whole number 1-86400"#
+        );
+    }
+
+    #[test]
     fn timeouts_are_checked() {
-        let e = Endpoint::from_env(env(&[("OPENAI_FT_TIMEOUT", "0")])).unwrap_err();
+        let e = Endpoint::from_vars(env(&[("OPENAI_FT_TIMEOUT", "0")])).unwrap_err();
         assert_eq!(
             e.to_string(),
             r#"invalid OPENAI_FT_TIMEOUT "0": must be a whole number of seconds 1-86400"#

@@ -3,16 +3,8 @@
 //! read, cancel and timeout cancel, with exactly one job per request. The job list ignores
 //! metadata filters there, so every lookup here goes the client-side way.
 
-mod util;
-
+use crate::util::*;
 use serde_json::{Value, json};
-use util::*;
-
-const SUPERVISED: &str = include_str!("data/supervised.jsonl");
-
-fn data(name: &str) -> String {
-    format!("{}/../tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The API path prefix of a flavour, as the emulator counts requests.
 fn prefix(flavor: Flavor) -> &'static str {

@@ -2,16 +2,13 @@
 //! lifecycle for each training method, one job per request whatever fails, and timeout
 //! protection that holds across separate runs.
 
-mod util;
-
 use std::collections::BTreeMap;
 
+use crate::util::*;
 use serde_json::{Value, json};
-use util::*;
 
-const SUPERVISED: &str = include_str!("data/supervised.jsonl");
-const DPO: &str = include_str!("data/dpo.jsonl");
-const REINFORCEMENT: &str = include_str!("data/reinforcement.jsonl");
+const DPO: &str = include_str!("../data/dpo.jsonl");
+const REINFORCEMENT: &str = include_str!("../data/reinforcement.jsonl");
 
 fn request(file: &str) -> Value {
     json!({"model": "gpt-4o-mini", "training_file": file, "suffix": "jobs-test", "poll_interval": "0.05"})
@@ -370,7 +367,10 @@ fn read_by_request_finds_the_job_ensure_made() {
 #[test]
 fn failed_jobs_report_the_api_error_and_are_not_replaced() {
     let emulator = Emulator::start(10);
-    let file = emulator.upload("broken.jsonl", include_str!("data/supervised_broken.jsonl"));
+    let file = emulator.upload(
+        "broken.jsonl",
+        include_str!("../data/supervised_broken.jsonl"),
+    );
     let input = with(request(&file), json!({"wait": "true"}));
     let o = ensure(&emulator, &input).json();
     assert_eq!(o["status"], "failed");

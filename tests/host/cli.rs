@@ -1,8 +1,6 @@
 //! The command line: help and version behave as people expect of a CLI.
 
-mod util;
-
-use util::*;
+use crate::util::*;
 
 #[test]
 fn help_lists_the_commands_and_environment() {

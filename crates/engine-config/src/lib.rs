@@ -1,6 +1,7 @@
-//! The one wasmtime configuration, shared by `build.rs` (which precompiles the component) and the
-//! runtime (which loads it): a precompiled component only loads into an engine configured the
-//! same way, so both sides include this file rather than keeping two copies in step.
+//! The one wasmtime configuration, shared by the host's `build.rs` (which precompiles the
+//! component) and its runtime (which loads it): a precompiled component only loads into an engine
+//! configured the same way, so both sides call this one function rather than keep two copies in
+//! step.
 
 /// The engine configuration for `target` (a target triple).
 pub fn config(target: &str) -> wasmtime::Result<wasmtime::Config> {

@@ -2,14 +2,11 @@
 //! read within 90 days of a shutdown, and no training on a base model that is already shut down.
 //! Dates are set relative to today.
 
-mod util;
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::util::*;
 use serde_json::{Value, json};
-use util::*;
 
-const SUPERVISED: &str = include_str!("data/supervised.jsonl");
 const BASE: &str = "gpt-4o-mini-2024-07-18";
 
 /// Today plus `days`, as `YYYY-MM-DD`.

@@ -2,15 +2,13 @@
 //! project whatever the faults, only the named projects touched, and each admin-key refusal with
 //! its exact message.
 
-mod util;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::util::*;
 use serde_json::{Value, json};
-use util::*;
 
-const TRAINING: &str = include_str!("data/supervised.jsonl");
+const TRAINING: &str = SUPERVISED;
 
 /// The seed's fix for a missing admin key, as the host words it.
 const NO_ADMIN_KEY: &str = "OPENAI_ADMIN_KEY is not set: checkpoint permissions need an \

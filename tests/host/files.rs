@@ -1,14 +1,8 @@
 //! `file validate` and `file upload`: local validation with line numbers before any upload,
 //! upload idempotent by content, and read access to the one named file only.
 
-mod util;
-
+use crate::util::*;
 use serde_json::json;
-use util::*;
-
-fn data(name: &str) -> String {
-    format!("{}/../tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn validate_counts_examples_without_network() {

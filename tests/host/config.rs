@@ -1,10 +1,8 @@
 //! The host's configuration refusals: keys, base URL and limits, each one line naming the
 //! variable and the fix, before any request is sent.
 
-mod util;
-
+use crate::util::*;
 use serde_json::json;
-use util::*;
 
 fn job_read() -> Cmd {
     openai_ft(&["job", "read"]).input(json!({"id": "ftjob-abc"}))

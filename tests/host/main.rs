@@ -1,0 +1,16 @@
+//! The host's integration tests, one binary with one module per feature (ripgrep's layout): each
+//! runs the real `openai-ft` binary in a clean environment, mostly against the in-process
+//! emulator, through the helpers in `util`.
+
+mod util;
+
+mod azure;
+mod cli;
+mod config;
+mod files;
+mod job_read;
+mod jobs;
+mod lifecycle;
+mod permissions;
+mod protocol;
+mod sandbox;
