@@ -1,8 +1,9 @@
 //! The API's error body (`ErrorResponse`) and the constructors for the errors the emulator sends.
 //! Every error carries all four keys (`message`, `type`, `param`, `code`) like the real service.
 //! The Azure flavours render the same error in Azure's two shapes (see [`ApiError::body_for`]).
+//! It depends on nothing else in the crate, so every module can build its errors.
 
-use crate::flavor::Flavor;
+use openai_ft_core::Flavor;
 use serde_json::{Value, json};
 
 /// An error response: an HTTP status plus the `error` object of `ErrorResponse`.

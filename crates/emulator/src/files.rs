@@ -5,7 +5,9 @@
 
 use crate::config::Config;
 use crate::errors::ApiError;
-use crate::pagination::{Query, list_body, page};
+use crate::flavor::Surface;
+use crate::pagination::{list_body, page};
+use crate::query::Query;
 use crate::state::{FileRec, FileStatus, State};
 use serde_json::{Value, json};
 

@@ -4,9 +4,10 @@
 
 use crate::config::Config;
 use crate::errors::ApiError;
-use crate::flavor::{Flavor, training_type};
+use crate::flavor::{Flavor, Surface, training_type};
 use crate::models;
-use crate::pagination::{Query, list_body, page};
+use crate::pagination::{list_body, page};
+use crate::query::Query;
 use crate::state::{Checkpoint, Event, FileRec, FileStatus, Job, JobStatus, Method, State};
 use serde_json::{Map, Value, json};
 
@@ -873,7 +874,7 @@ pub fn list(state: &State, config: &Config, q: &Query) -> Result<Value, ApiError
     // Azure's list has no metadata filter: the parameters are ignored, so every job is listed.
     let filters =
         q.0.iter()
-            .filter(|_| config.flavor.filters_jobs_by_metadata());
+            .filter(|_| config.flavor.honours_metadata_filters());
     for (k, v) in filters {
         if let Some(key) = k
             .strip_prefix("metadata[")

@@ -13,6 +13,7 @@ mod jobs;
 mod models;
 mod pagination;
 mod permissions;
+mod query;
 mod routes;
 mod server;
 mod state;
@@ -20,7 +21,7 @@ mod state;
 pub use auth::mask_key;
 pub use config::Config;
 pub use faults::{FaultKind, FaultRule};
-pub use flavor::{CLASSIC_API_VERSIONS, Flavor};
+pub use flavor::{CLASSIC_API_VERSIONS, Flavor, Surface};
 pub use server::{JournalEntry, LogEntry};
 
 use hyper::server::conn::http1;
@@ -106,13 +107,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         Some(path) => state::State::load(path)?,
         None => state::State::default(),
     };
-    for (model, date) in &config.model_shutdown {
-        if !is_date(date) {
-            anyhow::bail!(
-                "invalid shutdown date \"{date}\" for model \"{model}\": expected YYYY-MM-DD"
-            );
-        }
-    }
+    config.check()?;
     let listener = std::net::TcpListener::bind(&config.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on \"{}\": {e}", config.listen))?;
     listener.set_nonblocking(true)?;
@@ -138,16 +133,6 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         shutdown: Some(tx),
         thread: Some(thread),
     })
-}
-
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 async fn serve(

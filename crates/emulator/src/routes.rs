@@ -5,9 +5,9 @@
 use crate::auth::{Credentials, Scope, authorize};
 use crate::config::Config;
 use crate::errors::ApiError;
-use crate::flavor::Flavor;
+use crate::flavor::{Flavor, Surface};
 use crate::jobs::{self, Action};
-use crate::pagination::{Query, percent_decode};
+use crate::query::{Query, decode_segment};
 use crate::state::State;
 use crate::{files, models, permissions};
 use serde_json::Value;
@@ -39,7 +39,7 @@ impl Route {
     /// checkpoint-permission operations exist only on OpenAI.
     pub fn parse(flavor: Flavor, method: &str, path: &str) -> Option<Route> {
         let rest = flavor.api_path(path)?;
-        let seg: Vec<String> = rest.split('/').map(percent_decode).collect();
+        let seg: Vec<String> = rest.split('/').map(decode_segment).collect();
         let s: Vec<&str> = seg.iter().map(String::as_str).collect();
         let own = |x: &str| x.to_string();
         let route = match (method, s.as_slice()) {
