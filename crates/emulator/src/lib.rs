@@ -14,7 +14,6 @@ mod models;
 mod pagination;
 mod permissions;
 mod query;
-mod routes;
 mod server;
 mod state;
 
@@ -24,9 +23,6 @@ pub use faults::{FaultKind, FaultRule};
 pub use flavor::{CLASSIC_API_VERSIONS, Flavor, Surface};
 pub use server::{JournalEntry, LogEntry};
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use server::{Shared, lock};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -126,54 +122,11 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let serving = shared.clone();
     let thread = std::thread::Builder::new()
         .name("openai-ft-emulator".to_string())
-        .spawn(move || runtime.block_on(serve(listener, serving, rx)))?;
+        .spawn(move || runtime.block_on(server::serve(listener, serving, rx)))?;
     Ok(Running {
         addr,
         shared,
         shutdown: Some(tx),
         thread: Some(thread),
     })
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    shared: Arc<Shared>,
-    mut shutdown: tokio::sync::oneshot::Receiver<()>,
-) {
-    let listener = match tokio::net::TcpListener::from_std(listener) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("openai-ft-emulator: cannot serve: {e}");
-            return;
-        }
-    };
-    loop {
-        let accepted = tokio::select! {
-            _ = &mut shutdown => return,
-            a = listener.accept() => a,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        // A duplicate of the socket lets a `reset` fault set SO_LINGER 0 while hyper owns the stream.
-        let Some((stream, dup)) = split_socket(stream) else {
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let dup = Arc::new(dup);
-            let service = service_fn(move |req| server::handle(shared.clone(), dup.clone(), req));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
-fn split_socket(
-    stream: tokio::net::TcpStream,
-) -> Option<(tokio::net::TcpStream, std::net::TcpStream)> {
-    let std_stream = stream.into_std().ok()?;
-    let dup = std_stream.try_clone().ok()?;
-    let stream = tokio::net::TcpStream::from_std(std_stream).ok()?;
-    Some((stream, dup))
 }
