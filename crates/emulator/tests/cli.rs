@@ -1,7 +1,9 @@
-//! The `openai-ft-emulator` binary: first stdout line, `--help`, and one-line refusals with exit 2.
+//! The `openai-ft-emulator` binary: first stdout line, `--ready-file`, `--help`, and one-line
+//! refusals with exit 2 (bad flags) or 1 (cannot run).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-ft-emulator");
 
@@ -81,6 +83,44 @@ fn first_line_is_the_listening_url_and_the_server_answers() {
 }
 
 #[test]
+fn ready_file_holds_the_url_once_listening() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-ready-file");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ready = dir.join("emulator.ready");
+    let emulator = Running::start(&["--ready-file", ready.to_str().expect("utf-8 path")]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready.exists() {
+        assert!(Instant::now() < deadline, "no ready file after 10 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let text = std::fs::read_to_string(&ready).expect("ready file reads");
+    assert_eq!(text, format!("{}\n", emulator.base));
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir lists")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        names,
+        ["emulator.ready"],
+        "no temporary file is left behind"
+    );
+}
+
+#[test]
+fn an_unwritable_ready_file_exits_1() {
+    let out = Command::new(BIN)
+        .args(["--ready-file", "/nonexistent-dir/emulator.ready"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "openai-ft-emulator: cannot write ready file \"/nonexistent-dir/emulator.ready\": No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
 fn help_prints_usage() {
     let out = Command::new(BIN).arg("--help").output().expect("runs");
     assert!(out.status.success());
@@ -93,6 +133,7 @@ fn help_prints_usage() {
         "--org",
         "--state",
         "--model-shutdown",
+        "--ready-file",
     ] {
         assert!(text.contains(flag), "help lacks {flag}");
     }
