@@ -9,6 +9,8 @@ mod errors;
 mod faults;
 mod files;
 mod flavor;
+#[cfg(feature = "harness")]
+pub mod harness;
 mod jobs;
 mod models;
 mod pagination;
