@@ -5,6 +5,7 @@
 
 use openai_ft_core::Flavor;
 use serde_json::{Value, json};
+use std::fmt::Display;
 
 /// An error response: an HTTP status plus the `error` object of `ErrorResponse`.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +91,25 @@ impl ApiError {
         .with_code("invalid_type")
     }
 
+    /// A number under its minimum, worded like the real API: `kind` is `integer` or `decimal`,
+    /// `bound` the comparison it failed (`>= 1`, `> 0`).
+    pub fn below_min(param: &str, kind: &str, bound: &str, got: impl Display) -> Self {
+        ApiError::invalid(
+            Some(param),
+            format!("Invalid '{param}': {kind} below minimum value. Expected a value {bound}, but got {got} instead."),
+        )
+        .with_code(&format!("{kind}_below_min_value"))
+    }
+
+    /// A number over its maximum, worded like the real API.
+    pub fn above_max(param: &str, kind: &str, max: impl Display, got: impl Display) -> Self {
+        ApiError::invalid(
+            Some(param),
+            format!("Invalid '{param}': {kind} above maximum value. Expected a value <= {max}, but got {got} instead."),
+        )
+        .with_code(&format!("{kind}_above_max_value"))
+    }
+
     pub fn bad_json() -> Self {
         ApiError::invalid(
             None,
@@ -164,6 +184,12 @@ fn classic_default(status: u16) -> &'static str {
         500..=599 => "internalFailure",
         _ => "invalidPayload",
     }
+}
+
+/// Allowed values as error messages list them: `'a', 'b', 'c'`.
+pub fn quoted(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+    quoted.join(", ")
 }
 
 /// The article-prefixed JSON type name the real API uses in `invalid_type` messages.

@@ -1,7 +1,7 @@
 //! Query strings: decoding (by `form_urlencoded`) and the typed reads every handler shares: a
 //! range-checked `limit` and enum-valued parameters with a default.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, quoted};
 use percent_encoding::percent_decode_str;
 
 /// Decoded query parameters, in order.
@@ -37,18 +37,10 @@ impl Query {
             .with_code("invalid_type")
         })?;
         if n < 1 {
-            return Err(ApiError::invalid(
-                Some("limit"),
-                format!("Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {n} instead."),
-            )
-            .with_code("integer_below_min_value"));
+            return Err(ApiError::below_min("limit", "integer", ">= 1", n));
         }
         if n as u64 > max as u64 {
-            return Err(ApiError::invalid(
-                Some("limit"),
-                format!("Invalid 'limit': integer above maximum value. Expected a value <= {max}, but got {n} instead."),
-            )
-            .with_code("integer_above_max_value"));
+            return Err(ApiError::above_max("limit", "integer", max, n));
         }
         Ok(n as usize)
     }
@@ -67,11 +59,7 @@ impl Query {
                 Some(name),
                 format!(
                     "Invalid value: '{v}'. Supported values are: {}.",
-                    allowed
-                        .iter()
-                        .map(|a| format!("'{a}'"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    quoted(allowed)
                 ),
             )
             .with_code("invalid_value")),

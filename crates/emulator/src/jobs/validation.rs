@@ -2,7 +2,7 @@
 //! field, the method and its hyperparameters (resolving "auto"), the grader, metadata,
 //! integrations and the files, each refusal naming its `param`.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, quoted};
 use crate::state::{FileRec, FileStatus, Method, Rng, State};
 use serde_json::{Map, Value, json};
 
@@ -28,18 +28,15 @@ fn auto_int(
 
 pub(super) fn range_int(x: i64, param: &str, min: i64, max: Option<i64>) -> Result<i64, ApiError> {
     if x < min {
-        return Err(ApiError::invalid(
-            Some(param),
-            format!("Invalid '{param}': integer below minimum value. Expected a value >= {min}, but got {x} instead."),
-        )
-        .with_code("integer_below_min_value"));
+        return Err(ApiError::below_min(
+            param,
+            "integer",
+            &format!(">= {min}"),
+            x,
+        ));
     }
     if let Some(max) = max.filter(|m| x > *m) {
-        return Err(ApiError::invalid(
-            Some(param),
-            format!("Invalid '{param}': integer above maximum value. Expected a value <= {max}, but got {x} instead."),
-        )
-        .with_code("integer_above_max_value"));
+        return Err(ApiError::above_max(param, "integer", max, x));
     }
     Ok(x)
 }
@@ -58,18 +55,15 @@ fn auto_num(
         Some(other) => return Err(ApiError::invalid_type(param, "'auto' or a number", other)),
     };
     if x.is_nan() || x <= min_excl {
-        return Err(ApiError::invalid(
-            Some(param),
-            format!("Invalid '{param}': decimal below minimum value. Expected a value > {min_excl}, but got {x} instead."),
-        )
-        .with_code("decimal_below_min_value"));
+        return Err(ApiError::below_min(
+            param,
+            "decimal",
+            &format!("> {min_excl}"),
+            x,
+        ));
     }
     if let Some(max) = max.filter(|m| x > *m) {
-        return Err(ApiError::invalid(
-            Some(param),
-            format!("Invalid '{param}': decimal above maximum value. Expected a value <= {max}, but got {x} instead."),
-        )
-        .with_code("decimal_above_max_value"));
+        return Err(ApiError::above_max(param, "decimal", max, x));
     }
     Ok(Some(x))
 }
@@ -232,11 +226,7 @@ fn check_grader(grader: Option<&Value>) -> Result<Value, ApiError> {
             Some(&format!("{param}.type")),
             format!(
                 "Invalid grader type. Supported values are: {}.",
-                GRADER_TYPES
-                    .iter()
-                    .map(|t| format!("'{t}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                quoted(GRADER_TYPES)
             ),
         )
         .with_code("invalid_value")),
