@@ -5,7 +5,7 @@
 //!
 //! It is test code: it panics (with a message) wherever a test would fail.
 
-use crate::{Config, Flavor, LogEntry, Running, start};
+use crate::{Config, Flavor, LogEntry, Running, Surface, start};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -149,9 +149,7 @@ impl Emulator {
         } else {
             PROJECT_KEY
         };
-        let url = self.api_url(path);
-        let auth = format!("Bearer {key}");
-        let r = self.send(method, &url, &[("authorization", &auth)], body.as_ref());
+        let r = self.call_as(Some(key), method, &self.api_path(path), body.as_ref());
         assert!(
             !matches!(r.body, Value::String(_)),
             "json answer: {}",
@@ -162,25 +160,23 @@ impl Emulator {
 
     /// Uploads `content` as a fine-tune file named `name` on the flavour's API; returns its id.
     pub fn upload(&self, name: &str, content: &str) -> String {
-        let auth = format!("Bearer {PROJECT_KEY}");
-        let r = self.multipart(
-            &self.api_url("/files"),
-            &[("authorization", &auth)],
-            "fine-tune",
-            name,
-            content,
-        );
+        let path = self.api_path("/files");
+        let r = with_key(Some(PROJECT_KEY), |h| {
+            self.multipart(&path, h, "fine-tune", name, content)
+        });
         r.body["id"].as_str().expect("file id").to_owned()
     }
 
-    /// The URL of an API call on this flavour, with the api-version Azure's dated API requires.
-    fn api_url(&self, path: &str) -> String {
+    /// The path below the base of an API call on this flavour, with the api-version Azure's dated
+    /// API requires.
+    fn api_path(&self, path: &str) -> String {
+        let prefix = self.flavor.prefix();
         match self.flavor {
             Flavor::AzureClassic => {
                 let sep = if path.contains('?') { '&' } else { '?' };
-                format!("{}{path}{sep}api-version={API_VERSION}", self.url())
+                format!("{prefix}{path}{sep}api-version={API_VERSION}")
             }
-            _ => format!("{}{path}", self.url()),
+            _ => format!("{prefix}{path}"),
         }
     }
 
@@ -213,10 +209,9 @@ impl Emulator {
         purpose: &str,
         content: &str,
     ) -> Resp {
-        let auth = key.map(|k| format!("Bearer {k}"));
-        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", &**a)).collect();
-        let url = format!("{}/v1/files", self.running.base());
-        self.multipart(&url, &headers, purpose, filename, content)
+        with_key(key, |h| {
+            self.multipart("/v1/files", h, purpose, filename, content)
+        })
     }
 
     /// Uploads a fine-tune file to `/v1/files` with the project key; returns the file object.
@@ -276,8 +271,8 @@ impl Emulator {
         headers: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Resp {
-        let url = format!("{}{path}", self.running.base());
-        self.send(method, &url, headers, body)
+        let body = body.map(|b| ("application/json".to_string(), b.to_string()));
+        self.request(method, path, headers, body)
     }
 
     /// Multipart upload of a fine-tune file to `path` (e.g. `/openai/v1/files`) with `headers`.
@@ -288,8 +283,7 @@ impl Emulator {
         filename: &str,
         content: &str,
     ) -> Resp {
-        let url = format!("{}{path}", self.running.base());
-        self.multipart(&url, headers, "fine-tune", filename, content)
+        self.multipart(path, headers, "fine-tune", filename, content)
     }
 
     /// POST to a control endpoint (no key).
@@ -298,14 +292,12 @@ impl Emulator {
     }
 
     fn call_as(&self, key: Option<&str>, method: &str, path: &str, body: Option<&Value>) -> Resp {
-        let auth = key.map(|k| format!("Bearer {k}"));
-        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", &**a)).collect();
-        self.call(method, path, &headers, body)
+        with_key(key, |h| self.call(method, path, h, body))
     }
 
     fn multipart(
         &self,
-        url: &str,
+        path: &str,
         headers: &[(&str, &str)],
         purpose: &str,
         filename: &str,
@@ -316,43 +308,28 @@ impl Emulator {
             "--{b}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{purpose}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n--{b}--\r\n"
         );
         let content_type = format!("multipart/form-data; boundary={b}");
-        let mut all = vec![("Content-Type", content_type.as_str())];
-        all.extend_from_slice(headers);
-        self.request(ureq::http::Method::POST, url, &all, Some(body.into_bytes()))
+        self.request("POST", path, headers, Some((content_type, body)))
     }
 
-    /// Sends `method` to `url`; a JSON `body` goes with its content type.
-    fn send(
-        &self,
-        method: &str,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Resp {
-        let method = ureq::http::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
-        match body {
-            Some(b) => {
-                let mut all = vec![("Content-Type", "application/json")];
-                all.extend_from_slice(headers);
-                self.request(method, url, &all, Some(b.to_string().into_bytes()))
-            }
-            None => self.request(method, url, headers, None),
-        }
-    }
-
+    /// Sends `method` to `path` below the base, with `body` as (content type, text) if any.
     fn request(
         &self,
-        method: ureq::http::Method,
-        url: &str,
+        method: &str,
+        path: &str,
         headers: &[(&str, &str)],
-        body: Option<Vec<u8>>,
+        body: Option<(String, String)>,
     ) -> Resp {
+        let method = ureq::http::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let url = format!("{}{path}", self.running.base());
         let mut req = ureq::http::Request::builder().method(method).uri(url);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
         let sent = match body {
-            Some(b) => self.agent.run(req.body(b).expect("request builds")),
+            Some((content_type, text)) => {
+                let req = req.header("Content-Type", content_type).body(text);
+                self.agent.run(req.expect("request builds"))
+            }
             None => self.agent.run(req.body(()).expect("request builds")),
         };
         let mut resp = sent.expect("request completes");
@@ -372,9 +349,19 @@ impl Emulator {
     }
 }
 
+/// Runs `f` with the headers that send `key` as a bearer token (none without a key).
+fn with_key<R>(key: Option<&str>, f: impl FnOnce(&[(&str, &str)]) -> R) -> R {
+    match key.map(|k| format!("Bearer {k}")) {
+        Some(auth) => f(&[("Authorization", &auth)]),
+        None => f(&[]),
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let Some(dir) = journal_dir() else { return };
+        let Some(dir) = target_tmp().map(|t| t.join("emulator-journals")) else {
+            return;
+        };
         if std::fs::create_dir_all(&dir).is_err() {
             return;
         }
@@ -390,12 +377,22 @@ impl Drop for Emulator {
     }
 }
 
-/// `target/tmp/emulator-journals` of the target directory the running test binary was built in
-/// (the nearest ancestor holding cargo's `CACHEDIR.TAG`), or `None` outside one.
-fn journal_dir() -> Option<PathBuf> {
+/// A fresh, empty `target/tmp/<name>` for a test's files.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let tmp = target_tmp().expect("tests run from a cargo target directory");
+    let dir = tmp.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// `target/tmp` of the target directory the running test binary was built in (the nearest
+/// ancestor holding cargo's `CACHEDIR.TAG`), or `None` outside one: what `CARGO_TARGET_TMPDIR`
+/// names, which cargo sets only while compiling a test, not this library.
+fn target_tmp() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let target = exe.ancestors().find(|d| d.join("CACHEDIR.TAG").is_file())?;
-    Some(target.join("tmp").join("emulator-journals"))
+    Some(target.join("tmp"))
 }
 
 /// The package and test binary, e.g. `openai-ft-emulator-jobs`, so journals of two packages'

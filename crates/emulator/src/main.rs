@@ -18,9 +18,13 @@ struct Options {
     ready_file: Option<PathBuf>,
 }
 
-/// What a flag takes, and what it does with it.
+/// What a flag takes, and what it does with it. Values are named in the usage text.
 enum Takes {
-    /// A value (named in the usage text), checked and stored by the function.
+    /// A value stored as it is, in the field the function picks.
+    Text(&'static str, fn(&mut Options) -> &mut String),
+    /// A value added to the list the function picks (the flag is repeatable).
+    List(&'static str, fn(&mut Options) -> &mut Vec<String>),
+    /// A value checked and stored by the function, which says what is wrong with a bad one.
     Value(&'static str, fn(&mut Options, String) -> Result<(), String>),
     /// Nothing: the flag alone sets something.
     Switch(fn(&mut Options)),
@@ -59,50 +63,32 @@ const FLAGS: &[Flag] = &[
     ),
     flag(
         "listen",
-        Takes::Value("ADDR", |o, v| {
-            o.config.listen = v;
-            Ok(())
-        }),
+        Takes::Text("ADDR", |o| &mut o.config.listen),
         "address to listen on (default 127.0.0.1:0, a free port)",
     ),
     flag(
         "api-key",
-        Takes::Value("KEY", |o, v| {
-            o.config.api_keys.push(v);
-            Ok(())
-        }),
+        Takes::List("KEY", |o| &mut o.config.api_keys),
         "accept KEY as a project API key / Azure resource key (repeatable)",
     ),
     flag(
         "ad-token",
-        Takes::Value("TOKEN", |o, v| {
-            o.config.ad_tokens.push(v);
-            Ok(())
-        }),
+        Takes::List("TOKEN", |o| &mut o.config.ad_tokens),
         "Azure: accept TOKEN as a bearer Entra token (repeatable)",
     ),
     flag(
         "admin-key",
-        Takes::Value("KEY", |o, v| {
-            o.config.admin_keys.push(v);
-            Ok(())
-        }),
+        Takes::List("KEY", |o| &mut o.config.admin_keys),
         "accept KEY as an Owner admin key (repeatable)",
     ),
     flag(
         "admin-key-no-owner",
-        Takes::Value("KEY", |o, v| {
-            o.config.admin_keys_no_owner.push(v);
-            Ok(())
-        }),
+        Takes::List("KEY", |o| &mut o.config.admin_keys_no_owner),
         "admin key whose user is not an Owner: permission calls get 403",
     ),
     flag(
         "admin-key-read-only",
-        Takes::Value("KEY", |o, v| {
-            o.config.admin_keys_read_only.push(v);
-            Ok(())
-        }),
+        Takes::List("KEY", |o| &mut o.config.admin_keys_read_only),
         "admin key with only api.fine_tuning.checkpoints.read",
     ),
     flag(
@@ -119,10 +105,7 @@ const FLAGS: &[Flag] = &[
     ),
     flag(
         "org",
-        Takes::Value("ORG", |o, v| {
-            o.config.org = v;
-            Ok(())
-        }),
+        Takes::Text("ORG", |o| &mut o.config.org),
         "organization id (default org-emulator)",
     ),
     flag(
@@ -176,7 +159,7 @@ fn usage() -> String {
             Some(c) => format!("-{c}, --{}", f.long),
             None => format!("--{}", f.long),
         };
-        if let Takes::Value(name, _) = f.takes {
+        if let Takes::Text(name, _) | Takes::List(name, _) | Takes::Value(name, _) = f.takes {
             label = format!("{label} {name}");
         }
         for (i, line) in f.help.lines().enumerate() {
@@ -256,21 +239,27 @@ fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure> {
                 attached(&mut parser)?;
                 set(&mut options);
             }
+            Takes::Text(_, field) => *field(&mut options) = value(&mut parser, &shown)?,
+            Takes::List(_, list) => list(&mut options).push(value(&mut parser, &shown)?),
             Takes::Value(_, set) => {
-                let value = parser
-                    .value()
-                    .map_err(|_| Failure::Usage(format!("flag \"{shown}\" needs a value")))?;
-                let value = value.into_string().map_err(|v| {
-                    Failure::Usage(format!(
-                        "invalid {shown} \"{}\": not UTF-8",
-                        v.to_string_lossy()
-                    ))
-                })?;
-                set(&mut options, value).map_err(Failure::Usage)?;
+                set(&mut options, value(&mut parser, &shown)?).map_err(Failure::Usage)?;
             }
         }
     }
     Ok(Parsed::Run(Box::new(options)))
+}
+
+/// The value of the flag just read (`shown` as it was written), attached or the next argument.
+fn value(parser: &mut lexopt::Parser, shown: &str) -> Result<String, Failure> {
+    let value = parser
+        .value()
+        .map_err(|_| Failure::Usage(format!("flag \"{shown}\" needs a value")))?;
+    value.into_string().map_err(|v| {
+        Failure::Usage(format!(
+            "invalid {shown} \"{}\": not UTF-8",
+            v.to_string_lossy()
+        ))
+    })
 }
 
 fn unknown(flag: &str) -> Failure {

@@ -56,6 +56,13 @@ impl Drop for Running {
     }
 }
 
+/// Runs the binary with `args` and asserts it exits with `code` and exactly `stderr`.
+fn assert_refused(args: &[&str], code: i32, stderr: &str) {
+    let out = Command::new(BIN).args(args).output().expect("runs");
+    assert_eq!(out.status.code(), Some(code), "{args:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), stderr);
+}
+
 fn json_body(resp: &mut ureq::http::Response<ureq::Body>) -> serde_json::Value {
     serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json")
 }
@@ -109,14 +116,10 @@ fn ready_file_holds_the_url_once_listening() {
 
 #[test]
 fn an_unwritable_ready_file_exits_1() {
-    let out = Command::new(BIN)
-        .args(["--ready-file", "/nonexistent-dir/emulator.ready"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "openai-ft-emulator: cannot write ready file \"/nonexistent-dir/emulator.ready\": No such file or directory (os error 2)\n"
+    assert_refused(
+        &["--ready-file", "/nonexistent-dir/emulator.ready"],
+        1,
+        "openai-ft-emulator: cannot write ready file \"/nonexistent-dir/emulator.ready\": No such file or directory (os error 2)\n",
     );
 }
 
@@ -164,14 +167,10 @@ fn bad_flags_exit_2_with_one_line() {
 
 #[test]
 fn bad_shutdown_date_is_refused() {
-    let out = Command::new(BIN)
-        .args(["--model-shutdown", "gpt-4o-mini=soon"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "openai-ft-emulator: invalid shutdown date \"soon\" for model \"gpt-4o-mini\": expected YYYY-MM-DD\n"
+    assert_refused(
+        &["--model-shutdown", "gpt-4o-mini=soon"],
+        1,
+        "openai-ft-emulator: invalid shutdown date \"soon\" for model \"gpt-4o-mini\": expected YYYY-MM-DD\n",
     );
 }
 
@@ -194,13 +193,9 @@ fn flavor_azure_serves_under_openai_v1_and_takes_an_ad_token() {
 
 #[test]
 fn an_unknown_flavor_exits_2() {
-    let out = Command::new(BIN)
-        .args(["--flavor", "aws"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "openai-ft-emulator: invalid --flavor \"aws\": must be openai, azure or azure-classic\n"
+    assert_refused(
+        &["--flavor", "aws"],
+        2,
+        "openai-ft-emulator: invalid --flavor \"aws\": must be openai, azure or azure-classic\n",
     );
 }
