@@ -2,6 +2,7 @@
 //! checkpoint permissions, models) with scripted faults, for tests and demos; `Config::flavor`
 //! switches it to Azure OpenAI's v1 or classic surface. Start one in-process
 //! with [`start`]; it serves on a background thread until the returned [`Running`] is dropped.
+//! With the `harness` feature, `harness` is the test harness built on it.
 
 mod auth;
 mod config;
