@@ -5,6 +5,7 @@
 
 use openai_ft_core::Flavor;
 use serde_json::{Value, json};
+use std::cmp::Ordering;
 use std::fmt::Display;
 
 /// An error response: an HTTP status plus the `error` object of `ErrorResponse`.
@@ -93,7 +94,7 @@ impl ApiError {
 
     /// A number under its minimum, worded like the real API: `kind` is `integer` or `decimal`,
     /// `bound` the comparison it failed (`>= 1`, `> 0`).
-    pub fn below_min(param: &str, kind: &str, bound: &str, got: impl Display) -> Self {
+    fn below_min(param: &str, kind: &str, bound: &str, got: impl Display) -> Self {
         ApiError::invalid(
             Some(param),
             format!("Invalid '{param}': {kind} below minimum value. Expected a value {bound}, but got {got} instead."),
@@ -102,7 +103,7 @@ impl ApiError {
     }
 
     /// A number over its maximum, worded like the real API.
-    pub fn above_max(param: &str, kind: &str, max: impl Display, got: impl Display) -> Self {
+    fn above_max(param: &str, kind: &str, max: impl Display, got: impl Display) -> Self {
         ApiError::invalid(
             Some(param),
             format!("Invalid '{param}': {kind} above maximum value. Expected a value <= {max}, but got {got} instead."),
@@ -183,6 +184,30 @@ fn classic_default(status: u16) -> &'static str {
         503 => "serviceUnavailable",
         500..=599 => "internalFailure",
         _ => "invalidPayload",
+    }
+}
+
+/// `x` if it is within its bounds, else the real API's refusal of `param`: at least `min` (more
+/// than `min` when `exclusive`; NaN never is) and at most `max`. `kind` is `integer` or `decimal`.
+pub fn in_range<T: PartialOrd + Display + Copy>(
+    x: T,
+    param: &str,
+    kind: &str,
+    (min, exclusive): (T, bool),
+    max: Option<T>,
+) -> Result<T, ApiError> {
+    let under = match x.partial_cmp(&min) {
+        Some(Ordering::Greater) => false,
+        Some(Ordering::Equal) => exclusive,
+        Some(Ordering::Less) | None => true,
+    };
+    if under {
+        let op = if exclusive { ">" } else { ">=" };
+        return Err(ApiError::below_min(param, kind, &format!("{op} {min}"), x));
+    }
+    match max {
+        Some(max) if x > max => Err(ApiError::above_max(param, kind, max, x)),
+        _ => Ok(x),
     }
 }
 

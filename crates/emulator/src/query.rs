@@ -1,7 +1,7 @@
 //! Query strings: decoding (by `form_urlencoded`) and the typed reads every handler shares: a
 //! range-checked `limit` and enum-valued parameters with a default.
 
-use crate::errors::{ApiError, quoted};
+use crate::errors::{ApiError, in_range, quoted};
 use percent_encoding::percent_decode_str;
 
 /// Decoded query parameters, in order.
@@ -36,13 +36,8 @@ impl Query {
             )
             .with_code("invalid_type")
         })?;
-        if n < 1 {
-            return Err(ApiError::below_min("limit", "integer", ">= 1", n));
-        }
-        if n as u64 > max as u64 {
-            return Err(ApiError::above_max("limit", "integer", max, n));
-        }
-        Ok(n as usize)
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        in_range(n, "limit", "integer", (1, false), Some(max)).map(|n| n as usize)
     }
 
     /// An enum-valued parameter with a default.

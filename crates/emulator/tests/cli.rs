@@ -91,9 +91,7 @@ fn first_line_is_the_listening_url_and_the_server_answers() {
 
 #[test]
 fn ready_file_holds_the_url_once_listening() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-ready-file");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = openai_ft_emulator::harness::scratch_dir("cli-ready-file");
     let ready = dir.join("emulator.ready");
     let emulator = Running::start(&["--ready-file", ready.to_str().expect("utf-8 path")]);
     let deadline = Instant::now() + Duration::from_secs(10);

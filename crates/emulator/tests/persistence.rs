@@ -5,9 +5,7 @@ use serde_json::json;
 
 #[test]
 fn state_survives_a_restart() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("persistence-test");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("persistence-test");
     let state_file = dir.join("state.json");
     let with_state = |c: &mut openai_ft_emulator::Config| {
         c.step_ms = 10;

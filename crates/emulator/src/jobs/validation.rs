@@ -2,7 +2,7 @@
 //! field, the method and its hyperparameters (resolving "auto"), the grader, metadata,
 //! integrations and the files, each refusal naming its `param`.
 
-use crate::errors::{ApiError, quoted};
+use crate::errors::{ApiError, in_range, quoted};
 use crate::state::{FileRec, FileStatus, Method, Rng, State};
 use serde_json::{Map, Value, json};
 
@@ -20,25 +20,10 @@ fn auto_int(
         Some(Value::String(s)) if s == "auto" => Ok(None),
         Some(Value::Number(n)) if n.as_i64().is_some() => {
             let x = n.as_i64().unwrap_or_default();
-            range_int(x, param, min, max).map(Some)
+            in_range(x, param, "integer", (min, false), max).map(Some)
         }
         Some(other) => Err(ApiError::invalid_type(param, "'auto' or an integer", other)),
     }
-}
-
-pub(super) fn range_int(x: i64, param: &str, min: i64, max: Option<i64>) -> Result<i64, ApiError> {
-    if x < min {
-        return Err(ApiError::below_min(
-            param,
-            "integer",
-            &format!(">= {min}"),
-            x,
-        ));
-    }
-    if let Some(max) = max.filter(|m| x > *m) {
-        return Err(ApiError::above_max(param, "integer", max, x));
-    }
-    Ok(x)
 }
 
 /// An "auto"-able number with an exclusive minimum and an inclusive maximum.
@@ -54,18 +39,7 @@ fn auto_num(
         Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
         Some(other) => return Err(ApiError::invalid_type(param, "'auto' or a number", other)),
     };
-    if x.is_nan() || x <= min_excl {
-        return Err(ApiError::below_min(
-            param,
-            "decimal",
-            &format!("> {min_excl}"),
-            x,
-        ));
-    }
-    if let Some(max) = max.filter(|m| x > *m) {
-        return Err(ApiError::above_max(param, "decimal", max, x));
-    }
-    Ok(Some(x))
+    in_range(x, param, "decimal", (min_excl, true), max).map(Some)
 }
 
 fn opt_object<'a>(
@@ -394,9 +368,13 @@ pub(super) fn check_file<'a>(
 pub(super) fn seed(v: Option<&Value>, rng: &mut Rng) -> Result<u64, ApiError> {
     match v {
         None | Some(Value::Null) => Ok(rng.next() % (MAX_SEED as u64 + 1)),
-        Some(Value::Number(n)) if n.as_i64().is_some() => {
-            Ok(range_int(n.as_i64().unwrap_or_default(), "seed", 0, Some(MAX_SEED))? as u64)
-        }
+        Some(Value::Number(n)) if n.as_i64().is_some() => Ok(in_range(
+            n.as_i64().unwrap_or_default(),
+            "seed",
+            "integer",
+            (0, false),
+            Some(MAX_SEED),
+        )? as u64),
         Some(other) => Err(ApiError::invalid_type("seed", "an integer", other)),
     }
 }
