@@ -25,7 +25,7 @@ fn control_error(shared: &Shared, status: u16, message: &str) -> Resp {
     )
 }
 
-/// The `/_emulator/*` endpoints. They are not counted, journaled, faulted or authenticated.
+/// Answers one control request.
 pub fn serve(shared: &Shared, call: &Call, body: &[u8]) -> Resp {
     let ok = |v: Value| reply::json(shared, 200, &v, &[]);
     let (method, path) = (call.method.as_str(), call.path.as_str());
