@@ -7,17 +7,21 @@ import glob
 import json
 import os
 import pathlib
-import subprocess
+import sys
 import urllib.request
 
 import jsonschema
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-PROJECT_KEY = "sk-proj-emulator-test-01"
-ADMIN_KEY = "sk-admin-emulator-test-"
-NO_OWNER_KEY = "sk-admin-not-owner-0123"
-READ_ONLY_KEY = "sk-admin-read-only-0123"
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
+import emulator  # noqa: E402  (scripts/lib/emulator.py: the one way to start the emulator)
+
+# The test keys of the Rust harness (crates/emulator/src/harness.rs), so there is one set.
+PROJECT_KEY = "sk-proj-TESTKEY-project"
+ADMIN_KEY = "sk-admin-TESTKEY-admin-01"
+NO_OWNER_KEY = "sk-admin-TESTKEY-no-owner"
+READ_ONLY_KEY = "sk-admin-TESTKEY-read-only"
 
 
 def emulator_bin():
@@ -38,20 +42,15 @@ class Emulator:
     def __init__(self, *extra_args, step_ms=20):
         binary = emulator_bin()
         assert binary.exists(), f"{binary} not found: run `cargo build -p openai-ft-emulator` or set OPENAI_FT_EMULATOR_BIN"
-        args = [
-            str(binary),
-            "--listen", "127.0.0.1:0",
+        self.proc, self.base = emulator.start(
+            binary,
             "--api-key", PROJECT_KEY,
             "--admin-key", ADMIN_KEY,
             "--admin-key-no-owner", NO_OWNER_KEY,
             "--admin-key-read-only", READ_ONLY_KEY,
-            "--step-ms", str(step_ms),
+            "--step-ms", step_ms,
             *extra_args,
-        ]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline().strip()
-        assert line.startswith("listening on http://"), f"unexpected first line: {line!r}"
-        self.base = line.removeprefix("listening on ")
+        )
         self.url = self.base + "/v1"
 
     def control(self, method, path, body=None):
@@ -62,8 +61,7 @@ class Emulator:
             return json.loads(resp.read())
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=5)
+        emulator.stop(self.proc)
 
 
 @functools.cache

@@ -2,6 +2,7 @@
 //! Every field has a documented default, so `Config::default()` plus a key or two is a working setup.
 
 use crate::flavor::Flavor;
+use openai_ft_core::time;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -55,4 +56,27 @@ impl Default for Config {
             log_requests: false,
         }
     }
+}
+
+impl Config {
+    /// Refuses what the types cannot: a `model_shutdown` date that is not a `YYYY-MM-DD` day.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        for (model, date) in &self.model_shutdown {
+            if !is_date(date) {
+                anyhow::bail!(
+                    "invalid shutdown date \"{date}\" for model \"{model}\": expected YYYY-MM-DD"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Exactly `YYYY-MM-DD` (digits, dashes at 4 and 7) naming a month 1-12 and a day 1-31.
+fn is_date(s: &str) -> bool {
+    let shape = s.bytes().enumerate().all(|(i, c)| match i {
+        4 | 7 => c == b'-',
+        _ => c.is_ascii_digit(),
+    });
+    s.len() == 10 && shape && time::parse_date(s).is_some()
 }

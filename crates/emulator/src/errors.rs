@@ -1,9 +1,12 @@
 //! The API's error body (`ErrorResponse`) and the constructors for the errors the emulator sends.
 //! Every error carries all four keys (`message`, `type`, `param`, `code`) like the real service.
 //! The Azure flavours render the same error in Azure's two shapes (see [`ApiError::body_for`]).
+//! It depends on nothing else in the crate, so every module can build its errors.
 
-use crate::flavor::Flavor;
+use openai_ft_core::Flavor;
 use serde_json::{Value, json};
+use std::cmp::Ordering;
+use std::fmt::Display;
 
 /// An error response: an HTTP status plus the `error` object of `ErrorResponse`.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +92,25 @@ impl ApiError {
         .with_code("invalid_type")
     }
 
+    /// A number under its minimum, worded like the real API: `kind` is `integer` or `decimal`,
+    /// `bound` the comparison it failed (`>= 1`, `> 0`).
+    fn below_min(param: &str, kind: &str, bound: &str, got: impl Display) -> Self {
+        ApiError::invalid(
+            Some(param),
+            format!("Invalid '{param}': {kind} below minimum value. Expected a value {bound}, but got {got} instead."),
+        )
+        .with_code(&format!("{kind}_below_min_value"))
+    }
+
+    /// A number over its maximum, worded like the real API.
+    fn above_max(param: &str, kind: &str, max: impl Display, got: impl Display) -> Self {
+        ApiError::invalid(
+            Some(param),
+            format!("Invalid '{param}': {kind} above maximum value. Expected a value <= {max}, but got {got} instead."),
+        )
+        .with_code(&format!("{kind}_above_max_value"))
+    }
+
     pub fn bad_json() -> Self {
         ApiError::invalid(
             None,
@@ -163,6 +185,36 @@ fn classic_default(status: u16) -> &'static str {
         500..=599 => "internalFailure",
         _ => "invalidPayload",
     }
+}
+
+/// `x` if it is within its bounds, else the real API's refusal of `param`: at least `min` (more
+/// than `min` when `exclusive`; NaN never is) and at most `max`. `kind` is `integer` or `decimal`.
+pub fn in_range<T: PartialOrd + Display + Copy>(
+    x: T,
+    param: &str,
+    kind: &str,
+    (min, exclusive): (T, bool),
+    max: Option<T>,
+) -> Result<T, ApiError> {
+    let under = match x.partial_cmp(&min) {
+        Some(Ordering::Greater) => false,
+        Some(Ordering::Equal) => exclusive,
+        Some(Ordering::Less) | None => true,
+    };
+    if under {
+        let op = if exclusive { ">" } else { ">=" };
+        return Err(ApiError::below_min(param, kind, &format!("{op} {min}"), x));
+    }
+    match max {
+        Some(max) if x > max => Err(ApiError::above_max(param, kind, max, x)),
+        _ => Ok(x),
+    }
+}
+
+/// Allowed values as error messages list them: `'a', 'b', 'c'`.
+pub fn quoted(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+    quoted.join(", ")
 }
 
 /// The article-prefixed JSON type name the real API uses in `invalid_type` messages.

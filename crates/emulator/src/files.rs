@@ -4,8 +4,10 @@
 //! file that is not JSONL), one job step apart; see [`advance`].
 
 use crate::config::Config;
-use crate::errors::ApiError;
-use crate::pagination::{Query, list_body, page};
+use crate::errors::{ApiError, quoted};
+use crate::flavor::Surface;
+use crate::pagination::{list_body, page};
+use crate::query::Query;
 use crate::state::{FileRec, FileStatus, State};
 use serde_json::{Value, json};
 
@@ -137,11 +139,7 @@ pub fn create(
             Some("purpose"),
             format!(
                 "Invalid value for 'purpose': '{purpose}'. Supported values are: {}.",
-                UPLOAD_PURPOSES
-                    .iter()
-                    .map(|p| format!("'{p}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                quoted(UPLOAD_PURPOSES)
             ),
         )
         .with_code("invalid_value"));

@@ -1,26 +1,15 @@
 //! Which service the emulator pretends to be: OpenAI, Azure OpenAI's v1 surface, or Azure OpenAI's
 //! classic dated surface. The state machine and handlers are shared; every difference between the
-//! three is one of the small functions below, so a reader can see all of them in one place.
+//! three is one method of [`Surface`] below (or [`training_type`]), so a reader sees all of them in
+//! one place. The enum itself is the core's: only the name is shared with the client. What the
+//! server does on each surface is defined here on its own, so a wrong belief in the client cannot
+//! hide by being mirrored in its test bed.
 
 use crate::errors::ApiError;
-use crate::pagination::Query;
+use crate::query::Query;
 use crate::state::{JobStatus, Rng};
-use serde::{Deserialize, Serialize};
 
-/// The API surface served.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Flavor {
-    /// OpenAI's API under `/v1`.
-    #[default]
-    #[serde(rename = "openai")]
-    OpenAi,
-    /// Azure OpenAI's v1 API under `/openai/v1` (`api-version` optional: `v1` or `preview`).
-    #[serde(rename = "azure")]
-    Azure,
-    /// Azure OpenAI's classic API under `/openai`, with a required dated `api-version`.
-    #[serde(rename = "azure-classic")]
-    AzureClassic,
-}
+pub use openai_ft_core::Flavor;
 
 /// `api-version` values the v1 surface accepts.
 const V1_API_VERSIONS: &[&str] = &["v1", "preview"];
@@ -50,31 +39,51 @@ const TRAINING_TYPES: &[(&str, &str)] = &[
     ("developertier", "developer"),
 ];
 
-impl Flavor {
-    /// Parses the CLI spelling.
-    pub fn parse(s: &str) -> Option<Flavor> {
-        match s {
-            "openai" => Some(Flavor::OpenAi),
-            "azure" => Some(Flavor::Azure),
-            "azure-classic" => Some(Flavor::AzureClassic),
-            _ => None,
-        }
-    }
+/// The server-side differences between the surfaces, one method each.
+pub trait Surface: Copy {
+    /// Azure's two surfaces, as against OpenAI's.
+    fn is_azure(self) -> bool;
+    /// The path prefix of the API (what `Running::url()` appends to the endpoint).
+    fn prefix(self) -> &'static str;
+    /// The part of `path` below the API prefix (`fine_tuning/jobs`), or `None` outside the API.
+    fn api_path(self, path: &str) -> Option<&str>;
+    /// Whether `path` is an API path (counted, logged by key, faultable).
+    fn is_api_path(self, path: &str) -> bool;
+    /// Azure has no checkpoint-permissions API: those paths are unknown routes there.
+    fn has_permissions(self) -> bool;
+    /// Azure's job list takes only `after` and `limit`; `metadata[...]` is ignored.
+    fn honours_metadata_filters(self) -> bool;
+    /// The classic job object has no `metadata`, so the classic surface drops it on create.
+    fn keeps_metadata(self) -> bool;
+    /// Checks the `api-version` query parameter the surface requires or allows.
+    fn check_api_version(self, q: &Query) -> Result<(), ApiError>;
+    /// The status a successful call answers with: classic create is 201 (with a `Location`).
+    fn created_status(self) -> u16;
+    /// How a job status is spelled. Azure has no `validating_files`/`queued`: both are `pending`.
+    fn status_name(self, s: JobStatus) -> &'static str;
+    /// Where pause leads: Azure passes through `pausing` for one step, OpenAI is `paused` at once.
+    fn pause_status(self) -> JobStatus;
+    /// Where resume leads: Azure passes through `resuming` for one step, OpenAI goes back to `queued`.
+    fn resume_status(self) -> JobStatus;
+    /// A new job id and the unique tag used in its fine-tuned model name. Azure names the model
+    /// after the job (`<base>.ft-<jobhex>`), so there the tag is the id's 32 hex digits.
+    fn job_id(self, rng: &mut Rng) -> (String, String);
+    /// The fine-tuned model name: `ft:<base>:<org>:<suffix>:<tag>` on OpenAI, `<base>.ft-<tag>` on
+    /// Azure (which leaves the suffix out of the name).
+    fn fine_tuned_model(self, base: &str, org: &str, suffix: Option<&str>, tag: &str) -> String;
+    /// Upload processing: how many job steps a fine-tune file stays `pending`/`running` before it
+    /// is `processed` (or `error`). OpenAI files are usable at once.
+    fn file_processing_steps(self) -> u64;
+    /// The longest `suffix`: the classic spec says 40 characters, the v1 schema keeps OpenAI's 64.
+    fn max_suffix(self) -> usize;
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Flavor::OpenAi => "openai",
-            Flavor::Azure => "azure",
-            Flavor::AzureClassic => "azure-classic",
-        }
-    }
-
-    pub fn is_azure(self) -> bool {
+impl Surface for Flavor {
+    fn is_azure(self) -> bool {
         self != Flavor::OpenAi
     }
 
-    /// The path prefix of the API (what `Running::url()` appends to the endpoint).
-    pub fn prefix(self) -> &'static str {
+    fn prefix(self) -> &'static str {
         match self {
             Flavor::OpenAi => "/v1",
             Flavor::Azure => "/openai/v1",
@@ -82,33 +91,27 @@ impl Flavor {
         }
     }
 
-    /// The part of `path` below the API prefix (`fine_tuning/jobs`), or `None` outside the API.
-    pub fn api_path(self, path: &str) -> Option<&str> {
+    fn api_path(self, path: &str) -> Option<&str> {
         path.strip_prefix(self.prefix())?.strip_prefix('/')
     }
 
-    /// Whether `path` is an API path (counted, logged by key, faultable).
-    pub fn is_api_path(self, path: &str) -> bool {
+    fn is_api_path(self, path: &str) -> bool {
         path == self.prefix() || self.api_path(path).is_some()
     }
 
-    /// Azure has no checkpoint-permissions API: those paths are unknown routes there.
-    pub fn has_permissions(self) -> bool {
+    fn has_permissions(self) -> bool {
         self == Flavor::OpenAi
     }
 
-    /// Azure's job list takes only `after` and `limit`; `metadata[...]` is ignored.
-    pub fn filters_jobs_by_metadata(self) -> bool {
+    fn honours_metadata_filters(self) -> bool {
         self == Flavor::OpenAi
     }
 
-    /// The classic job object has no `metadata`, so the classic surface drops it on create.
-    pub fn keeps_metadata(self) -> bool {
+    fn keeps_metadata(self) -> bool {
         self != Flavor::AzureClassic
     }
 
-    /// Checks the `api-version` query parameter the surface requires or allows.
-    pub fn check_api_version(self, q: &Query) -> Result<(), ApiError> {
+    fn check_api_version(self, q: &Query) -> Result<(), ApiError> {
         let given = q.get("api-version");
         let allowed = match self {
             Flavor::OpenAi => return Ok(()),
@@ -134,8 +137,7 @@ impl Flavor {
         }
     }
 
-    /// The status a successful call answers with: classic create is 201 (with a `Location`).
-    pub fn created_status(self) -> u16 {
+    fn created_status(self) -> u16 {
         if self == Flavor::AzureClassic {
             201
         } else {
@@ -143,8 +145,7 @@ impl Flavor {
         }
     }
 
-    /// How a job status is spelled. Azure has no `validating_files`/`queued`: both are `pending`.
-    pub fn status_name(self, s: JobStatus) -> &'static str {
+    fn status_name(self, s: JobStatus) -> &'static str {
         match (self, s) {
             (Flavor::OpenAi, s) => s.as_str(),
             (_, JobStatus::ValidatingFiles | JobStatus::Queued) => "pending",
@@ -152,8 +153,7 @@ impl Flavor {
         }
     }
 
-    /// Where pause leads: Azure passes through `pausing` for one step, OpenAI is `paused` at once.
-    pub fn pause_status(self) -> JobStatus {
+    fn pause_status(self) -> JobStatus {
         if self.is_azure() {
             JobStatus::Pausing
         } else {
@@ -161,8 +161,7 @@ impl Flavor {
         }
     }
 
-    /// Where resume leads: Azure passes through `resuming` for one step, OpenAI goes back to `queued`.
-    pub fn resume_status(self) -> JobStatus {
+    fn resume_status(self) -> JobStatus {
         if self.is_azure() {
             JobStatus::Resuming
         } else {
@@ -170,9 +169,7 @@ impl Flavor {
         }
     }
 
-    /// A new job id and the unique tag used in its fine-tuned model name. Azure names the model
-    /// after the job (`<base>.ft-<jobhex>`), so there the tag is the id's 32 hex digits.
-    pub fn job_id(self, rng: &mut Rng) -> (String, String) {
+    fn job_id(self, rng: &mut Rng) -> (String, String) {
         if self.is_azure() {
             let hex = format!("{:016x}{:016x}", rng.next(), rng.next());
             (format!("ftjob-{hex}"), hex)
@@ -181,15 +178,7 @@ impl Flavor {
         }
     }
 
-    /// The fine-tuned model name: `ft:<base>:<org>:<suffix>:<tag>` on OpenAI, `<base>.ft-<tag>` on
-    /// Azure (which leaves the suffix out of the name).
-    pub fn fine_tuned_model(
-        self,
-        base: &str,
-        org: &str,
-        suffix: Option<&str>,
-        tag: &str,
-    ) -> String {
+    fn fine_tuned_model(self, base: &str, org: &str, suffix: Option<&str>, tag: &str) -> String {
         if self.is_azure() {
             format!("{base}.ft-{tag}")
         } else {
@@ -197,14 +186,11 @@ impl Flavor {
         }
     }
 
-    /// Upload processing: how many job steps a fine-tune file stays `pending`/`running` before it
-    /// is `processed` (or `error`). OpenAI files are usable at once.
-    pub fn file_processing_steps(self) -> u64 {
+    fn file_processing_steps(self) -> u64 {
         if self.is_azure() { 2 } else { 0 }
     }
 
-    /// The longest `suffix`: the classic spec says 40 characters, the v1 schema keeps OpenAI's 64.
-    pub fn max_suffix(self) -> usize {
+    fn max_suffix(self) -> usize {
         if self == Flavor::AzureClassic { 40 } else { 64 }
     }
 }

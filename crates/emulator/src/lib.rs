@@ -2,6 +2,7 @@
 //! checkpoint permissions, models) with scripted faults, for tests and demos; `Config::flavor`
 //! switches it to Azure OpenAI's v1 or classic surface. Start one in-process
 //! with [`start`]; it serves on a background thread until the returned [`Running`] is dropped.
+//! With the `harness` feature, `harness` is the test harness built on it.
 
 mod auth;
 mod config;
@@ -9,23 +10,22 @@ mod errors;
 mod faults;
 mod files;
 mod flavor;
+#[cfg(feature = "harness")]
+pub mod harness;
 mod jobs;
 mod models;
 mod pagination;
 mod permissions;
-mod routes;
+mod query;
 mod server;
 mod state;
 
 pub use auth::mask_key;
 pub use config::Config;
 pub use faults::{FaultKind, FaultRule};
-pub use flavor::{CLASSIC_API_VERSIONS, Flavor};
+pub use flavor::{CLASSIC_API_VERSIONS, Flavor, Surface};
 pub use server::{JournalEntry, LogEntry};
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use server::{Shared, lock};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -106,13 +106,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         Some(path) => state::State::load(path)?,
         None => state::State::default(),
     };
-    for (model, date) in &config.model_shutdown {
-        if !is_date(date) {
-            anyhow::bail!(
-                "invalid shutdown date \"{date}\" for model \"{model}\": expected YYYY-MM-DD"
-            );
-        }
-    }
+    config.check()?;
     let listener = std::net::TcpListener::bind(&config.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on \"{}\": {e}", config.listen))?;
     listener.set_nonblocking(true)?;
@@ -131,64 +125,11 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let serving = shared.clone();
     let thread = std::thread::Builder::new()
         .name("openai-ft-emulator".to_string())
-        .spawn(move || runtime.block_on(serve(listener, serving, rx)))?;
+        .spawn(move || runtime.block_on(server::serve(listener, serving, rx)))?;
     Ok(Running {
         addr,
         shared,
         shutdown: Some(tx),
         thread: Some(thread),
     })
-}
-
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    shared: Arc<Shared>,
-    mut shutdown: tokio::sync::oneshot::Receiver<()>,
-) {
-    let listener = match tokio::net::TcpListener::from_std(listener) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("openai-ft-emulator: cannot serve: {e}");
-            return;
-        }
-    };
-    loop {
-        let accepted = tokio::select! {
-            _ = &mut shutdown => return,
-            a = listener.accept() => a,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        // A duplicate of the socket lets a `reset` fault set SO_LINGER 0 while hyper owns the stream.
-        let Some((stream, dup)) = split_socket(stream) else {
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let dup = Arc::new(dup);
-            let service = service_fn(move |req| server::handle(shared.clone(), dup.clone(), req));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
-fn split_socket(
-    stream: tokio::net::TcpStream,
-) -> Option<(tokio::net::TcpStream, std::net::TcpStream)> {
-    let std_stream = stream.into_std().ok()?;
-    let dup = std_stream.try_clone().ok()?;
-    let stream = tokio::net::TcpStream::from_std(std_stream).ok()?;
-    Some((stream, dup))
 }

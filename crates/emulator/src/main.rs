@@ -1,126 +1,302 @@
-//! The `openai-ft-emulator` binary: parses the CLI flags into a [`Config`], starts the emulator and
-//! prints `listening on http://HOST:PORT` as the first stdout line, then serves until killed.
+//! The `openai-ft-emulator` binary: parses the CLI flags into a [`Config`], starts the emulator,
+//! prints `listening on http://HOST:PORT` as the first stdout line (and writes the URL to
+//! `--ready-file`), then serves until killed. Every flag is one row of [`FLAGS`], which both the
+//! parser and the usage text read, so the two cannot drift apart.
 
+use lexopt::Arg;
 use openai_ft_emulator::{Config, Flavor, start};
+use std::ffi::OsString;
+use std::fmt;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const HELP: &str = "\
-openai-ft-emulator: a local, stateful emulator of the OpenAI fine-tuning API
+/// What the command line sets: the emulator's [`Config`] plus what only the binary does.
+#[derive(Default)]
+struct Options {
+    config: Config,
+    ready_file: Option<PathBuf>,
+}
 
-USAGE:
-    openai-ft-emulator [FLAGS]
-
-FLAGS:
-    --flavor NAME                 openai (default, under /v1), azure (Azure OpenAI v1, under
-                                  /openai/v1) or azure-classic (dated api-version, under /openai)
-    --listen ADDR                 address to listen on (default 127.0.0.1:0, a free port)
-    --api-key KEY                 accept KEY as a project API key / Azure resource key (repeatable)
-    --ad-token TOKEN              Azure: accept TOKEN as a bearer Entra token (repeatable)
-    --admin-key KEY               accept KEY as an Owner admin key (repeatable)
-    --admin-key-no-owner KEY      admin key whose user is not an Owner: permission calls get 403
-    --admin-key-read-only KEY     admin key with only api.fine_tuning.checkpoints.read
-    --step-ms N                   milliseconds per job step (default 1000)
-    --org ORG                     organization id (default org-emulator)
-    --state FILE                  persist state to FILE (JSON) and reload it on start
-    --model-shutdown MODEL=DATE   set shutdown_date (YYYY-MM-DD) on MODEL (repeatable)
-    --log                         one line per request on stderr (method, path, status)
-    -h, --help                    print this help
-
-The first stdout line is `listening on http://HOST:PORT`. Control endpoints live under
-/_emulator (faults, requests, requests/log, journal, reset, jobs/ID/fail); see the crate README.
-";
-
-enum Parsed {
-    Run(Box<Config>),
+/// What a flag takes, and what it does with it. Values are named in the usage text.
+enum Takes {
+    /// A value stored as it is, in the field the function picks.
+    Text(&'static str, fn(&mut Options) -> &mut String),
+    /// A value added to the list the function picks (the flag is repeatable).
+    List(&'static str, fn(&mut Options) -> &mut Vec<String>),
+    /// A value checked and stored by the function, which says what is wrong with a bad one.
+    Value(&'static str, fn(&mut Options, String) -> Result<(), String>),
+    /// Nothing: the flag alone sets something.
+    Switch(fn(&mut Options)),
+    /// Nothing: prints the usage text and exits.
     Help,
 }
 
-fn parse(args: &[String]) -> Result<Parsed, String> {
-    let mut config = Config::default();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            return Ok(Parsed::Help);
-        }
-        if flag == "--log" {
-            config.log_requests = true;
-            continue;
-        }
-        let (name, inline) = match flag.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (flag.as_str(), None),
-        };
-        let known = [
-            "--flavor",
-            "--ad-token",
-            "--listen",
-            "--api-key",
-            "--admin-key",
-            "--admin-key-no-owner",
-            "--admin-key-read-only",
-            "--step-ms",
-            "--org",
-            "--state",
-            "--model-shutdown",
-        ];
-        if !known.contains(&name) {
-            return Err(format!("unknown flag \"{flag}\" (see --help)"));
-        }
-        let value = match inline {
-            Some(v) => v,
-            None => it
-                .next()
-                .cloned()
-                .ok_or_else(|| format!("flag \"{name}\" needs a value"))?,
-        };
-        match name {
-            "--flavor" => {
-                config.flavor = Flavor::parse(&value).ok_or_else(|| {
-                    format!("invalid --flavor \"{value}\": must be openai, azure or azure-classic")
-                })?;
-            }
-            "--ad-token" => config.ad_tokens.push(value),
-            "--listen" => config.listen = value,
-            "--api-key" => config.api_keys.push(value),
-            "--admin-key" => config.admin_keys.push(value),
-            "--admin-key-no-owner" => config.admin_keys_no_owner.push(value),
-            "--admin-key-read-only" => config.admin_keys_read_only.push(value),
-            "--step-ms" => {
-                config.step_ms = value.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    format!("invalid --step-ms \"{value}\": must be an integer >= 1")
-                })?;
-            }
-            "--org" => config.org = value,
-            "--state" => config.state_file = Some(value.into()),
-            "--model-shutdown" => {
-                let (model, date) = value.split_once('=').ok_or_else(|| {
-                    format!("invalid --model-shutdown \"{value}\": expected MODEL=YYYY-MM-DD")
-                })?;
-                config
-                    .model_shutdown
-                    .insert(model.to_string(), date.to_string());
-            }
-            _ => return Err(format!("unknown flag \"{flag}\" (see --help)")),
-        }
-    }
-    Ok(Parsed::Run(Box::new(config)))
+struct Flag {
+    long: &'static str,
+    short: Option<char>,
+    takes: Takes,
+    /// The usage text; `\n` continues it on the next line of the help column.
+    help: &'static str,
 }
 
-fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = match parse(&args)? {
+const fn flag(long: &'static str, takes: Takes, help: &'static str) -> Flag {
+    Flag {
+        long,
+        short: None,
+        takes,
+        help,
+    }
+}
+
+const FLAGS: &[Flag] = &[
+    flag(
+        "flavor",
+        Takes::Value("NAME", |o, v| {
+            o.config.flavor = Flavor::parse(&v).ok_or_else(|| {
+                format!("invalid --flavor \"{v}\": must be openai, azure or azure-classic")
+            })?;
+            Ok(())
+        }),
+        "openai (default, under /v1), azure (Azure OpenAI v1, under\n\
+         /openai/v1) or azure-classic (dated api-version, under /openai)",
+    ),
+    flag(
+        "listen",
+        Takes::Text("ADDR", |o| &mut o.config.listen),
+        "address to listen on (default 127.0.0.1:0, a free port)",
+    ),
+    flag(
+        "api-key",
+        Takes::List("KEY", |o| &mut o.config.api_keys),
+        "accept KEY as a project API key / Azure resource key (repeatable)",
+    ),
+    flag(
+        "ad-token",
+        Takes::List("TOKEN", |o| &mut o.config.ad_tokens),
+        "Azure: accept TOKEN as a bearer Entra token (repeatable)",
+    ),
+    flag(
+        "admin-key",
+        Takes::List("KEY", |o| &mut o.config.admin_keys),
+        "accept KEY as an Owner admin key (repeatable)",
+    ),
+    flag(
+        "admin-key-no-owner",
+        Takes::List("KEY", |o| &mut o.config.admin_keys_no_owner),
+        "admin key whose user is not an Owner: permission calls get 403",
+    ),
+    flag(
+        "admin-key-read-only",
+        Takes::List("KEY", |o| &mut o.config.admin_keys_read_only),
+        "admin key with only api.fine_tuning.checkpoints.read",
+    ),
+    flag(
+        "step-ms",
+        Takes::Value("N", |o, v| {
+            o.config.step_ms = v
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("invalid --step-ms \"{v}\": must be an integer >= 1"))?;
+            Ok(())
+        }),
+        "milliseconds per job step (default 1000)",
+    ),
+    flag(
+        "org",
+        Takes::Text("ORG", |o| &mut o.config.org),
+        "organization id (default org-emulator)",
+    ),
+    flag(
+        "state",
+        Takes::Value("FILE", |o, v| {
+            o.config.state_file = Some(v.into());
+            Ok(())
+        }),
+        "persist state to FILE (JSON) and reload it on start",
+    ),
+    flag(
+        "model-shutdown",
+        Takes::Value("MODEL=DATE", |o, v| {
+            let (model, date) = v.split_once('=').ok_or_else(|| {
+                format!("invalid --model-shutdown \"{v}\": expected MODEL=YYYY-MM-DD")
+            })?;
+            let (model, date) = (model.to_string(), date.to_string());
+            o.config.model_shutdown.insert(model, date);
+            Ok(())
+        }),
+        "set shutdown_date (YYYY-MM-DD) on MODEL (repeatable)",
+    ),
+    flag(
+        "ready-file",
+        Takes::Value("PATH", |o, v| {
+            o.ready_file = Some(v.into());
+            Ok(())
+        }),
+        "once listening, write the URL (http://HOST:PORT) to PATH\n\
+         (atomically: whoever waits for PATH reads the whole URL)",
+    ),
+    flag(
+        "log",
+        Takes::Switch(|o| o.config.log_requests = true),
+        "one line per request on stderr (method, path, status)",
+    ),
+    Flag {
+        short: Some('h'),
+        ..flag("help", Takes::Help, "print this help")
+    },
+];
+
+/// The usage text, from [`FLAGS`].
+fn usage() -> String {
+    let mut text = String::from(
+        "openai-ft-emulator: a local, stateful emulator of the OpenAI fine-tuning API\n\n\
+         USAGE:\n    openai-ft-emulator [FLAGS]\n\nFLAGS:\n",
+    );
+    for f in FLAGS {
+        let mut label = match f.short {
+            Some(c) => format!("-{c}, --{}", f.long),
+            None => format!("--{}", f.long),
+        };
+        if let Takes::Text(name, _) | Takes::List(name, _) | Takes::Value(name, _) = f.takes {
+            label = format!("{label} {name}");
+        }
+        for (i, line) in f.help.lines().enumerate() {
+            let label = if i == 0 { label.as_str() } else { "" };
+            text.push_str(&format!("    {label:<30}{}\n", line.trim_start()));
+        }
+    }
+    text.push_str(
+        "\nThe first stdout line is `listening on http://HOST:PORT`. Control endpoints live under\n\
+         /_emulator (faults, requests, requests/log, journal, reset, jobs/ID/fail); see the crate README.\n",
+    );
+    text
+}
+
+/// Why the binary stops: a bad command line (exit 2) or a failure to run (exit 1).
+enum Failure {
+    Usage(String),
+    Run(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Usage(_) => ExitCode::from(2),
+            Failure::Run(_) => ExitCode::FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::Run(m) => f.write_str(m),
+        }
+    }
+}
+
+enum Parsed {
+    Run(Box<Options>),
+    Help,
+}
+
+fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure> {
+    let mut options = Options::default();
+    let mut parser = lexopt::Parser::from_args(args);
+    let usage = |e: lexopt::Error| Failure::Usage(e.to_string());
+    while let Some(arg) = parser.next().map_err(usage)? {
+        // How the flag was written, and how a value attached to it reads (`--x=v`, `-xv`).
+        let (shown, sep, flag) = match arg {
+            Arg::Long(name) => (
+                format!("--{name}"),
+                "=",
+                FLAGS.iter().find(|f| f.long == name),
+            ),
+            Arg::Short(c) => (
+                format!("-{c}"),
+                "",
+                FLAGS.iter().find(|f| f.short == Some(c)),
+            ),
+            Arg::Value(v) => return Err(unknown(&v.to_string_lossy())),
+        };
+        // A flag that takes no value refuses one attached to it, as an unknown flag would.
+        let attached = |parser: &mut lexopt::Parser| match parser.optional_value() {
+            Some(v) => Err(unknown(&format!("{shown}{sep}{}", v.to_string_lossy()))),
+            None => Ok(()),
+        };
+        let Some(flag) = flag else {
+            attached(&mut parser)?;
+            return Err(unknown(&shown));
+        };
+        match flag.takes {
+            Takes::Help => {
+                attached(&mut parser)?;
+                return Ok(Parsed::Help);
+            }
+            Takes::Switch(set) => {
+                attached(&mut parser)?;
+                set(&mut options);
+            }
+            Takes::Text(_, field) => *field(&mut options) = value(&mut parser, &shown)?,
+            Takes::List(_, list) => list(&mut options).push(value(&mut parser, &shown)?),
+            Takes::Value(_, set) => {
+                set(&mut options, value(&mut parser, &shown)?).map_err(Failure::Usage)?;
+            }
+        }
+    }
+    Ok(Parsed::Run(Box::new(options)))
+}
+
+/// The value of the flag just read (`shown` as it was written), attached or the next argument.
+fn value(parser: &mut lexopt::Parser, shown: &str) -> Result<String, Failure> {
+    let value = parser
+        .value()
+        .map_err(|_| Failure::Usage(format!("flag \"{shown}\" needs a value")))?;
+    value.into_string().map_err(|v| {
+        Failure::Usage(format!(
+            "invalid {shown} \"{}\": not UTF-8",
+            v.to_string_lossy()
+        ))
+    })
+}
+
+fn unknown(flag: &str) -> Failure {
+    Failure::Usage(format!("unknown flag \"{flag}\" (see --help)"))
+}
+
+/// Writes `text` to `path` through a temporary file beside it, so a reader sees all or nothing.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn run() -> Result<(), Failure> {
+    let options = match parse(std::env::args_os().skip(1))? {
         Parsed::Help => {
-            print!("{HELP}");
+            print!("{}", usage());
             return Ok(());
         }
-        Parsed::Run(c) => *c,
+        Parsed::Run(o) => *o,
     };
-    let running = start(config).map_err(|e| e.to_string())?;
+    let running = start(options.config).map_err(|e| Failure::Run(e.to_string()))?;
+    let base = running.base();
+    let io = |e: std::io::Error| Failure::Run(e.to_string());
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on {}", running.base()).map_err(|e| e.to_string())?;
-    out.flush().map_err(|e| e.to_string())?;
+    writeln!(out, "listening on {base}").map_err(io)?;
+    out.flush().map_err(io)?;
     drop(out);
+    if let Some(path) = &options.ready_file {
+        write_atomically(path, &format!("{base}\n")).map_err(|e| {
+            Failure::Run(format!(
+                "cannot write ready file \"{}\": {e}",
+                path.display()
+            ))
+        })?;
+    }
     running.wait();
     Ok(())
 }
@@ -128,17 +304,9 @@ fn run() -> Result<(), String> {
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e)
-            if e.starts_with("unknown flag")
-                || e.starts_with("flag ")
-                || e.starts_with("invalid --") =>
-        {
-            eprintln!("openai-ft-emulator: {e}");
-            ExitCode::from(2)
-        }
         Err(e) => {
             eprintln!("openai-ft-emulator: {e}");
-            ExitCode::FAILURE
+            e.exit_code()
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::errors::ApiError;
 use crate::flavor::Flavor;
 use crate::state::{JobStatus, Method, State};
+use openai_ft_core::time;
 use serde_json::{Value, json};
 
 /// A base model snapshot known to the emulator.
@@ -138,15 +139,7 @@ fn model_object(
 
 /// Unix time of midnight UTC on `YYYY-MM-DD` (dates are checked at start).
 fn unix_of_date(date: &str) -> Option<i64> {
-    let mut it = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
+    time::parse_date(date).map(|days| days * time::DAY as i64)
 }
 
 fn all_models(state: &State, config: &Config) -> Vec<Value> {

@@ -2,7 +2,8 @@
 //! list the grants (project_id filter, ascending/descending order, cursor), and revoke one.
 
 use crate::errors::ApiError;
-use crate::pagination::{Query, list_body, page};
+use crate::pagination::{list_body, page};
+use crate::query::Query;
 use crate::state::{JobStatus, Permission, State};
 use serde_json::{Value, json};
 

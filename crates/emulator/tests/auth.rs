@@ -1,16 +1,14 @@
 //! Authentication and authorization refusals: missing and unknown keys, project keys on the admin
 //! permission endpoints, admin keys on project endpoints, non-Owner and read-only admin keys.
 
-mod common;
-
-use common::*;
+use openai_ft_emulator::harness::*;
 use serde_json::json;
 
 const SCOPE_HINT: &str = "Check that you have the correct role in your organization (Owner), and if you're using a restricted API key, that it has the necessary scopes.";
 
 #[test]
 fn missing_key_is_401_without_code() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let r = emu.get_as(None, "/v1/fine_tuning/jobs");
     let e = r.error(401);
     assert!(
@@ -30,7 +28,7 @@ fn missing_key_is_401_without_code() {
 
 #[test]
 fn unknown_key_is_401_invalid_api_key_with_masked_key() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let key = "sk-proj-unknown-key-LAST";
     let r = emu.get_as(Some(key), "/v1/models");
     let e = r.error(401);
@@ -44,7 +42,7 @@ fn unknown_key_is_401_invalid_api_key_with_masked_key() {
 
 #[test]
 fn project_key_on_permission_endpoints_lacks_checkpoint_scopes() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let ckpt =
         "/v1/fine_tuning/checkpoints/ft:gpt-4o-mini-2024-07-18:org-emulator::abc/permissions";
     let list = emu.get(ckpt);
@@ -72,7 +70,7 @@ fn project_key_on_permission_endpoints_lacks_checkpoint_scopes() {
 
 #[test]
 fn admin_key_on_project_endpoints_is_refused() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     for (path, scope) in [
         ("/v1/fine_tuning/jobs", "api.fine_tuning.jobs.read"),
         ("/v1/files", "api.files.read"),
@@ -101,12 +99,12 @@ fn admin_key_on_project_endpoints_is_refused() {
 
 #[test]
 fn non_owner_admin_key_is_403_and_read_only_key_cannot_write() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let job = emu.succeeded_job(1);
     let model = job["fine_tuned_model"].as_str().expect("model");
     let path = format!("/v1/fine_tuning/checkpoints/{model}/permissions");
 
-    let r = emu.get_as(Some(NO_OWNER_KEY), &path);
+    let r = emu.get_as(Some(ADMIN_KEY_NO_OWNER), &path);
     let e = r.error(403);
     assert!(
         e["message"]
@@ -116,10 +114,10 @@ fn non_owner_admin_key_is_403_and_read_only_key_cannot_write() {
         "{e}"
     );
 
-    let listed = emu.get_as(Some(READ_ONLY_KEY), &path);
+    let listed = emu.get_as(Some(ADMIN_KEY_READ_ONLY), &path);
     assert_eq!(listed.ok()["data"], json!([]));
     let created = emu.post_as(
-        Some(READ_ONLY_KEY),
+        Some(ADMIN_KEY_READ_ONLY),
         &path,
         Some(&json!({"project_ids": ["proj_a"]})),
     );
@@ -140,7 +138,7 @@ fn non_owner_admin_key_is_403_and_read_only_key_cannot_write() {
 
 #[test]
 fn unknown_url_is_404_invalid_url() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let r = emu.get("/v1/fine_tuning/nothing");
     assert_eq!(
         r.error(404)["message"],

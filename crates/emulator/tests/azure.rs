@@ -2,49 +2,47 @@
 //! optional `api-version`, Azure's error shape and request id, `pending`/`pausing`/`resuming`
 //! statuses, file processing, `<base>.ft-<hex>` model names, no metadata filter, no permissions.
 
-mod common;
-
-use common::{Emu, Resp, config, sft_rows};
-use openai_ft_emulator::{Config, Flavor};
+use openai_ft_emulator::Flavor;
+use openai_ft_emulator::harness::{ADMIN_KEY, Emulator, Resp, sft_rows};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "azure-resource-key-0123456789abcdef";
 const TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOi.entra.token";
 
-fn azure(step_ms: u64) -> Emu {
-    Emu::with(Config {
-        flavor: Flavor::Azure,
-        api_keys: vec![KEY.to_string()],
-        ad_tokens: vec![TOKEN.to_string()],
-        model_shutdown: [(
+fn azure(step_ms: u64) -> Emulator {
+    Emulator::with(|c| {
+        c.flavor = Flavor::Azure;
+        c.api_keys = vec![KEY.to_string()];
+        c.ad_tokens = vec![TOKEN.to_string()];
+        c.model_shutdown = [(
             "gpt-4o-mini-2024-07-18".to_string(),
             "2027-03-31".to_string(),
         )]
         .into_iter()
-        .collect(),
-        ..config(step_ms)
+        .collect();
+        c.step_ms = step_ms;
     })
 }
 
 const H: &[(&str, &str)] = &[("api-key", KEY)];
 
-fn get(emu: &Emu, path: &str) -> Resp {
+fn get(emu: &Emulator, path: &str) -> Resp {
     emu.call("GET", &format!("/openai/v1{path}"), H, None)
 }
 
-fn post(emu: &Emu, path: &str, body: &Value) -> Resp {
+fn post(emu: &Emulator, path: &str, body: &Value) -> Resp {
     emu.call("POST", &format!("/openai/v1{path}"), H, Some(body))
 }
 
-fn upload(emu: &Emu, content: &str) -> Value {
+fn upload(emu: &Emulator, content: &str) -> Value {
     let r = emu.upload_to("/openai/v1/files", H, "train.jsonl", content);
     assert_eq!(r.status, 200, "{}", r.body);
     r.body
 }
 
 /// Polls `path` until `field` equals `want` (panics after 10 s).
-fn wait_for(emu: &Emu, path: &str, field: &str, want: &str) -> Value {
+fn wait_for(emu: &Emulator, path: &str, field: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let v = get(emu, path).body;
@@ -57,7 +55,7 @@ fn wait_for(emu: &Emu, path: &str, field: &str, want: &str) -> Value {
 }
 
 /// A processed training file's id.
-fn ready_file(emu: &Emu, rows: usize) -> String {
+fn ready_file(emu: &Emulator, rows: usize) -> String {
     let id = upload(emu, &sft_rows(rows))["id"]
         .as_str()
         .expect("id")
@@ -123,10 +121,11 @@ fn refuses_missing_and_unknown_credentials_with_the_gateway_401() {
         "param": null, "type": "error", "inner_error": {"code": "401"},
     }});
     // An Entra token is a bearer credential only; OpenAI admin keys do not exist on Azure.
+    let admin = format!("Bearer {ADMIN_KEY}");
     for h in [
         [("api-key", "wrong-key")],
         [("api-key", TOKEN)],
-        [("Authorization", "Bearer sk-admin-test-0123QRST")],
+        [("Authorization", admin.as_str())],
     ] {
         let r = emu.call("GET", "/openai/v1/files", &h, None);
         assert_eq!((r.status, &r.body), (401, &denied), "{h:?}");

@@ -2,10 +2,8 @@
 //! `api-version`, 201 + `Location` on create, the classic job object (`organisation_id`,
 //! `trainingType`, no `metadata`), REST-guideline errors, and models with `deprecation` times.
 
-mod common;
-
-use common::{Emu, Resp, config, sft_rows};
-use openai_ft_emulator::{CLASSIC_API_VERSIONS, Config, Flavor};
+use openai_ft_emulator::harness::{Emulator, Resp, sft_rows};
+use openai_ft_emulator::{CLASSIC_API_VERSIONS, Flavor};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -13,14 +11,14 @@ const KEY: &str = "azure-classic-key-0123456789abcdef";
 const V: &str = "api-version=2025-04-01-preview";
 const H: &[(&str, &str)] = &[("api-key", KEY)];
 
-fn classic(step_ms: u64) -> Emu {
-    Emu::with(Config {
-        flavor: Flavor::AzureClassic,
-        api_keys: vec![KEY.to_string()],
-        model_shutdown: [("gpt-4o-2024-08-06".to_string(), "2027-03-31".to_string())]
+fn classic(step_ms: u64) -> Emulator {
+    Emulator::with(|c| {
+        c.flavor = Flavor::AzureClassic;
+        c.api_keys = vec![KEY.to_string()];
+        c.model_shutdown = [("gpt-4o-2024-08-06".to_string(), "2027-03-31".to_string())]
             .into_iter()
-            .collect(),
-        ..config(step_ms)
+            .collect();
+        c.step_ms = step_ms;
     })
 }
 
@@ -30,11 +28,11 @@ fn at(path: &str) -> String {
     format!("/openai{path}{sep}{V}")
 }
 
-fn get(emu: &Emu, path: &str) -> Resp {
+fn get(emu: &Emulator, path: &str) -> Resp {
     emu.call("GET", &at(path), H, None)
 }
 
-fn post(emu: &Emu, path: &str, body: &Value) -> Resp {
+fn post(emu: &Emulator, path: &str, body: &Value) -> Resp {
     emu.call("POST", &at(path), H, Some(body))
 }
 
@@ -54,7 +52,7 @@ fn classic_error(r: &Resp, status: u16) -> Value {
     e
 }
 
-fn ready_file(emu: &Emu) -> String {
+fn ready_file(emu: &Emulator) -> String {
     let r = emu.upload_to(&at("/files"), H, "train.jsonl", &sft_rows(4));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "pending");

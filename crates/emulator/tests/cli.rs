@@ -1,7 +1,9 @@
-//! The `openai-ft-emulator` binary: first stdout line, `--help`, and one-line refusals with exit 2.
+//! The `openai-ft-emulator` binary: first stdout line, `--ready-file`, `--help`, and one-line
+//! refusals with exit 2 (bad flags) or 1 (cannot run).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_openai-ft-emulator");
 
@@ -54,6 +56,13 @@ impl Drop for Running {
     }
 }
 
+/// Runs the binary with `args` and asserts it exits with `code` and exactly `stderr`.
+fn assert_refused(args: &[&str], code: i32, stderr: &str) {
+    let out = Command::new(BIN).args(args).output().expect("runs");
+    assert_eq!(out.status.code(), Some(code), "{args:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), stderr);
+}
+
 fn json_body(resp: &mut ureq::http::Response<ureq::Body>) -> serde_json::Value {
     serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json")
 }
@@ -81,6 +90,38 @@ fn first_line_is_the_listening_url_and_the_server_answers() {
 }
 
 #[test]
+fn ready_file_holds_the_url_once_listening() {
+    let dir = openai_ft_emulator::harness::scratch_dir("cli-ready-file");
+    let ready = dir.join("emulator.ready");
+    let emulator = Running::start(&["--ready-file", ready.to_str().expect("utf-8 path")]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready.exists() {
+        assert!(Instant::now() < deadline, "no ready file after 10 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let text = std::fs::read_to_string(&ready).expect("ready file reads");
+    assert_eq!(text, format!("{}\n", emulator.base));
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir lists")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        names,
+        ["emulator.ready"],
+        "no temporary file is left behind"
+    );
+}
+
+#[test]
+fn an_unwritable_ready_file_exits_1() {
+    assert_refused(
+        &["--ready-file", "/nonexistent-dir/emulator.ready"],
+        1,
+        "openai-ft-emulator: cannot write ready file \"/nonexistent-dir/emulator.ready\": No such file or directory (os error 2)\n",
+    );
+}
+
+#[test]
 fn help_prints_usage() {
     let out = Command::new(BIN).arg("--help").output().expect("runs");
     assert!(out.status.success());
@@ -93,6 +134,7 @@ fn help_prints_usage() {
         "--org",
         "--state",
         "--model-shutdown",
+        "--ready-file",
     ] {
         assert!(text.contains(flag), "help lacks {flag}");
     }
@@ -123,14 +165,10 @@ fn bad_flags_exit_2_with_one_line() {
 
 #[test]
 fn bad_shutdown_date_is_refused() {
-    let out = Command::new(BIN)
-        .args(["--model-shutdown", "gpt-4o-mini=soon"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "openai-ft-emulator: invalid shutdown date \"soon\" for model \"gpt-4o-mini\": expected YYYY-MM-DD\n"
+    assert_refused(
+        &["--model-shutdown", "gpt-4o-mini=soon"],
+        1,
+        "openai-ft-emulator: invalid shutdown date \"soon\" for model \"gpt-4o-mini\": expected YYYY-MM-DD\n",
     );
 }
 
@@ -153,13 +191,9 @@ fn flavor_azure_serves_under_openai_v1_and_takes_an_ad_token() {
 
 #[test]
 fn an_unknown_flavor_exits_2() {
-    let out = Command::new(BIN)
-        .args(["--flavor", "aws"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "openai-ft-emulator: invalid --flavor \"aws\": must be openai, azure or azure-classic\n"
+    assert_refused(
+        &["--flavor", "aws"],
+        2,
+        "openai-ft-emulator: invalid --flavor \"aws\": must be openai, azure or azure-classic\n",
     );
 }

@@ -1,16 +1,14 @@
 //! Fault injection over `/_emulator/faults`: injected statuses with retry headers, delays, resets,
 //! commit-then-drop, wildcard paths and `times`, plus the request counters and log tests read.
 
-mod common;
-
-use common::*;
+use openai_ft_emulator::harness::*;
 use serde_json::json;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// Sends one raw HTTP/1.1 request and returns what the server sent back before closing.
-fn raw(emu: &Emu, method: &str, path: &str, body: &str) -> std::io::Result<Vec<u8>> {
+fn raw(emu: &Emulator, method: &str, path: &str, body: &str) -> std::io::Result<Vec<u8>> {
     let mut s = TcpStream::connect(emu.running.addr())?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let req = format!(
@@ -25,7 +23,7 @@ fn raw(emu: &Emu, method: &str, path: &str, body: &str) -> std::io::Result<Vec<u
 
 #[test]
 fn status_429_carries_retry_headers_and_rate_limit_body() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     emu.fault(json!({"method": "GET", "path": "/v1/models", "fault": 429, "retry_after": 2, "retry_after_ms": 1500}));
     let r = emu.get("/v1/models");
     let e = r.error(429);
@@ -39,7 +37,7 @@ fn status_429_carries_retry_headers_and_rate_limit_body() {
 
 #[test]
 fn server_error_statuses() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     for status in [500u16, 502, 503] {
         emu.fault(json!({"path": "/v1/files", "fault": status.to_string()}));
         let r = emu.get("/v1/files");
@@ -51,7 +49,7 @@ fn server_error_statuses() {
 
 #[test]
 fn injected_status_does_not_apply_the_request() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(2);
     emu.fault(json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "fault": 500}));
     let r = emu.post(
@@ -64,7 +62,7 @@ fn injected_status_does_not_apply_the_request() {
 
 #[test]
 fn delay_then_serve() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     emu.fault(json!({"path": "/v1/models", "fault": "delay", "delay_ms": 200}));
     let t = Instant::now();
     assert_eq!(emu.get("/v1/models").status, 200);
@@ -73,7 +71,7 @@ fn delay_then_serve() {
 
 #[test]
 fn reset_closes_with_rst_before_applying() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(2);
     emu.fault(json!({"method": "POST", "path": "/v1/fine_tuning/*", "fault": "reset"}));
     let body = json!({"model": "gpt-4o-mini", "training_file": file}).to_string();
@@ -89,7 +87,7 @@ fn reset_closes_with_rst_before_applying() {
 
 #[test]
 fn commit_then_drop_applies_and_sends_nothing() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(2);
     emu.fault(json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "fault": "commit_then_drop", "times": 2}));
     let body = json!({"model": "gpt-4o-mini", "training_file": file}).to_string();
@@ -114,7 +112,7 @@ fn commit_then_drop_applies_and_sends_nothing() {
 
 #[test]
 fn wildcard_times_and_clear() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     emu.fault(json!({"path": "/v1/*", "fault": 503, "times": 3}));
     assert_eq!(emu.get("/v1/models").status, 503);
     assert_eq!(emu.get("/v1/files").status, 503);
@@ -126,7 +124,7 @@ fn wildcard_times_and_clear() {
 
 #[test]
 fn requests_are_counted_by_method_and_path_but_control_calls_are_not() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     emu.fault(json!({"path": "/v1/models", "fault": 500}));
     emu.get("/v1/models");
     emu.get("/v1/models");
@@ -153,7 +151,7 @@ fn requests_are_counted_by_method_and_path_but_control_calls_are_not() {
 
 #[test]
 fn bad_fault_rules_are_refused() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let r = emu.control_post(
         "/_emulator/faults",
         &json!({"path": "/v1/models", "fault": "explode"}),
@@ -171,7 +169,7 @@ fn bad_fault_rules_are_refused() {
 
 #[test]
 fn reset_endpoint_clears_state() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     emu.training_file(1);
     emu.control_post("/_emulator/reset", &json!({})).ok();
     assert_eq!(emu.get("/v1/files").ok()["data"], json!([]));

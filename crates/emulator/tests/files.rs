@@ -1,17 +1,15 @@
 //! The Files API: multipart upload and its refusals, retrieve, content, delete and 404s.
 
-mod common;
-
-use common::*;
+use openai_ft_emulator::harness::*;
 use serde_json::json;
 
 #[test]
 fn upload_retrieve_content_delete() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     // Two rows, so the harness cannot mistake the raw content for one JSON document.
     let row = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"yo\"}]}\n";
     let content = &row.repeat(2);
-    let f = emu.upload("data.jsonl", content);
+    let f = emu.upload_file("data.jsonl", content);
     let id = f["id"].as_str().expect("id");
     assert!(id.starts_with("file-"));
     assert_eq!(f["object"], "file");
@@ -42,7 +40,7 @@ fn upload_retrieve_content_delete() {
 
 #[test]
 fn upload_refusals_name_the_parameter() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let e = emu
         .upload_as(Some(PROJECT_KEY), "a.jsonl", "training", "{}")
         .error(400)
@@ -74,7 +72,7 @@ fn upload_refusals_name_the_parameter() {
 
 #[test]
 fn other_purposes_are_kept_and_filterable() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     emu.upload_as(Some(PROJECT_KEY), "doc.txt", "assistants", "hello")
         .ok();
     emu.training_file(1);

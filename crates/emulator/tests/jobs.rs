@@ -1,19 +1,17 @@
 //! Fine-tuning jobs: the life cycle on the logical clock, events and checkpoints, create-time
 //! validation with `param` set, method support per model, cancel/pause/resume, bad training files.
 
-mod common;
-
-use common::*;
+use openai_ft_emulator::harness::*;
 use serde_json::{Value, json};
 
-fn create_err(emu: &Emu, body: Value) -> Value {
+fn create_err(emu: &Emulator, body: Value) -> Value {
     emu.post("/v1/fine_tuning/jobs", &body).error(400).clone()
 }
 
 #[test]
 fn job_runs_to_success_with_events_checkpoints_and_a_model() {
-    let emu = Emu::start();
-    let file = emu.upload("train.jsonl", &format!("{}\n", json!({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]})).repeat(4));
+    let emu = Emulator::start(10);
+    let file = emu.upload_file("train.jsonl", &format!("{}\n", json!({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]})).repeat(4));
     let job = emu.create_job(json!({
         "model": "gpt-4o-mini", "training_file": file["id"], "suffix": "weather", "seed": 7,
         "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3, "batch_size": 2}}}
@@ -97,7 +95,7 @@ fn job_runs_to_success_with_events_checkpoints_and_a_model() {
 
 #[test]
 fn running_job_has_an_estimated_finish() {
-    let emu = Emu::with(config(300));
+    let emu = Emulator::start(300);
     let file = emu.training_file(2);
     let job = emu.create_job(json!({"model": "gpt-4.1-nano", "training_file": file}));
     let running = emu.wait_status(job["id"].as_str().expect("id"), "running");
@@ -106,7 +104,7 @@ fn running_job_has_an_estimated_finish() {
 
 #[test]
 fn required_parameters() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let e = create_err(&emu, json!({"training_file": "file-x"}));
     assert_eq!(
         (e["param"].as_str(), e["message"].as_str()),
@@ -120,7 +118,7 @@ fn required_parameters() {
 
 #[test]
 fn unknown_model_and_unsupported_method() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(2);
     let e = create_err(&emu, json!({"model": "gpt-2", "training_file": file}));
     assert_eq!(e["param"], "model");
@@ -146,7 +144,7 @@ fn unknown_model_and_unsupported_method() {
 
 #[test]
 fn training_file_must_exist_and_be_for_fine_tuning() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let e = create_err(
         &emu,
         json!({"model": "gpt-4o-mini", "training_file": "file-nope"}),
@@ -182,7 +180,7 @@ fn training_file_must_exist_and_be_for_fine_tuning() {
 
 #[test]
 fn hyperparameter_ranges_name_the_parameter() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(2);
     let sup = |hp: Value| json!({"model": "gpt-4o-mini", "training_file": file, "method": {"type": "supervised", "supervised": {"hyperparameters": hp}}});
     let e = create_err(&emu, sup(json!({"n_epochs": 51})));
@@ -221,7 +219,7 @@ fn hyperparameter_ranges_name_the_parameter() {
 
 #[test]
 fn deprecated_hyperparameters_mean_supervised() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(2);
     let job = emu.create_job(
         json!({"model": "gpt-4o-mini", "training_file": file, "hyperparameters": {"n_epochs": 2}}),
@@ -236,7 +234,7 @@ fn deprecated_hyperparameters_mean_supervised() {
 
 #[test]
 fn reinforcement_needs_a_grader() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(2);
     let e = create_err(
         &emu,
@@ -256,7 +254,7 @@ fn reinforcement_needs_a_grader() {
 
 #[test]
 fn suffix_seed_and_metadata_limits() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(2);
     let base = |extra: Value| {
         let mut b = json!({"model": "gpt-4o-mini", "training_file": file});
@@ -293,8 +291,8 @@ fn suffix_seed_and_metadata_limits() {
 
 #[test]
 fn invalid_training_file_fails_the_job_with_an_error_object() {
-    let emu = Emu::start();
-    let sft = emu.upload("bad.jsonl", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"yo\"}]}\nnot json\n");
+    let emu = Emulator::start(10);
+    let sft = emu.upload_file("bad.jsonl", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"yo\"}]}\nnot json\n");
     let job = emu.create_job(json!({"model": "gpt-4o-mini", "training_file": sft["id"]}));
     let failed = emu.wait_status(job["id"].as_str().expect("id"), "failed");
     assert_eq!(failed["error"]["code"], "invalid_training_file");
@@ -319,7 +317,7 @@ fn invalid_training_file_fails_the_job_with_an_error_object() {
     );
 
     let dpo_row = json!({"input": {"messages": [{"role": "user", "content": "hi"}]}, "preferred_output": [{"role": "assistant", "content": "good"}], "non_preferred_output": [{"role": "assistant", "content": "bad"}]});
-    let dpo = emu.upload("dpo.jsonl", &format!("{dpo_row}\n"));
+    let dpo = emu.upload_file("dpo.jsonl", &format!("{dpo_row}\n"));
     let job = emu.create_job(json!({"model": "gpt-4.1", "training_file": dpo["id"], "method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2}}}}));
     let done = emu.wait_status(job["id"].as_str().expect("id"), "succeeded");
     assert_eq!(done["method"]["dpo"]["hyperparameters"]["beta"], 0.2);
@@ -327,7 +325,7 @@ fn invalid_training_file_fails_the_job_with_an_error_object() {
 
 #[test]
 fn cancel_pause_resume() {
-    let emu = Emu::with(config(200));
+    let emu = Emulator::start(200);
     let file = emu.training_file(2);
     let job = emu.create_job(json!({"model": "gpt-4o-mini", "training_file": file}));
     let id = job["id"].as_str().expect("id");
@@ -384,7 +382,7 @@ fn cancel_pause_resume() {
 
 #[test]
 fn succeeded_job_cannot_be_cancelled() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let job = emu.succeeded_job(1);
     let id = job["id"].as_str().expect("id");
     let e = emu
@@ -400,7 +398,7 @@ fn succeeded_job_cannot_be_cancelled() {
 
 #[test]
 fn unknown_job_is_404() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     for path in ["", "/events", "/checkpoints"] {
         let e = emu
             .get(&format!("/v1/fine_tuning/jobs/ftjob-nope{path}"))
@@ -418,7 +416,7 @@ fn unknown_job_is_404() {
 
 #[test]
 fn metadata_filter_on_list() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(1);
     let a = emu.create_job(json!({"model": "gpt-4o-mini", "training_file": file, "metadata": {"team": "a", "env": "prod"}}));
     let b = emu.create_job(
@@ -453,14 +451,14 @@ fn metadata_filter_on_list() {
 
 #[test]
 fn malformed_body_is_400() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let r = emu.post_as(Some(PROJECT_KEY), "/v1/fine_tuning/jobs", None);
     assert_eq!(r.error(400)["param"], "model");
 }
 
 #[test]
 fn control_endpoint_fails_a_running_job() {
-    let emu = Emu::with(config(200));
+    let emu = Emulator::start(200);
     let file = emu.training_file(2);
     let job = emu.create_job(json!({"model": "gpt-4o-mini", "training_file": file}));
     let id = job["id"].as_str().expect("id");

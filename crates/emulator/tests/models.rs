@@ -1,17 +1,16 @@
 //! Models: base snapshots and aliases, `shutdown_date`, fine-tuned models from succeeded jobs, and
 //! deleting them (base models cannot be deleted).
 
-mod common;
-
-use common::*;
+use openai_ft_emulator::harness::*;
 use serde_json::{Value, json};
 
 #[test]
 fn base_models_and_shutdown_dates() {
-    let mut cfg = config(10);
-    cfg.model_shutdown
-        .insert("gpt-3.5-turbo-0125".to_string(), "2026-09-28".to_string());
-    let emu = Emu::with(cfg);
+    let emu = Emulator::with(|c| {
+        c.step_ms = 10;
+        c.model_shutdown
+            .insert("gpt-3.5-turbo-0125".to_string(), "2026-09-28".to_string());
+    });
     let m = emu.get("/v1/models/gpt-3.5-turbo-0125").ok().clone();
     assert_eq!(
         m,
@@ -44,7 +43,7 @@ fn base_models_and_shutdown_dates() {
 
 #[test]
 fn unknown_model_is_404_model_not_found() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let e = emu.get("/v1/models/gpt-9").error(404).clone();
     assert_eq!(
         e,
@@ -54,7 +53,7 @@ fn unknown_model_is_404_model_not_found() {
 
 #[test]
 fn fine_tuned_models_are_listed_and_deletable() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let job = emu.succeeded_job(1);
     let model = job["fine_tuned_model"].as_str().expect("model");
     let m = emu.get(&format!("/v1/models/{model}")).ok().clone();

@@ -1,9 +1,7 @@
 //! Cursor pagination of every list operation, exactly as the spec shapes it: `has_more`, `after`,
 //! `limit` ranges, `first_id`/`last_id` where the spec has them, and `order` for files/permissions.
 
-mod common;
-
-use common::*;
+use openai_ft_emulator::harness::*;
 use serde_json::{Value, json};
 
 fn ids(v: &Value) -> Vec<String> {
@@ -17,7 +15,7 @@ fn ids(v: &Value) -> Vec<String> {
 
 #[test]
 fn jobs_page_newest_first_with_after() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let file = emu.training_file(1);
     let created: Vec<String> = (0..3)
         .map(|_| {
@@ -45,7 +43,7 @@ fn jobs_page_newest_first_with_after() {
 
 #[test]
 fn limit_out_of_range_is_400() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let e = emu.get("/v1/fine_tuning/jobs?limit=0").error(400).clone();
     assert_eq!(
         (e["param"].as_str(), e["code"].as_str()),
@@ -63,7 +61,7 @@ fn limit_out_of_range_is_400() {
 
 #[test]
 fn events_page_newest_first() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let job = emu.succeeded_job(2);
     let id = job["id"].as_str().expect("id");
     let all = emu
@@ -103,7 +101,7 @@ fn events_page_newest_first() {
 
 #[test]
 fn checkpoints_have_first_and_last_ids() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let job = emu.succeeded_job(3);
     let id = job["id"].as_str().expect("id");
     let p1 = emu
@@ -126,7 +124,7 @@ fn checkpoints_have_first_and_last_ids() {
 
 #[test]
 fn files_order_after_and_ids() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let made: Vec<String> = (0..3).map(|_| emu.training_file(1)).collect();
     let desc = emu.get("/v1/files").ok().clone();
     assert_eq!(ids(&desc), made.iter().rev().cloned().collect::<Vec<_>>());

@@ -1,12 +1,10 @@
 //! Checkpoint permissions with the admin key: create (one per project, idempotent per project),
 //! list with project_id/order/after/limit, delete, and the 400/404 refusals.
 
-mod common;
-
-use common::*;
+use openai_ft_emulator::harness::*;
 use serde_json::{Value, json};
 
-fn setup(emu: &Emu) -> String {
+fn setup(emu: &Emulator) -> String {
     let job = emu.succeeded_job(2);
     let id = job["id"].as_str().expect("id");
     let ckpts = emu
@@ -30,7 +28,7 @@ fn projects(v: &Value) -> Vec<String> {
 
 #[test]
 fn create_list_delete() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let ckpt = setup(&emu);
     let path = format!("/v1/fine_tuning/checkpoints/{ckpt}/permissions");
     let created = emu
@@ -128,7 +126,7 @@ fn create_list_delete() {
 
 #[test]
 fn the_fine_tuned_model_itself_can_be_shared() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let job = emu.succeeded_job(1);
     let model = job["fine_tuned_model"].as_str().expect("model");
     let path = format!("/v1/fine_tuning/checkpoints/{model}/permissions");
@@ -148,7 +146,7 @@ fn the_fine_tuned_model_itself_can_be_shared() {
 
 #[test]
 fn refusals() {
-    let emu = Emu::start();
+    let emu = Emulator::start(10);
     let ckpt = setup(&emu);
     let path = format!("/v1/fine_tuning/checkpoints/{ckpt}/permissions");
     let post = |body: Value| emu.post_as(Some(ADMIN_KEY), &path, Some(&body));

@@ -1,20 +1,19 @@
 //! `state_file`: files, jobs and permissions survive a restart of the emulator.
 
-mod common;
-
-use common::*;
+use openai_ft_emulator::harness::*;
 use serde_json::json;
 
 #[test]
 fn state_survives_a_restart() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("persistence-test");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut cfg = config(10);
-    cfg.state_file = Some(dir.join("state.json"));
+    let dir = scratch_dir("persistence-test");
+    let state_file = dir.join("state.json");
+    let with_state = |c: &mut openai_ft_emulator::Config| {
+        c.step_ms = 10;
+        c.state_file = Some(state_file.clone());
+    };
 
     let (job_id, model) = {
-        let emu = Emu::with(cfg.clone());
+        let emu = Emulator::with(with_state);
         let job = emu.succeeded_job(1);
         let model = job["fine_tuned_model"].as_str().expect("model").to_string();
         let path = format!("/v1/fine_tuning/checkpoints/{model}/permissions");
@@ -26,7 +25,7 @@ fn state_survives_a_restart() {
         .ok();
         (job["id"].as_str().expect("id").to_string(), model)
     };
-    let emu = Emu::with(cfg);
+    let emu = Emulator::with(with_state);
     let job = emu
         .get(&format!("/v1/fine_tuning/jobs/{job_id}"))
         .ok()

@@ -1,16 +1,11 @@
-//! Maps API requests (below the flavour's prefix: `/v1`, `/openai/v1` or `/openai`) to operations
-//! (named by their openapi.yaml `operationId`), checks `api-version` and the key's scope for the
-//! operation, and calls the handler with the state lock held.
+//! The route table: API requests (below the flavour's prefix: `/v1`, `/openai/v1` or `/openai`)
+//! mapped to operations, named by their openapi.yaml `operationId`, with the scope each needs and
+//! whether it changes state.
 
-use crate::auth::{Credentials, Scope, authorize};
-use crate::config::Config;
-use crate::errors::ApiError;
-use crate::flavor::Flavor;
-use crate::jobs::{self, Action};
-use crate::pagination::{Query, percent_decode};
-use crate::state::State;
-use crate::{files, models, permissions};
-use serde_json::Value;
+use crate::auth::Scope;
+use crate::flavor::{Flavor, Surface};
+use crate::jobs::Action;
+use crate::query::decode_segment;
 
 /// A recognised operation with its path parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +34,7 @@ impl Route {
     /// checkpoint-permission operations exist only on OpenAI.
     pub fn parse(flavor: Flavor, method: &str, path: &str) -> Option<Route> {
         let rest = flavor.api_path(path)?;
-        let seg: Vec<String> = rest.split('/').map(percent_decode).collect();
+        let seg: Vec<String> = rest.split('/').map(decode_segment).collect();
         let s: Vec<&str> = seg.iter().map(String::as_str).collect();
         let own = |x: &str| x.to_string();
         let route = match (method, s.as_slice()) {
@@ -107,7 +102,7 @@ impl Route {
         }
     }
 
-    fn scope(&self) -> Scope {
+    pub fn scope(&self) -> Scope {
         match self {
             Route::CreateFile | Route::DeleteFile(_) => Scope::FilesWrite,
             Route::ListFiles | Route::RetrieveFile(_) | Route::DownloadFile(_) => Scope::FilesRead,
@@ -136,72 +131,4 @@ impl Route {
                 | Route::DeleteModel(_)
         )
     }
-}
-
-/// A successful response body: JSON, or raw file content.
-pub enum Body {
-    Json(Value),
-    Raw(String),
-}
-
-/// What a request carries that handlers need.
-pub struct Incoming<'a> {
-    pub credentials: Credentials<'a>,
-    pub content_type: Option<&'a str>,
-    pub query: Query,
-    pub body: &'a [u8],
-    pub now_ms: u64,
-}
-
-fn json_body(raw: &[u8]) -> Result<Value, ApiError> {
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Default::default()));
-    }
-    serde_json::from_slice(raw).map_err(|_| ApiError::bad_json())
-}
-
-/// Authorizes and runs one operation.
-pub fn dispatch(
-    state: &mut State,
-    config: &Config,
-    route: &Route,
-    req: &Incoming,
-) -> Result<Body, ApiError> {
-    config.flavor.check_api_version(&req.query)?;
-    authorize(config, req.credentials, route.scope())?;
-    let now = req.now_ms / 1000;
-    let q = &req.query;
-    let json = Body::Json;
-    Ok(match route {
-        Route::CreateFile => json(files::create(
-            state,
-            config,
-            req.content_type,
-            req.body,
-            req.now_ms,
-        )?),
-        Route::ListFiles => json(files::list(state, q)?),
-        Route::RetrieveFile(id) => json(files::retrieve(state, id)?),
-        Route::DeleteFile(id) => json(files::delete(state, id)?),
-        Route::DownloadFile(id) => Body::Raw(files::content(state, id)?),
-        Route::CreateJob => json(jobs::create(
-            state,
-            config,
-            &json_body(req.body)?,
-            req.now_ms,
-        )?),
-        Route::ListJobs => json(jobs::list(state, config, q)?),
-        Route::RetrieveJob(id) => json(jobs::retrieve(state, config, id)?),
-        Route::JobAction(id, action) => json(jobs::act(state, config, id, *action, req.now_ms)?),
-        Route::ListEvents(id) => json(jobs::events(state, id, q)?),
-        Route::ListCheckpoints(id) => json(jobs::checkpoints(state, id, q)?),
-        Route::CreatePermission(c) => {
-            json(permissions::create(state, c, &json_body(req.body)?, now)?)
-        }
-        Route::ListPermissions(c) => json(permissions::list(state, c, q)?),
-        Route::DeletePermission(c, p) => json(permissions::delete(state, c, p)?),
-        Route::ListModels => json(models::list(state, config)),
-        Route::RetrieveModel(m) => json(models::retrieve(state, config, m)?),
-        Route::DeleteModel(m) => json(models::delete(state, m)?),
-    })
 }

@@ -1,0 +1,13 @@
+//! Fine-tuning jobs: create-time validation like the real API ([`validation`], [`create`]), the
+//! life cycle on a logical clock with cancel/pause/resume ([`lifecycle`]), the training-file check
+//! it runs ([`training_file`]), and the read endpoints ([`handlers`]).
+
+mod create;
+mod handlers;
+mod lifecycle;
+mod training_file;
+mod validation;
+
+pub use create::create;
+pub use handlers::{checkpoints, events, list, retrieve};
+pub use lifecycle::{Action, act, advance, force_fail};

@@ -1,0 +1,102 @@
+//! The HTTP side: accepts connections with hyper and takes each request through the same steps:
+//! the emulator's own endpoints ([`control`]); otherwise count it and draw a scripted fault
+//! ([`journal`], [`inject`]), answer it ([`dispatch`] over the [`routes`] table), and log and
+//! journal the outcome.
+
+mod control;
+mod dispatch;
+mod inject;
+mod journal;
+mod reply;
+mod routes;
+mod shared;
+
+pub use journal::{Control, JournalEntry, LogEntry};
+pub use shared::{Shared, lock};
+
+use crate::flavor::Surface;
+use http_body_util::BodyExt;
+use hyper::body::Incoming as HyperBody;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use inject::Next;
+use journal::Call;
+use reply::{Dropped, Resp};
+use std::net::TcpStream as StdStream;
+use std::sync::Arc;
+
+/// Accepts connections on `listener` until `shutdown` fires, serving each on its own task.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("openai-ft-emulator: cannot serve: {e}");
+            return;
+        }
+    };
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut shutdown => return,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        // A duplicate of the socket lets a `reset` fault set SO_LINGER 0 while hyper owns the stream.
+        let Some((stream, dup)) = split_socket(stream) else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let dup = Arc::new(dup);
+            let service = service_fn(move |req| handle(shared.clone(), dup.clone(), req));
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn split_socket(
+    stream: tokio::net::TcpStream,
+) -> Option<(tokio::net::TcpStream, std::net::TcpStream)> {
+    let std_stream = stream.into_std().ok()?;
+    let dup = std_stream.try_clone().ok()?;
+    let stream = tokio::net::TcpStream::from_std(std_stream).ok()?;
+    Some((stream, dup))
+}
+
+/// Serves one request on a connection whose duplicated socket is `sock`.
+async fn handle(
+    shared: Arc<Shared>,
+    sock: Arc<StdStream>,
+    req: hyper::Request<HyperBody>,
+) -> Result<Resp, Dropped> {
+    let call = Call::of(&req);
+    if control::owns(&call.path) {
+        let body = req.into_body().collect().await;
+        let body = body.map(|c| c.to_bytes()).unwrap_or_default();
+        return Ok(control::serve(&shared, &call, &body));
+    }
+    // Only API paths are counted and faulted; anything else is an unknown URL, answered below.
+    let fault = if shared.config.flavor.is_api_path(&call.path) {
+        lock(&shared.control).count(&call)
+    } else {
+        None
+    };
+    let then_drop = match inject::apply(&shared, &call, &sock, fault).await {
+        Next::Serve { then_drop } => then_drop,
+        Next::Done(outcome) => return outcome,
+    };
+    let answer = dispatch::answer(&shared, &call, req).await?;
+    if then_drop {
+        shared.record(&call, None, Some("commit_then_drop"), None);
+        return Err(Dropped);
+    }
+    shared.record(&call, Some(answer.status), None, Some(answer.entry));
+    Ok(answer.response)
+}

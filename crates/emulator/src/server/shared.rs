@@ -1,0 +1,51 @@
+//! What every connection shares: the configuration, the API state, the test-facing bookkeeping,
+//! and the two things done with them from several places: recording a request and saving state.
+
+use super::journal::{Call, Control, JournalEntry};
+use crate::config::Config;
+use crate::state::{Rng, State};
+use std::sync::{Mutex, MutexGuard};
+
+/// Everything a connection needs, shared by all of them.
+pub struct Shared {
+    pub config: Config,
+    /// The bound address, for absolute URLs such as classic create's `Location`.
+    pub addr: std::net::SocketAddr,
+    pub state: Mutex<State>,
+    pub control: Mutex<Control>,
+    pub request_ids: Mutex<Rng>,
+}
+
+/// Locks a mutex even if a panicking thread poisoned it: the data is still consistent enough for an
+/// emulator, and one failed request must not take the whole server down.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    /// Logs the outcome of an API request (and prints it with `--log`): `status` is `None` when
+    /// the connection was dropped, `fault` names the fault applied, `journal` is the response sent.
+    pub fn record(
+        &self,
+        call: &Call,
+        status: Option<u16>,
+        fault: Option<&'static str>,
+        journal: Option<JournalEntry>,
+    ) {
+        if self.config.log_requests {
+            let s = status.map_or("dropped".to_string(), |s| s.to_string());
+            eprintln!("{} {} {s}", call.method, call.path);
+        }
+        lock(&self.control).record(call, status, fault, journal);
+    }
+
+    /// Saves `state` to the `--state` file, if there is one. A failure is reported, not fatal: the
+    /// emulator keeps serving from memory.
+    pub fn persist(&self, state: &State) {
+        if let Some(file) = &self.config.state_file
+            && let Err(e) = state.save(file)
+        {
+            eprintln!("openai-ft-emulator: cannot save state: {e}");
+        }
+    }
+}
