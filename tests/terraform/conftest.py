@@ -1,5 +1,6 @@
-"""Fixtures for real-Terraform tests: the stand-in provider mirror (built once per session)
-and a `terraform(workdir, env=...)` factory returning `tf.Terraform` wrappers."""
+"""Fixtures for real-engine tests: the engine (every test that runs one runs on Terraform and on
+OpenTofu, with ids `[terraform]` and `[opentofu]`), the stand-in provider mirror (built once per
+session) and a `terraform(workdir, env=...)` factory returning `tf.Terraform` wrappers."""
 
 import os
 from pathlib import Path
@@ -11,6 +12,15 @@ import tf
 PROGRAMS = Path(__file__).parent / "programs"
 
 
+@pytest.fixture(scope="session", params=sorted(tf.ENGINES), ids=str)
+def engine(request) -> tf.Engine:
+    """The engine under test; it must be the version the project is tested with."""
+    engine = tf.ENGINES[request.param]
+    version = engine.version()
+    assert version.startswith(engine.version_prefix), f"{engine.command} is {version}"
+    return engine
+
+
 @pytest.fixture(scope="session")
 def terraform_cli_config(tmp_path_factory) -> Path:
     """CLI config installing hashicorp/external 2.4.0 from a mirror of the stand-in."""
@@ -18,11 +28,12 @@ def terraform_cli_config(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def terraform(terraform_cli_config):
-    """Factory: `terraform(workdir, env=None)` -> tf.Terraform using the session mirror."""
+def terraform(engine, terraform_cli_config):
+    """Factory: `terraform(workdir, env=None)` -> tf.Terraform on the engine under test, using
+    the session mirror."""
 
     def make(workdir, env=None) -> tf.Terraform:
-        return tf.Terraform(workdir, env=env, cli_config=terraform_cli_config)
+        return tf.Terraform(workdir, engine, env=env, cli_config=terraform_cli_config)
 
     return make
 

@@ -177,12 +177,12 @@ def test_program_missing_from_path_is_a_lookup_failure(terraform, tmp_path, prog
     )
 
 
-def test_schema_is_v2_4_0(terraform, tmp_path):
+def test_schema_is_v2_4_0(terraform, engine, tmp_path):
     write_config(tmp_path, "")
     tf = terraform(tmp_path)
     tf.init()
     schema = json.loads(tf.run("providers", "schema", "-json").stdout)
-    provider = schema["provider_schemas"]["registry.terraform.io/hashicorp/external"]
+    provider = schema["provider_schemas"][engine.provider_address]
     assert provider.get("resource_schemas", {}) == {}
     block = provider["data_source_schemas"]["external"]["block"]
     attributes = {

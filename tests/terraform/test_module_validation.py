@@ -120,13 +120,13 @@ NO_API = {
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory, terraform_cli_config, openai_ft_bins):
+def root(tmp_path_factory, engine, terraform_cli_config, openai_ft_bins):
     import tf as tfmod
 
     root = env.copy_tree(tmp_path_factory.mktemp("validation"))
     (root / "main.tf").write_text(CONFIG)
     path = {"PATH": f"{openai_ft_bins}{os.pathsep}{os.environ.get('PATH', '')}"}
-    tf = tfmod.Terraform(root, env={**NO_API, **path}, cli_config=terraform_cli_config)
+    tf = tfmod.Terraform(root, engine, env={**NO_API, **path}, cli_config=terraform_cli_config)
     tf.init()
     return tf
 

