@@ -70,14 +70,13 @@ class _Call:
     endpoint: Endpoint
     file: Optional[http.GrantedFile]
     on_stderr: Callable[[str], None]
-    pending: bytes = b""
     alloc_failed: bool = False
 
-    def stderr(self, data: bytes) -> None:
-        self.pending += data
-        while b"\n" in self.pending:
-            line, self.pending = self.pending.split(b"\n", 1)
-            self.line(line.decode("utf-8", "replace"))
+    def drain(self, fd: int) -> None:
+        """Reads the guest's stderr pipe to its end, a line at a time."""
+        with os.fdopen(fd, "rb") as pipe:
+            for raw in pipe:
+                self.line(raw.rstrip(b"\n").decode("utf-8", "replace"))
 
     def line(self, line: str) -> None:
         if ALLOC_FAILED.fullmatch(line):
@@ -189,11 +188,19 @@ class Sandbox:
             self._call = call
             store = wasmtime.Store(self.engine)
             wasi = wasmtime.WasiConfig()
-            wasi.stderr_custom = call.stderr
+            # The guest's stderr is a pipe that a thread here reads line by line. (A Python
+            # callback would be called from wasmtime's own I/O threads, which may outlive the
+            # interpreter at exit.) Nothing else is granted: no env, args, preopens or stdin.
+            read_end, write_end = os.pipe()
+            wasi.stderr_file = f"/dev/fd/{write_end}"
+            os.close(write_end)
+            reader = threading.Thread(target=call.drain, args=(read_end,), daemon=True)
+            reader.start()
             store.set_wasi(wasi)
             store.set_limits(memory_size=limits.memory_mib << 20)
             store.set_epoch_deadline(1)
             watcher = _CpuWatcher(self.engine, limits.cpu_secs)
+            failure = None
             try:
                 instance = self.linker.instantiate(store, self.component)
                 iface = instance.get_export_index(store, interface)
@@ -201,29 +208,28 @@ class Sandbox:
                 with watcher:
                     result = func(store, *args)
                 func.post_return(store)
-                return result
             except (wasmtime.WasmtimeError, wasmtime.Trap) as e:
-                if call.alloc_failed:
-                    raise HostError(
-                        f"the component exceeded its memory limit of {limits.memory_mib} MiB and was "
-                        "stopped; raise OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large"
-                    ) from None
-                if watcher.exceeded:
-                    raise HostError(
-                        f"the component used more than {limits.cpu_secs} s of CPU time and was "
-                        "stopped; raise OPENAI_FT_CPU_LIMIT_SECS if the input is legitimately this large"
-                    ) from None
-                line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise HostError(
-                    f"the component failed (a bug in openai-ft, please report it): {line}"
-                ) from None
+                failure = str(e).strip()
             finally:
-                if call.pending:
-                    call.line(call.pending.decode("utf-8", "replace"))
-                self._call = None
-                # Freed here, not whenever a traceback lets go of this frame: wasmtime's WASI
-                # runs guest output through threads of its own, which must not outlive Python.
+                # Freed here, not whenever a traceback lets go of this frame: that closes the
+                # guest's end of the pipe, so the reader sees the end and has every line.
                 store.close()
+                reader.join(timeout=10)
+                self._call = None
+            if failure is None:
+                return result
+            if call.alloc_failed:
+                raise HostError(
+                    f"the component exceeded its memory limit of {limits.memory_mib} MiB and was "
+                    "stopped; raise OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large"
+                )
+            if watcher.exceeded:
+                raise HostError(
+                    f"the component used more than {limits.cpu_secs} s of CPU time and was "
+                    "stopped; raise OPENAI_FT_CPU_LIMIT_SECS if the input is legitimately this large"
+                )
+            first = failure.splitlines()[0] if failure else "trap"
+            raise HostError(f"the component failed (a bug in openai-ft, please report it): {first}")
 
 
 @dataclass
