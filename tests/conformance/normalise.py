@@ -14,8 +14,19 @@ RANDOM_IDS = [
     re.compile(r"\bcp_[A-Za-z0-9]{8,}"),
     # Idempotency keys hash the request, which names the (random) training file id.
     re.compile(r"\boaift-[0-9a-f]{32}\b"),
-    # The fine-tuned model's own suffix: ft:<base>:<org>::<random>.
-    re.compile(r"(?<=::)[A-Za-z0-9]{8}\b"),
+    # Fine-tuned model names end in a random part: ft:<base>:<org>:<suffix>:<random> (OpenAI),
+    # <base>.ft-<random> (Azure).
+    re.compile(r"\bft:[A-Za-z0-9.\-]+:[A-Za-z0-9\-]+:[A-Za-z0-9\-]*:[A-Za-z0-9]{8}\b"),
+    re.compile(r"\b[A-Za-z0-9.\-]+\.ft-[0-9a-f]{32}\b"),
+]
+
+# A job's status where a scenario cannot hold its job still (Azure must process a file before a
+# job can use it, so its jobs move, and a retry's jittered wait decides how far).
+MOVING = [
+    (re.compile(r'"(api_status|status)":"[a-z_]+"'), r'"\1":"<status>"'),
+    (re.compile(r'"estimated_finish":"[^"]*"'), '"estimated_finish":"<time>"'),
+    (re.compile(r"\b(validating_files|validating files|queued|running|pending|created|succeeded)\b"),
+     "<status>"),
 ]
 
 RULES: List[Tuple[re.Pattern, str]] = [
@@ -32,13 +43,14 @@ RULES: List[Tuple[re.Pattern, str]] = [
 ]
 
 
-def normalise(text: str, ids: Dict[str, str]) -> str:
-    """Applies every rule to `text`; `ids` carries the random-id numbering across one run."""
+def normalise(text: str, ids: Dict[str, str], moving: bool = False) -> str:
+    """Applies every rule to `text` (and MOVING's too if `moving`); `ids` carries the random-id
+    numbering across one run."""
     for pattern in RANDOM_IDS:
         def number(m: re.Match) -> str:
             return ids.setdefault(m.group(0), f"<id{len(ids) + 1}>")
 
         text = pattern.sub(number, text)
-    for pattern, replacement in RULES:
+    for pattern, replacement in RULES + (MOVING if moving else []):
         text = pattern.sub(replacement, text)
     return text

@@ -69,12 +69,12 @@ def transcript(host, scenario: Scenario):
             if out.code == 0 and step.capture:
                 result = json.loads(out.stdout)
                 captured.update({name: result[key] for name, key in step.capture.items()})
-            lines = [normalise(line, ids) for line in out.lines]
+            lines = [normalise(line, ids, step.moving) for line in out.lines]
             if not scenario.stderr or step.stderr == "skip":
                 lines = None
             elif step.stderr == "sorted":
                 lines = sorted(lines)
-            steps.append((" ".join(step.args), out.code, normalise(out.stdout, ids), lines))
+            steps.append((" ".join(step.args), out.code, normalise(out.stdout, ids, step.moving), lines))
     finally:
         emulator.stop()
     return steps

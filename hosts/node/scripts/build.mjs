@@ -1,10 +1,11 @@
 // Transpiles the portable component (`openai-ft component`) with jco into dist/component/: one ES
 // module taking its imports at instantiation (so the host decides every capability the guest
 // gets) and the core wasm files. Usage: node scripts/build.mjs [component.wasm] [out-dir];
-// without a path it takes $OPENAI_FT_COMPONENT, else asks the repository's native host for it.
+// without a path it takes $OPENAI_FT_COMPONENT, else asks the repository's native host for it;
+// --keep-existing (before the paths) keeps a build already there unless $OPENAI_FT_COMPONENT is set.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +54,15 @@ function componentFromRepo() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const wasm = process.argv[2] ?? process.env.OPENAI_FT_COMPONENT ?? componentFromRepo();
-  const out = process.argv[3] ?? resolve(here, '..', 'dist', 'component');
-  await transpileComponent(wasm, out);
-  process.stderr.write(`build: transpiled ${wasm} into ${out}\n`);
+  const args = process.argv.slice(2);
+  // `--keep-existing` (npm pack's prepack): a build already in dist/ is what gets packed.
+  const keep = args[0] === '--keep-existing' && args.shift();
+  const out = args[1] ?? resolve(here, '..', 'dist', 'component');
+  if (keep && !process.env.OPENAI_FT_COMPONENT && existsSync(join(out, 'component.json'))) {
+    process.stderr.write(`build: keeping the component already transpiled in ${out}\n`);
+  } else {
+    const wasm = args[0] ?? process.env.OPENAI_FT_COMPONENT ?? componentFromRepo();
+    await transpileComponent(wasm, out);
+    process.stderr.write(`build: transpiled ${wasm} into ${out}\n`);
+  }
 }

@@ -92,8 +92,8 @@ export function endpointFromEnv(env) {
     organization: nonEmpty('OPENAI_ORG_ID'),
     projectId: nonEmpty('OPENAI_PROJECT_ID'),
     apiVersion,
-    connectTimeoutMs: wholeNumber(env, 'OPENAI_FT_CONNECT_TIMEOUT', 10, 86_400, 'seconds ') * 1000,
-    timeoutMs: wholeNumber(env, 'OPENAI_FT_TIMEOUT', 120, 86_400, 'seconds ') * 1000,
+    connectTimeoutMs: wholeNumber(env, 'OPENAI_FT_CONNECT_TIMEOUT', 10, 86_400, 'of seconds ') * 1000,
+    timeoutMs: wholeNumber(env, 'OPENAI_FT_TIMEOUT', 120, 86_400, 'of seconds ') * 1000,
   };
 }
 

@@ -131,8 +131,8 @@ def endpoint_from_env(env: Mapping[str, str]) -> Endpoint:
         organization=non_empty("OPENAI_ORG_ID"),
         project_id=non_empty("OPENAI_PROJECT_ID"),
         api_version=api_version,
-        connect_timeout=float(whole_number(env, "OPENAI_FT_CONNECT_TIMEOUT", 10, 86_400, "seconds ")),
-        timeout=float(whole_number(env, "OPENAI_FT_TIMEOUT", 120, 86_400, "seconds ")),
+        connect_timeout=float(whole_number(env, "OPENAI_FT_CONNECT_TIMEOUT", 10, 86_400, "of seconds ")),
+        timeout=float(whole_number(env, "OPENAI_FT_TIMEOUT", 120, 86_400, "of seconds ")),
     )
 
 
