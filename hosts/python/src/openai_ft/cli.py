@@ -17,11 +17,8 @@ usage: openai-ft-py <noun> <verb>     run a command (input: a JSON object of str
        openai-ft-py <noun> --help     list a noun's commands and their inputs
        openai-ft-py --help | --version
 
-environment: as openai-ft (see HOST.md):
-  OPENAI_API_KEY, OPENAI_ADMIN_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID,
-  OPENAI_FT_FLAVOR, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN,
-  OPENAI_API_VERSION, OPENAI_FT_INPUT, OPENAI_FT_TIMEOUT, OPENAI_FT_CONNECT_TIMEOUT,
-  OPENAI_FT_MEMORY_LIMIT_MIB, OPENAI_FT_CPU_LIMIT_SECS
+environment: the variables openai-ft reads, with the same defaults and rules (HOST.md,
+"configuration"): OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_FT_INPUT, ...
 """
 
 
