@@ -145,7 +145,10 @@ export function runGuest(component, call, { endpoint, limits, file, onStderr }) 
           onStderr(m.line);
           break;
         case 'send': {
-          const answer = await send(endpoint, m.request, file);
+          // The guest is blocked until it gets an answer, so a failure here must become one.
+          const answer = await send(endpoint, m.request, file).catch((e) => ({
+            err: { tag: 'transport', val: `request to ${endpoint.base} failed: ${e.message}` },
+          }));
           if (done) return;
           replyTx.postMessage(answer);
           Atomics.store(wake, 0, 1);
