@@ -25,6 +25,8 @@ export async function transpileComponent(wasmPath, outDir) {
     emitTypescriptDeclarations: false,
     noComponentErrorWrapping: false,
     base64Cutoff: 0,
+    // Halves the glue (444 to 214 KB) that every guest worker loads.
+    minify: true,
   });
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
