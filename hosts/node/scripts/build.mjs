@@ -1,0 +1,70 @@
+// Transpiles the portable component (`openai-ft component`) with jco into dist/component/: one ES
+// module taking its imports at instantiation (so the host decides every capability the guest
+// gets) and the core wasm files. Usage: node scripts/build.mjs [component.wasm] [out-dir];
+// without a path it takes $OPENAI_FT_COMPONENT, else asks the repository's native host for it;
+// --keep-existing (before the paths) keeps a build already there unless $OPENAI_FT_COMPONENT is set.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { transpile } from '@bytecodealliance/jco-transpile';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Transpiles `wasmPath` into `outDir` and writes the manifest the host reads. */
+export async function transpileComponent(wasmPath, outDir) {
+  const { files } = await transpile(wasmPath, {
+    name: 'openai-ft',
+    instantiation: 'sync',
+    // Every import, WASI included, is supplied by the host at instantiation: nothing defaults
+    // to jco's WASI shim (which would hand the guest process.env).
+    wasiShim: false,
+    emitTypescriptDeclarations: false,
+    noComponentErrorWrapping: false,
+    base64Cutoff: 0,
+    // Halves the glue (444 to 214 KB) that every guest worker loads.
+    minify: true,
+  });
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const cores = [];
+  for (const [name, bytes] of Object.entries(files)) {
+    writeFileSync(join(outDir, name), bytes);
+    if (name.endsWith('.wasm')) cores.push(name);
+  }
+  writeFileSync(
+    join(outDir, 'component.json'),
+    `${JSON.stringify({ js: 'openai-ft.js', cores: cores.sort() }, null, 2)}\n`,
+  );
+}
+
+/** The component from the repository's native host (`openai-ft component`), built by cargo. */
+function componentFromRepo() {
+  const repo = resolve(here, '..', '..', '..');
+  const dir = mkdtempSync(join(tmpdir(), 'openai-ft-component-'));
+  const path = join(dir, 'openai-ft.wasm');
+  const wasm = execFileSync(
+    'cargo',
+    ['run', '--quiet', '--package', 'openai-ft', '--', 'component'],
+    { cwd: repo, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  writeFileSync(path, wasm);
+  return path;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  // `--keep-existing` (npm pack's prepack): a build already in dist/ is what gets packed.
+  const keep = args[0] === '--keep-existing' && args.shift();
+  const out = args[1] ?? resolve(here, '..', 'dist', 'component');
+  if (keep && !process.env.OPENAI_FT_COMPONENT && existsSync(join(out, 'component.json'))) {
+    process.stderr.write(`build: keeping the component already transpiled in ${out}\n`);
+  } else {
+    const wasm = args[0] ?? process.env.OPENAI_FT_COMPONENT ?? componentFromRepo();
+    await transpileComponent(wasm, out);
+    process.stderr.write(`build: transpiled ${wasm} into ${out}\n`);
+  }
+}

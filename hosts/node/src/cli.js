@@ -1,0 +1,97 @@
+// `openai-ft-node`: the native `openai-ft`'s protocol (host/src/main.rs) on Node, so Terraform's
+// `openai_ft_path` can point here. One JSON object of strings in (stdin, or OPENAI_FT_INPUT), one
+// on stdout; an error is one `openai-ft: ...` line on stderr and exit status 1; usage, status 2.
+
+import { readFileSync } from 'node:fs';
+
+import { OpenAiFtError, describe, run } from './index.js';
+import { HostError, debugQuote, parseInput } from './protocol.js';
+
+const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+const USAGE = `\
+usage: openai-ft-node <noun> <verb>   run a command (input: a JSON object of strings on stdin,
+                                     or in OPENAI_FT_INPUT; output: a JSON object on stdout)
+       openai-ft-node <noun> --help   list a noun's commands and their inputs
+       openai-ft-node --help | --version
+
+environment: the variables openai-ft reads, with the same defaults and rules (HOST.md,
+"configuration"): OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_FT_INPUT, ...
+`;
+
+/** Runs the command line `args`; resolves to the exit status. */
+export async function main(args) {
+  try {
+    return await dispatch(args);
+  } catch (e) {
+    if (e instanceof OpenAiFtError || e instanceof HostError) {
+      process.stderr.write(`openai-ft: ${e.message.replace(/[\r\n]/g, ' ')}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function dispatch(args) {
+  const [noun, verb] = args;
+  if (args.length === 0) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (args.length === 1 && ['-h', '--help', 'help'].includes(noun)) {
+    process.stdout.write(`${USAGE}\ncommands:\n${await commandList(null)}`);
+    return 0;
+  }
+  if (args.length === 1 && ['-V', '--version'].includes(noun)) {
+    process.stdout.write(`openai-ft-node ${VERSION} (wit openai:fine-tuning@0.1.0, node ${process.versions.node})\n`);
+    return 0;
+  }
+  if (args.length === 2 && ['-h', '--help'].includes(verb)) {
+    const list = await commandList(noun);
+    if (list === '') {
+      throw new HostError(`unknown noun ${debugQuote(noun)}; run openai-ft --help for the commands`);
+    }
+    process.stdout.write(list);
+    return 0;
+  }
+  if (args.length === 2 && !noun.startsWith('-') && !verb.startsWith('-')) {
+    const input = readInput();
+    const output = await run(`${noun} ${verb}`, input);
+    process.stdout.write(`${renderObject(output)}\n`);
+    return 0;
+  }
+  process.stderr.write(USAGE);
+  throw new HostError(`unexpected arguments ${debugQuote(args.join(' '))}; see the usage above`);
+}
+
+function renderObject(output) {
+  return `{${Object.entries(output)
+    .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
+    .join(',')}}`;
+}
+
+function readInput() {
+  const fromEnv = process.env.OPENAI_FT_INPUT;
+  if (fromEnv !== undefined) return parseInput(Buffer.from(fromEnv, 'utf8'), 'OPENAI_FT_INPUT');
+  if (process.stdin.isTTY) {
+    throw new HostError('no input: pipe a JSON object of strings on stdin or set OPENAI_FT_INPUT');
+  }
+  let bytes;
+  try {
+    bytes = readFileSync(0);
+  } catch (e) {
+    throw new HostError(`reading stdin: ${e.message}`);
+  }
+  return parseInput(bytes, 'stdin');
+}
+
+/** The commands (of one noun, or all), one per line with their inputs, as native lists them. */
+async function commandList(noun) {
+  let out = '';
+  for (const c of await describe()) {
+    if (noun !== null && c.name.split(' ')[0] !== noun) continue;
+    if (c.name.startsWith('selftest')) continue;
+    out += `  ${c.name.padEnd(22)} ${c.summary}\n  ${''.padEnd(22)} inputs: ${c.inputs.join(', ')}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,195 @@
+// The package against the emulator: the JS API (generic and typed), the bin's protocol, the
+// sandbox's limits and grants, and the GitHub Action's entry with a runner's environment.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { main as action } from '../src/action.js';
+import { OpenAiFtError, describe, files, jobs, permissions, run } from '../src/index.js';
+import { capMemory } from '../src/sandbox.js';
+import { ADMIN_KEY, DATA, PROJECT_KEY, startEmulator } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../bin/openai-ft-node.js', import.meta.url));
+let emulator;
+
+before(async () => {
+  emulator = await startEmulator({ stepMs: 20 });
+});
+after(() => emulator.stop());
+
+const quiet = () => ({ env: emulator.env, onProgress: () => {} });
+
+function noKeys(...texts) {
+  for (const t of texts) for (const key of [PROJECT_KEY, ADMIN_KEY]) assert.ok(!t.includes(key), 'a key leaked');
+}
+
+test('run: upload, ensure with wait, read: the flat maps the protocol carries', async () => {
+  const progress = [];
+  const up = await run('file upload', { path: `${DATA}supervised.jsonl`, training_method: 'supervised' }, {
+    env: emulator.env,
+    onProgress: (l) => progress.push(l),
+  });
+  assert.match(up.id, /^file-/);
+  assert.equal(up.examples, '12');
+  const job = await run(
+    'job ensure',
+    { model: 'gpt-4o-mini', training_file: up.id, wait: 'true', poll_interval: '0.05' },
+    { env: emulator.env, onProgress: (l) => progress.push(l) },
+  );
+  assert.equal(job.status, 'succeeded');
+  assert.deepEqual(Object.keys(job), [...Object.keys(job)].sort());
+  assert.ok(progress.some((l) => l.endsWith(`${job.id}: succeeded: ${job.fine_tuned_model}`)), progress.join('\n'));
+  noKeys(JSON.stringify(job), progress.join('\n'));
+
+  const typed = await jobs.read(job.id, quiet());
+  assert.equal(typed.status, 'succeeded');
+  assert.equal(typeof typed.createdAt, 'number');
+  assert.equal(typed.fineTunedModel, job.fine_tuned_model);
+
+  const granted = await permissions.grant(job.fine_tuned_model, ['proj_a', 'proj_b'], quiet());
+  assert.deepEqual(granted.map((p) => p.projectId), ['proj_a', 'proj_b']);
+  assert.deepEqual((await permissions.read(job.fine_tuned_model, quiet())).length, 2);
+  assert.deepEqual(await permissions.revoke(job.fine_tuned_model, ['proj_a', 'proj_zzz'], quiet()), ['proj_a']);
+});
+
+test('typed errors carry the WIT case and its fields', async () => {
+  await assert.rejects(jobs.read('ftjob-doesnotexist000000000', quiet()), (e) => {
+    assert.ok(e instanceof OpenAiFtError);
+    assert.equal(e.kind, 'api');
+    assert.equal(e.status, 404);
+    assert.equal(e.code, 'fine_tune_not_found');
+    assert.match(e.requestId, /^req_/);
+    return true;
+  });
+  await assert.rejects(run('job ensure', { model: 'gpt-4o-mini', training_file: 'file-x', wait: 'maybe' }, quiet()), {
+    kind: 'invalid-input',
+    field: 'wait',
+    value: 'maybe',
+    message: 'invalid wait "maybe": must be "true" or "false"',
+  });
+  await assert.rejects(run('permissions read', { checkpoint: 'ft:gpt-4o-mini:o::abc' }, { env: { ...emulator.env, OPENAI_ADMIN_KEY: '' } }), {
+    kind: 'missing-credential',
+  });
+  await assert.rejects(run('job list', {}, { env: { OPENAI_BASE_URL: 'http://example.com/v1' } }), {
+    kind: 'host',
+    message: 'invalid OPENAI_BASE_URL "http://example.com/v1": must use https (plain http is allowed only for loopback addresses such as http://127.0.0.1:8080/v1)',
+  });
+});
+
+test('files: only the granted file is readable, and a bad one names its lines', async () => {
+  const report = await files.validate(`${DATA}dpo.jsonl`, 'dpo', quiet());
+  assert.equal(typeof report.bytes, 'number');
+  assert.match(report.sha256, /^[0-9a-f]{64}$/);
+  await assert.rejects(files.validate(`${DATA}supervised_broken.jsonl`, 'supervised', quiet()), { kind: 'invalid-input' });
+  await assert.rejects(files.validate(`${DATA}absent.jsonl`, 'supervised', quiet()), {
+    kind: 'host',
+    message: `invalid path "${DATA}absent.jsonl": cannot be read (No such file or directory (os error 2)); set path to a readable local JSONL file`,
+  });
+  await assert.rejects(files.validate(DATA, 'supervised', quiet()), {
+    kind: 'host',
+    message: `invalid path "${DATA}": cannot read ${DATA}: not a regular file; set path to a readable local JSONL file`,
+  });
+});
+
+test('the guest is stopped past its CPU time and its memory, with the native messages', async () => {
+  const lines = [];
+  const env = { OPENAI_FT_CPU_LIMIT_SECS: '1', OPENAI_FT_MEMORY_LIMIT_MIB: '32', RUST_BACKTRACE: 'full' };
+  await assert.rejects(run('selftest cpu', {}, { env, onProgress: (l) => lines.push(l) }), {
+    kind: 'host',
+    message: 'the component used more than 1 s of CPU time and was stopped; raise OPENAI_FT_CPU_LIMIT_SECS if the input is legitimately this large',
+  });
+  await assert.rejects(run('selftest memory', {}, { env, onProgress: (l) => lines.push(l) }), {
+    kind: 'host',
+    message: 'the component exceeded its memory limit of 32 MiB and was stopped; raise OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large',
+  });
+  // Nothing from the guest: a guest that could see RUST_BACKTRACE would print a backtrace.
+  assert.deepEqual(lines, []);
+});
+
+test('the memory cap is written into the core module', () => {
+  // (module (memory 1)) and (module (memory 1 100)), by hand.
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const open = Uint8Array.from([...header, 0x05, 0x03, 0x01, 0x00, 0x01]);
+  const capped = capMemory(open, 16);
+  assert.deepEqual([...capped.subarray(8)], [0x05, 0x04, 0x01, 0x01, 0x01, 0x10]);
+  // Still a valid module, and its memory cannot grow past the cap.
+  assert.ok(WebAssembly.validate(capped));
+  const bounded = Uint8Array.from([...header, 0x05, 0x04, 0x01, 0x01, 0x01, 0x64]);
+  assert.deepEqual([...capMemory(bounded, 16).subarray(8)], [0x05, 0x04, 0x01, 0x01, 0x01, 0x10]);
+  assert.deepEqual([...capMemory(bounded, 1000).subarray(8)], [0x05, 0x04, 0x01, 0x01, 0x01, 0x64]);
+});
+
+test('describe lists every command with its inputs', async () => {
+  const names = (await describe()).map((c) => c.name);
+  for (const name of ['job read', 'job ensure', 'file upload', 'permissions grant']) assert.ok(names.includes(name), name);
+});
+
+function bin(args, { input, env = {} } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    input,
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+  });
+  noKeys(r.stdout, r.stderr);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('the bin speaks the protocol: stdin or OPENAI_FT_INPUT in, one line out, one line on error', () => {
+  const list = bin(['job', 'list'], { input: '{"limit":"1"}', env: emulator.env });
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^\{"count":"\d+","jobs":".*"\}\n$/);
+  const local = bin(['job', 'list'], { env: { ...emulator.env, OPENAI_FT_INPUT: '{"limit":"1"}' } });
+  assert.equal(local.stdout, list.stdout);
+  const missing = bin(['job', 'read'], { input: '{"id":"ftjob-doesnotexist000000000"}', env: emulator.env });
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stdout, '');
+  assert.match(missing.stderr, /^openai-ft: api error 404 invalid_request_error \(fine_tune_not_found\): .*\(request id req_[0-9a-f]+\)\n$/);
+  const usage = bin([]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /^usage: openai-ft-node/);
+  assert.equal(bin(['nope', '--help']).stderr, 'openai-ft: unknown noun "nope"; run openai-ft --help for the commands\n');
+  assert.match(bin(['--version']).stdout, /^openai-ft-node 0\.1\.0 \(wit openai:fine-tuning@0\.1\.0, node /);
+});
+
+test('the Action runs a command from INPUT_* and writes every output to GITHUB_OUTPUT', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openai-ft-action-'));
+  const output = join(dir, 'output');
+  const log = [];
+  const env = {
+    ...emulator.env,
+    GITHUB_OUTPUT: output,
+    INPUT_COMMAND: 'file validate',
+    INPUT_INPUT: '{"training_method":"dpo"}',
+    INPUT_PATH: `${DATA}dpo.jsonl`,
+    INPUT_ID: '',
+  };
+  assert.equal(await action(env, (l) => log.push(l)), 0, log.join('\n'));
+  const written = readFileSync(output, 'utf8');
+  const outputs = Object.fromEntries(
+    [...written.matchAll(/^([a-z0-9_]+)<<(ghadelimiter_[0-9a-f-]+)\n([\s\S]*?)\n\2\n/gm)].map((m) => [m[1], m[3]]),
+  );
+  assert.equal(outputs.training_method, 'dpo');
+  assert.match(outputs.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(log.at(-1), 'openai-ft: file validate: 6 outputs');
+
+  const failing = [];
+  const code = await action({ ...emulator.env, GITHUB_OUTPUT: output, INPUT_COMMAND: 'job read', INPUT_ID: 'bad id' }, (l) =>
+    failing.push(l),
+  );
+  assert.equal(code, 1);
+  assert.match(failing.at(-1), /^::error::invalid id "bad id": /);
+});
+
+test('action.yml declares exactly the inputs the commands take', async () => {
+  const { declaredInputs } = await import('../src/action.js');
+  const keys = new Set();
+  for (const c of await describe()) {
+    for (const i of c.inputs) for (const t of i.split(' | ')) if (/^[a-z_]+$/.test(t)) keys.add(t);
+  }
+  assert.deepEqual(declaredInputs().sort(), [...keys].sort());
+  assert.match(readFileSync(new URL('../action.yml', import.meta.url), 'utf8'), /^ {2}using: node24$/m);
+});

@@ -1,0 +1,122 @@
+"""The package against the emulator: the generic and typed API, errors, grants, limits, the
+compile cache and the console script's protocol."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import openai_ft
+from openai_ft import sandbox
+from conftest import ADMIN_KEY, DATA, PROJECT_KEY
+
+
+def no_keys(*texts):
+    for t in texts:
+        assert PROJECT_KEY not in t and ADMIN_KEY not in t
+
+
+def test_upload_wait_grant_through_the_api(emulator):
+    lines = []
+    up = openai_ft.run("file upload", {"path": str(DATA / "supervised.jsonl"), "training_method": "supervised"},
+                       env=emulator.env, on_progress=lines.append)
+    assert up["id"].startswith("file-") and up["examples"] == "12"
+    job = openai_ft.run("job ensure", {"model": "gpt-4o-mini", "training_file": up["id"], "wait": "true",
+                                       "poll_interval": "0.05"}, env=emulator.env, on_progress=lines.append)
+    assert job["status"] == "succeeded" and list(job) == sorted(job)
+    assert any(l.endswith(f"{job['id']}: succeeded: {job['fine_tuned_model']}") for l in lines), lines
+    no_keys(str(job), "\n".join(lines))
+    typed = openai_ft.jobs.read(job["id"], env=emulator.env)
+    assert (typed.status, typed.fine_tuned_model) == ("succeeded", job["fine_tuned_model"])
+    assert isinstance(typed.created_at, int)
+    grants = openai_ft.permissions.grant(job["fine_tuned_model"], ["proj_a", "proj_b"], env=emulator.env,
+                                         on_progress=lines.append)
+    assert [g.project_id for g in grants] == ["proj_a", "proj_b"]
+    assert openai_ft.permissions.revoke(job["fine_tuned_model"], ["proj_a", "proj_z"], env=emulator.env,
+                                        on_progress=lines.append) == ["proj_a"]
+    assert len(openai_ft.permissions.read(job["fine_tuned_model"], env=emulator.env)) == 1
+
+
+def test_errors_are_typed(emulator):
+    with pytest.raises(openai_ft.OpenAiFtError) as e:
+        openai_ft.jobs.read("ftjob-doesnotexist000000000", env=emulator.env)
+    assert (e.value.kind, e.value.status, e.value.code) == ("api", 404, "fine_tune_not_found")
+    assert e.value.request_id.startswith("req_")
+    with pytest.raises(openai_ft.OpenAiFtError) as e:
+        openai_ft.run("job ensure", {"model": "m", "training_file": "file-x", "wait": "maybe"}, env=emulator.env)
+    assert (e.value.kind, e.value.field, e.value.value) == ("invalid-input", "wait", "maybe")
+    with pytest.raises(openai_ft.OpenAiFtError) as e:
+        openai_ft.permissions.read("ft:gpt-4o-mini:o::abcdefgh", env={**emulator.env, "OPENAI_ADMIN_KEY": ""})
+    assert e.value.kind == "missing-credential"
+    assert str(e.value).startswith("OPENAI_ADMIN_KEY is not set")
+
+
+def test_only_the_granted_file_is_served(emulator):
+    report = openai_ft.files.validate(str(DATA / "dpo.jsonl"), "dpo", env=emulator.env)
+    assert report.bytes == os.path.getsize(DATA / "dpo.jsonl") and len(report.sha256) == 64
+    missing = DATA / "absent.jsonl"
+    with pytest.raises(openai_ft.OpenAiFtError) as e:
+        openai_ft.files.validate(str(missing), env=emulator.env)
+    assert str(e.value) == (f'invalid path "{missing}": cannot be read (No such file or directory (os error 2)); '
+                            "set path to a readable local JSONL file")
+    with pytest.raises(openai_ft.OpenAiFtError) as e:
+        openai_ft.files.validate(str(DATA), env=emulator.env)
+    assert str(e.value) == (f'invalid path "{DATA}": cannot read {DATA}: not a regular file; '
+                            "set path to a readable local JSONL file")
+
+
+@pytest.mark.parametrize("which,message", [
+    ("cpu", "the component used more than 1 s of CPU time and was stopped; raise OPENAI_FT_CPU_LIMIT_SECS "
+            "if the input is legitimately this large"),
+    ("memory", "the component exceeded its memory limit of 32 MiB and was stopped; raise "
+               "OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large"),
+])
+def test_a_runaway_guest_is_stopped(which, message):
+    lines = []
+    env = {"OPENAI_FT_CPU_LIMIT_SECS": "1", "OPENAI_FT_MEMORY_LIMIT_MIB": "32", "RUST_BACKTRACE": "full"}
+    with pytest.raises(openai_ft.OpenAiFtError) as e:
+        openai_ft.run(f"selftest {which}", {}, env=env, on_progress=lines.append)
+    assert (e.value.kind, str(e.value)) == ("host", message)
+    # Nothing from the guest: one that could see RUST_BACKTRACE would print a backtrace.
+    assert lines == []
+
+
+def test_the_compiled_component_is_cached_on_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = sandbox.Sandbox()
+    cached = list((tmp_path / "openai-ft").rglob("*.cwasm"))
+    assert len(cached) == 1
+    assert oct(cached[0].parent.stat().st_mode & 0o777) == "0o700"
+    stamp = cached[0].stat().st_mtime_ns
+    second = sandbox.Sandbox()
+    assert cached[0].stat().st_mtime_ns == stamp, "the second load compiled again"
+    cached[0].write_bytes(b"damaged")
+    third = sandbox.Sandbox()  # recompiles and rewrites
+    assert cached[0].read_bytes() != b"damaged"
+    assert first.component and second.component and third.component
+
+
+def script(args, stdin=None, env=None):
+    code = "import sys; from openai_ft.cli import main; sys.exit(main())"
+    src = str(sandbox.Path(openai_ft.__file__).parents[1])
+    r = subprocess.run([sys.executable, "-c", code, *args], input=stdin, capture_output=True, text=True,
+                       env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), "PYTHONPATH": src,
+                            **(env or {})}, timeout=120)
+    no_keys(r.stdout, r.stderr)
+    return r
+
+
+def test_the_console_script_speaks_the_protocol(emulator):
+    listed = script(["job", "list"], '{"limit":"1"}', emulator.env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith('{"count":"') and listed.stdout.endswith("}\n")
+    local = script(["job", "list"], None, {**emulator.env, "OPENAI_FT_INPUT": '{"limit":"1"}'})
+    assert local.stdout == listed.stdout
+    missing = script(["job", "read"], '{"id":"ftjob-doesnotexist000000000"}', emulator.env)
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr.startswith("openai-ft: api error 404 invalid_request_error (fine_tune_not_found)")
+    assert missing.stderr.count("\n") == 1
+    usage = script([])
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: openai-ft-py")
+    assert script(["nope", "--help"]).stderr == 'openai-ft: unknown noun "nope"; run openai-ft --help for the commands\n'

@@ -1,0 +1,173 @@
+"""One scenario table, three hosts: native `openai-ft`, the Node package's `openai-ft-node` and the
+Python package's `openai-ft-py` each run every scenario against a fresh emulator, and their stdout,
+exit status and stderr lines must be the same after `normalise` (which lists, rule by rule, what
+differs by nature). The native host's run is checked against the table's exit statuses, the
+others against the native run. No key may show in any output."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from hosts import ALL_KEYS, REPO, Emulator, clean_env, native_bin, node_bin, python_bin
+from normalise import normalise
+from scenarios import SCENARIOS, Scenario, Step
+
+HOSTS = ("native", "node", "python")
+_transcripts = {}
+
+
+def _fill(value: str, captured: dict) -> str:
+    for name, v in captured.items():
+        value = value.replace(f"@{name}@", v)
+    return value
+
+
+def _stdin(step: Step, captured: dict):
+    if step.input is None:
+        return None
+    if isinstance(step.input, bytes):
+        return step.input
+    if isinstance(step.input, str):
+        return step.input.encode()
+    return json.dumps({k: _fill(v, captured) for k, v in step.input.items()}).encode()
+
+
+def transcript(host, scenario: Scenario):
+    """Runs the scenario's steps with `host` against a fresh emulator: one normalised
+    (status, stdout, stderr lines) per step."""
+    emulator = Emulator(scenario.flavor, scenario.step_ms)
+    ids: dict = {}
+    captured: dict = {}
+    steps = []
+    try:
+        for step in scenario.steps:
+            if step.faults:
+                emulator.fault([{k: _fill(v, captured) if isinstance(v, str) else v
+                                 for k, v in rule.items()} for rule in step.faults])
+            env = emulator.env()
+            for k, v in step.env.items():
+                if v is None:
+                    env.pop(k, None)
+                else:
+                    env[k] = v
+            stdin = _stdin(step, captured)
+            if step.via_env:
+                env["OPENAI_FT_INPUT"] = stdin.decode()
+                stdin = None
+            out = host.run(step.args, stdin, env)
+            for key in ALL_KEYS:
+                assert key not in out.stdout and key not in out.stderr, \
+                    f"{host.name} showed a key in {' '.join(step.args)}"
+            if out.code == 0 and step.capture:
+                result = json.loads(out.stdout)
+                captured.update({name: result[key] for name, key in step.capture.items()})
+            lines = [normalise(line, ids, step.moving) for line in out.lines]
+            if not scenario.stderr or step.stderr == "skip":
+                lines = None
+            elif step.stderr == "sorted":
+                lines = sorted(lines)
+            steps.append((" ".join(step.args), out.code, normalise(out.stdout, ids, step.moving), lines))
+    finally:
+        emulator.stop()
+    return steps
+
+
+def native_transcript(host_table, scenario):
+    if scenario.name not in _transcripts:
+        _transcripts[scenario.name] = transcript(host_table["native"], scenario)
+    return _transcripts[scenario.name]
+
+
+@pytest.mark.parametrize("host", HOSTS)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario(host_table, scenario, host):
+    native = native_transcript(host_table, scenario)
+    if host == "native":
+        codes = [(cmd, code) for cmd, code, _, _ in native]
+        expected = [(" ".join(s.args), s.code) for s in scenario.steps]
+        assert codes == expected, "\n".join(
+            f"{cmd}: exit {code}\n  stdout {out}\n  stderr {err}" for cmd, code, out, err in native)
+        return
+    got = transcript(host_table[host], scenario)
+    for mine, theirs in zip(got, native):
+        assert mine == theirs, f"{host} differs from native in {mine[0]}:\n" + "\n".join(
+            difflib.unified_diff(_render(theirs), _render(mine), "native", host, lineterm=""))
+    assert len(got) == len(native)
+
+
+def _render(step):
+    cmd, code, out, err = step
+    return [f"$ {cmd}", f"exit {code}", *out.splitlines(), *(f"stderr: {line}" for line in err or [])]
+
+
+# ---- the limits -----------------------------------------------------------------------------
+
+def _runaway_argv(host: str, which: str, runaway):
+    if host == "native":
+        return [str(native_bin()), *runaway.native_args, which], None
+    command = f"{runaway.command} {which}"
+    drivers = Path(__file__).parent / "drivers"
+    if host == "node":
+        component = str(runaway.component_node_dir) if runaway.component_node_dir else "-"
+        return [os.environ.get("OPENAI_FT_NODE", "node"), str(drivers / "run_node.mjs"),
+                str(node_bin().parents[1]), component, command], None
+    component = str(runaway.component_wasm) if runaway.component_wasm else "-"
+    python = python_bin().parent / "python"
+    return [str(python), str(drivers / "run_python.py"), component, command], None
+
+
+@pytest.mark.parametrize("which", ["cpu", "memory"])
+@pytest.mark.parametrize("host", HOSTS)
+def test_runaway_is_stopped_within_its_bound(host_table, runaway, host, which):
+    """The guest is stopped by the limit, with the limit's one-line message; the host process
+    used no more than the bound plus its own start-up (CPU time, so a loaded machine's waiting
+    does not count), and never grew far past the memory limit (a runaway reaches 4 GiB)."""
+    argv, _ = _runaway_argv(host, which, runaway)
+    env = clean_env({"OPENAI_FT_CPU_LIMIT_SECS": "1", "OPENAI_FT_MEMORY_LIMIT_MIB": "64",
+                     "RUST_BACKTRACE": "full"})
+    code, out, err, usage = _run_measured(argv, env, timeout=120)
+    assert code is not None, f"{host} did not stop the runaway {which} guest within 120 s"
+    lines = err.decode().splitlines()
+    if which == "cpu":
+        expected = ("openai-ft: the component used more than 1 s of CPU time and was stopped; "
+                    "raise OPENAI_FT_CPU_LIMIT_SECS if the input is legitimately this large")
+    else:
+        expected = ("openai-ft: the component exceeded its memory limit of 64 MiB and was stopped; "
+                    "raise OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large")
+    # One line: nothing from the guest either (with RUST_BACKTRACE=full in the host's
+    # environment, a guest that could see it would print a backtrace here).
+    assert (code, out, lines) == (1, b"", [expected])
+    if which == "cpu":
+        assert usage["cpu"] < 1 + 4, f"{host} used {usage['cpu']:.1f} s of CPU for a 1 s limit"
+    else:
+        assert usage["max_rss_mib"] < 64 + 400, f"{host} grew to {usage['max_rss_mib']} MiB"
+
+
+def _run_measured(argv, env, timeout):
+    """Runs `argv` and returns (status, stdout, stderr, usage): the CPU time and peak RSS of that
+    process alone, from wait4. The status is None if it had to be killed at `timeout`."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        killed = threading.Event()
+
+        def kill():
+            killed.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        _, status, ru = os.wait4(proc.pid, 0)
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        usage = {"cpu": ru.ru_utime + ru.ru_stime, "max_rss_mib": ru.ru_maxrss // 1024}
+        return (None if killed.is_set() else proc.returncode), out.read(), err.read(), usage
