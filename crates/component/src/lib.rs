@@ -68,7 +68,8 @@ impl Platform for Guest {
     }
 
     fn progress(&mut self, line: &str) {
-        eprintln!("openai-ft: {line}");
+        // The core's lines quote the server's words, which may span lines.
+        eprintln!("openai-ft: {}", openai_ft_core::error::one_line(line));
     }
 
     fn file_size(&mut self) -> Result<u64, FileError> {

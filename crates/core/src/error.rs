@@ -2,7 +2,7 @@
 //! variant and the host prints the `Display` form as the one line a user sees, so each message
 //! names the cause and the fix.
 
-use std::fmt;
+use std::fmt::{self, Write};
 
 /// A failure of one command.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,14 +166,53 @@ impl fmt::Display for HttpError {
     }
 }
 
+/// The one line every error is shown as, whatever it quotes: the server's words (an error page,
+/// a message, a status detail) may span lines.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut line = OneLine::new(f);
         match self {
-            Error::Input(e) => e.fmt(f),
-            Error::Api(e) => e.fmt(f),
-            Error::Http(e) => e.fmt(f),
-            Error::Failed(m) => f.write_str(m),
+            Error::Input(e) => write!(line, "{e}"),
+            Error::Api(e) => write!(line, "{e}"),
+            Error::Http(e) => write!(line, "{e}"),
+            Error::Failed(m) => line.write_str(m),
         }
+    }
+}
+
+/// `text` as one line: each run of line breaks and other control characters becomes one space.
+/// For progress lines, which quote the server's words as errors do.
+pub fn one_line(text: &str) -> String {
+    let mut line = OneLine::new(String::with_capacity(text.len()));
+    // Writing to a String cannot fail.
+    let _ = line.write_str(text);
+    line.out
+}
+
+/// Writes through to `out` with each run of control characters as one space.
+struct OneLine<W> {
+    out: W,
+    /// The last character was a control character (already written as a space).
+    broken: bool,
+}
+
+impl<W: Write> OneLine<W> {
+    fn new(out: W) -> Self {
+        Self { out, broken: false }
+    }
+}
+
+impl<W: Write> Write for OneLine<W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if !c.is_control() {
+                self.out.write_char(c)?;
+            } else if !self.broken {
+                self.out.write_char(' ')?;
+            }
+            self.broken = c.is_control();
+        }
+        Ok(())
     }
 }
 
@@ -195,6 +234,30 @@ mod tests {
             e.to_string(),
             "missing model: set it to the base model to fine-tune"
         );
+    }
+
+    #[test]
+    fn errors_quoting_text_that_spans_lines_are_one_line() {
+        // A proxy's error page as the message of an API error, as `api_error` keeps it.
+        let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n</html>";
+        let e = Error::from(ApiError {
+            status: 502,
+            message: page.into(),
+            kind: None,
+            code: None,
+            param: None,
+            request_id: None,
+            hint: None,
+            retry_after: None,
+        });
+        assert_eq!(
+            e.to_string(),
+            "api error 502: <html> <head><title>502 Bad Gateway</title></head> </html>"
+        );
+        let e = Error::Failed("file-1 failed processing: line 1:\n\tbad token".into());
+        assert_eq!(e.to_string(), "file-1 failed processing: line 1: bad token");
+        // Progress lines: every run of control characters is one space, the rest is kept.
+        assert_eq!(one_line("a\r\n\r\nb\x1b[0m c\u{85}"), "a b [0m c ");
     }
 
     #[test]

@@ -127,7 +127,8 @@ pub trait Platform {
     fn sleep(&mut self, duration: Duration);
     /// A uniformly random number in `0.0..1.0`, for jitter.
     fn random(&mut self) -> f64;
-    /// One line of progress for the person watching (stderr).
+    /// One line of progress for the person watching (stderr). It may quote the server's words,
+    /// line breaks included: show it through [`one_line`](crate::error::one_line).
     fn progress(&mut self, line: &str);
     /// The size of the granted input file.
     fn file_size(&mut self) -> Result<u64, FileError>;
