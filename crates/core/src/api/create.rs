@@ -203,15 +203,20 @@ mod tests {
             .json(&serde_json::json!({"model": "m", "training_file": "file-1"}))
     }
 
-    /// Runs a project create against `fake`, counting the lookups, which never find anything.
-    fn run(fake: &mut Fake, policy: CreatePolicy) -> (Result<Created<()>>, u32) {
-        let request = request();
-        let create = Create {
-            request: &request,
+    /// A create of the job `request` under `policy`, unpaced.
+    fn project_create(request: &Request, policy: CreatePolicy) -> Create<'_> {
+        Create {
+            request,
             policy,
             what: "the job",
             pace: None,
-        };
+        }
+    }
+
+    /// Runs a project create against `fake`, counting the lookups, which never find anything.
+    fn run(fake: &mut Fake, policy: CreatePolicy) -> (Result<Created<()>>, u32) {
+        let request = request();
+        let create = project_create(&request, policy);
         let mut lookups = 0;
         let outcome = create.run(fake, |_| {
             lookups += 1;
@@ -328,12 +333,7 @@ mod tests {
         // nothing, the one at 4 s finds it.
         let mut fake = Fake::new().fault(Method::Post, "/fine_tuning/jobs", Fault::Timeout);
         let request = request();
-        let create = Create {
-            request: &request,
-            policy: CreatePolicy::PROJECT,
-            what: "the job",
-            pace: None,
-        };
+        let create = project_create(&request, CreatePolicy::PROJECT);
         let committed_at = crate::testing::START + 3;
         let outcome = create
             .run(&mut fake, |p| {
@@ -348,12 +348,7 @@ mod tests {
     fn a_lookup_that_finds_the_resource_ends_the_create() {
         let mut fake = Fake::new().fault(Method::Post, "/fine_tuning/jobs", Fault::CommitThenDrop);
         let request = request();
-        let create = Create {
-            request: &request,
-            policy: CreatePolicy::PROJECT,
-            what: "the job",
-            pace: None,
-        };
+        let create = project_create(&request, CreatePolicy::PROJECT);
         let outcome = create.run(&mut fake, |_| Ok(Some("found"))).unwrap();
         assert!(matches!(outcome, Created::Found("found")));
         assert_eq!(fake.count("POST"), 1);
