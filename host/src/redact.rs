@@ -53,6 +53,12 @@ impl Redactor {
         Self { forms }
     }
 
+    /// The length of the longest spelling searched for: a piece of text cut anywhere but in
+    /// the last `longest() - 1` bytes cannot split one.
+    pub fn longest(&self) -> usize {
+        self.forms.first().map_or(0, Vec::len)
+    }
+
     /// `input` with every secret replaced.
     pub fn bytes<'a>(&self, input: &'a [u8]) -> Cow<'a, [u8]> {
         let mut out = Cow::Borrowed(input);
@@ -121,6 +127,7 @@ mod tests {
             "Bearer [redacted] and [redacted], [redacted]!"
         );
         assert!(matches!(r.text("nothing here"), Cow::Borrowed(_)));
+        assert_eq!(r.longest(), "sk-proj-0123456789".len());
     }
 
     #[test]

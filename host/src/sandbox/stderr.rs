@@ -57,7 +57,11 @@ impl Lines {
         self.pending.extend_from_slice(bytes);
         let complete = match self.pending.iter().rposition(|b| *b == b'\n') {
             Some(i) => i + 1,
-            None if self.pending.len() >= MAX_LINE => self.pending.len(),
+            // Held back: the end, where a secret could be cut in two.
+            None if self.pending.len() >= MAX_LINE => self
+                .pending
+                .len()
+                .saturating_sub(self.redactor.longest().saturating_sub(1)),
             None => return Ok(()),
         };
         let lines: Vec<u8> = self.pending.drain(..complete).collect();
