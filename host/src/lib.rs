@@ -8,4 +8,5 @@ pub mod config;
 pub mod granted;
 pub mod http;
 pub mod protocol;
+pub mod redact;
 mod sandbox;

@@ -38,7 +38,7 @@ fn the_portable_component_is_written_on_request() {
     assert_eq!(&out.stdout[..8], b"\0asm\x0d\x00\x01\x00");
     assert!(
         out.stdout
-            .windows(b"openai:fine-tuning/commands@0.1.0".len())
-            .any(|w| w == b"openai:fine-tuning/commands@0.1.0")
+            .windows(b"openai:fine-tuning/commands@0.2.0".len())
+            .any(|w| w == b"openai:fine-tuning/commands@0.2.0")
     );
 }
