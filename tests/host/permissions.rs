@@ -540,7 +540,7 @@ fn bad_inputs_never_reach_the_network() {
         (
             "read",
             json!({"checkpoint": ckpt, "projects": "proj_a"}),
-            r#"invalid input "projects": unknown key; expected one of: checkpoint, project_id, project_ids"#,
+            r#"invalid input "projects": unknown key; expected one of: checkpoint, project_id, project_ids, output"#,
         ),
         (
             "grant",
