@@ -102,7 +102,11 @@ def test_a_failed_wait_is_resumed_not_cancelled(terraform, emulator, openai_ft_b
 
     # Only the wait is redone; the job is neither cancelled nor created again.
     plan = tf.plan(*settings)
-    assert env.managed_actions(plan) == {"module.fine_tuning.terraform_data.wait[0]": ["delete", "create"]}
+    # (current_job, the record of the job the plan shows, comes after the wait: created now.)
+    assert env.managed_actions(plan) == {
+        "module.fine_tuning.terraform_data.wait[0]": ["delete", "create"],
+        "module.fine_tuning.terraform_data.current_job": ["create"],
+    }
     tf.apply("tfplan")
     assert tf.output("status") == "succeeded"
     assert tf.plan(*settings).changes is False
