@@ -13,6 +13,7 @@ module "fine_tuning" {
   training_file = module.training_data.id
   suffix        = var.suffix
 
-  wait_for_completion = var.wait_for_completion
-  poll_interval       = var.poll_interval
+  wait_for_completion  = var.wait_for_completion
+  fail_on_unsuccessful = var.fail_on_unsuccessful
+  poll_interval        = var.poll_interval
 }

@@ -16,3 +16,9 @@ variable "poll_interval" {
   default     = 10
 }
 
+
+variable "fail_on_unsuccessful" {
+  description = "Whether apply fails when the awaited job ends failed or cancelled."
+  type        = bool
+  default     = true
+}

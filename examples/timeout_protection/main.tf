@@ -14,6 +14,7 @@ module "timeout_protected_fine_tuning" {
   training_file        = module.training_data.id
   suffix               = var.suffix
   cancel_after_timeout = var.cancel_after_timeout
+  fail_on_unsuccessful = var.fail_on_unsuccessful
 
   wait_for_completion = var.wait_for_completion
   poll_interval       = var.poll_interval

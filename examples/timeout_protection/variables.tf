@@ -22,3 +22,9 @@ variable "poll_interval" {
   default     = 10
 }
 
+
+variable "fail_on_unsuccessful" {
+  description = "Whether apply fails when the job ends cancelled (here: by the timeout) or failed."
+  type        = bool
+  default     = true
+}

@@ -45,11 +45,13 @@ pub fn selftest(which: &str) -> Result<ExitCode> {
     }
 }
 
-/// Runs `<noun> <verb>` with the protocol input, and prints the output object. Every secret of
-/// the configuration is redacted from what it prints, output and error alike.
+/// Runs `<noun> <verb>` with the protocol input, and prints the output object (every secret of
+/// the configuration redacted from it, output and error alike), or with
+/// `"output": "summary"` (what the modules' local-exec asks for) the guest's one line as text.
 pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
     let input = protocol::read_input()?;
     let file = config::granted_file(noun, &input)?;
+    let summary = input.iter().any(|(k, v)| k == "output" && v == "summary");
     let (http, sandbox) = load(Config::from_env()?)?;
     let redactor = http.redactor();
     let redact = |text: &str| redactor.text(text).into_owned();
@@ -58,12 +60,15 @@ pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
         .map_err(|e| anyhow!("{}", redact(&format!("{e:#}"))))?;
     match outcome {
         Ok(output) => {
-            let output = output
+            let output: Vec<(String, String)> = output
                 .into_iter()
                 .map(|(k, v)| (redact(&k), redact(&v)))
                 .collect();
             let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "{}", protocol::render_output(output))?;
+            match output.as_slice() {
+                [(key, line)] if summary && key == "summary" => writeln!(stdout, "{line}")?,
+                _ => writeln!(stdout, "{}", protocol::render_output(output))?,
+            }
             stdout.flush()?;
             Ok(ExitCode::SUCCESS)
         }

@@ -1,7 +1,9 @@
 # One OpenAI fine-tuning job, managed through the openai-ft CLI:
 #   apply   -> terraform_data.job + local-exec: `openai-ft job ensure` (idempotent create), then
 #              terraform_data.wait: `openai-ft job ensure` with wait (follows it to the end)
-#   plan    -> data "external": `openai-ft job read` (finds the job by its request; no writes)
+#   plan    -> data "external": `openai-ft job check` (refuses a bad request before any write,
+#              from the variables alone), `openai-ft job read` (finds the job by its request; no
+#              writes); check blocks turn their warnings into plan warnings (checks.tf)
 #   destroy -> local-exec when = destroy: `openai-ft job cancel` (cancels a running job only;
 #              a finished job and its fine-tuned model are left alone)
 
@@ -31,11 +33,31 @@ locals {
   )
 
   timeout = var.cancel_after_timeout == null ? {} : { cancel_after_timeout = tostring(var.cancel_after_timeout) }
+
+  # Under local-exec each command prints one line for the apply log instead of its JSON result.
+  summary = { output = "summary" }
+}
+
+# Runs at plan time, before anything is uploaded or created: the same checks `job ensure` makes
+# (hyperparameters per method, grader, metadata, suffix, a base model past its shutdown date).
+# Built from the variables only, without the file ids (often unknown until the upload), so it is
+# read at plan even in a for_each whose training files are still to be uploaded; a refusal fails
+# the plan with the same one-line message apply would give.
+data "external" "check" {
+  program = [var.openai_ft_path, "job", "check"]
+  query = merge(
+    { for k, v in local.request : k => v if !contains(["training_file", "validation_file"], k) },
+    local.timeout,
+    { fail_on_unsuccessful = tostring(var.fail_on_unsuccessful) },
+  )
 }
 
 resource "terraform_data" "job" {
   # A hash, so the plan shows one short value changing rather than the whole request.
   triggers_replace = sha256(jsonencode(local.request))
+
+  # Nothing is created for a request job check refused (the plan fails first anyway).
+  depends_on = [data.external.check]
 
   # What the destroy-time provisioner needs: it can only see `self`.
   input = {
@@ -58,7 +80,7 @@ resource "terraform_data" "job" {
     interpreter = [var.openai_ft_path, "job"]
     command     = "ensure"
     environment = {
-      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, { wait = "false" }))
+      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, local.summary, { wait = "false" }))
     }
   }
 
@@ -68,13 +90,13 @@ resource "terraform_data" "job" {
     interpreter = [self.input.openai_ft, "job"]
     command     = "cancel"
     environment = {
-      OPENAI_FT_INPUT = jsonencode(self.input.request)
+      OPENAI_FT_INPUT = jsonencode(merge(self.input.request, { output = "summary" }))
     }
   }
 }
 
-# Follows the job until it finishes, with progress (status, events, checkpoints) live in the apply
-# log. Kept apart from the job so that a wait that fails (a dropped connection hours in, Ctrl-C)
+# Follows the job until it finishes, with progress (events, checkpoints, status) live in the apply
+# log; with fail_on_unsuccessful, a job that ends failed or cancelled fails the apply. Kept apart from the job so that a wait that fails (a dropped connection hours in, Ctrl-C)
 # taints only this resource: the next apply waits again instead of cancelling and re-creating
 # the job. `job ensure` finds the job terraform_data.job created; it never creates another.
 resource "terraform_data" "wait" {
@@ -87,9 +109,10 @@ resource "terraform_data" "wait" {
     interpreter = [var.openai_ft_path, "job"]
     command     = "ensure"
     environment = {
-      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, {
-        wait          = "true"
-        poll_interval = tostring(var.poll_interval)
+      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, local.summary, {
+        wait                 = "true"
+        poll_interval        = tostring(var.poll_interval)
+        fail_on_unsuccessful = tostring(var.fail_on_unsuccessful)
       }))
     }
   }
@@ -97,13 +120,24 @@ resource "terraform_data" "wait" {
 
 # Read at plan time once the job exists (deferred to apply while it is being created or replaced).
 # Its one side effect is the one the user opted into: cancelling a job past cancel_after_timeout.
+# A job deleted outside Terraform is reported (a warning and empty outputs), not an error.
 data "external" "job" {
   program = [var.openai_ft_path, "job", "read"]
-  query   = merge(local.request, local.timeout, { checkpoints = "true", shutdown_dates = "true" })
+  query = merge(local.request, local.timeout, {
+    checkpoints    = "true"
+    shutdown_dates = "true"
+    if_missing     = "report"
+  })
 
   depends_on = [terraform_data.job, terraform_data.wait]
 }
 
 locals {
   job = data.external.job.result
+}
+
+# The job Terraform manages now, as the plan will show it: when a change to the request replaces
+# the job, this value turns "(known after apply)" and the plan prints the old job's id beside it.
+resource "terraform_data" "current_job" {
+  input = local.job.id == "" ? "no job: it was deleted outside Terraform" : "${local.job.id}: a change to the training request cancels it if still running and starts a new job"
 }

@@ -85,3 +85,13 @@ output "fine_tuned_model_shutdown_date" {
   description = "The announced shutdown date (YYYY-MM-DD) of the fine-tuned model, or null when none is announced."
   value       = local.job.fine_tuned_model_shutdown_date == "" ? null : local.job.fine_tuned_model_shutdown_date
 }
+
+output "request" {
+  description = "The training request as the strings openai-ft takes (what names the job): for modules that find the job by it, like enhanced_fine_tuning's permission reads."
+  value       = local.request
+}
+
+output "warnings" {
+  description = "What openai-ft warns of, kind => messages: base_model_shutdown, fine_tuned_model_shutdown (within 90 days), job_failed, job_cancelled, job_timed_out, job_missing (deleted outside Terraform). Each is also a check warning in the plan. Empty when all is well."
+  value       = local.warnings
+}

@@ -16,9 +16,11 @@ resource "terraform_data" "upload" {
     interpreter = [var.openai_ft_path, "file"]
     command     = "upload"
     environment = {
+      # output = "summary": one line in the apply log instead of the JSON result.
       OPENAI_FT_INPUT = jsonencode({
         path            = var.path
         training_method = var.training_method
+        output          = "summary"
       })
     }
   }

@@ -125,7 +125,8 @@ fn a_429_waits_as_long_as_retry_after_says() {
     assert_eq!(out.json()["id"], id);
     assert_eq!(emulator.count(&format!("GET {path}")), 2);
     assert!(
-        out.stderr.contains("HTTP 429; retry 1 of 2 in 1.0 s"),
+        out.stderr
+            .contains("rate limited (HTTP 429); waiting to send it again; retry 1 of 2 in 1.0 s"),
         "{}",
         out.stderr
     );
@@ -140,7 +141,8 @@ fn retry_after_ms_wins_over_retry_after() {
     let out = read(&emulator, &id);
     assert_eq!(out.json()["id"], id);
     assert!(
-        out.stderr.contains("HTTP 429; retry 1 of 2 in 0.2 s"),
+        out.stderr
+            .contains("rate limited (HTTP 429); waiting to send it again; retry 1 of 2 in 0.2 s"),
         "{}",
         out.stderr
     );

@@ -232,7 +232,7 @@ fn bad_requests_are_refused_before_any_call() {
         ),
         (
             json!({"model": "gpt-4o-mini", "training_file": "file-x", "epochs": "3"}),
-            r#"invalid input "epochs": unknown key; expected one of: model, training_file, validation_file, suffix, training_method, hyperparameters, grader, seed, metadata, integrations, training_type, cancel_after_timeout, wait, poll_interval"#,
+            r#"invalid input "epochs": unknown key; expected one of: model, training_file, validation_file, suffix, training_method, hyperparameters, grader, seed, metadata, integrations, training_type, cancel_after_timeout, wait, poll_interval, fail_on_unsuccessful, output"#,
         ),
     ];
     for (input, message) in cases {
@@ -273,7 +273,8 @@ fn timeout_cancels_while_waiting() {
     let file = emulator.upload("train.jsonl", SUPERVISED);
     let input = with(
         request(&file),
-        json!({"wait": "true", "cancel_after_timeout": "1", "poll_interval": "0.2"}),
+        json!({"wait": "true", "cancel_after_timeout": "1", "poll_interval": "0.2",
+               "fail_on_unsuccessful": "false"}),
     );
     let out = ensure(&emulator, &input);
     let o = out.json();
@@ -376,9 +377,24 @@ fn failed_jobs_report_the_api_error_and_are_not_replaced() {
         "broken.jsonl",
         include_str!("../data/supervised_broken.jsonl"),
     );
-    let input = with(request(&file), json!({"wait": "true"}));
+    // By default a job that fails while awaited is an error naming the job, its code and message.
+    let refused = ensure(&emulator, &with(request(&file), json!({"wait": "true"})));
+    let input = with(
+        request(&file),
+        json!({"wait": "true", "fail_on_unsuccessful": "false"}),
+    );
     let o = ensure(&emulator, &input).json();
     assert_eq!(o["status"], "failed");
+    assert_eq!(
+        refused.error(),
+        format!(
+            "job {} failed: invalid_training_file: {}; fix the cause, then change the request (for \
+             example metadata = {{ attempt = \"2\" }}) and apply again, or set \
+             fail_on_unsuccessful = false to accept the outcome",
+            o["id"],
+            o["error_message"].trim()
+        )
+    );
     assert_eq!(o["error_code"], "invalid_training_file");
     assert!(
         o["error_message"].contains("line 3") || o["error_message"].contains("Line 3"),
@@ -587,7 +603,10 @@ fn an_absurd_retry_after_is_not_waited_for() {
         assert!(
             line.starts_with(
                 "api error 429 requests (rate_limit_exceeded): Rate limit reached for requests"
-            ) && line.contains("; rate limited; wait a minute and run again"),
+            ) && line.ends_with(
+                "; rate limited: the API asks for a pause of over a day, longer than openai-ft \
+                 waits on its own; run again after it"
+            ),
             "{hint}: {line}"
         );
         assert_eq!(emulator.count("GET /v1/fine_tuning/jobs"), 1, "{hint}");
@@ -632,4 +651,36 @@ fn a_request_too_large_to_write_is_refused_once_not_retried_as_a_network_error()
         )
     );
     assert!(emulator.log().is_empty());
+}
+
+/// `job check` (plan time) refuses what `job ensure` would, from the request without its files,
+/// and sends no write; with `output = "summary"` the answer is one plain line.
+#[test]
+fn job_check_refuses_before_anything_is_created() {
+    let emulator = Emulator::start(60_000);
+    let check = |input: Value| {
+        openai_ft(&["job", "check"])
+            .against(&emulator)
+            .input(input)
+            .run()
+    };
+    let bad = json!({"model": "gpt-4o-mini-2024-07-18", "hyperparameters": r#"{"n_epochs":"0"}"#});
+    assert_eq!(
+        check(bad).only_error(),
+        r#"invalid hyperparameters.n_epochs "0": must be "auto" or an integer 1-50"#
+    );
+    let good = json!({"model": "gpt-4o-mini-2024-07-18", "suffix": "ok"});
+    let out = check(good.clone()).json();
+    assert_eq!(out["model"], "gpt-4o-mini-2024-07-18");
+    assert_eq!(out["warnings"], "[]");
+    let summary = check(with(good, json!({"output": "summary"})));
+    assert_eq!(
+        summary.stdout,
+        "job check: the request for gpt-4o-mini-2024-07-18 is valid\n"
+    );
+    assert!(
+        emulator.log().iter().all(|e| e.method == "GET"),
+        "{:?}",
+        emulator.log()
+    );
 }

@@ -220,7 +220,8 @@ fn a_429_on_the_lookup_is_retried_without_retry_after() {
     );
     assert_eq!(out.json()["count"], "1");
     assert!(
-        out.stderr.contains("HTTP 429; retry 2 of 5 in"),
+        out.stderr
+            .contains("rate limited (HTTP 429); waiting to send it again; retry 2 of 5 in"),
         "{}",
         out.stderr
     );
@@ -540,7 +541,7 @@ fn bad_inputs_never_reach_the_network() {
         (
             "read",
             json!({"checkpoint": ckpt, "projects": "proj_a"}),
-            r#"invalid input "projects": unknown key; expected one of: checkpoint, project_id, project_ids"#,
+            r#"invalid input "projects": unknown key; expected one of: checkpoint, project_id, project_ids, model, training_file, validation_file, suffix, training_method, hyperparameters, grader, seed, metadata, integrations, training_type, output"#,
         ),
         (
             "grant",

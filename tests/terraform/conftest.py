@@ -54,13 +54,14 @@ def openai_ft_bins():
 
 @pytest.fixture
 def emulator(openai_ft_bins):
-    """Factory: `emulator(step_ms=20)` starts an emulator with the test keys; stopped after."""
+    """Factory: `emulator(step_ms=20, *extra_args)` starts an emulator with the test keys (and
+    extra command-line arguments); stopped after."""
     import openai_ft_env
 
     started = []
 
-    def start(step_ms: int = 20):
-        running = openai_ft_env.Emulator(openai_ft_bins, step_ms)
+    def start(step_ms: int = 20, *extra_args: str):
+        running = openai_ft_env.Emulator(openai_ft_bins, step_ms, *extra_args)
         started.append(running)
         return running
 

@@ -75,8 +75,9 @@ class Emulator(_Emulator):
     def log(self) -> list[dict]:
         return self.control("GET", "/_emulator/requests/log")
 
-    def api(self, path: str, key: str = PROJECT_KEY):
-        req = urllib.request.Request(self.url + path)
+    def api(self, path: str, key: str = PROJECT_KEY, method: str = "GET"):
+        """One API request, as a user's own script (not openai-ft) would send it."""
+        req = urllib.request.Request(self.url + path, method=method)
         req.add_header("authorization", f"Bearer {key}")
         with urllib.request.urlopen(req) as resp:
             return json.loads(resp.read())
@@ -114,3 +115,10 @@ def managed_actions(plan) -> dict[str, list[str]]:
         for c in plan.json.get("resource_changes", [])
         if c["mode"] == "managed" and c["change"]["actions"] != ["no-op"]
     }
+
+
+def plan_text(tf, *args: str) -> str:
+    """The human `plan` output (what a user reads), its diagnostics' frames removed and its
+    wrapped lines joined, so a message can be looked for as one line."""
+    result = tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode", *args, ok=(0, 2))
+    return " ".join((result.stdout + result.stderr).replace("\u2502", " ").split())

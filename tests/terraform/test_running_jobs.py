@@ -40,17 +40,36 @@ def test_timeout_protection_cancels_a_job_past_its_deadline(terraform, emulator,
     tf = terraform(workdir, env=env.terraform_env(openai_ft_bins, emu))
     tf.init()
     settings = ["-var=cancel_after_timeout=1", "-var=poll_interval=0.2"]
-    result = tf.apply(*settings)
+    # fail_on_unsuccessful (the default): the job cancelled at its deadline fails the apply.
+    try:
+        tf.apply(*settings)
+    except tf_module.TerraformError as e:
+        failed = e.result
+    else:
+        raise AssertionError("apply succeeded although the job was cancelled at its deadline")
+    assert "past cancel_after_timeout=1; cancelling it" in failed.stdout
+    [error] = failed.errors()
+    assert error["address"] == "module.timeout_protected_fine_tuning.terraform_data.wait[0]"
+    job_id = emu.api("/fine_tuning/jobs")["data"][0]["id"]
+    assert (
+        f"job {job_id} was cancelled: it ran past cancel_after_timeout=1 s; raise cancel_after_timeout, "
+        'then change the request (for example metadata = { attempt = "2" }) and apply again, or set '
+        "fail_on_unsuccessful = false to accept the outcome"
+    ) in " ".join(error["detail"].split())
 
+    # fail_on_unsuccessful = false accepts the outcome; the plan still warns of it.
+    settings.append("-var=fail_on_unsuccessful=false")
+    tf.apply(*settings)
     out = tf.output()
     assert out["status"] == "cancelled"
     assert out["timed_out"] is True
     assert out.get("fine_tuned_model") is None
-    assert "past cancel_after_timeout=1; cancelling it" in result.stdout
 
     seen = len(emu.log())
-    assert tf.plan(*settings).changes is False
+    plan = tf.plan(*settings)
+    assert plan.changes is False
     assert env.writes(emu.log()[seen:]) == []
+    assert f"job {job_id} was cancelled: it ran past cancel_after_timeout=1 s" in " ".join(plan.result.stdout.split())
 
     tf.destroy(*settings)
     counts = emu.counts()
@@ -83,7 +102,11 @@ def test_a_failed_wait_is_resumed_not_cancelled(terraform, emulator, openai_ft_b
 
     # Only the wait is redone; the job is neither cancelled nor created again.
     plan = tf.plan(*settings)
-    assert env.managed_actions(plan) == {"module.fine_tuning.terraform_data.wait[0]": ["delete", "create"]}
+    # (current_job, the record of the job the plan shows, comes after the wait: created now.)
+    assert env.managed_actions(plan) == {
+        "module.fine_tuning.terraform_data.wait[0]": ["delete", "create"],
+        "module.fine_tuning.terraform_data.current_job": ["create"],
+    }
     tf.apply("tfplan")
     assert tf.output("status") == "succeeded"
     assert tf.plan(*settings).changes is False

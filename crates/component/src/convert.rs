@@ -156,7 +156,7 @@ impl From<&openai_ft_core::commands::Command> for CommandInfo {
         CommandInfo {
             name: c.name.to_owned(),
             summary: c.summary.to_owned(),
-            inputs: c.inputs.iter().map(|i| (*i).to_owned()).collect(),
+            inputs: c.accepted().iter().map(|i| (*i).to_owned()).collect(),
         }
     }
 }

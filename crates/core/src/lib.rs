@@ -18,6 +18,7 @@ pub mod platform;
 mod testing;
 pub mod time;
 pub mod training_method;
+pub mod warning;
 
 pub use error::{ApiError, Error, HttpError, InputError, Result};
 pub use flavor::Flavor;

@@ -35,26 +35,42 @@ pub fn shutdown_date(platform: &mut dyn Platform, model: &str) -> Result<Option<
     })
 }
 
-/// Warns on stderr when `model` shuts down within [`WARN_DAYS`].
-pub fn warn_if_near(platform: &mut dyn Platform, what: &str, model: &str, date: Option<&str>) {
-    let Some(date) = date else { return };
-    let Some(days) = days_until(date, platform.now()) else {
-        return;
-    };
-    let line = match days {
-        d if d < 0 => format!("warning: the {what} {model} was shut down on {date}"),
-        0 => format!("warning: the {what} {model} shuts down today ({date})"),
-        d if d <= WARN_DAYS => {
-            format!("warning: the {what} {model} shuts down on {date}, in {d} days")
-        }
-        _ => return,
-    };
-    platform.progress(&line);
+/// Why `model` deserves a warning, when its shutdown `date` is passed, today, or within
+/// [`WARN_DAYS`] of `now` (Unix seconds): `the base model X shuts down on D, in N days`.
+pub fn near_shutdown(what: &str, model: &str, date: Option<&str>, now: u64) -> Option<String> {
+    let date = date?;
+    match days_until(date, now)? {
+        d if d < 0 => Some(format!("the {what} {model} was shut down on {date}")),
+        0 => Some(format!("the {what} {model} shuts down today ({date})")),
+        d if d <= WARN_DAYS => Some(format!(
+            "the {what} {model} shuts down on {date}, in {d} days"
+        )),
+        _ => None,
+    }
+}
+
+/// Warns on stderr when `model` shuts down within [`WARN_DAYS`]; returns the warning.
+pub fn warn_if_near(
+    platform: &mut dyn Platform,
+    what: &str,
+    model: &str,
+    date: Option<&str>,
+) -> Option<String> {
+    let warning = near_shutdown(what, model, date, platform.now())?;
+    platform.progress(&format!("warning: {warning}"));
+    Some(warning)
+}
+
+/// What [`refuse_if_shut_down`] found: the announced date, and the warning it printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shutdown {
+    pub date: Option<String>,
+    pub warning: Option<String>,
 }
 
 /// Refuses to start training on a base model whose shutdown date has passed (or is today): the
-/// job could not finish, and its model could never be used.
-pub fn refuse_if_shut_down(platform: &mut dyn Platform, model: &str) -> Result<Option<String>> {
+/// job could not finish, and its model could never be used. Warns when the date is near.
+pub fn refuse_if_shut_down(platform: &mut dyn Platform, model: &str) -> Result<Shutdown> {
     let date = shutdown_date(platform, model)?;
     if let Some(d) = &date
         && days_until(d, platform.now()).is_some_and(|days| days <= 0)
@@ -64,6 +80,6 @@ pub fn refuse_if_shut_down(platform: &mut dyn Platform, model: &str) -> Result<O
              job could not run and its model could never be used; choose a current base model"
         )));
     }
-    warn_if_near(platform, "base model", model, date.as_deref());
-    Ok(date)
+    let warning = warn_if_near(platform, "base model", model, date.as_deref());
+    Ok(Shutdown { date, warning })
 }

@@ -2,7 +2,8 @@
 # adding or removing a project grants or revokes exactly that project and leaves the others' grants
 # untouched. Permission calls use OPENAI_ADMIN_KEY from the environment, never a variable.
 #   apply   -> `openai-ft permissions grant` per new project (an existing grant is reused)
-#   plan    -> `openai-ft permissions read` (which projects hold a grant; no writes)
+#   plan    -> `openai-ft permissions read` (which projects hold a grant; no writes); a grant
+#              revoked outside Terraform plans as a replacement, and apply grants it again
 #   destroy -> `openai-ft permissions revoke` per removed project (only that project's grant)
 
 module "fine_tuning" {
@@ -21,6 +22,7 @@ module "fine_tuning" {
   integrations         = var.integrations
   training_type        = var.training_type
   wait_for_completion  = var.wait_for_completion
+  fail_on_unsuccessful = var.fail_on_unsuccessful
   poll_interval        = var.poll_interval
   openai_ft_path       = var.openai_ft_path
 }
@@ -46,8 +48,10 @@ resource "terraform_data" "grant" {
 
   # A new model (the job was replaced) is granted anew; the old model's grant is revoked first.
   # Keyed on what is known at plan time, so re-reading the same job (a resumed wait) leaves the
-  # grants alone rather than revoking and granting them again.
-  triggers_replace = local.permissions.checkpoint != null ? local.permissions.checkpoint : module.fine_tuning.request_sha256
+  # grants alone rather than revoking and granting them again. A grant revoked outside Terraform
+  # appends timestamp() emptied of every character: unknown at plan, so the plan shows this
+  # project's grant replaced, and "" at apply, so the stored value (and the next plan) is as before.
+  triggers_replace = "${local.permissions.checkpoint != null ? local.permissions.checkpoint : module.fine_tuning.request_sha256}${contains(local.revoked, each.key) ? replace(timestamp(), "/.*/", "") : ""}"
 
   # What the destroy-time provisioner needs: it can only see `self`.
   input = {
@@ -71,7 +75,7 @@ resource "terraform_data" "grant" {
     interpreter = [var.openai_ft_path, "permissions"]
     command     = "grant"
     environment = {
-      OPENAI_FT_INPUT = jsonencode({ checkpoint = local.checkpoint, project_id = each.key })
+      OPENAI_FT_INPUT = jsonencode({ checkpoint = local.checkpoint, project_id = each.key, output = "summary" })
     }
   }
 
@@ -80,9 +84,27 @@ resource "terraform_data" "grant" {
     interpreter = [self.input.openai_ft, "permissions"]
     command     = "revoke"
     environment = {
-      OPENAI_FT_INPUT = jsonencode({ checkpoint = self.input.checkpoint, project_id = self.input.project_id })
+      OPENAI_FT_INPUT = jsonencode({ checkpoint = self.input.checkpoint, project_id = self.input.project_id, output = "summary" })
     }
   }
+}
+
+# Which projects lack a grant, read at plan before the grants (they depend on it): by the named
+# checkpoint, or by the job request, which finds the job's fine-tuned model without waiting for
+# the job's own read. Until the job has a model every project is missing, which changes nothing:
+# the grants are being created then anyway.
+data "external" "revoked" {
+  count = length(local.project_ids) > 0 ? 1 : 0
+
+  program = [var.openai_ft_path, "permissions", "read"]
+  query = merge(
+    local.permissions.checkpoint != null ? { checkpoint = local.permissions.checkpoint } : module.fine_tuning.request,
+    { project_ids = jsonencode(sort(local.project_ids)) },
+  )
+}
+
+locals {
+  revoked = jsondecode(length(data.external.revoked) > 0 ? data.external.revoked[0].result.missing : "[]")
 }
 
 # Which of the projects hold a grant now, read fresh every plan.

@@ -87,6 +87,11 @@ output "fine_tuned_model_shutdown_date" {
   value       = module.fine_tuning.fine_tuned_model_shutdown_date
 }
 
+output "warnings" {
+  description = "What the base module warns of (the same messages as its plan warnings), kind => messages."
+  value       = module.fine_tuning.warnings
+}
+
 output "shared_checkpoint" {
   description = "The fine-tuned model or checkpoint shared with the projects, or null when checkpoint_permissions is disabled."
   value       = length(local.project_ids) > 0 ? local.checkpoint : null
@@ -98,6 +103,6 @@ output "permission_ids" {
 }
 
 output "missing" {
-  description = "Projects in checkpoint_permissions.project_ids that hold no grant when last read (revoked outside Terraform; `terraform apply -replace` of that project's grant restores it). Empty when all is in place."
+  description = "Projects in checkpoint_permissions.project_ids that hold no grant when last read (revoked outside Terraform: the next plan shows that project's grant replaced, and apply grants it again). Empty when all is in place."
   value       = local.missing
 }

@@ -92,6 +92,13 @@ variable "wait_for_completion" {
   nullable    = false
 }
 
+variable "fail_on_unsuccessful" {
+  description = "With wait_for_completion: whether apply fails when the job ends failed or cancelled (also by cancel_after_timeout), with the job's error code and message."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "poll_interval" {
   description = "Seconds between status checks while waiting (0.01-600). The default suits real jobs; tests and the emulator use small values."
   type        = number

@@ -34,6 +34,13 @@ pub fn send(platform: &mut dyn Platform, request: &Request, policy: &Policy) -> 
             Err(e) => return Err(e.into()),
         };
         if let Decision::RetryAfter(delay) = decision {
+            // A rate limit is the one answer a person might act on: say that waiting is the
+            // tool's job here, and for how long.
+            let reason = if reason == "HTTP 429" {
+                "rate limited (HTTP 429); waiting to send it again".to_owned()
+            } else {
+                reason
+            };
             platform.progress(&format!(
                 "{} {}: {reason}; retry {} of {} in {:.1} s",
                 request.method.as_str(),
@@ -93,7 +100,14 @@ pub fn api_error(request: &Request, response: &Response, now: u64) -> ApiError {
         .header("x-request-id")
         .or_else(|| response.header("apim-request-id"))
         .map(str::to_owned);
-    let hint = hint(request, response.status, &message, code.as_deref());
+    let retry_after = retry::server_delay(response, now);
+    let hint = hint(
+        request,
+        response.status,
+        &message,
+        code.as_deref(),
+        retry_after,
+    );
     ApiError {
         status: response.status,
         message,
@@ -102,12 +116,19 @@ pub fn api_error(request: &Request, response: &Response, now: u64) -> ApiError {
         param,
         request_id,
         hint,
-        retry_after: retry::server_delay(response, now),
+        retry_after,
     }
 }
 
-/// The troubleshooting table, as code: what to do about an error answer.
-fn hint(request: &Request, status: u16, message: &str, code: Option<&str>) -> Option<String> {
+/// The troubleshooting table, as code: what to do about an error answer. It is shown once
+/// openai-ft's own retries are spent (or a server asked for a longer pause than it waits).
+fn hint(
+    request: &Request,
+    status: u16,
+    message: &str,
+    code: Option<&str>,
+    retry_after: Option<std::time::Duration>,
+) -> Option<String> {
     let admin = request.credential == Credential::Admin;
     let lower = message.to_ascii_lowercase();
     let text = match status {
@@ -139,7 +160,19 @@ fn hint(request: &Request, status: u16, message: &str, code: Option<&str>) -> Op
         429 if code == Some("insufficient_quota") => {
             "the organisation is out of quota; check billing, then run again"
         }
-        429 => "rate limited; wait a minute and run again",
+        429 => {
+            return Some(match retry_after {
+                // Both policies wait up to the same server delay.
+                Some(d) if d > Policy::SDK.max_server_delay => format!(
+                    "rate limited: the API asks for a pause of {}, longer than openai-ft \
+                     waits on its own; run again after it",
+                    pause(d)
+                ),
+                _ => "still rate limited after openai-ft's own retries; wait a minute and run \
+                      again"
+                    .to_owned(),
+            });
+        }
         400 if lower.contains("model")
             && (lower.contains("not supported")
                 || lower.contains("does not exist")
@@ -152,6 +185,17 @@ fn hint(request: &Request, status: u16, message: &str, code: Option<&str>) -> Op
         _ => return None,
     };
     Some(text.to_owned())
+}
+
+/// A server's requested pause in words: seconds, or "over a day" for the absurd hints a hostile
+/// or broken server sends (a `Retry-After: 1e300` saturates to the largest duration).
+fn pause(d: std::time::Duration) -> String {
+    const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+    if d > DAY {
+        "over a day".to_owned()
+    } else {
+        format!("{:.0} s", d.as_secs_f64().ceil())
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
-//! The `file` commands: validate, read and upload a local JSONL training file.
+//! The `file` commands: validate, read and upload a local JSONL training file, and the one line
+//! each prints for a person.
 
+use super::field;
 use crate::api::create::Origin;
 use crate::error::{Error, Result};
 use crate::file::{self, FileObject, Report};
@@ -75,4 +77,25 @@ fn file_outputs(file: FileObject, report: Report, method: TrainingMethod) -> Out
         ),
         ("training_method".into(), method.as_str().to_owned()),
     ]
+}
+
+pub(super) fn validate_outcome(input: &Input, out: &Output) -> String {
+    format!(
+        "{} is valid for {}: {} examples, ~{} tokens, {} bytes",
+        input.get("path").unwrap_or_default(),
+        field(out, "training_method"),
+        field(out, "examples"),
+        field(out, "estimated_tokens"),
+        field(out, "bytes")
+    )
+}
+
+pub(super) fn file_outcome(input: &Input, out: &Output) -> String {
+    format!(
+        "{} is {} ({} examples, {} bytes)",
+        input.get("path").unwrap_or_default(),
+        field(out, "id"),
+        field(out, "examples"),
+        field(out, "bytes")
+    )
 }

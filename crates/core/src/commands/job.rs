@@ -1,8 +1,11 @@
-//! The `job` commands: ensure, read, cancel, pause, resume and list, from the flat input map to
-//! the flat outputs Terraform reads.
+//! The `job` commands: check, ensure, read, cancel, pause, resume and list, from the flat input
+//! map to the flat outputs Terraform reads, and the one line each prints for a person.
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
+use super::field;
 use crate::api::create::Origin;
 use crate::error::{Error, InputError, Result};
 use crate::ids::{IdempotencyKey, JobId};
@@ -11,9 +14,13 @@ use crate::job::spec::{JOB_SPEC_KEYS, JobSpec};
 use crate::job::{self, Job, WaitOptions};
 use crate::models;
 use crate::platform::Platform;
+use crate::warning::{self, Kind, Warning};
 
 /// Two key lists as one array, at compile time, so each list of keys is written once.
-const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+pub(super) const fn concat<const N: usize>(
+    a: &[&'static str],
+    b: &[&'static str],
+) -> [&'static str; N] {
     let mut out = [""; N];
     let mut i = 0;
     while i < a.len() {
@@ -29,9 +36,15 @@ const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'st
 }
 
 /// How to follow a job once it exists.
-const FOLLOW: &[&str] = &["cancel_after_timeout", "wait", "poll_interval"];
+const FOLLOW: &[&str] = &[
+    "cancel_after_timeout",
+    "wait",
+    "poll_interval",
+    "fail_on_unsuccessful",
+];
 
-/// `job ensure` takes the job request plus how to follow it.
+/// `job ensure` takes the job request plus how to follow it; `job check` takes exactly the same,
+/// so a module can check at plan time everything it will pass at apply time.
 pub(super) const ENSURE_INPUTS: &[&str] =
     &concat::<{ JOB_SPEC_KEYS.len() + FOLLOW.len() }>(JOB_SPEC_KEYS, FOLLOW);
 
@@ -39,8 +52,13 @@ pub(super) const ENSURE_INPUTS: &[&str] =
 const JOB_REF: &[&str] =
     &concat::<{ 2 + JOB_SPEC_KEYS.len() }>(&["id", "idempotency_key"], JOB_SPEC_KEYS);
 
-/// What `job read` may add to its output.
-const READ_OPTIONS: &[&str] = &["cancel_after_timeout", "checkpoints", "shutdown_dates"];
+/// What `job read` may add to its output, and what it does when the job is gone.
+const READ_OPTIONS: &[&str] = &[
+    "cancel_after_timeout",
+    "checkpoints",
+    "shutdown_dates",
+    "if_missing",
+];
 
 pub(super) const READ_INPUTS: &[&str] =
     &concat::<{ JOB_REF.len() + READ_OPTIONS.len() }>(JOB_REF, READ_OPTIONS);
@@ -50,6 +68,7 @@ const CANCEL_EXTRA: &[&str] = &[
     "cancel_after_timeout",
     "wait",
     "poll_interval",
+    "fail_on_unsuccessful",
     "checkpoints",
     "shutdown_dates",
 ];
@@ -116,6 +135,26 @@ fn timeout(input: &Input) -> Result<Option<u64>, InputError> {
     input.integer("cancel_after_timeout", 1, 30 * 86_400)
 }
 
+/// How `job ensure` follows the job it created or found.
+struct Follow {
+    timeout: Option<u64>,
+    wait: bool,
+    poll_interval: Duration,
+    /// With `wait`: a job that ends failed or cancelled is an error, not a result.
+    fail_on_unsuccessful: bool,
+}
+
+impl Follow {
+    fn parse(input: &Input) -> Result<Follow, InputError> {
+        Ok(Follow {
+            timeout: timeout(input)?,
+            wait: input.flag("wait", false)?,
+            poll_interval: poll_interval(input)?,
+            fail_on_unsuccessful: input.flag("fail_on_unsuccessful", true)?,
+        })
+    }
+}
+
 fn poll_interval(input: &Input) -> Result<Duration, InputError> {
     let Some(raw) = input.get("poll_interval") else {
         return Ok(Duration::from_secs(10));
@@ -131,29 +170,36 @@ fn poll_interval(input: &Input) -> Result<Duration, InputError> {
 }
 
 /// The shutdown dates of the job's base and fine-tuned models (empty when none is announced),
-/// warning on stderr when one is near.
-fn model_dates(platform: &mut dyn Platform, job: &Job) -> Result<Output> {
+/// and a warning for each that is near (also on stderr).
+fn model_dates(platform: &mut dyn Platform, job: &Job) -> Result<(Output, Vec<Warning>)> {
+    let mut warnings = Vec::new();
     let base = if job.model.is_empty() {
         None
     } else {
         models::shutdown_date(platform, &job.model)?
     };
-    models::warn_if_near(platform, "base model", &job.model, base.as_deref());
+    if let Some(w) = models::warn_if_near(platform, "base model", &job.model, base.as_deref()) {
+        warnings.push(Warning::new(Kind::BaseModelShutdown, w));
+    }
     let tuned = match &job.fine_tuned_model {
         Some(m) => {
             let date = models::shutdown_date(platform, m)?;
-            models::warn_if_near(platform, "fine-tuned model", m, date.as_deref());
+            if let Some(w) = models::warn_if_near(platform, "fine-tuned model", m, date.as_deref())
+            {
+                warnings.push(Warning::new(Kind::FineTunedModelShutdown, w));
+            }
             date
         }
         None => None,
     };
-    Ok(vec![
+    let out = vec![
         ("base_model_shutdown_date".into(), base.unwrap_or_default()),
         (
             "fine_tuned_model_shutdown_date".into(),
             tuned.unwrap_or_default(),
         ),
-    ])
+    ];
+    Ok((out, warnings))
 }
 
 fn job_outputs(job: &Job, key: Option<&str>, timeout: Option<u64>, now: u64) -> Output {
@@ -167,11 +213,48 @@ fn job_outputs(job: &Job, key: Option<&str>, timeout: Option<u64>, now: u64) -> 
     out
 }
 
+/// Stands in for a file id `job check` is not given: at plan time the upload is often still to
+/// come, so the module leaves the ids out and checks their form with variable validation.
+const UNKNOWN_FILE: &str = "file-not-yet-uploaded";
+
+/// `job check`: everything `job ensure` would refuse before it creates anything, with no write:
+/// the request and the follow settings, the metadata and suffix room, and a base model past its
+/// shutdown date (one read of the models endpoint). The file ids may be left out. Outputs the
+/// `model`, its `base_model_shutdown_date` and the `warnings`.
+pub(super) fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
+    let mut pairs: BTreeMap<String, String> = input
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    if input.get("training_file").is_none() {
+        pairs.insert("training_file".into(), UNKNOWN_FILE.into());
+    }
+    let spec = JobSpec::parse(&Input::new(pairs))?;
+    Follow::parse(input)?;
+    job::refuse_before_create(platform, &spec)?;
+    let shutdown = models::refuse_if_shut_down(platform, spec.model.as_str())?;
+    let warnings: Vec<Warning> = shutdown
+        .warning
+        .map(|w| Warning::new(Kind::BaseModelShutdown, w))
+        .into_iter()
+        .collect();
+    Ok(vec![
+        ("model".into(), spec.model.as_str().to_owned()),
+        (
+            "training_method".into(),
+            spec.method.training_method().as_str().to_owned(),
+        ),
+        (
+            "base_model_shutdown_date".into(),
+            shutdown.date.unwrap_or_default(),
+        ),
+        ("warnings".into(), warning::to_json(&warnings)),
+    ])
+}
+
 pub(super) fn ensure(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     let spec = JobSpec::parse(input)?;
-    let timeout = timeout(input)?;
-    let wait = input.flag("wait", false)?;
-    let poll_interval = poll_interval(input)?;
+    let follow = Follow::parse(input)?;
     let key = spec.idempotency_key();
     let (job, origin) = job::create_or_adopt(platform, &spec)?;
     match origin {
@@ -182,29 +265,62 @@ pub(super) fn ensure(platform: &mut dyn Platform, input: &Input) -> Result<Outpu
             job.status.as_str()
         )),
     }
-    let job = if wait {
+    let job = if follow.wait {
         job::wait(
             platform,
             job,
             WaitOptions {
-                poll_interval,
-                timeout,
+                poll_interval: follow.poll_interval,
+                timeout: follow.timeout,
             },
         )?
     } else {
-        job::enforce_timeout(platform, job, timeout)?
+        job::enforce_timeout(platform, job, follow.timeout)?
     };
-    let checkpoints = if wait {
+    let now = platform.now();
+    if follow.wait
+        && follow.fail_on_unsuccessful
+        && let Some(w) = job::unsuccessful(&job, follow.timeout, now)
+    {
+        return Err(Error::Failed(format!(
+            "{}, or set fail_on_unsuccessful = false to accept the outcome",
+            w.message
+        )));
+    }
+    let checkpoints = if follow.wait {
         job::checkpoints_json(&job::checkpoints(platform, &job.id)?)
     } else {
         String::new()
     };
-    let now = platform.now();
-    let mut out = job_outputs(&job, Some(key.as_str()), timeout, now);
+    let mut out = job_outputs(&job, Some(key.as_str()), follow.timeout, now);
     out.push(("checkpoints".into(), checkpoints));
     out.push(("created".into(), (origin == Origin::Created).to_string()));
-    out.extend(model_dates(platform, &job)?);
+    out.extend(model_dates(platform, &job)?.0);
     Ok(out)
+}
+
+/// What `job read` does when no job exists for its reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IfMissing {
+    /// Fail: the job should be created first (the default).
+    Error,
+    /// Answer with empty outputs and a `job_missing` warning: the caller created the job, so it
+    /// was deleted (or the key points at another project), and a plan should say so, not fail.
+    Report,
+}
+
+impl IfMissing {
+    fn parse(input: &Input) -> Result<IfMissing, InputError> {
+        match input.get("if_missing") {
+            None | Some("error") => Ok(IfMissing::Error),
+            Some("report") => Ok(IfMissing::Report),
+            Some(other) => Err(InputError::invalid(
+                "if_missing",
+                other,
+                "must be \"error\" (the default) or \"report\"",
+            )),
+        }
+    }
 }
 
 pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
@@ -212,11 +328,19 @@ pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output>
     let timeout = timeout(input)?;
     let with_checkpoints = input.flag("checkpoints", false)?;
     let with_dates = input.flag("shutdown_dates", false)?;
-    let Some(job) = reference.resolve(platform)? else {
-        return Err(Error::Failed(
-            "no job exists for this request yet: run terraform apply (job ensure) to create it"
-                .into(),
-        ));
+    let if_missing = IfMissing::parse(input)?;
+    let found = match reference.resolve(platform) {
+        Err(Error::Api(a)) if a.status == 404 && if_missing == IfMissing::Report => None,
+        other => other?,
+    };
+    let Some(job) = found else {
+        return match if_missing {
+            IfMissing::Error => Err(Error::Failed(
+                "no job exists for this request yet: run terraform apply (job ensure) to create it"
+                    .into(),
+            )),
+            IfMissing::Report => Ok(missing_outputs(&reference)),
+        };
     };
     let job = job::enforce_timeout(platform, job, timeout)?;
     let checkpoints = if with_checkpoints {
@@ -225,12 +349,54 @@ pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output>
         String::new()
     };
     let now = platform.now();
+    let mut warnings: Vec<Warning> = job::unsuccessful(&job, timeout, now).into_iter().collect();
     let mut out = job_outputs(&job, reference.key(), timeout, now);
     out.push(("checkpoints".into(), checkpoints));
     if with_dates {
-        out.extend(model_dates(platform, &job)?);
+        let (dates, near) = model_dates(platform, &job)?;
+        out.extend(dates);
+        warnings.extend(near);
     }
+    out.push(("warnings".into(), warning::to_json(&warnings)));
     Ok(out)
+}
+
+/// `job read`'s outputs for a job that is gone: every key a found job has, empty, and the
+/// warning that says what happened and what (not) to do.
+fn missing_outputs(reference: &JobRef) -> Output {
+    let named = match reference {
+        JobRef::Id(id) => format!("job {id}"),
+        JobRef::Key(key) => format!("the job for this request ({key})"),
+    };
+    let message = format!(
+        "{named} no longer exists: it was deleted, or the key now reaches another organisation \
+         or project (OPENAI_ORG_ID, OPENAI_PROJECT_ID); openai-ft does not train it again on \
+         its own: to start a new, paid job, replace the module's terraform_data.job \
+         (terraform apply -replace=...)"
+    );
+    let blank = Job::blank();
+    let mut out: Output = job_outputs(&blank, reference.key(), None, 0)
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "idempotency_key" {
+                (k, v)
+            } else {
+                (k, String::new())
+            }
+        })
+        .collect();
+    for key in [
+        "checkpoints",
+        "base_model_shutdown_date",
+        "fine_tuned_model_shutdown_date",
+    ] {
+        out.push((key.into(), String::new()));
+    }
+    out.push((
+        "warnings".into(),
+        warning::to_json(&[Warning::new(Kind::JobMissing, message)]),
+    ));
+    out
 }
 
 pub(super) fn cancel(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
@@ -315,4 +481,55 @@ pub(super) fn list(platform: &mut dyn Platform, input: &Input) -> Result<Output>
         ("jobs".into(), serde_json::Value::Array(list).to_string()),
         ("count".into(), found.len().to_string()),
     ])
+}
+
+/// `ftjob-abc, status succeeded, model ft:...`: what every job command's outcome line says.
+fn describe(out: &Output) -> String {
+    let mut line = format!("{}, status {}", field(out, "id"), field(out, "status"));
+    let model = field(out, "fine_tuned_model");
+    if !model.is_empty() {
+        line.push_str(&format!(", model {model}"));
+    }
+    line
+}
+
+pub(super) fn job_outcome(_: &Input, out: &Output) -> String {
+    if field(out, "id").is_empty() {
+        return "no job exists for this request".into();
+    }
+    describe(out)
+}
+
+pub(super) fn ensure_outcome(_: &Input, out: &Output) -> String {
+    let origin = if field(out, "created") == "true" {
+        "created now"
+    } else {
+        "it already existed"
+    };
+    format!("{} ({origin})", describe(out))
+}
+
+pub(super) fn cancel_outcome(_: &Input, out: &Output) -> String {
+    if field(out, "id").is_empty() {
+        return "no job exists for this request; nothing to cancel".into();
+    }
+    describe(out)
+}
+
+pub(super) fn list_outcome(_: &Input, out: &Output) -> String {
+    match field(out, "count") {
+        "1" => "1 job".into(),
+        n => format!("{n} jobs"),
+    }
+}
+
+pub(super) fn check_outcome(_: &Input, out: &Output) -> String {
+    let warnings: Vec<serde_json::Value> =
+        serde_json::from_str(field(out, "warnings")).unwrap_or_default();
+    let mut line = format!("the request for {} is valid", field(out, "model"));
+    for w in &warnings {
+        line.push_str("; warning: ");
+        line.push_str(w["message"].as_str().unwrap_or_default());
+    }
+    line
 }

@@ -1,20 +1,26 @@
 //! The generic entry behind the Terraform protocol: `<noun> <verb>` and a flat input map in, a
-//! flat output map out. [`COMMANDS`] is the one table of commands: `--help` (`describe`) and the
-//! unknown-key refusal both read a command's inputs from it, so they cannot disagree. Each
-//! command parses its keys into types and calls the typed operations; nothing here talks to the
-//! API directly.
+//! flat output map out (or, with `output = "summary"`, one line for a person). [`COMMANDS`] is
+//! the one table of commands: `--help` (`describe`) and the unknown-key refusal both read a
+//! command's inputs from it, so they cannot disagree. Each command parses its keys into types
+//! and calls the typed operations; nothing here talks to the API directly.
 
 mod file;
 mod job;
 mod permissions;
 
-use crate::error::{Error, Result, quote};
+use crate::error::{Error, InputError, Result, quote};
 use crate::input::Input;
 pub use crate::input::Output;
 use crate::platform::Platform;
 
 /// A check that runs before the unknown-key one.
 type Guard = fn(&dyn Platform, &Input) -> Result<()>;
+
+/// The one input every command takes besides its own: how to answer. `json` (the default) is the
+/// output map, for programs such as Terraform's `external` data source; `summary` is the map
+/// `{"summary": LINE}`, LINE being one sentence for a person, which a host prints as plain text
+/// (under `local-exec`, where the output lands in the apply log).
+pub const OUTPUT_KEY: &str = "output";
 
 /// One command: what `--help` shows and what runs.
 pub struct Command {
@@ -28,6 +34,15 @@ pub struct Command {
     /// and credentials passed as fields, first).
     guard: Option<Guard>,
     run: fn(&mut dyn Platform, &Input) -> Result<Output>,
+    /// The one line `output = "summary"` answers with, from the input and the output map.
+    outcome: fn(&Input, &Output) -> String,
+}
+
+impl Command {
+    /// Every key the command accepts: its own [`inputs`](Command::inputs), then [`OUTPUT_KEY`].
+    pub fn accepted(&self) -> Vec<&'static str> {
+        self.inputs.iter().copied().chain([OUTPUT_KEY]).collect()
+    }
 }
 
 /// Every command.
@@ -38,6 +53,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: job::ENSURE_INPUTS,
         guard: None,
         run: job::ensure,
+        outcome: job::ensure_outcome,
     },
     Command {
         name: "job read",
@@ -45,6 +61,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: job::READ_INPUTS,
         guard: None,
         run: job::read,
+        outcome: job::job_outcome,
     },
     Command {
         name: "job cancel",
@@ -52,6 +69,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: job::CANCEL_INPUTS,
         guard: None,
         run: job::cancel,
+        outcome: job::cancel_outcome,
     },
     Command {
         name: "job pause",
@@ -59,6 +77,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: job::ACTION_INPUTS,
         guard: None,
         run: job::pause,
+        outcome: job::job_outcome,
     },
     Command {
         name: "job resume",
@@ -66,6 +85,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: job::ACTION_INPUTS,
         guard: None,
         run: job::resume,
+        outcome: job::job_outcome,
     },
     Command {
         name: "job list",
@@ -73,6 +93,15 @@ pub const COMMANDS: &[Command] = &[
         inputs: job::LIST_INPUTS,
         guard: None,
         run: job::list,
+        outcome: job::list_outcome,
+    },
+    Command {
+        name: "job check",
+        summary: "check everything job ensure would refuse (the files may be left out), with no write; warns of a near base-model shutdown (plan time, external data source)",
+        inputs: job::ENSURE_INPUTS,
+        guard: None,
+        run: job::check,
+        outcome: job::check_outcome,
     },
     Command {
         name: "file validate",
@@ -80,6 +109,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: file::INPUTS,
         guard: None,
         run: file::validate,
+        outcome: file::validate_outcome,
     },
     Command {
         name: "file read",
@@ -87,6 +117,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: file::INPUTS,
         guard: None,
         run: file::read,
+        outcome: file::file_outcome,
     },
     Command {
         name: "file upload",
@@ -94,6 +125,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: file::INPUTS,
         guard: None,
         run: file::upload,
+        outcome: file::file_outcome,
     },
     Command {
         name: "permissions check",
@@ -101,6 +133,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: &[],
         guard: None,
         run: permissions::check,
+        outcome: permissions::check_outcome,
     },
     Command {
         name: "permissions grant",
@@ -108,13 +141,15 @@ pub const COMMANDS: &[Command] = &[
         inputs: permissions::INPUTS,
         guard: Some(permissions::guard),
         run: permissions::grant,
+        outcome: permissions::grant_outcome,
     },
     Command {
         name: "permissions read",
-        summary: "list a checkpoint's grants (project -> permission id); with project_id(s), also which are missing; no side effects; needs OPENAI_ADMIN_KEY",
-        inputs: permissions::INPUTS,
+        summary: "list a checkpoint's grants (project -> permission id), or those of the fine-tuned model of the job for a request; with project_id(s), also which are missing; no side effects; needs OPENAI_ADMIN_KEY",
+        inputs: permissions::READ_INPUTS,
         guard: Some(permissions::guard),
         run: permissions::read,
+        outcome: permissions::read_outcome,
     },
     Command {
         name: "permissions revoke",
@@ -122,6 +157,7 @@ pub const COMMANDS: &[Command] = &[
         inputs: permissions::INPUTS,
         guard: Some(permissions::guard),
         run: permissions::revoke,
+        outcome: permissions::revoke_outcome,
     },
 ];
 
@@ -141,8 +177,35 @@ pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<
     if let Some(guard) = c.guard {
         guard(platform, input)?;
     }
-    input.only(c.inputs)?;
-    (c.run)(platform, input)
+    input.only(&c.accepted())?;
+    let summary = match input.get(OUTPUT_KEY) {
+        None | Some("json") => false,
+        Some("summary") => true,
+        Some(other) => {
+            return Err(InputError::invalid(
+                OUTPUT_KEY,
+                other,
+                "must be \"json\" (the default: the output map) or \"summary\" (one line for \
+                 a person, for local-exec)",
+            )
+            .into());
+        }
+    };
+    let own: Input = input.iter().filter(|(k, _)| *k != OUTPUT_KEY).collect();
+    let output = (c.run)(platform, &own)?;
+    if summary {
+        let line = format!("{}: {}", c.name, (c.outcome)(&own, &output));
+        return Ok(vec![("summary".into(), line)]);
+    }
+    Ok(output)
+}
+
+/// The value of `key` in an output map, or "" (every command's outcome line reads its own keys).
+fn field<'a>(output: &'a Output, key: &str) -> &'a str {
+    output
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
 }
 
 #[cfg(test)]
@@ -155,7 +218,7 @@ mod tests {
     #[test]
     fn help_lists_exactly_the_keys_each_command_accepts() {
         for c in COMMANDS {
-            let listed: Input = c.inputs.iter().map(|k| (*k, "x")).collect();
+            let listed: Input = c.accepted().iter().map(|k| (*k, "x")).collect();
             if let Err(e) = run(&mut Fake::new(), c.name, &listed) {
                 assert!(
                     !e.to_string().contains("unknown key"),
@@ -169,12 +232,71 @@ mod tests {
                 e.to_string(),
                 format!(
                     "invalid input \"not_an_input\": unknown key; expected one of: {}",
-                    c.inputs.join(", ")
+                    c.accepted().join(", ")
                 ),
                 "{}",
                 c.name
             );
         }
+    }
+
+    /// `job check` refuses what `job ensure` would, without the file ids and without any write.
+    #[test]
+    fn job_check_refuses_a_bad_request_with_no_write() {
+        let mut fake = Fake::new();
+        let bad: Input = [
+            ("model", "gpt-4o-mini-2024-07-18"),
+            ("hyperparameters", r#"{"n_epochs":"0"}"#),
+        ]
+        .into_iter()
+        .collect();
+        let e = run(&mut fake, "job check", &bad).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            run(
+                &mut Fake::new(),
+                "job ensure",
+                &bad.iter()
+                    .chain([("training_file", "file-abc")])
+                    .collect::<Input>()
+            )
+            .unwrap_err()
+            .to_string()
+        );
+        assert!(
+            e.to_string()
+                .starts_with("invalid hyperparameters.n_epochs \"0\""),
+            "{e}"
+        );
+        let good: Input = [("model", "gpt-4o-mini-2024-07-18")].into_iter().collect();
+        let out = run(&mut fake, "job check", &good).unwrap();
+        assert_eq!(field(&out, "model"), "gpt-4o-mini-2024-07-18");
+        assert_eq!(field(&out, "warnings"), "[]");
+        assert_eq!(fake.count("POST"), 0);
+    }
+
+    /// `output = "summary"` answers with one line for a person; anything else is refused.
+    #[test]
+    fn summary_output_is_one_line() {
+        let input: Input = [("model", "gpt-4o-mini-2024-07-18"), ("output", "summary")]
+            .into_iter()
+            .collect();
+        let out = run(&mut Fake::new(), "job check", &input).unwrap();
+        assert_eq!(
+            out,
+            vec![(
+                "summary".to_owned(),
+                "job check: the request for gpt-4o-mini-2024-07-18 is valid".to_owned()
+            )]
+        );
+        let input: Input = [("output", "text")].into_iter().collect();
+        assert_eq!(
+            run(&mut Fake::new(), "job check", &input)
+                .unwrap_err()
+                .to_string(),
+            "invalid output \"text\": must be \"json\" (the default: the output map) \
+             or \"summary\" (one line for a person, for local-exec)"
+        );
     }
 
     #[test]

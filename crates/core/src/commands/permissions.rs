@@ -1,11 +1,13 @@
 //! The `permissions` commands: check, grant, read and revoke, from the flat input map to the flat
-//! outputs Terraform reads.
+//! outputs Terraform reads, and the one line each prints for a person.
 
 use std::collections::BTreeMap;
 
+use super::field;
 use crate::error::{InputError, Result};
 use crate::ids::{CheckpointName, ProjectId};
 use crate::input::{Input, Output};
+use crate::job::{self, JobSpec, spec::JOB_SPEC_KEYS};
 use crate::permissions;
 use crate::platform::Platform;
 
@@ -13,6 +15,11 @@ const CHECKPOINT_FIX: &str = "set it to the fine-tuned model or checkpoint name 
 
 /// The inputs every `permissions` command accepts, required first.
 pub(super) const INPUTS: &[&str] = &["checkpoint", "project_id", "project_ids"];
+
+/// `permissions read` may name the checkpoint by the job request instead: the fine-tuned model of
+/// the job made for it, found without the plan having to read the job first.
+pub(super) const READ_INPUTS: &[&str] =
+    &super::job::concat::<{ INPUTS.len() + JOB_SPEC_KEYS.len() }>(INPUTS, JOB_SPEC_KEYS);
 
 /// What is refused before the unknown-key check: an API without checkpoint permissions, and a
 /// credential passed as a query field, which would end up in Terraform's state and plan output,
@@ -140,13 +147,39 @@ pub(super) fn grant(platform: &mut dyn Platform, input: &Input) -> Result<Output
 }
 
 /// `permissions read`: outputs `checkpoint`, `permissions` (JSON map project to permission
-/// id), `count`, and with projects given, `missing` (JSON list of those without a grant).
+/// id), `count`, and with projects given, `missing` (JSON list of those without a grant). Given
+/// the job request instead of `checkpoint`, it reads the grants of that job's fine-tuned model;
+/// while there is none (no job yet, or not succeeded) `checkpoint` is empty, nothing is granted,
+/// and every project is missing.
 pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
-    let checkpoint = checkpoint(input)?;
+    let by_request = input.get("model").is_some();
+    let checkpoint = if by_request {
+        if let Some(given) = input.get("checkpoint") {
+            return Err(InputError::invalid(
+                "checkpoint",
+                given,
+                "name the checkpoint one way only: checkpoint, or the job request (model, \
+                 training_file, ...) whose fine-tuned model it is",
+            )
+            .into());
+        }
+        model_of_request(platform, input)?
+    } else {
+        Some(checkpoint(input)?)
+    };
     let wanted = projects(input)?;
-    let map = permissions::read(platform, &checkpoint)?;
+    let map = match &checkpoint {
+        Some(c) => permissions::read(platform, c)?,
+        None => BTreeMap::new(),
+    };
     let mut out = vec![
-        ("checkpoint".to_owned(), checkpoint.to_string()),
+        (
+            "checkpoint".to_owned(),
+            checkpoint
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        ),
         ("permissions".to_owned(), json(&map)),
         ("count".to_owned(), map.len().to_string()),
     ];
@@ -161,6 +194,16 @@ pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output>
     Ok(out)
 }
 
+/// The fine-tuned model of the job made for the request in `input`, if it exists and has one.
+fn model_of_request(platform: &mut dyn Platform, input: &Input) -> Result<Option<CheckpointName>> {
+    let key = JobSpec::parse(input)?.idempotency_key();
+    let model = job::find_by_key(platform, &key)?.and_then(|j| j.fine_tuned_model);
+    Ok(match model {
+        Some(m) => Some(CheckpointName::parse("fine_tuned_model", &m)?),
+        None => None,
+    })
+}
+
 /// `permissions revoke`: outputs `checkpoint`, `revoked` (JSON list of the projects whose
 /// grant was removed) and `count`.
 pub(super) fn revoke(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
@@ -173,6 +216,62 @@ pub(super) fn revoke(platform: &mut dyn Platform, input: &Input) -> Result<Outpu
         ("revoked".to_owned(), json(&revoked)),
         ("count".to_owned(), revoked.len().to_string()),
     ])
+}
+
+pub(super) fn check_outcome(_: &Input, out: &Output) -> String {
+    format!(
+        "checkpoint permissions are available ({})",
+        field(out, "flavor")
+    )
+}
+
+/// The projects of a JSON map or list output, comma-separated.
+fn projects_in(raw: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(raw).unwrap_or_default();
+    let names: Vec<String> = match value {
+        serde_json::Value::Object(map) => map.keys().cloned().collect(),
+        serde_json::Value::Array(list) => list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    names.join(", ")
+}
+
+pub(super) fn grant_outcome(_: &Input, out: &Output) -> String {
+    let created = projects_in(field(out, "created"));
+    let new = if created.is_empty() {
+        "all existed already".to_owned()
+    } else {
+        format!("new: {created}")
+    };
+    format!(
+        "{} is granted to {} ({new})",
+        field(out, "checkpoint"),
+        projects_in(field(out, "permission_ids"))
+    )
+}
+
+pub(super) fn read_outcome(_: &Input, out: &Output) -> String {
+    let checkpoint = field(out, "checkpoint");
+    let mut line = if checkpoint.is_empty() {
+        "no fine-tuned model to read the grants of yet".to_owned()
+    } else {
+        format!("{checkpoint} has {} grants", field(out, "count"))
+    };
+    let missing = projects_in(field(out, "missing"));
+    if !missing.is_empty() {
+        line.push_str(&format!("; missing: {missing}"));
+    }
+    line
+}
+
+pub(super) fn revoke_outcome(_: &Input, out: &Output) -> String {
+    match projects_in(field(out, "revoked")).as_str() {
+        "" => format!("{}: no grant to revoke", field(out, "checkpoint")),
+        revoked => format!("{}: revoked from {revoked}", field(out, "checkpoint")),
+    }
 }
 
 #[cfg(test)]

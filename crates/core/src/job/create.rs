@@ -123,56 +123,71 @@ pub fn carries_key(job: &Job, key: &IdempotencyKey) -> bool {
 /// the key are plenty to tell one user's requests apart.
 pub fn suffix_tag(key: &IdempotencyKey) -> String {
     let hex = key.digits();
-    format!("oaift{}", &hex[..12.min(hex.len())])
+    format!("oaift{}", &hex[..TAG_DIGITS.min(hex.len())])
+}
+
+/// Hex digits of the key in its suffix tag.
+const TAG_DIGITS: usize = 12;
+
+/// The characters of the suffix the key's tag takes where jobs carry no metadata: the tag and
+/// its dash.
+const TAG_ROOM: usize = "-oaift".len() + TAG_DIGITS;
+
+/// Refuses a user suffix that leaves no room for the key's tag where jobs carry no metadata.
+fn check_suffix_room(platform: &dyn Platform, suffix: Option<&str>) -> Result<(), InputError> {
+    let Some(user) = suffix.filter(|_| !platform.flavor().stores_job_metadata()) else {
+        return Ok(());
+    };
+    let room = CLASSIC_SUFFIX_MAX - TAG_ROOM;
+    if user.len() <= room {
+        return Ok(());
+    }
+    Err(InputError::invalid(
+        "suffix",
+        user,
+        format!(
+            "must be at most {room} characters on Azure OpenAI's dated API, which keeps \
+             {TAG_ROOM} of its {CLASSIC_SUFFIX_MAX} for the job's idempotency tag"
+        ),
+    ))
 }
 
 /// Where jobs carry no metadata, appends the key's tag to the suffix so the job can be found
-/// again; refuses a user suffix that leaves no room for it.
-fn stamp_suffix(
-    platform: &dyn Platform,
-    body: &mut serde_json::Value,
-    key: &IdempotencyKey,
-) -> Result<()> {
+/// again (the room for it was checked by [`refuse_before_create`]).
+fn stamp_suffix(platform: &dyn Platform, body: &mut serde_json::Value, key: &IdempotencyKey) {
     if platform.flavor().stores_job_metadata() {
-        return Ok(());
+        return;
     }
     let tag = suffix_tag(key);
     let suffix = match body.get("suffix").and_then(|s| s.as_str()) {
-        Some(user) => {
-            let room = CLASSIC_SUFFIX_MAX - tag.len() - 1;
-            if user.len() > room {
-                return Err(InputError::invalid(
-                    "suffix",
-                    user,
-                    format!(
-                        "must be at most {room} characters on Azure OpenAI's dated API, which keeps \
-                         {} of its {CLASSIC_SUFFIX_MAX} for the job's idempotency tag",
-                        tag.len() + 1
-                    ),
-                )
-                .into());
-            }
-            format!("{user}-{tag}")
-        }
+        Some(user) => format!("{user}-{tag}"),
         None => tag,
     };
     body["suffix"] = serde_json::Value::String(suffix);
     if let Some(map) = body.as_object_mut() {
         map.remove("metadata");
     }
+}
+
+/// What a create refuses before it sends anything, beyond what [`JobSpec::parse`] checks:
+/// metadata that leaves no pair for the key, and (where jobs have no metadata) a suffix that
+/// leaves no room for its tag. `job check` runs it at plan time.
+pub fn refuse_before_create(platform: &dyn Platform, spec: &JobSpec) -> Result<()> {
+    spec.check_metadata_room(1)?;
+    check_suffix_room(platform, spec.suffix.as_deref())?;
     Ok(())
 }
 
 /// Creates the job for `spec` unless one already exists for its key; returns it and how.
 pub fn create_or_adopt(platform: &mut dyn Platform, spec: &JobSpec) -> Result<(Job, Origin)> {
-    spec.check_metadata_room(1)?;
+    refuse_before_create(platform, spec)?;
     let key = spec.idempotency_key();
     if let Some(job) = find_by_key(platform, &key)? {
         return Ok((job, Origin::Adopted));
     }
     models::refuse_if_shut_down(platform, spec.model.as_str())?;
     let mut body = spec.request_body(&[(KEY_METADATA, key.as_str())]);
-    stamp_suffix(platform, &mut body, &key)?;
+    stamp_suffix(platform, &mut body, &key);
     if platform.flavor().processes_files() {
         file::wait_processed(platform, spec.training_file.as_str())?;
         if let Some(v) = &spec.validation_file {
@@ -257,7 +272,7 @@ mod tests {
         let mut fake = fake(flavor);
         let key = spec().idempotency_key();
         let mut body = spec().request_body(&[(KEY_METADATA, key.as_str())]);
-        stamp_suffix(&fake, &mut body, &key).unwrap();
+        stamp_suffix(&fake, &mut body, &key);
         fake.add_job(&body);
         fake.sleep(std::time::Duration::from_secs(1));
         let younger = fake.add_job(&body);

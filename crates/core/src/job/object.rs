@@ -165,6 +165,25 @@ pub fn opt<T: ToString>(v: &Option<T>) -> String {
 }
 
 impl Job {
+    /// No job: what outputs are built from where a job is missing, so they have the same keys.
+    pub fn blank() -> Job {
+        Job {
+            id: String::new(),
+            status: JobStatus::Other(String::new()),
+            model: String::new(),
+            fine_tuned_model: None,
+            created_at: 0,
+            finished_at: None,
+            trained_tokens: None,
+            estimated_finish: None,
+            error: None,
+            result_files: Vec::new(),
+            metadata: None,
+            suffix: None,
+            user_provided_suffix: None,
+        }
+    }
+
     /// The outputs every job command shares (the seed's outputs plus the resolved model).
     pub fn outputs(&self) -> Vec<(String, String)> {
         let error = self

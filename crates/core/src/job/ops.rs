@@ -7,6 +7,7 @@ use crate::api::{self, retry::Policy};
 use crate::error::{Error, Result};
 use crate::ids::JobId;
 use crate::platform::{Credential, Method, Platform, Request};
+use crate::warning::{Kind, Warning};
 
 /// Pages of 100 checkpoints followed at most: far more than any job keeps.
 const CHECKPOINT_PAGES: u32 = 100;
@@ -81,6 +82,56 @@ pub fn timed_out(job: &Job, timeout: Option<u64>, now: u64) -> bool {
         JobStatus::Cancelled => job.finished_at.unwrap_or(now) >= deadline,
         ref s if s.is_terminal() => false,
         _ => now >= deadline,
+    }
+}
+
+/// What to do about a job that ended without a model, as the advice ending every such message.
+const TRAIN_AGAIN: &str = "change the request (for example metadata = { attempt = \"2\" }) and \
+                           apply again";
+
+/// Why `job` ended without a model (failed, cancelled, or cancelled at its deadline), or `None`
+/// while it runs and once it succeeded. One line naming the job, what happened and the fix.
+pub fn unsuccessful(job: &Job, timeout: Option<u64>, now: u64) -> Option<Warning> {
+    match job.status {
+        JobStatus::Failed => {
+            let error = job.error.as_ref();
+            let code = error
+                .and_then(|e| e.code.as_deref())
+                .filter(|c| !c.is_empty());
+            let message = error
+                .and_then(|e| e.message.as_deref())
+                .filter(|m| !m.is_empty())
+                .unwrap_or("the API gave no reason");
+            let cause = match code {
+                Some(code) => format!("{code}: {}", message.trim()),
+                None => message.trim().to_owned(),
+            };
+            Some(Warning::new(
+                Kind::JobFailed,
+                format!(
+                    "job {} failed: {cause}; fix the cause, then {TRAIN_AGAIN}",
+                    job.id
+                ),
+            ))
+        }
+        JobStatus::Cancelled if timed_out(job, timeout, now) => Some(Warning::new(
+            Kind::JobTimedOut,
+            format!(
+                "job {} was cancelled: it ran past cancel_after_timeout={} s; raise \
+                 cancel_after_timeout, then {TRAIN_AGAIN}",
+                job.id,
+                timeout.unwrap_or_default()
+            ),
+        )),
+        JobStatus::Cancelled => Some(Warning::new(
+            Kind::JobCancelled,
+            format!(
+                "job {} was cancelled before it finished, so it has no fine-tuned model; to \
+                 train, {TRAIN_AGAIN}",
+                job.id
+            ),
+        )),
+        _ => None,
     }
 }
 
@@ -187,6 +238,50 @@ mod tests {
         fake.add_job(&serde_json::json!({"model": "m"}));
         let e = super::action(&mut fake, "ftjob-001", "pause").unwrap_err();
         assert!(matches!(e, Error::Api(a) if a.status == 400));
+    }
+
+    #[test]
+    fn jobs_that_end_without_a_model_say_why_and_what_to_do() {
+        let mut failed = job("failed", 1000, Some(1010));
+        failed.error = Some(super::super::object::JobError {
+            code: Some("invalid_training_file".into()),
+            message: Some("Line 3: no assistant message ".into()),
+            param: None,
+        });
+        let w = unsuccessful(&failed, None, 2000).unwrap();
+        assert_eq!(w.kind, Kind::JobFailed);
+        assert_eq!(
+            w.message,
+            "job ftjob-1 failed: invalid_training_file: Line 3: no assistant message; fix the \
+             cause, then change the request (for example metadata = { attempt = \"2\" }) and \
+             apply again"
+        );
+        assert_eq!(
+            unsuccessful(&job("failed", 1000, None), None, 2000)
+                .unwrap()
+                .message,
+            "job ftjob-1 failed: the API gave no reason; fix the cause, then change the request \
+             (for example metadata = { attempt = \"2\" }) and apply again"
+        );
+        let timed_out = unsuccessful(&job("cancelled", 1000, Some(1070)), Some(60), 2000).unwrap();
+        assert_eq!(timed_out.kind, Kind::JobTimedOut);
+        assert_eq!(
+            timed_out.message,
+            "job ftjob-1 was cancelled: it ran past cancel_after_timeout=60 s; raise \
+             cancel_after_timeout, then change the request (for example metadata = { attempt = \
+             \"2\" }) and apply again"
+        );
+        let cancelled = unsuccessful(&job("cancelled", 1000, Some(1030)), Some(60), 2000).unwrap();
+        assert_eq!(cancelled.kind, Kind::JobCancelled);
+        assert_eq!(
+            cancelled.message,
+            "job ftjob-1 was cancelled before it finished, so it has no fine-tuned model; to \
+             train, change the request (for example metadata = { attempt = \"2\" }) and apply \
+             again"
+        );
+        for status in ["succeeded", "running", "validating_files"] {
+            assert_eq!(unsuccessful(&job(status, 1000, None), Some(1), 9000), None);
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Following a job to its end: polls with a growing interval, prints status changes, new events,
-//! checkpoints and the estimated finish as they come, and cancels the job at its deadline.
+//! Following a job to its end: polls with a growing interval, prints new events and checkpoints,
+//! then the status change they led to and the estimated finish, and cancels the job at its
+//! deadline.
 
 use std::time::Duration;
 
@@ -23,8 +24,8 @@ pub struct WaitOptions {
 /// The longest interval between polls.
 const MAX_POLL: Duration = Duration::from_secs(60);
 
-/// Polls `job` until it is terminal, printing status changes, new events, checkpoints and the
-/// estimated finish as they come; cancels it at the deadline.
+/// Polls `job` until it is terminal, printing each poll's new events and checkpoints before the
+/// status change they led to, and the estimated finish; cancels it at the deadline.
 pub fn wait(platform: &mut dyn Platform, mut job: Job, options: WaitOptions) -> Result<Job> {
     let id = JobId::parse("id", &job.id)?;
     let mut last_status: Option<JobStatus> = None;
@@ -40,26 +41,7 @@ pub fn wait(platform: &mut dyn Platform, mut job: Job, options: WaitOptions) -> 
     loop {
         job = enforce_timeout(platform, job, options.timeout)?;
         let mut changed = false;
-        if last_status.as_ref() != Some(&job.status) {
-            platform.progress(&format!("{}: {}", job.id, describe_status(&job)));
-            last_status = Some(job.status.clone());
-            changed = true;
-        }
-        if job.estimated_finish.is_some()
-            && job.estimated_finish != last_estimate
-            && !job.status.is_terminal()
-        {
-            if let Some(at) = job.estimated_finish {
-                let now = platform.now();
-                platform.progress(&format!(
-                    "{}: estimated finish {} (in {})",
-                    job.id,
-                    format_time(at),
-                    format_duration(at.saturating_sub(now))
-                ));
-            }
-            last_estimate = job.estimated_finish;
-        }
+        // The events first: they tell what led to the status printed after them.
         let events = new_events(platform, &job.id, last_event.as_deref())?;
         for event in &events {
             platform.progress(&format!(
@@ -89,6 +71,26 @@ pub fn wait(platform: &mut dyn Platform, mut job: Job, options: WaitOptions) -> 
                 ));
             }
             seen_checkpoints = seen_checkpoints.max(checkpoints.len());
+        }
+        if last_status.as_ref() != Some(&job.status) {
+            platform.progress(&format!("{}: {}", job.id, describe_status(&job)));
+            last_status = Some(job.status.clone());
+            changed = true;
+        }
+        if job.estimated_finish.is_some()
+            && job.estimated_finish != last_estimate
+            && !job.status.is_terminal()
+        {
+            if let Some(at) = job.estimated_finish {
+                let now = platform.now();
+                platform.progress(&format!(
+                    "{}: estimated finish {} (in {})",
+                    job.id,
+                    format_time(at),
+                    format_duration(at.saturating_sub(now))
+                ));
+            }
+            last_estimate = job.estimated_finish;
         }
         if job.status.is_terminal() {
             return Ok(job);
