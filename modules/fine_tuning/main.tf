@@ -65,13 +65,6 @@ resource "terraform_data" "job" {
     openai_ft = var.openai_ft_path
   }
 
-  lifecycle {
-    precondition {
-      condition     = (var.training_method == "reinforcement") == (var.grader != null)
-      error_message = "grader is required exactly when training_method is \"reinforcement\": set grader for reinforcement, or leave it null for supervised and dpo."
-    }
-  }
-
   # The interpreter form runs the binary without a shell: `openai-ft job ensure`. The input
   # travels in OPENAI_FT_INPUT (local-exec has no stdin); keys stay in the environment Terraform
   # was started with. Creating only: a failure here means there is no job, and the taint that

@@ -114,6 +114,12 @@ variable "grader" {
   description = "The grader of a reinforcement job, as an object (e.g. { type = \"string_check\", name = \"exact\", input = \"{{sample.output_text}}\", reference = \"{{item.reference_answer}}\", operation = \"eq\" }). Required for reinforcement, not allowed otherwise."
   type        = any
   default     = null
+
+  # Checked with the variables, so it is refused before job check reads anything.
+  validation {
+    condition     = (var.training_method == "reinforcement") == (var.grader != null)
+    error_message = "grader is required exactly when training_method is \"reinforcement\": set grader for reinforcement, or leave it null for supervised and dpo."
+  }
 }
 
 variable "integrations" {

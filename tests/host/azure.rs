@@ -160,7 +160,7 @@ fn cancel_and_timeout(flavor: Flavor) {
 
     let timed = with(
         request(&file),
-        json!({"suffix": "timed", "cancel_after_timeout": "1", "wait": "true", "poll_interval": "0.2"}),
+        json!({"suffix": "timed", "cancel_after_timeout": "1", "wait": "true", "poll_interval": "0.2", "fail_on_unsuccessful": "false"}),
     );
     let o = ensure(&emulator, timed).json();
     assert_eq!(o["status"], "cancelled");

@@ -122,3 +122,14 @@ def plan_text(tf, *args: str) -> str:
     wrapped lines joined, so a message can be looked for as one line."""
     result = tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode", *args, ok=(0, 2))
     return " ".join((result.stdout + result.stderr).replace("\u2502", " ").split())
+
+
+def failure(run, *args: str, what: str) -> dict:
+    """Runs `run(*args)`, which must fail with exactly one error; returns that error's diagnostic
+    (`what` names the failure expected, for the message when it does not come)."""
+    try:
+        run(*args)
+    except tf.TerraformError as e:
+        [error] = e.result.errors()
+        return error
+    raise AssertionError(f"succeeded although {what}")

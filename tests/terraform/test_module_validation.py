@@ -2,7 +2,6 @@
 that names the fix: the modules' validation blocks and preconditions."""
 
 import json
-import os
 import textwrap
 
 import pytest
@@ -108,27 +107,22 @@ CASES = {
 }
 
 
-# No key and no API: every refusal must come before any request. openai-ft is on PATH because
-# the one program a plan runs before anything exists is `permissions check`, which sends nothing.
-NO_API = {
-    "OPENAI_API_KEY": None,
-    "OPENAI_BASE_URL": None,
-    "OPENAI_FT_FLAVOR": None,
-    "AZURE_OPENAI_ENDPOINT": None,
-    "AZURE_OPENAI_API_KEY": None,
-}
-
-
+# An emulator, and the assertion that no plan writes to it: every refusal comes before any write.
+# (A plan reads the models endpoint: `job check` refuses a base model past its shutdown date.)
 @pytest.fixture(scope="module")
 def root(tmp_path_factory, engine, terraform_cli_config, openai_ft_bins):
     import tf as tfmod
 
+    emu = env.Emulator(openai_ft_bins, 20)
     root = env.copy_tree(tmp_path_factory.mktemp("validation"))
     (root / "main.tf").write_text(CONFIG)
-    path = {"PATH": f"{openai_ft_bins}{os.pathsep}{os.environ.get('PATH', '')}"}
-    tf = tfmod.Terraform(root, engine, env={**NO_API, **path}, cli_config=terraform_cli_config)
+    tf = tfmod.Terraform(root, engine, env=env.terraform_env(openai_ft_bins, emu), cli_config=terraform_cli_config)
     tf.init()
-    return tf
+    yield tf
+    try:
+        assert env.writes(emu.log()) == []
+    finally:
+        emu.stop()
 
 
 def plan_errors(tf, inputs: dict) -> list[str]:

@@ -9,7 +9,6 @@ import json
 import textwrap
 
 import openai_ft_env as env
-import tf as tf_module
 
 MODEL = "gpt-4o-mini-2024-07-18"
 # Slow enough that a job never leaves validating_files during the test.
@@ -44,13 +43,7 @@ def test_a_bad_job_in_a_for_each_fails_the_plan_before_any_write(terraform, emul
     (tmp_path / "train.jsonl").write_bytes((env.EXAMPLES / "basic" / "data" / "train.jsonl").read_bytes())
     tf = terraform(tmp_path, env=env.terraform_env(openai_ft_bins, emu))
     tf.init()
-    try:
-        tf.plan()
-    except tf_module.TerraformError as e:
-        failed = e.result
-    else:
-        raise AssertionError("the plan of a job with n_epochs = 0 succeeded")
-    [error] = failed.errors()
+    error = env.failure(tf.plan, what="a job has n_epochs = 0")
     assert error["address"] == 'module.job["c"].data.external.check'
     assert 'invalid hyperparameters.n_epochs "0": must be "auto" or an integer 1-50' in error["detail"]
     # Nothing was uploaded or created, nor written at all.
@@ -79,13 +72,7 @@ def test_an_awaited_job_that_fails_fails_the_apply(terraform, emulator, openai_f
     emu.control("POST", f"/_emulator/jobs/{job_id}/fail", {"code": "invalid_training_file", "message": "Line 3: no assistant message"})
 
     # Waiting for it now (wait_for_completion = true) finds it failed: the apply fails, naming why.
-    try:
-        tf.apply("-var=poll_interval=0.05")
-    except tf_module.TerraformError as e:
-        failed = e.result
-    else:
-        raise AssertionError("apply succeeded although the awaited job failed")
-    [error] = failed.errors()
+    error = env.failure(tf.apply, "-var=poll_interval=0.05", what="the awaited job failed")
     assert error["address"] == "module.fine_tuning.terraform_data.wait[0]"
     assert (
         f"job {job_id} failed: invalid_training_file: Line 3: no assistant message; fix the cause, then change "
