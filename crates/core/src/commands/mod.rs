@@ -1,12 +1,15 @@
 //! The generic entry behind the Terraform protocol: `<noun> <verb>` and a flat input map in, a
 //! flat output map out. [`COMMANDS`] is the one table of commands: `--help` (`describe`) and the
-//! unknown-key refusal both read a command's inputs from it, so they cannot disagree. Each
+//! unknown-key refusal both read a command's inputs from it, so they cannot disagree, and HOST.md's
+//! command reference and the GitHub Action's inputs are generated from it (`reference`). Each
 //! command parses its keys into types and calls the typed operations; nothing here talks to the
 //! API directly.
 
 mod file;
 mod job;
 mod permissions;
+#[cfg(test)]
+mod reference;
 
 use crate::error::{Error, Result, quote};
 use crate::input::Input;
@@ -24,11 +27,39 @@ pub struct Command {
     /// Every input key it accepts, required first: what `--help` lists, and the only keys
     /// [`run`] lets through.
     pub inputs: &'static [&'static str],
+    /// Every output key it may give, in groups (some only in the cases its summary names): what
+    /// HOST.md lists. A unit test runs each command and checks its keys against these.
+    pub outputs: &'static [&'static [&'static str]],
     /// Refusals that come before the unknown-key check (the permissions commands refuse Azure,
     /// and credentials passed as fields, first).
     guard: Option<Guard>,
     run: fn(&mut dyn Platform, &Input) -> Result<Output>,
 }
+
+/// What a command that returns a job gives (`Job::outputs`).
+const JOB: &[&str] = &[
+    "id",
+    "status",
+    "api_status",
+    "model",
+    "fine_tuned_model",
+    "created_at",
+    "finished_at",
+    "trained_tokens",
+    "estimated_finish",
+    "error_code",
+    "error_message",
+    "result_files",
+];
+
+/// How the job was named, and whether it ran past `cancel_after_timeout`.
+const JOB_REF_OUT: &[&str] = &["idempotency_key", "timed_out"];
+
+/// The models' announced shutdown dates (from `job read` only with `shutdown_dates`).
+const MODEL_DATES: &[&str] = &["base_model_shutdown_date", "fine_tuned_model_shutdown_date"];
+
+/// What a training file's check found.
+const REPORT: &[&str] = &["examples", "estimated_tokens", "bytes", "sha256"];
 
 /// Every command.
 pub const COMMANDS: &[Command] = &[
@@ -36,6 +67,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job ensure",
         summary: "create the job for this request unless it exists (idempotent); optionally wait (apply time, local-exec)",
         inputs: job::ENSURE_INPUTS,
+        outputs: &[JOB, JOB_REF_OUT, &["checkpoints", "created"], MODEL_DATES],
         guard: None,
         run: job::ensure,
     },
@@ -43,6 +75,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job read",
         summary: "read a job by id, idempotency_key or request; cancels it past cancel_after_timeout (plan time, external data source)",
         inputs: job::READ_INPUTS,
+        outputs: &[JOB, JOB_REF_OUT, &["checkpoints"], MODEL_DATES],
         guard: None,
         run: job::read,
     },
@@ -50,6 +83,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job cancel",
         summary: "cancel a job (by id, idempotency_key or request) unless it has finished; never deletes the model (destroy time, local-exec)",
         inputs: job::CANCEL_INPUTS,
+        outputs: &[&["id", "status", "fine_tuned_model"]],
         guard: None,
         run: job::cancel,
     },
@@ -57,6 +91,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job pause",
         summary: "pause a running job",
         inputs: job::ACTION_INPUTS,
+        outputs: &[JOB],
         guard: None,
         run: job::pause,
     },
@@ -64,6 +99,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job resume",
         summary: "resume a paused job",
         inputs: job::ACTION_INPUTS,
+        outputs: &[JOB],
         guard: None,
         run: job::resume,
     },
@@ -71,6 +107,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job list",
         summary: "list jobs, optionally those whose metadata matches",
         inputs: job::LIST_INPUTS,
+        outputs: &[&["jobs", "count"]],
         guard: None,
         run: job::list,
     },
@@ -78,6 +115,7 @@ pub const COMMANDS: &[Command] = &[
         name: "file validate",
         summary: "check a local JSONL training file for a training method; no network",
         inputs: file::INPUTS,
+        outputs: &[&["path", "training_method"], REPORT],
         guard: None,
         run: file::validate,
     },
@@ -85,6 +123,7 @@ pub const COMMANDS: &[Command] = &[
         name: "file read",
         summary: "find the upload of a local JSONL file by its content; never uploads (plan time, external data source)",
         inputs: file::INPUTS,
+        outputs: &[&["id", "filename", "training_method"], REPORT],
         guard: None,
         run: file::read,
     },
@@ -92,6 +131,7 @@ pub const COMMANDS: &[Command] = &[
         name: "file upload",
         summary: "validate and upload a local JSONL training file unless the same bytes are already uploaded",
         inputs: file::INPUTS,
+        outputs: &[&["id", "filename", "training_method"], REPORT],
         guard: None,
         run: file::upload,
     },
@@ -99,6 +139,7 @@ pub const COMMANDS: &[Command] = &[
         name: "permissions check",
         summary: "check, without any request, that the configured API has checkpoint permissions (plan time)",
         inputs: &[],
+        outputs: &[&["flavor"]],
         guard: None,
         run: permissions::check,
     },
@@ -106,6 +147,13 @@ pub const COMMANDS: &[Command] = &[
         name: "permissions grant",
         summary: "grant a fine-tuned model or checkpoint to projects (project_id, or project_ids as a JSON list); existing grants are reused; needs OPENAI_ADMIN_KEY",
         inputs: permissions::INPUTS,
+        outputs: &[&[
+            "checkpoint",
+            "permission_ids",
+            "permission_id",
+            "created",
+            "count",
+        ]],
         guard: Some(permissions::guard),
         run: permissions::grant,
     },
@@ -113,6 +161,7 @@ pub const COMMANDS: &[Command] = &[
         name: "permissions read",
         summary: "list a checkpoint's grants (project -> permission id); with project_id(s), also which are missing; no side effects; needs OPENAI_ADMIN_KEY",
         inputs: permissions::INPUTS,
+        outputs: &[&["checkpoint", "permissions", "count", "missing"]],
         guard: Some(permissions::guard),
         run: permissions::read,
     },
@@ -120,10 +169,18 @@ pub const COMMANDS: &[Command] = &[
         name: "permissions revoke",
         summary: "revoke the grants of the given projects only, looked up fresh; an absent grant is success; needs OPENAI_ADMIN_KEY",
         inputs: permissions::INPUTS,
+        outputs: &[&["checkpoint", "revoked", "count"]],
         guard: Some(permissions::guard),
         run: permissions::revoke,
     },
 ];
+
+impl Command {
+    /// Every output key it may give, in order.
+    pub fn output_keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.outputs.iter().flat_map(|group| group.iter().copied())
+    }
+}
 
 /// Runs `command` (`"<noun> <verb>"`) with `input`, refusing keys the command does not list.
 pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<Output> {
