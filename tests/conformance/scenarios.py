@@ -221,6 +221,9 @@ SCENARIOS: List[Scenario] = [
         Step(("job", "read"), '{"b": "1", "a": {"x": 1}}', code=1),
         Step(("job", "read"), b'{"id": "\xff\xfe"}', code=1),
     )),
+    # The shipped component has no runaway or introspection command (the test component does).
+    Scenario("no-selftest-command", tuple(
+        Step(("selftest", which), {}, code=1) for which in ("cpu", "memory", "env"))),
     Scenario("usage", (
         Step(("job", "--help")),
         Step(("permissions", "--help")),

@@ -90,7 +90,6 @@ async function commandList(noun) {
   let out = '';
   for (const c of await describe()) {
     if (noun !== null && c.name.split(' ')[0] !== noun) continue;
-    if (c.name.startsWith('selftest')) continue;
     out += `  ${c.name.padEnd(22)} ${c.summary}\n  ${''.padEnd(22)} inputs: ${c.inputs.join(', ')}\n`;
   }
   return out;

@@ -2,7 +2,8 @@
 // memory cap written into them, runs each call on a fresh worker thread, serves its blocking
 // requests, and terminates the worker once it has used its CPU time.
 
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 
 import { send } from './http.js';
@@ -20,7 +21,14 @@ const WORKER_HEAP_MIB = 64;
 export class Component {
   constructor(dir) {
     this.dir = dir;
-    const manifest = JSON.parse(readFileSync(new URL('component.json', dir), 'utf8'));
+    const at = new URL('component.json', dir);
+    if (!existsSync(at)) {
+      // A git checkout without a build, or an Action ref that is not a release (hosts/node/README.md).
+      throw new HostError(
+        `the transpiled component is missing (no ${fileURLToPath(at)}): use a release of the package or the Action, which carries dist/, or run npm run build in hosts/node`,
+      );
+    }
+    const manifest = JSON.parse(readFileSync(at, 'utf8'));
     this.url = new URL(manifest.js, dir).href;
     this.cores = manifest.cores.map((name) => [name, readFileSync(new URL(name, dir))]);
     this.compiled = new Map();

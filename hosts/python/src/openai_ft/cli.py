@@ -80,8 +80,6 @@ def _command_list(noun: Optional[str]) -> str:
     for c in describe():
         if noun is not None and c.name.split(" ")[0] != noun:
             continue
-        if c.name.startswith("selftest"):
-            continue
         out.append(f"  {c.name:<22} {c.summary}\n  {'':<22} inputs: {', '.join(c.inputs)}\n")
     return "".join(out)
 
