@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 
 use crate::bindings::GuestError;
 use crate::config::{self, Config, Limits};
@@ -43,7 +43,8 @@ pub fn write_wasm(wasm: &[u8]) -> Result<ExitCode> {
 /// How a binary loads its sandbox: `openai-ft` its embedded component ([`Sandbox::load`]).
 pub type Loader = fn(Limits) -> Result<&'static Sandbox>;
 
-/// Runs `<noun> <verb>` with the protocol input, and prints the output object.
+/// Runs `<noun> <verb>` with the protocol input, and prints the output object. Every secret of
+/// the configuration is redacted from what it prints, output and error alike.
 pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
     command_in(Sandbox::load, noun, verb)
 }
@@ -53,14 +54,23 @@ pub fn command_in(loader: Loader, noun: &str, verb: &str) -> Result<ExitCode> {
     let input = protocol::read_input()?;
     let file = config::granted_file(noun, &input)?;
     let (http, sandbox) = load(Config::from_env()?, loader)?;
-    match sandbox.run(http, file, &format!("{noun} {verb}"), &input)? {
+    let redactor = http.redactor();
+    let redact = |text: &str| redactor.text(text).into_owned();
+    let outcome = sandbox
+        .run(http, file, &format!("{noun} {verb}"), &input)
+        .map_err(|e| anyhow!("{}", redact(&format!("{e:#}"))))?;
+    match outcome {
         Ok(output) => {
+            let output = output
+                .into_iter()
+                .map(|(k, v)| (redact(&k), redact(&v)))
+                .collect();
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", protocol::render_output(output))?;
             stdout.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => bail!("{}", guest_error_line(e)),
+        Err(e) => bail!("{}", redact(&guest_error_line(e))),
     }
 }
 

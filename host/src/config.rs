@@ -167,6 +167,10 @@ pub struct Endpoint {
     /// `OPENAI_FT_TIMEOUT` seconds (default [`DEFAULT_TIMEOUT_SECS`]): the longest wait for an
     /// answer.
     pub timeout: Duration,
+    /// The proxy requests go through: `HTTPS_PROXY` (or `https_proxy`, `ALL_PROXY`,
+    /// `all_proxy`, the first set), unless the base is a loopback address (never proxied) or
+    /// its host is in `NO_PROXY` (`no_proxy`). A secret: its URL may carry a password.
+    pub proxy: Option<Secret>,
 }
 
 impl Endpoint {
@@ -225,6 +229,7 @@ impl Endpoint {
         let seconds = |name: &str, default: u64| {
             whole_number(&var, name, default, MAX_SECS, " of seconds").map(Duration::from_secs)
         };
+        let proxy = proxy_for(&var, &base)?;
         Ok(Self {
             flavor,
             base,
@@ -235,7 +240,22 @@ impl Endpoint {
             api_version,
             connect_timeout: seconds("OPENAI_FT_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT_SECS)?,
             timeout: seconds("OPENAI_FT_TIMEOUT", DEFAULT_TIMEOUT_SECS)?,
+            proxy,
         })
+    }
+
+    /// Every secret value this configuration holds (keys, tokens, a proxy's password), for
+    /// redaction wherever a server could echo one back.
+    pub fn secrets(&self) -> Vec<&str> {
+        let project = self.project.as_ref().map(|p| match p {
+            ProjectAuth::Bearer(s) | ProjectAuth::ApiKey(s) => s.expose(),
+        });
+        let admin = self.admin_key.as_ref().map(Secret::expose);
+        let proxy = self
+            .proxy
+            .as_ref()
+            .and_then(|p| userinfo_password(p.expose()));
+        [project, admin, proxy].into_iter().flatten().collect()
     }
 
     /// The header that carries the project credential, or the message naming what to set.
@@ -333,35 +353,119 @@ fn whole_number(
 
 /// Accepts `https://host[:port][/path]`, or `http://` to a loopback address (the emulator, a
 /// local gateway); returns it without a trailing slash.
+/// A password in the userinfo of a URL (`scheme://user:password@host`, or no scheme), if any.
+fn userinfo_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    userinfo.split_once(':').map(|(_, password)| password)
+}
+
+/// `url` as error lines show it: any password in it replaced by `[redacted]`.
+fn shown(url: &str) -> String {
+    match userinfo_password(url) {
+        Some(password) if !password.is_empty() => {
+            // The password is a slice of `url`: its place there, not its first look-alike.
+            let start = password.as_ptr() as usize - url.as_ptr() as usize;
+            let end = start + password.len();
+            format!("{}[redacted]{}", &url[..start], &url[end..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 fn check_base_url(name: &str, url: &str) -> Result<String> {
     let fix = "set it to the API base, for example https://api.openai.com/v1";
+    let quoted = shown(url);
     let (scheme, rest) = match url.split_once("://") {
         Some((s, r)) => (s.to_ascii_lowercase(), r),
-        None => bail!("invalid {name} {url:?}: not an absolute URL; {fix}"),
+        None => bail!("invalid {name} {quoted:?}: not an absolute URL; {fix}"),
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.is_empty() || authority.contains('@') || rest.contains(['?', '#']) {
-        bail!("invalid {name} {url:?}: needs a host and no user, query or fragment; {fix}");
+        bail!("invalid {name} {quoted:?}: needs a host and no user, query or fragment; {fix}");
     }
     match scheme.as_str() {
         "https" => {}
         "http" if is_loopback(authority) => {}
         "http" => bail!(
-            "invalid {name} {url:?}: must use https (plain http is allowed only for \
+            "invalid {name} {quoted:?}: must use https (plain http is allowed only for \
              loopback addresses such as http://127.0.0.1:8080/v1)"
         ),
-        _ => bail!("invalid {name} {url:?}: the scheme must be https; {fix}"),
+        _ => bail!("invalid {name} {quoted:?}: the scheme must be https; {fix}"),
     }
     Ok(url.trim_end_matches('/').to_owned())
 }
 
-/// Is the host part of `authority` (`host[:port]`) a loopback address?
-fn is_loopback(authority: &str) -> bool {
-    let host = if let Some(v6) = authority.strip_prefix('[') {
+/// The proxy for `base` (already checked by [`check_base_url`]): none for a loopback base,
+/// whose traffic must never leave the machine, nor for a host `NO_PROXY` names; else the first
+/// of `HTTPS_PROXY`, `https_proxy`, `ALL_PROXY`, `all_proxy` that is set. (`HTTP_PROXY` is for
+/// plain-http URLs, and the only plain-http bases are loopback ones.)
+fn proxy_for(var: &impl Fn(&str) -> Option<String>, base: &str) -> Result<Option<Secret>> {
+    let authority = base
+        .split_once("://")
+        .map_or(base, |(_, r)| r)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    if is_loopback(authority) {
+        return Ok(None);
+    }
+    let set = |name: &str| {
+        var(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .map(|v| (name.to_owned(), v))
+    };
+    let Some((name, url)) = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .into_iter()
+        .find_map(set)
+    else {
+        return Ok(None);
+    };
+    let host = host_of(authority).to_ascii_lowercase();
+    let no_proxy = set("NO_PROXY").or_else(|| set("no_proxy"));
+    if no_proxy.is_some_and(|(_, list)| list.split(',').any(|e| no_proxy_matches(e, &host))) {
+        return Ok(None);
+    }
+    if ureq::Proxy::new(&url).is_err() {
+        bail!(
+            "invalid {name} {:?}: not a proxy URL; set it to one like http://proxy.example.com:3128, or unset it",
+            shown(&url)
+        );
+    }
+    Ok(Some(Secret(url)))
+}
+
+/// Whether one `NO_PROXY` entry covers `host` (lower case): `*` covers every host, `.example.com`
+/// and `*.example.com` its subdomains, `example.com` the host and its subdomains, as curl reads
+/// them. A port in the entry is ignored.
+fn no_proxy_matches(entry: &str, host: &str) -> bool {
+    let entry = entry.trim().to_ascii_lowercase();
+    let entry = host_of(&entry);
+    if entry == "*" {
+        return true;
+    }
+    let domain = entry.trim_start_matches('*').trim_start_matches('.');
+    !domain.is_empty()
+        && (host == domain
+            || host
+                .strip_suffix(domain)
+                .is_some_and(|sub| sub.ends_with('.')))
+}
+
+/// The host part of `authority` (`host[:port]`, `[v6]:port`), brackets kept off.
+fn host_of(authority: &str) -> &str {
+    if let Some(v6) = authority.strip_prefix('[') {
         v6.split(']').next().unwrap_or_default()
     } else {
         authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-    };
+    }
+}
+
+/// Is the host part of `authority` (`host[:port]`) a loopback address?
+fn is_loopback(authority: &str) -> bool {
+    let host = host_of(authority);
     host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
@@ -400,8 +504,105 @@ mod tests {
         assert!(e.contains("must use https"), "{e}");
         assert!(check_base_url("OPENAI_BASE_URL", "http://127.0.0.1.example.com/v1").is_err());
         assert!(check_base_url("OPENAI_BASE_URL", "ftp://x/v1").is_err());
-        assert!(check_base_url("OPENAI_BASE_URL", "https://user:pw@x/v1").is_err());
         assert!(check_base_url("OPENAI_BASE_URL", "api.openai.com").is_err());
+    }
+
+    #[test]
+    fn a_password_in_a_base_url_is_never_repeated() {
+        for (url, expected) in [
+            (
+                "https://user:hunter2-secret@x/v1",
+                r#"invalid OPENAI_BASE_URL "https://user:[redacted]@x/v1": needs a host and no user, query or fragment; set it to the API base, for example https://api.openai.com/v1"#,
+            ),
+            (
+                "http://me:hunter2-secret@example.com/v1",
+                r#"invalid OPENAI_BASE_URL "http://me:[redacted]@example.com/v1": needs a host and no user, query or fragment; set it to the API base, for example https://api.openai.com/v1"#,
+            ),
+        ] {
+            let e = check_base_url("OPENAI_BASE_URL", url)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(e, expected);
+        }
+    }
+
+    #[test]
+    fn loopback_is_never_proxied_and_https_follows_the_proxy_variables() {
+        let proxied = |pairs: &[(&str, &str)]| {
+            Endpoint::from_vars(env(pairs))
+                .unwrap()
+                .proxy
+                .map(|p| p.expose().to_owned())
+        };
+        let all = [
+            ("HTTPS_PROXY", "http://proxy.test:3128"),
+            ("ALL_PROXY", "http://all.test:3128"),
+            ("HTTP_PROXY", "http://plain.test:3128"),
+        ];
+        for base in [
+            "http://127.0.0.1:9/v1",
+            "http://localhost:9/v1",
+            "http://[::1]:9/v1",
+        ] {
+            let mut pairs = all.to_vec();
+            pairs.push(("OPENAI_BASE_URL", base));
+            assert_eq!(proxied(&pairs), None, "{base}");
+        }
+        assert_eq!(proxied(&all).as_deref(), Some("http://proxy.test:3128"));
+        assert_eq!(
+            proxied(&[("ALL_PROXY", "http://all.test:3128")]).as_deref(),
+            Some("http://all.test:3128")
+        );
+        assert_eq!(proxied(&[("HTTP_PROXY", "http://plain.test:3128")]), None);
+        for no_proxy in [
+            "api.openai.com",
+            "openai.com",
+            ".openai.com",
+            "*",
+            "x, *.openai.com:443",
+        ] {
+            assert_eq!(
+                proxied(&[
+                    ("HTTPS_PROXY", "http://proxy.test:3128"),
+                    ("NO_PROXY", no_proxy)
+                ]),
+                None,
+                "{no_proxy}"
+            );
+        }
+        assert!(
+            proxied(&[
+                ("HTTPS_PROXY", "http://proxy.test:3128"),
+                ("no_proxy", "penai.com")
+            ])
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn secrets_are_every_key_and_the_proxy_password() {
+        let e = Endpoint::from_vars(env(&[
+            ("OPENAI_API_KEY", "sk-project-0123456789"),
+            ("OPENAI_ADMIN_KEY", "sk-admin-0123456789"),
+            ("HTTPS_PROXY", "http://me:proxy-password-1@proxy.test:3128"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            e.secrets(),
+            [
+                "sk-project-0123456789",
+                "sk-admin-0123456789",
+                "proxy-password-1"
+            ]
+        );
+        assert!(!format!("{e:?}").contains("proxy-password-1"));
+        let err = Endpoint::from_vars(env(&[("HTTPS_PROXY", "http://me:pw-1234567@[bad")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            r#"invalid HTTPS_PROXY "http://me:[redacted]@[bad": not a proxy URL; set it to one like http://proxy.example.com:3128, or unset it"#
+        );
     }
 
     #[test]

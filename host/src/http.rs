@@ -1,9 +1,10 @@
 //! The guest's only network access: one request at a time to the configured API base, with the
-//! credential the guest names attached here, timeouts, no redirects, and the platform's
-//! certificate verifier (corporate proxies bring private CAs).
+//! credential the guest names attached here, timeouts on every phase, no redirects, a proxy
+//! only where the configuration allows one, the platform's certificate verifier (corporate
+//! proxies bring private CAs), and every secret a server echoes redacted from the answer.
 
-use std::fs::File;
 use std::io::{Cursor, Read};
+use std::sync::Arc;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use ureq::http;
@@ -11,47 +12,71 @@ use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::bindings::wit_http as wit;
 use crate::config::{Endpoint, Flavor};
-use crate::granted::GrantedFile;
+use crate::granted::{Changed, GrantedFile, Stop};
+use crate::redact::Redactor;
 
 /// The largest answer the host accepts; fine-tuning answers are small, file downloads are not
 /// made through the guest.
 const MAX_RESPONSE_BYTES: u64 = 64 << 20;
 
+/// The client's buffer for a request's head (request line and headers), and its writes.
+const OUTPUT_BUFFER: usize = 32 * 1024;
+
 /// The HTTP client, built once per process.
 pub struct Client {
     agent: ureq::Agent,
     endpoint: Endpoint,
+    redactor: Arc<Redactor>,
 }
 
 impl Client {
     pub fn new(endpoint: Endpoint) -> Self {
+        // The configuration decided the proxy (none for loopback, none for a NO_PROXY host) and
+        // checked its URL; ureq must not read the environment again on its own.
+        let proxy = endpoint
+            .proxy
+            .as_ref()
+            .and_then(|p| ureq::Proxy::new(p.expose()).ok());
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // A redirect could lead away from the configured base; the API never sends one.
             .max_redirects(0)
+            .proxy(proxy)
+            // Every phase is bounded, so no request can hold the host (where the guest's CPU
+            // limit does not reach) for longer than its timeouts. Sending a body is bounded per
+            // write (a stalled server) and in total by the upload body's own deadline.
             .timeout_connect(Some(endpoint.connect_timeout))
+            .timeout_send_request(Some(endpoint.timeout))
+            .timeout_per_write(Some(endpoint.timeout))
             .timeout_recv_response(Some(endpoint.timeout))
             .timeout_recv_body(Some(endpoint.timeout))
             .user_agent(concat!("openai-ft/", env!("CARGO_PKG_VERSION")))
             // API answers are small; ureq's 128 KiB defaults cost a measurable share of a
             // fresh process's time to allocate and zero (see bench/README.md).
             .input_buffer_size(32 * 1024)
-            .output_buffer_size(32 * 1024)
+            .output_buffer_size(OUTPUT_BUFFER)
             .tls_config(
                 TlsConfig::builder()
                     .root_certs(RootCerts::PlatformVerifier)
                     .build(),
             )
             .build();
+        let redactor = Arc::new(Redactor::new(endpoint.secrets()));
         Self {
             agent: config.into(),
             endpoint,
+            redactor,
         }
     }
 
     /// The API dialect of the configured endpoint.
     pub fn flavor(&self) -> Flavor {
         self.endpoint.flavor
+    }
+
+    /// What removes this configuration's secrets from text.
+    pub fn redactor(&self) -> Arc<Redactor> {
+        self.redactor.clone()
     }
 
     /// Sends `request` once. Errors are one line naming the cause and the fix.
@@ -97,6 +122,7 @@ impl Client {
         if let Some(project) = &self.endpoint.project_id {
             builder = builder.header("openai-project", project);
         }
+        let changed = Changed::default();
         let (content_type, body): (Option<String>, Box<dyn Read + Send>) = match &request.body {
             None => (None, Box::new(Cursor::new(Vec::new()))),
             Some(wit::Body::Json(json)) => (
@@ -104,7 +130,8 @@ impl Client {
                 Box::new(Cursor::new(json.clone().into_bytes())),
             ),
             Some(wit::Body::Multipart(fields)) => {
-                let (boundary, length, reader) = multipart(fields, file)?;
+                let (boundary, length, reader) =
+                    multipart(fields, file, self.endpoint.timeout, &changed)?;
                 builder = builder.header("content-length", length.to_string());
                 (
                     Some(format!("multipart/form-data; boundary={boundary}")),
@@ -126,14 +153,19 @@ impl Client {
         let mut response = self
             .agent
             .run(http_request)
-            .map_err(|e| transport_error(&e, &self.endpoint))?;
+            .map_err(|e| match changed.take() {
+                // The upload body stopped the request itself: say why, not how ureq saw it.
+                Some(Stop::Changed(m)) => wit::Error::FileChanged(m),
+                Some(Stop::TooSlow(m)) => wit::Error::Timeout(m),
+                None => transport_error(&e, &self.endpoint),
+            })?;
         let status = response.status().as_u16();
+        // Whatever the server echoed of a key stops here: the guest never sees one.
+        let redact = |text: &str| self.redactor.text(text).into_owned();
         let headers = response
             .headers()
             .iter()
-            .filter_map(|(k, v)| {
-                Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned()))
-            })
+            .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), redact(v.to_str().ok()?))))
             .collect();
         let body = response
             .body_mut()
@@ -141,6 +173,7 @@ impl Client {
             .limit(MAX_RESPONSE_BYTES)
             .read_to_vec()
             .map_err(|e| transport_error(&e, &self.endpoint))?;
+        let body = self.redactor.bytes(&body).into_owned();
         Ok(wit::Response {
             status,
             headers,
@@ -185,10 +218,13 @@ fn encode_query(pairs: &[(String, String)]) -> String {
 }
 
 /// Builds a streamed `multipart/form-data` body: text fields in memory, the granted file read
-/// from disk as it is sent, so a 512 MB upload never sits in memory.
+/// from disk as it is sent (from byte 0, checked against the validated digest; see
+/// [`GrantedFile::upload_body`]), so a 512 MB upload never sits in memory.
 fn multipart(
     fields: &[wit::FormField],
     file: Option<&GrantedFile>,
+    timeout: std::time::Duration,
+    changed: &Changed,
 ) -> Result<(String, u64, Box<dyn Read + Send>), wit::Error> {
     let boundary = format!("openai-ft-{:016x}", boundary_seed());
     let mut reader: Box<dyn Read + Send> = Box::new(Cursor::new(Vec::new()));
@@ -205,25 +241,24 @@ fn multipart(
                 );
                 (head, Box::new(Cursor::new(Vec::new())))
             }
-            wit::FormField::GrantedFile((name, filename)) => {
+            wit::FormField::GrantedFile(part) => {
                 let file = file.ok_or_else(|| {
                     wit::Error::Denied(
                         "the component asked to upload a file, but no file was granted".into(),
                     )
                 })?;
-                let handle: File = file.reopen().map_err(wit::Error::Transport)?;
+                let body = file.upload_body(&part.sha256, timeout, changed);
                 length += file.size();
                 let head = format!(
                     "--{boundary}\r\ncontent-disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\
                      content-type: application/octet-stream\r\n\r\n",
-                    escape_quoted(name),
-                    escape_quoted(filename)
+                    escape_quoted(&part.name),
+                    escape_quoted(&part.filename)
                 );
-                let tail: Box<dyn Read + Send> = Box::new(
-                    handle
-                        .take(file.size())
-                        .chain(Cursor::new(b"\r\n".to_vec())),
-                );
+                // The part's last line break and the closing boundary come only after the body
+                // has checked the whole file, so a changed file never makes a complete request.
+                let tail: Box<dyn Read + Send> =
+                    Box::new(body.chain(Cursor::new(b"\r\n".to_vec())));
                 length += 2;
                 (head, tail)
             }
@@ -252,11 +287,20 @@ fn boundary_seed() -> u64 {
         ^ u64::from(std::process::id()) << 32
 }
 
-/// Turns a ureq failure into the WIT error: a timeout, or a transport failure that names the
-/// base URL (never a key).
+/// Turns a ureq failure into the WIT error: a timeout, a transport failure that names the
+/// base URL (never a key), or, for a request that cannot be written at all (a path longer than
+/// the client's buffer), a refusal: retrying it could only fail the same way.
 fn transport_error(e: &ureq::Error, endpoint: &Endpoint) -> wit::Error {
     let base = &endpoint.base;
     match e {
+        ureq::Error::Protocol(ureq_proto::Error::OutputOverflow) => wit::Error::Denied(format!(
+            "the request to {base} is too large to send (its path, query and headers exceed \
+             {} KiB)",
+            OUTPUT_BUFFER >> 10
+        )),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+            wit::Error::Denied(format!("the request to {base} cannot be sent: {e}"))
+        }
         ureq::Error::Timeout(which) => wit::Error::Timeout(format!(
             "no answer from {base} within the timeout ({which}); raise OPENAI_FT_TIMEOUT or check the network"
         )),

@@ -9,6 +9,7 @@ pub mod config;
 pub mod granted;
 pub mod http;
 pub mod protocol;
+pub mod redact;
 mod sandbox;
 
 pub use sandbox::Sandbox;

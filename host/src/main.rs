@@ -27,6 +27,7 @@ environment:
   OPENAI_API_VERSION   Azure OpenAI (api-version for azure-classic only)
   OPENAI_FT_INPUT      the input object, when stdin is not used (local-exec)
   OPENAI_FT_TIMEOUT, OPENAI_FT_CONNECT_TIMEOUT          seconds (default 120, 10)
+  HTTPS_PROXY, ALL_PROXY, NO_PROXY                      proxy for an https base (never loopback)
   OPENAI_FT_MEMORY_LIMIT_MIB, OPENAI_FT_CPU_LIMIT_SECS  guest limits (default 256, 300)
 ";
 
@@ -56,7 +57,7 @@ fn run() -> Result<ExitCode> {
         }
         ["-V" | "--version"] => {
             println!(
-                "openai-ft {} (wit openai:fine-tuning@0.1.0, wasmtime 48.0.8)",
+                "openai-ft {} (wit openai:fine-tuning@0.2.0, wasmtime 48.0.8)",
                 env!("CARGO_PKG_VERSION")
             );
             Ok(ExitCode::SUCCESS)

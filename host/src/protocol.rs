@@ -9,18 +9,29 @@ use serde_json::Value;
 
 use crate::config;
 
+/// The largest input accepted, on stdin or in [`config::INPUT_VAR`]: far more than any command
+/// needs (training data goes in by path), little enough to parse in a few MiB.
+pub const MAX_INPUT_BYTES: usize = 1 << 20;
+
+/// The most keys an input object may have: commands take about twenty.
+pub const MAX_INPUT_KEYS: usize = 256;
+
 /// Reads and parses the input: [`config::INPUT_VAR`] when it is set, else stdin, which must not
 /// be a terminal.
 pub fn read_input() -> Result<Vec<(String, String)>> {
     match config::input_var() {
         Some(v) => parse_input(v.as_encoded_bytes(), config::INPUT_VAR),
         None => {
-            let mut stdin = std::io::stdin().lock();
+            let stdin = std::io::stdin().lock();
             if stdin.is_terminal() {
                 bail!("no input: pipe a JSON object of strings on stdin or set OPENAI_FT_INPUT");
             }
             let mut bytes = Vec::new();
-            stdin.read_to_end(&mut bytes).context("reading stdin")?;
+            // One byte past the cap is enough to know it was passed.
+            stdin
+                .take(MAX_INPUT_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+                .context("reading stdin")?;
             parse_input(&bytes, "stdin")
         }
     }
@@ -29,6 +40,13 @@ pub fn read_input() -> Result<Vec<(String, String)>> {
 /// Parses the input. A null value means the key is absent; anything but an object of strings
 /// and nulls is refused with a message that says what Terraform should send.
 pub fn parse_input(bytes: &[u8], source: &str) -> Result<Vec<(String, String)>> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        bail!(
+            "invalid input on {source}: larger than {} MiB; send one JSON object of the command's \
+             inputs (a training file goes in by its path)",
+            MAX_INPUT_BYTES >> 20
+        );
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => bail!(
@@ -51,6 +69,13 @@ pub fn parse_input(bytes: &[u8], source: &str) -> Result<Vec<(String, String)>> 
             kind(&value)
         );
     };
+    if map.len() > MAX_INPUT_KEYS {
+        bail!(
+            "invalid input on {source}: {} keys, more than the {MAX_INPUT_KEYS} accepted; send \
+             only the command's inputs (openai-ft <noun> --help lists them)",
+            map.len()
+        );
+    }
     let mut pairs = Vec::with_capacity(map.len());
     for (key, value) in map {
         match value {
@@ -111,6 +136,24 @@ mod tests {
         assert!(err(br#"{"a":"b"} x"#).contains("trailing characters"));
         assert!(err(b"\xff\xfe").contains("not UTF-8"));
         assert!(err(b"  ").starts_with("no input on stdin"));
+    }
+
+    #[test]
+    fn input_is_capped_in_size_and_keys() {
+        let big = format!(r#"{{"id":"{}"}}"#, "x".repeat(MAX_INPUT_BYTES));
+        assert_eq!(
+            err(big.as_bytes()),
+            "invalid input on stdin: larger than 1 MiB; send one JSON object of the command's \
+             inputs (a training file goes in by its path)"
+        );
+        let many: serde_json::Map<String, Value> = (0..=MAX_INPUT_KEYS)
+            .map(|i| (format!("k{i}"), Value::String(String::new())))
+            .collect();
+        assert_eq!(
+            err(Value::Object(many).to_string().as_bytes()),
+            "invalid input on stdin: 257 keys, more than the 256 accepted; send only the \
+             command's inputs (openai-ft <noun> --help lists them)"
+        );
     }
 
     #[test]

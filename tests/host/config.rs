@@ -50,24 +50,54 @@ fn plain_http_is_refused_off_loopback() {
 
 #[test]
 fn malformed_base_urls_are_refused() {
-    for (url, reason) in [
-        ("api.openai.com/v1", "not an absolute URL"),
+    for (url, shown, reason) in [
         (
-            "https://user:secret@api.openai.com/v1",
+            "api.openai.com/v1",
+            "api.openai.com/v1",
+            "not an absolute URL",
+        ),
+        (
+            "https://user:secret-password@api.openai.com/v1",
+            "https://user:[redacted]@api.openai.com/v1",
             "needs a host and no user, query or fragment",
         ),
-        ("ftp://api.openai.com/v1", "the scheme must be https"),
+        (
+            "http://user:secret-password@example.com/v1",
+            "http://user:[redacted]@example.com/v1",
+            "needs a host and no user, query or fragment",
+        ),
+        (
+            "ftp://api.openai.com/v1",
+            "ftp://api.openai.com/v1",
+            "the scheme must be https",
+        ),
     ] {
-        let line = job_read()
+        let out = job_read()
             .env("OPENAI_API_KEY", PROJECT_KEY)
             .env("OPENAI_BASE_URL", url)
-            .run()
-            .only_error();
+            .run();
+        let line = out.only_error();
         assert!(
-            line.starts_with(&format!("invalid OPENAI_BASE_URL {url:?}: {reason}")),
+            line.starts_with(&format!("invalid OPENAI_BASE_URL {shown:?}: {reason}")),
             "{line}"
         );
+        assert!(
+            !out.stderr.contains("secret-password"),
+            "the password is never repeated"
+        );
     }
+}
+
+#[test]
+fn a_bad_proxy_url_is_refused_without_its_password() {
+    let out = job_read()
+        .env("OPENAI_API_KEY", PROJECT_KEY)
+        .env("HTTPS_PROXY", "http://me:proxy-secret-1@[broken")
+        .run();
+    assert_eq!(
+        out.only_error(),
+        r#"invalid HTTPS_PROXY "http://me:[redacted]@[broken": not a proxy URL; set it to one like http://proxy.example.com:3128, or unset it"#
+    );
 }
 
 #[test]

@@ -162,3 +162,149 @@ fn a_large_file_validates_and_uploads_within_a_small_memory_cap() {
     assert_eq!(file["bytes"].as_u64().unwrap(), content.len() as u64);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_transient_failure_of_the_upload_sends_the_whole_file_again() {
+    // The modules pass the file by a path relative to their folder, as here.
+    let dir = format!("{}/../tests/data", env!("CARGO_MANIFEST_DIR"));
+    for fault in [
+        json!({"fault": 500}),
+        json!({"fault": 503}),
+        json!({"fault": 429}),
+        json!({"fault": "reset"}),
+    ] {
+        let emulator = Emulator::start(20);
+        let mut rule = fault.clone();
+        rule["method"] = json!("POST");
+        rule["path"] = json!("/v1/files");
+        emulator.fault(rule);
+        let out = openai_ft(&["file", "upload"])
+            .against(&emulator)
+            .current_dir(&dir)
+            .input(json!({"path": "supervised.jsonl"}))
+            .deadline(std::time::Duration::from_secs(60))
+            .run()
+            .json();
+        assert_eq!(emulator.count("POST /v1/files"), 2, "{fault}");
+        let files = emulator.api("GET", "/files?purpose=fine-tune", None);
+        assert_eq!(files["data"].as_array().unwrap().len(), 1, "{fault}");
+        // Every byte, from the first, on the attempt that landed.
+        let content = emulator.get(&format!("/v1/files/{}/content", out["id"]));
+        assert_eq!(
+            content.body,
+            serde_json::Value::String(SUPERVISED.into()),
+            "{fault}"
+        );
+    }
+}
+
+/// Starts `file upload` of a copy of the supervised file, waits until it has validated the file
+/// and is looking for an earlier upload (held there 2 s by the emulator), lets `change` edit the
+/// file, and returns the outcome, the path and the emulator.
+fn upload_changed_meanwhile(change: impl FnOnce(&std::path::Path)) -> (Outcome, String, Emulator) {
+    let dir = scratch_dir(&format!("changed-{}", std::process::id()));
+    let path = dir.join("train.jsonl");
+    std::fs::write(&path, SUPERVISED).unwrap();
+    let emulator = Emulator::start(20);
+    emulator
+        .fault(json!({"method": "GET", "path": "/v1/files", "fault": "delay", "delay_ms": 2000}));
+    let running = openai_ft(&["file", "upload"])
+        .against(&emulator)
+        .input(json!({"path": path.to_str().unwrap()}))
+        .spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while emulator.count("GET /v1/files") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload never looked for its file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    change(&path);
+    let out = running.wait();
+    let shown = path.to_str().unwrap().to_owned();
+    (out, shown, emulator)
+}
+
+fn stored_files(emulator: &Emulator) -> usize {
+    let files = emulator.api("GET", "/files?purpose=fine-tune", None);
+    files["data"].as_array().unwrap().len()
+}
+
+#[test]
+fn a_file_that_shrinks_before_its_upload_fails_with_one_line_and_uploads_nothing() {
+    let (out, path, emulator) = upload_changed_meanwhile(|p| std::fs::write(p, "{}\n").unwrap());
+    assert_eq!(
+        out.error(),
+        format!(
+            "{path} changed after it was validated (it ends at byte 3, not at the {} validated); \
+             the upload was stopped before it completed; run again to validate and upload its \
+             new content",
+            SUPERVISED.len()
+        )
+    );
+    assert_eq!(stored_files(&emulator), 0);
+}
+
+#[test]
+fn a_file_changed_to_other_bytes_of_the_same_size_is_never_uploaded() {
+    let other = SUPERVISED.replacen("a", "b", 1);
+    assert_eq!(other.len(), SUPERVISED.len());
+    let (out, path, emulator) = upload_changed_meanwhile(|p| std::fs::write(p, &other).unwrap());
+    let line = out.error();
+    assert!(
+        line.starts_with(&format!(
+            "{path} changed after it was validated (its SHA-256 is "
+        )),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(
+            "validated); the upload was stopped before it completed; run again to validate and \
+             upload its new content"
+        ),
+        "{line}"
+    );
+    assert_eq!(
+        stored_files(&emulator),
+        0,
+        "no file, whole or partial, was kept"
+    );
+    assert_eq!(emulator.count("POST /v1/files"), 1, "not sent again");
+}
+
+#[test]
+fn uploads_are_named_by_the_whole_hash() {
+    let emulator = Emulator::start(20);
+    let out = openai_ft(&["file", "upload"])
+        .against(&emulator)
+        .input(json!({"path": data("supervised.jsonl")}))
+        .run()
+        .json();
+    assert_eq!(
+        out["filename"],
+        format!("supervised.{}.jsonl", out["sha256"])
+    );
+}
+
+#[test]
+fn a_fifo_is_refused_at_once_instead_of_blocking() {
+    let dir = scratch_dir(&format!("fifo-{}", std::process::id()));
+    let fifo = dir.join("train.jsonl");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let path = fifo.to_str().unwrap();
+    let line = openai_ft(&["file", "validate"])
+        .input(json!({"path": path}))
+        .deadline(std::time::Duration::from_secs(20))
+        .run()
+        .only_error();
+    assert_eq!(
+        line,
+        format!(
+            "invalid path {path:?}: cannot read {path}: not a regular file; set path to a \
+             readable local JSONL file"
+        )
+    );
+}

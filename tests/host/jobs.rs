@@ -196,7 +196,12 @@ fn commit_then_drop_is_resolved_by_lookup_not_by_reposting() {
     );
     let out = ensure(&emulator, &request(&file));
     out.json();
-    assert_eq!(creates(&emulator), 1, "the create was sent once");
+    assert_adopted_after_one_create(&emulator, &out);
+}
+
+/// The create was sent once, and `out` says the lookup found what it had stored.
+fn assert_adopted_after_one_create(emulator: &Emulator, out: &Outcome) {
+    assert_eq!(creates(emulator), 1, "one create: {}", out.stderr);
     assert!(
         out.stderr
             .contains("found the job the failed attempt created"),
@@ -502,4 +507,129 @@ fn list_filters_by_metadata() {
         .run()
         .json();
     assert_eq!(all["count"], "2");
+}
+
+#[test]
+fn a_create_the_server_commits_late_is_waited_for_not_posted_twice() {
+    // The issue's case: the job is stored 3 s after the POST, the client gives up after 2 s.
+    let emulator = Emulator::start(60_000);
+    let file = emulator.upload("train.jsonl", SUPERVISED);
+    emulator.fault(
+        json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "fault": "delay",
+                          "delay_ms": 3000}),
+    );
+    let out = openai_ft(&["job", "ensure"])
+        .against(&emulator)
+        .env("OPENAI_FT_TIMEOUT", "2")
+        .input(request(&file))
+        .run();
+    let id = out.json()["id"].clone();
+    assert_adopted_after_one_create(&emulator, &out);
+    let jobs = emulator.api("GET", "/fine_tuning/jobs?limit=100", None);
+    let all = jobs["data"].as_array().expect("list");
+    assert_eq!(all.len(), 1, "exactly one job");
+    assert_eq!(all[0]["id"], id.as_str());
+}
+
+#[test]
+fn a_second_job_for_a_request_is_cancelled_on_the_next_read_while_it_waits() {
+    let emulator = Emulator::start(600_000);
+    let file = emulator.upload("train.jsonl", SUPERVISED);
+    let first = ensure(&emulator, &request(&file)).json();
+    // What a create committed after its retry leaves: a second job with the same key.
+    let second = emulator.api(
+        "POST",
+        "/fine_tuning/jobs",
+        Some(
+            json!({"model": "gpt-4o-mini", "training_file": file, "suffix": "jobs-test",
+                    "metadata": {"openai_ft_key": first["idempotency_key"]}}),
+        ),
+    );
+    let second_id = second["id"].as_str().unwrap();
+    let read = openai_ft(&["job", "read"])
+        .against(&emulator)
+        .input(json!({"idempotency_key": first["idempotency_key"]}))
+        .run();
+    assert_eq!(
+        read.json()["id"],
+        first["id"],
+        "the oldest stays the request's job"
+    );
+    let second = emulator.api("GET", &format!("/fine_tuning/jobs/{second_id}"), None);
+    assert_eq!(second["status"], "cancelled");
+    let first_job = emulator.api("GET", &format!("/fine_tuning/jobs/{}", first["id"]), None);
+    assert_eq!(first_job["status"], "validating_files");
+    assert!(
+        read.stderr.contains(&format!(
+            "warning: {second_id} is a second job for this request ({}; {} is the first); \
+             cancelled it while it was still validating_files",
+            first["idempotency_key"], first["id"]
+        )),
+        "{}",
+        read.stderr
+    );
+}
+
+#[test]
+fn an_absurd_retry_after_is_not_waited_for() {
+    for hint in ["retry_after", "retry_after_ms"] {
+        let emulator = Emulator::start(20);
+        emulator.fault(
+            json!({"method": "GET", "path": "/v1/fine_tuning/jobs", "fault": 429,
+                              hint: "1e300"}),
+        );
+        let out = openai_ft(&["job", "list"])
+            .against(&emulator)
+            .input(json!({}))
+            .deadline(std::time::Duration::from_secs(20))
+            .run();
+        let line = out.only_error();
+        assert!(
+            line.starts_with(
+                "api error 429 requests (rate_limit_exceeded): Rate limit reached for requests"
+            ) && line.contains("; rate limited; wait a minute and run again"),
+            "{hint}: {line}"
+        );
+        assert_eq!(emulator.count("GET /v1/fine_tuning/jobs"), 1, "{hint}");
+    }
+}
+
+#[test]
+fn ids_too_long_for_a_request_are_refused_before_any() {
+    let emulator = Emulator::start(20);
+    let id = format!("ftjob-{}", "a".repeat(64 << 10));
+    let line = openai_ft(&["job", "read"])
+        .against(&emulator)
+        .input(json!({"id": id}))
+        .run()
+        .only_error();
+    assert_eq!(
+        line,
+        format!(
+            "invalid id \"ftjob-{}...\": must be at most 256 characters (got {})",
+            "a".repeat(74),
+            id.len()
+        )
+    );
+    assert!(emulator.log().is_empty());
+}
+
+#[test]
+fn a_request_too_large_to_write_is_refused_once_not_retried_as_a_network_error() {
+    let emulator = Emulator::start(20);
+    let metadata = json!({"k": "v".repeat(40 << 10)}).to_string();
+    let out = openai_ft(&["job", "list"])
+        .against(&emulator)
+        .input(json!({"metadata": metadata}))
+        .deadline(std::time::Duration::from_secs(20))
+        .run();
+    assert_eq!(
+        out.only_error(),
+        format!(
+            "request denied by the host: the request to {} is too large to send (its path, query \
+             and headers exceed 32 KiB)",
+            emulator.url()
+        )
+    );
+    assert!(emulator.log().is_empty());
 }

@@ -123,3 +123,33 @@ fn unknown_commands_are_refused() {
         "{line}"
     );
 }
+
+#[test]
+fn an_oversized_input_is_refused_on_stdin_and_in_the_environment() {
+    let big = json!({"id": "x".repeat(2 << 20)}).to_string();
+    let expected = |source: &str| {
+        format!(
+            "invalid input on {source}: larger than 1 MiB; send one JSON object of the command's \
+             inputs (a training file goes in by its path)"
+        )
+    };
+    assert_eq!(refused(big.as_bytes()), expected("stdin"));
+    // Many keys in a small object. (Linux caps one environment variable at 128 KiB, so only the
+    // key count can be tried through OPENAI_FT_INPUT here.)
+    let many: serde_json::Map<String, serde_json::Value> =
+        (0..300).map(|i| (format!("k{i}"), json!(""))).collect();
+    let many = serde_json::Value::Object(many).to_string();
+    let too_many = |source: &str| {
+        format!(
+            "invalid input on {source}: 300 keys, more than the 256 accepted; send only the \
+             command's inputs (openai-ft <noun> --help lists them)"
+        )
+    };
+    assert_eq!(refused(many.as_bytes()), too_many("stdin"));
+    let line = openai_ft(&["job", "read"])
+        .env("OPENAI_API_KEY", PROJECT_KEY)
+        .env("OPENAI_FT_INPUT", &many)
+        .run()
+        .only_error();
+    assert_eq!(line, too_many("OPENAI_FT_INPUT"));
+}

@@ -1,16 +1,20 @@
 //! Shared helpers for the integration tests: the emulator harness, and the real `openai-ft`
-//! binary run in a clean environment, its output parsed and checked for leaked keys.
+//! binary run in a clean environment and within a deadline, its output parsed and checked for
+//! leaked keys.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 pub use openai_ft_emulator::Flavor;
 /// The emulator and the keys it accepts: the one harness the emulator's own tests use too. Every
 /// run checks that none of the keys shows up in stdout or stderr.
 pub use openai_ft_emulator::harness::{
     ADMIN_KEY, ADMIN_KEY_NO_OWNER, ADMIN_KEY_READ_ONLY, ALL_KEYS, API_VERSION, Emulator,
-    PROJECT_KEY,
+    PROJECT_KEY, scratch_dir,
 };
 use serde_json::Value;
 
@@ -38,12 +42,17 @@ pub fn data(name: &str) -> String {
     format!("{}/../tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// How long a run may take unless a test says otherwise: a hang is a failure, not a stuck CI.
+pub const DEADLINE: Duration = Duration::from_secs(120);
+
 /// A run of the binary being prepared.
 pub struct Cmd {
     program: std::path::PathBuf,
     args: Vec<String>,
     env: BTreeMap<String, String>,
     stdin: Option<Vec<u8>>,
+    dir: Option<PathBuf>,
+    deadline: Duration,
 }
 
 /// `openai-ft <args>` with an empty environment (plus PATH), no stdin unless given.
@@ -66,6 +75,8 @@ fn run_of(program: std::path::PathBuf, args: &[&str]) -> Cmd {
         args: args.iter().map(|s| s.to_string()).collect(),
         env,
         stdin: None,
+        dir: None,
+        deadline: DEADLINE,
     }
 }
 
@@ -103,30 +114,105 @@ impl Cmd {
         self.stdin(value.to_string())
     }
 
+    /// Runs it in `dir` (for relative paths).
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Kills it, and fails the test, if it runs longer than `deadline` (default [`DEADLINE`]).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Runs it to the end (or its deadline).
     pub fn run(self) -> Outcome {
+        self.spawn().wait()
+    }
+
+    /// Starts it; [`Running::wait`] collects the outcome.
+    pub fn spawn(self) -> Running {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
             .env_clear()
             .envs(&self.env)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if let Some(dir) = &self.dir {
+            cmd.current_dir(dir);
+        }
         cmd.stdin(if self.stdin.is_some() {
             Stdio::piped()
         } else {
             Stdio::null()
         });
+        let started = Instant::now();
         let mut child = cmd.spawn().expect("openai-ft starts");
         if let Some(bytes) = self.stdin {
             let mut stdin = child.stdin.take().expect("stdin");
             // The binary may refuse before reading everything; a broken pipe is fine then.
             let _ = stdin.write_all(&bytes);
         }
-        let out = child.wait_with_output().expect("openai-ft finishes");
-        let outcome = Outcome {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                let _ = pipe.read_to_end(&mut out);
+                out
+            })
         };
+        let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+        let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+        Running {
+            child,
+            stdout,
+            stderr,
+            started,
+            deadline: self.deadline,
+        }
+    }
+}
+
+/// A run under way.
+pub struct Running {
+    child: Child,
+    stdout: JoinHandle<Vec<u8>>,
+    stderr: JoinHandle<Vec<u8>>,
+    started: Instant,
+    deadline: Duration,
+}
+
+impl Running {
+    /// Waits for the end, killing the run at its deadline (which fails the test), and checks
+    /// that no key shows in what it printed.
+    pub fn wait(mut self) -> Outcome {
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("openai-ft can be waited for") {
+                break Some(status);
+            }
+            if self.started.elapsed() > self.deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let elapsed = self.started.elapsed();
+        let text = |h: JoinHandle<Vec<u8>>| {
+            String::from_utf8_lossy(&h.join().expect("pipe reader")).into_owned()
+        };
+        let outcome = Outcome {
+            code: status.and_then(|s| s.code()),
+            stdout: text(self.stdout),
+            stderr: text(self.stderr),
+            elapsed,
+        };
+        assert!(
+            status.is_some(),
+            "openai-ft was still running after {:?} and was killed; stderr: {}",
+            self.deadline,
+            outcome.stderr
+        );
         for key in ALL_KEYS {
             assert!(
                 !outcome.stdout.contains(key),
@@ -149,6 +235,8 @@ pub struct Outcome {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+    /// From start to exit, wall time.
+    pub elapsed: Duration,
 }
 
 impl Outcome {

@@ -81,9 +81,15 @@ impl Platform for Native {
                             core_http::FormField::Text { name, value } => {
                                 wit::FormField::Text((name.clone(), value.clone()))
                             }
-                            core_http::FormField::GrantedFile { name, filename } => {
-                                wit::FormField::GrantedFile((name.clone(), filename.clone()))
-                            }
+                            core_http::FormField::GrantedFile {
+                                name,
+                                filename,
+                                sha256,
+                            } => wit::FormField::GrantedFile(wit::GrantedFilePart {
+                                name: name.clone(),
+                                filename: filename.clone(),
+                                sha256: sha256.clone(),
+                            }),
                         })
                         .collect(),
                 ),
@@ -103,6 +109,7 @@ impl Platform for Native {
             Err(wit::Error::Timeout(m)) => Err(HttpError::Timeout(m)),
             Err(wit::Error::Transport(m)) => Err(HttpError::Transport(m)),
             Err(wit::Error::MissingCredential(m)) => Err(HttpError::MissingCredential(m)),
+            Err(wit::Error::FileChanged(m)) => Err(HttpError::FileChanged(m)),
         }
     }
 

@@ -48,9 +48,15 @@ impl From<&FormField> for http::FormField {
     fn from(f: &FormField) -> Self {
         match f {
             FormField::Text { name, value } => http::FormField::Text((name.clone(), value.clone())),
-            FormField::GrantedFile { name, filename } => {
-                http::FormField::GrantedFile((name.clone(), filename.clone()))
-            }
+            FormField::GrantedFile {
+                name,
+                filename,
+                sha256,
+            } => http::FormField::GrantedFile(http::GrantedFilePart {
+                name: name.clone(),
+                filename: filename.clone(),
+                sha256: sha256.clone(),
+            }),
         }
     }
 }
@@ -95,6 +101,7 @@ impl From<http::Error> for HttpError {
             http::Error::Timeout(m) => HttpError::Timeout(m),
             http::Error::Transport(m) => HttpError::Transport(m),
             http::Error::MissingCredential(m) => HttpError::MissingCredential(m),
+            http::Error::FileChanged(m) => HttpError::FileChanged(m),
         }
     }
 }
@@ -131,7 +138,9 @@ impl From<Error> for wit::Error {
             Error::Http(HttpError::Timeout(_)) => wit::Error::Timeout(message),
             Error::Http(HttpError::Transport(_)) => wit::Error::Transport(message),
             Error::Http(HttpError::MissingCredential(_)) => wit::Error::MissingCredential(message),
-            Error::Failed(_) => wit::Error::Failed(message),
+            Error::Http(HttpError::FileChanged(_)) | Error::Failed(_) => {
+                wit::Error::Failed(message)
+            }
         }
     }
 }

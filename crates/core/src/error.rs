@@ -78,6 +78,9 @@ pub enum HttpError {
     Transport(String),
     /// The credential the request needs is not configured; names the environment variable.
     MissingCredential(String),
+    /// The granted file's bytes are not the validated ones; the request was stopped before its
+    /// body was complete.
+    FileChanged(String),
 }
 
 impl HttpError {
@@ -161,7 +164,7 @@ impl fmt::Display for HttpError {
         match self {
             HttpError::Denied(m) => write!(f, "request denied by the host: {m}"),
             HttpError::Timeout(m) | HttpError::Transport(m) => f.write_str(m),
-            HttpError::MissingCredential(m) => f.write_str(m),
+            HttpError::MissingCredential(m) | HttpError::FileChanged(m) => f.write_str(m),
         }
     }
 }

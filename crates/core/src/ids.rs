@@ -1,10 +1,28 @@
 //! Every id and name the core puts into a path, a body or a query, checked once at the edge: one
 //! newtype each, and one rule for what an API id may contain, so nothing that could change a
-//! path (`/`, `?`, `%`, `..`) ever reaches one.
+//! path (`/`, `?`, `%`, `..`) ever reaches one, and one length cap, so none is too long to send.
 
 use std::fmt;
 
 use crate::error::{Error, InputError, quote};
+
+/// The longest id or name accepted, in characters. The API's ids are under 64 and fine-tuned
+/// model names under 128; anything much longer is a mistake or an attack, and would not fit
+/// into a request line.
+pub const MAX_ID_CHARS: usize = 256;
+
+/// Refuses `value` when it is longer than [`MAX_ID_CHARS`].
+fn within_cap(field: &str, value: &str) -> Result<(), InputError> {
+    let chars = value.chars().count();
+    if chars > MAX_ID_CHARS {
+        return Err(InputError::invalid(
+            field,
+            value,
+            format!("must be at most {MAX_ID_CHARS} characters (got {chars})"),
+        ));
+    }
+    Ok(())
+}
 
 /// Whether `value` is one of `prefixes` followed by at least one of `[A-Za-z0-9_-]`: the shape
 /// of every id the API hands out, and nothing a path could be bent with.
@@ -22,6 +40,7 @@ fn is_plain_id(value: &str, prefixes: &[&str]) -> bool {
 
 /// `value` if it is a plain id after one of `prefixes`, else the refusal `rule`.
 fn plain(field: &str, value: &str, prefixes: &[&str], rule: &str) -> Result<String, InputError> {
+    within_cap(field, value)?;
     if is_plain_id(value, prefixes) {
         Ok(value.to_owned())
     } else {
@@ -111,7 +130,7 @@ impl ProjectId {
 
 /// Checks a permission id from the API (`cp_...`) before it goes into a path.
 pub fn permission_id(id: &str) -> Result<&str, Error> {
-    if is_plain_id(id, &[""]) {
+    if id.len() <= MAX_ID_CHARS && is_plain_id(id, &[""]) {
         Ok(id)
     } else {
         Err(Error::Failed(format!(
@@ -133,6 +152,7 @@ impl CheckpointName {
     /// Accepts `ft:` followed by RFC 3986 segment characters that need no encoding (letters,
     /// digits, `-._~:@!$&'()*+,;=`), with no `..` anywhere.
     pub fn parse(field: &str, value: &str) -> Result<Self, InputError> {
+        within_cap(field, value)?;
         let segment_safe = |c: char| c.is_ascii_alphanumeric() || "-._~:@!$&'()*+,;=".contains(c);
         match value.strip_prefix("ft:") {
             Some(rest)
@@ -159,6 +179,7 @@ impl ModelName {
     /// Any name the API might know is accepted (new snapshots appear all the time), but a name with
     /// whitespace or control characters is never one, and would break the `/models/{model}` path.
     pub fn parse(field: &str, raw: &str) -> Result<Self, InputError> {
+        within_cap(field, raw)?;
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(InputError::invalid(
                 field,
@@ -301,6 +322,42 @@ mod tests {
             e.to_string(),
             r#"invalid idempotency_key "oaift-123": must be a key from job ensure, like "oaift-" and 32 hex digits"#
         );
+    }
+
+    #[test]
+    fn ids_and_names_are_capped_before_anything_else() {
+        let long = |prefix: &str| format!("{prefix}{}", "a".repeat(40_000));
+        let cases: [(&str, Result<(), InputError>); 5] = [
+            ("ftjob-", JobId::parse("id", &long("ftjob-")).map(drop)),
+            (
+                "file-",
+                FileId::parse("training_file", &long("file-")).map(drop),
+            ),
+            (
+                "proj_",
+                ProjectId::parse("project_id", &long("proj_")).map(drop),
+            ),
+            (
+                "ft:",
+                CheckpointName::parse("checkpoint", &long("ft:")).map(drop),
+            ),
+            ("gpt-", ModelName::parse("model", &long("gpt-")).map(drop)),
+        ];
+        for (prefix, result) in cases {
+            let e = result.unwrap_err();
+            let value = long(prefix);
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "invalid {} {}: must be at most 256 characters (got {})",
+                    e.field,
+                    quote(&value),
+                    value.len()
+                )
+            );
+        }
+        assert!(JobId::parse("id", &format!("ftjob-{}", "a".repeat(250))).is_ok());
+        assert!(permission_id(&"c".repeat(257)).is_err());
     }
 
     #[test]

@@ -41,10 +41,12 @@ pub enum FormField {
         name: String,
         value: String,
     },
-    /// The granted input file, streamed by the host under `filename`.
+    /// The granted input file, streamed by the host under `filename`; the host stops the
+    /// request if its bytes do not hash to `sha256` (what the core validated).
     GrantedFile {
         name: String,
         filename: String,
+        sha256: String,
     },
 }
 

@@ -27,6 +27,11 @@ pub enum Fault {
     CommitThenTimeout,
     /// Not applied, the connection resets.
     Reset,
+    /// Not applied (a server still working on it), no answer within the timeout.
+    Timeout,
+    /// The host stopped an upload whose file changed, after a careless server had already kept
+    /// what arrived of it.
+    FileChanged,
     /// Not applied, answered with this status.
     Status(u16),
     /// Not applied, answered with this status and these headers.
@@ -94,10 +99,16 @@ pub struct Fake {
     pub grants: Vec<(String, String)>,
     /// The granted input file, if the command has one.
     pub file: Option<Vec<u8>>,
+    /// A size to report for it other than its length (a file that shrank since it was opened).
+    pub claimed_size: Option<u64>,
+    /// The SHA-256 each upload's file part said it carries.
+    pub uploaded_digests: Vec<String>,
     pub page_size: usize,
     /// A gateway that drops every filter (`metadata[...]`, `project_id`).
     pub ignore_filter: bool,
     pub endless: Option<Endless>,
+    /// How long every request takes, on the fake's clock (not recorded as a sleep).
+    pub latency: Duration,
     faults: VecDeque<(Method, &'static str, Fault)>,
     next: BTreeMap<&'static str, u32>,
     made_up: u32,
@@ -125,9 +136,12 @@ impl Fake {
             models: Vec::new(),
             grants: Vec::new(),
             file: None,
+            claimed_size: None,
+            uploaded_digests: Vec::new(),
             page_size: 100,
             ignore_filter: false,
             endless: None,
+            latency: Duration::ZERO,
             faults: VecDeque::new(),
             next: BTreeMap::new(),
             made_up: 0,
@@ -331,10 +345,16 @@ impl Fake {
                 let Some(Body::Multipart(fields)) = &request.body else {
                     panic!("an upload is multipart")
                 };
-                let filename = fields.iter().find_map(|f| match f {
-                    FormField::GrantedFile { filename, .. } => Some(filename.clone()),
-                    FormField::Text { .. } => None,
-                });
+                let (filename, sha256) = fields
+                    .iter()
+                    .find_map(|f| match f {
+                        FormField::GrantedFile {
+                            filename, sha256, ..
+                        } => Some((filename.clone(), sha256.clone())),
+                        FormField::Text { .. } => None,
+                    })
+                    .expect("an upload has a file part");
+                self.uploaded_digests.push(sha256);
                 let id = self.next_id("file", "-");
                 let bytes = self.file.as_ref().map_or(0, Vec::len);
                 let file = json!({
@@ -348,6 +368,15 @@ impl Fake {
                 Some(file) => Self::answer(200, file.clone()),
                 None => Self::not_found("file"),
             },
+            (Method::Delete, ["files", id]) => {
+                match self.files.iter().position(|f| f["id"] == *id) {
+                    Some(i) => {
+                        self.files.remove(i);
+                        Self::answer(200, json!({"id": id, "object": "file", "deleted": true}))
+                    }
+                    None => Self::not_found("file"),
+                }
+            }
             (Method::Get, ["models", id]) => match self.models.iter().find(|m| m["id"] == *id) {
                 Some(model) => Self::answer(200, model.clone()),
                 None => Self::not_found("model"),
@@ -424,6 +453,7 @@ impl Platform for Fake {
     }
 
     fn send(&mut self, request: &Request) -> Result<Response, HttpError> {
+        self.slept = self.slept.saturating_add(self.latency);
         let admin = request.path.contains("/permissions");
         assert_eq!(
             request.credential,
@@ -475,6 +505,16 @@ impl Platform for Fake {
                 Err(HttpError::Timeout("no answer within 30 s".into()))
             }
             Some(Fault::Reset) => Err(HttpError::Transport("connection reset".into())),
+            Some(Fault::Timeout) => Err(HttpError::Timeout("no answer within 30 s".into())),
+            Some(Fault::FileChanged) => {
+                self.apply(request);
+                if let Some(last) = self.files.last_mut() {
+                    last["bytes"] = 3.into();
+                }
+                Err(HttpError::FileChanged(
+                    "train.jsonl changed after it was validated".into(),
+                ))
+            }
             Some(Fault::Status(s)) => Ok(failure(s, &[])),
             Some(Fault::Answer(s, headers)) => Ok(failure(s, headers)),
         }
@@ -499,7 +539,7 @@ impl Platform for Fake {
 
     fn file_size(&mut self) -> Result<u64, FileError> {
         match &self.file {
-            Some(f) => Ok(f.len() as u64),
+            Some(f) => Ok(self.claimed_size.unwrap_or(f.len() as u64)),
             None => Err(FileError::Denied("no file".into())),
         }
     }

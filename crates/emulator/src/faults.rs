@@ -1,5 +1,6 @@
 //! Scripted faults: rules posted to `/_emulator/faults` that make the next matching requests fail
-//! in a chosen way (status, delay, reset, or commit-then-drop), each rule for a number of `times`.
+//! in a chosen way (status, slow commit, reset, commit-then-drop, a server that echoes the
+//! credential, or a list that never ends), each rule for a number of `times`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -11,14 +12,44 @@ pub enum FaultKind {
     CommitThenDrop,
     /// Close the connection (with an RST) before doing anything.
     Reset,
-    /// Sleep, then serve the request normally.
+    /// Sleep, then serve the request normally: applied even when the client has given up and
+    /// disconnected meanwhile (a slow commit).
     Delay { delay_ms: u64 },
-    /// Answer with this status and an error body, without touching state.
+    /// Answer with this status and an error body, without touching state. The delay hints are
+    /// sent as given (`"1e300"` too), so clients can be tried on absurd ones.
     Status {
         status: u16,
-        retry_after: Option<u64>,
-        retry_after_ms: Option<u64>,
+        retry_after: Option<String>,
+        retry_after_ms: Option<String>,
     },
+    /// A server that repeats the request's credential (the `Authorization` or `api-key` value)
+    /// back to the client, where `into` says.
+    Echo { into: EchoInto, status: u16 },
+    /// A list that never ends: the page is served with `has_more: true` whatever is left.
+    EndlessPages { cursor: Cursor },
+}
+
+/// Where an echoing server puts the credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EchoInto {
+    /// An error answer (`status`) whose `error.message` quotes it.
+    Error,
+    /// An error answer (`status`) whose body is a short line of plain text quoting it.
+    Raw,
+    /// The request is served as usual, and every `message` string of the JSON answer (event
+    /// messages, a failed job's `error.message`) gets it appended.
+    Messages,
+}
+
+/// How an endless list's cursor behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cursor {
+    /// Every page is the first one, whatever `after` says: the cursor never moves.
+    Stuck,
+    /// Every page repeats the real page's items under ids never sent before.
+    Fresh,
 }
 
 /// One scripted fault.
@@ -48,6 +79,9 @@ impl FaultRule {
                     | "delay_ms"
                     | "retry_after"
                     | "retry_after_ms"
+                    | "status"
+                    | "echo_into"
+                    | "cursor"
             ) {
                 return Err(format!("unknown field \"{key}\" in fault rule"));
             }
@@ -72,6 +106,26 @@ impl FaultRule {
                     .ok_or_else(|| format!("invalid {name} {v}: must be a non-negative integer")),
             }
         };
+        // A delay hint as the header will carry it: a whole number, or any string as given.
+        let hint = |name: &str| -> Result<Option<String>, String> {
+            match obj.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(v) => v.as_u64().map(|n| Some(n.to_string())).ok_or_else(|| {
+                    format!("invalid {name} {v}: must be a non-negative integer or a string")
+                }),
+            }
+        };
+        let word = |name: &str, allowed: &[&str]| -> Result<Option<String>, String> {
+            match obj.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(Some(s.clone())),
+                Some(v) => Err(format!(
+                    "invalid {name} {v}: must be one of {}",
+                    allowed.join(", ")
+                )),
+            }
+        };
         let times = uint("times")?.unwrap_or(1);
         if times == 0 {
             return Err("invalid times 0: must be at least 1".to_string());
@@ -85,17 +139,37 @@ impl FaultRule {
         let kind = match (fault.as_str(), status) {
             (_, Some(code)) if (400..=599).contains(&code) => FaultKind::Status {
                 status: code as u16,
-                retry_after: uint("retry_after")?,
-                retry_after_ms: uint("retry_after_ms")?,
+                retry_after: hint("retry_after")?,
+                retry_after_ms: hint("retry_after_ms")?,
             },
             (Some("commit_then_drop"), _) => FaultKind::CommitThenDrop,
             (Some("reset"), _) => FaultKind::Reset,
             (Some("delay"), _) => FaultKind::Delay {
                 delay_ms: uint("delay_ms")?.ok_or("fault \"delay\" needs delay_ms")?,
             },
+            (Some("echo"), _) => {
+                let into = match word("echo_into", &["error", "raw", "messages"])?.as_deref() {
+                    Some("raw") => EchoInto::Raw,
+                    Some("messages") => EchoInto::Messages,
+                    _ => EchoInto::Error,
+                };
+                let status = match uint("status")? {
+                    None => 400,
+                    Some(s) if (400..=599).contains(&s) => s as u16,
+                    Some(s) => return Err(format!("invalid status {s}: must be 400-599")),
+                };
+                FaultKind::Echo { into, status }
+            }
+            (Some("endless_pages"), _) => FaultKind::EndlessPages {
+                cursor: match word("cursor", &["stuck", "fresh"])?.as_deref() {
+                    Some("fresh") => Cursor::Fresh,
+                    _ => Cursor::Stuck,
+                },
+            },
             _ => {
                 return Err(format!(
-                    "invalid fault {fault}: must be commit_then_drop, reset, delay or an HTTP status 400-599"
+                    "invalid fault {fault}: must be commit_then_drop, reset, delay, echo, \
+                     endless_pages or an HTTP status 400-599"
                 ));
             }
         };
@@ -166,9 +240,9 @@ mod tests {
             f.take("POST", "/v1/files/x"),
             Some(FaultKind::Status {
                 status: 429,
-                retry_after: Some(2),
+                retry_after: Some(ref s),
                 ..
-            })
+            }) if s == "2"
         ));
         assert!(f.take("POST", "/v1/files").is_some());
         assert!(f.take("POST", "/v1/files").is_none());
@@ -180,5 +254,34 @@ mod tests {
         assert!(err.starts_with("invalid fault \"explode\""), "{err}");
         let err = FaultRule::from_json(&json!({"fault":"delay"})).expect_err("no delay");
         assert_eq!(err, "fault \"delay\" needs delay_ms");
+        let err = FaultRule::from_json(&json!({"fault":"endless_pages","cursor":"round"}))
+            .expect_err("bad cursor");
+        assert_eq!(err, "invalid cursor \"round\": must be one of stuck, fresh");
+        let err = FaultRule::from_json(&json!({"fault":"echo","status":200})).expect_err("2xx");
+        assert_eq!(err, "invalid status 200: must be 400-599");
+    }
+
+    #[test]
+    fn hints_keep_their_spelling_and_new_kinds_parse() {
+        let rule = FaultRule::from_json(&json!({"fault":429,"retry_after":"1e300"})).unwrap();
+        assert!(
+            matches!(rule.kind, FaultKind::Status { retry_after: Some(ref s), .. } if s == "1e300")
+        );
+        let rule = FaultRule::from_json(&json!({"fault":"echo","echo_into":"raw"})).unwrap();
+        assert_eq!(
+            rule.kind,
+            FaultKind::Echo {
+                into: EchoInto::Raw,
+                status: 400
+            }
+        );
+        let rule =
+            FaultRule::from_json(&json!({"fault":"endless_pages","cursor":"fresh"})).unwrap();
+        assert_eq!(
+            rule.kind,
+            FaultKind::EndlessPages {
+                cursor: Cursor::Fresh
+            }
+        );
     }
 }

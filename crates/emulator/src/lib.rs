@@ -22,7 +22,7 @@ mod state;
 
 pub use auth::mask_key;
 pub use config::Config;
-pub use faults::{FaultKind, FaultRule};
+pub use faults::{Cursor, EchoInto, FaultKind, FaultRule};
 pub use flavor::{CLASSIC_API_VERSIONS, Flavor, Surface};
 pub use server::{JournalEntry, LogEntry};
 
@@ -117,6 +117,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         state: Mutex::new(state),
         control: Mutex::new(server::Control::default()),
         request_ids: Mutex::new(state::Rng::default()),
+        endless: Default::default(),
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -5,6 +5,7 @@
 mod code_memory;
 mod imports;
 mod limits;
+mod stderr;
 mod store;
 
 use std::sync::Arc;

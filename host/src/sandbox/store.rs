@@ -1,6 +1,6 @@
 //! The store's data: WASI (granting nothing, and linking only the interfaces the component
 //! imports), the host's capabilities (the HTTP client and the granted file) and the limiter's
-//! state. The host's own imports the guest calls are in `imports.rs`.
+//! state. The host's own imports the guest calls are in `imports.rs`; its stderr, in `stderr.rs`.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::limits::Limiter;
+use super::stderr::RedactedStderr;
 use crate::config::Limits;
 use crate::granted::GrantedFile;
 use crate::http::Client;
@@ -24,9 +25,9 @@ pub(super) struct Host {
 impl Host {
     pub(super) fn new(limits: &Limits, http: Arc<Client>, file: Option<GrantedFile>) -> Self {
         // Nothing is inherited: no environment, arguments, preopened folders or sockets;
-        // stdout stays the host's (it carries the protocol); stderr carries progress.
+        // stdout stays the host's (it carries the protocol); stderr carries progress, redacted.
         let wasi = WasiCtx::builder()
-            .inherit_stderr()
+            .stderr(RedactedStderr(http.redactor()))
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)

@@ -1,7 +1,9 @@
 //! The one cursor pager every list call goes through: `after` = the page's `last_id`, or its last
 //! item's id where the endpoint gives none. A server that says `has_more` without moving the
-//! cursor, or that never stops saying it, is refused by name instead of being asked for pages
-//! forever.
+//! cursor, or that never stops saying it (past a page budget, or past [`MAX_PAGING`] of wall
+//! time), is refused by name instead of being asked for pages forever.
+
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -47,7 +49,12 @@ pub enum Flow {
     Stop,
 }
 
-/// What reaching the page budget means.
+/// The longest one list call may page for, whatever its page budget: a real list of that many
+/// pages is read in seconds, so only a server that drips pages slowly (each one answered just
+/// within the timeout) gets here.
+pub const MAX_PAGING: Duration = Duration::from_secs(600);
+
+/// What reaching the page budget (or [`MAX_PAGING`]) means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AtBudget {
     /// An error naming the endpoint: the list cannot be that long on a real API.
@@ -116,7 +123,17 @@ impl<'a> Pager<'a> {
         mut each: impl FnMut(Vec<T>) -> Flow,
     ) -> Result<()> {
         let mut after: Option<String> = None;
-        for _ in 0..self.budget {
+        let until = platform.now().saturating_add(MAX_PAGING.as_secs());
+        for page in 0..self.budget {
+            if page > 0 && platform.now() >= until {
+                return match self.at_budget {
+                    AtBudget::Stop => Ok(()),
+                    AtBudget::Refuse => Err(self.broken(&format!(
+                        "the API still said has_more after {page} pages and {} s",
+                        MAX_PAGING.as_secs()
+                    ))),
+                };
+            }
             let mut request = self.request.clone();
             if let Some(a) = &after {
                 request = request.query("after", a.as_str());
@@ -184,5 +201,49 @@ impl<'a> Pager<'a> {
             self.request.method.as_str(),
             self.request.path
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Endless, Fake};
+
+    #[derive(Debug, Deserialize)]
+    struct Item {
+        id: String,
+    }
+
+    listed_by_id!(Item);
+
+    /// A server whose file list never ends and takes `latency` per page.
+    fn dripping(latency: Duration) -> Fake {
+        let mut fake = Fake::new();
+        fake.files.push(serde_json::json!({"id": "file-1"}));
+        fake.endless = Some(Endless::Fresh);
+        fake.latency = latency;
+        fake.page_size = 1;
+        fake
+    }
+
+    #[test]
+    fn a_list_that_drips_pages_is_bounded_by_time_too() {
+        let mut fake = dripping(Duration::from_secs(20));
+        let pager = Pager::get("/files", Credential::Project, 1000, 100);
+        let e = pager.collect::<Item>(&mut fake).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "GET /files: the API still said has_more after 30 pages and 600 s; is \
+             OPENAI_BASE_URL an OpenAI-compatible API?"
+        );
+        assert_eq!(fake.log.len(), 30);
+    }
+
+    #[test]
+    fn a_list_that_only_feeds_progress_stops_quietly_at_the_time_bound() {
+        let mut fake = dripping(Duration::from_secs(60));
+        let pager = Pager::get("/files", Credential::Project, 1000, 100).at_budget(AtBudget::Stop);
+        assert_eq!(pager.collect::<Item>(&mut fake).unwrap().len(), 10);
+        assert_eq!(fake.log.len(), 10);
     }
 }

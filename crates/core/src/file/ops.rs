@@ -1,5 +1,6 @@
 //! Training files: validated in the guest as they stream from the one file the host granted,
-//! then uploaded (the host streams the bytes from disk) unless the same content is already there.
+//! then uploaded (the host streams the bytes from disk, and stops if they are not the validated
+//! ones) unless the same content is already there.
 
 use std::time::Duration;
 
@@ -9,7 +10,8 @@ use super::validator::{Report, Validator};
 use crate::api::create::{Create, CreatePolicy, Created, Origin};
 use crate::api::page::{Pager, listed_by_id};
 use crate::api::{self, retry::Policy};
-use crate::error::{Error, InputError, Result};
+use crate::error::{Error, HttpError, InputError, Result};
+use crate::ids::FileId;
 use crate::platform::{Body, Credential, FileError, FormField, Method, Platform, Request};
 use crate::training_method::TrainingMethod;
 
@@ -52,7 +54,16 @@ pub fn validate(platform: &mut dyn Platform, method: TrainingMethod, name: &str)
             .file_read(offset, CHUNK)
             .map_err(|e| file_error(name, e))?;
         if chunk.is_empty() {
-            break;
+            // Shorter than when it was opened: what was read is not the file any more.
+            return Err(InputError::invalid(
+                "path",
+                name,
+                format!(
+                    "changed while it was read (it was {size} bytes, now it ends at {offset}); \
+                     run again once nothing writes to it"
+                ),
+            )
+            .into());
         }
         offset += chunk.len() as u64;
         validator.feed(&chunk);
@@ -72,8 +83,9 @@ fn file_error(name: &str, e: FileError) -> Error {
     }
 }
 
-/// The name the file is uploaded under: the user's file name with a content hash, so the same
-/// bytes are recognised later (the Files API has no metadata to carry a hash otherwise).
+/// The name the file is uploaded under: the user's file name with the full SHA-256 of its
+/// content, `{stem}.{sha256}.jsonl`, so the same bytes are recognised later by name and size
+/// (the Files API has no metadata to carry a hash otherwise).
 pub fn upload_name(path: &str, sha256: &str) -> String {
     let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
     let stem = base.strip_suffix(".jsonl").unwrap_or(base);
@@ -92,19 +104,27 @@ pub fn upload_name(path: &str, sha256: &str) -> String {
     } else {
         clean
     };
-    format!("{stem}.{}.jsonl", &sha256[..16.min(sha256.len())])
+    format!("{stem}.{sha256}.jsonl")
 }
 
 /// Finds an uploaded fine-tune file with this name and size (all pages, until it turns up).
 pub fn find(platform: &mut dyn Platform, filename: &str, bytes: u64) -> Result<Option<FileObject>> {
     let usable =
         |f: &FileObject| !matches!(f.status.as_deref(), Some("error" | "deleted" | "deleting"));
+    find_where(platform, |f| {
+        f.filename == filename && f.bytes == bytes && usable(f)
+    })
+}
+
+/// The first fine-tune file `wanted` accepts (all pages, until it turns up).
+fn find_where(
+    platform: &mut dyn Platform,
+    wanted: impl Fn(&FileObject) -> bool,
+) -> Result<Option<FileObject>> {
     Pager::get("/files", Credential::Project, 1000, FIND_PAGES)
         .query("purpose", "fine-tune")
         .find(platform, |files: Vec<FileObject>| {
-            files
-                .into_iter()
-                .find(|f| f.filename == filename && f.bytes == bytes && usable(f))
+            files.into_iter().find(|f| wanted(f))
         })
 }
 
@@ -185,6 +205,7 @@ fn upload_validated(
         FormField::GrantedFile {
             name: "file".into(),
             filename: filename.clone(),
+            sha256: report.sha256.clone(),
         },
     ]));
     let create = Create {
@@ -193,10 +214,69 @@ fn upload_validated(
         what: "the file",
         pace: None,
     };
-    match create.run(platform, |p| find(p, &filename, report.bytes))? {
-        Created::Answered(response) => Ok((api::decode(&request, &response)?, Origin::Created)),
-        Created::Found(file) => Ok((file, Origin::Adopted)),
+    match create.run(platform, |p| find(p, &filename, report.bytes)) {
+        Ok(Created::Answered(response)) => Ok((api::decode(&request, &response)?, Origin::Created)),
+        Ok(Created::Found(file)) => Ok((file, Origin::Adopted)),
+        Err(Error::Http(HttpError::FileChanged(why))) => {
+            Err(Error::Failed(discard_changed(platform, &filename, &why)))
+        }
+        Err(e) => Err(e),
     }
+}
+
+/// How many files under the upload's name a changed upload deletes at most: a server keeps one
+/// per attempt at worst.
+const DISCARD_MAX: usize = 3;
+
+/// After the host stopped an upload whose file changed, deletes whatever the server kept under
+/// the upload's name (a careful server keeps nothing of an incomplete body; the name carries the
+/// validated hash, and no file had it before the upload, so whatever has it now is this upload's)
+/// and returns the one line the user sees.
+fn discard_changed(platform: &mut dyn Platform, filename: &str, why: &str) -> String {
+    let mut deleted = Vec::new();
+    let mut line = format!("{why}; the upload was stopped before it completed");
+    for _ in 0..DISCARD_MAX {
+        let kept = match find_where(platform, |f| f.filename == filename) {
+            Ok(Some(kept)) => kept,
+            Ok(None) => break,
+            Err(e) => {
+                line.push_str(&format!(
+                    " (whether the server kept part of it is unknown: {e}; look for {filename})"
+                ));
+                break;
+            }
+        };
+        if let Err(e) = delete(platform, &kept.id) {
+            line.push_str(&format!(
+                " (the server kept part of it as {}, which could not be deleted: {e}; delete it \
+                 by hand)",
+                kept.id
+            ));
+            break;
+        }
+        deleted.push(kept.id);
+    }
+    if !deleted.is_empty() {
+        line.push_str(&format!(
+            " and the incomplete {} deleted",
+            deleted.join(", ")
+        ));
+    }
+    line.push_str("; run again to validate and upload its new content");
+    line
+}
+
+/// Deletes file `id` (an id the API gave, checked before it goes into a path).
+fn delete(platform: &mut dyn Platform, id: &str) -> Result<()> {
+    let id = FileId::parse("id", id).map_err(|_| {
+        Error::Failed(format!(
+            "the API returned file id {}, which is not a plain id; is OPENAI_BASE_URL an \
+             OpenAI-compatible API?",
+            crate::error::quote(id)
+        ))
+    })?;
+    let request = Request::new(Method::Delete, format!("/files/{id}"), Credential::Project);
+    api::send(platform, &request, &Policy::SDK).map(drop)
 }
 
 #[cfg(test)]
@@ -213,17 +293,74 @@ mod tests {
     }
 
     #[test]
-    fn upload_names_carry_the_hash() {
+    fn upload_names_carry_the_whole_hash() {
         let sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         assert_eq!(
             upload_name("data/train.jsonl", sha),
-            "train.0123456789abcdef.jsonl"
+            format!("train.{sha}.jsonl")
         );
         assert_eq!(
             upload_name("my file!.txt", sha),
-            "my_file_.txt.0123456789abcdef.jsonl"
+            format!("my_file_.txt.{sha}.jsonl")
         );
-        assert_eq!(upload_name("/", sha), "training.0123456789abcdef.jsonl");
+        assert_eq!(upload_name("/", sha), format!("training.{sha}.jsonl"));
+    }
+
+    #[test]
+    fn an_upload_of_other_bytes_under_a_short_hash_is_not_reused() {
+        // Names with 16 hex digits (older uploads, or other bytes that share a prefix) no
+        // longer match: reuse is decided by the whole hash and the size.
+        let mut fake = Fake::new();
+        fake.file = Some(training_file());
+        let report = validate(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap();
+        let short = format!("train.{}.jsonl", &report.sha256[..16]);
+        fake.files.push(serde_json::json!({
+            "id": "file-old", "filename": short, "bytes": report.bytes, "purpose": "fine-tune"
+        }));
+        let (file, _, origin) =
+            upload(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap();
+        assert_eq!((file.id.as_str(), origin), ("file-001", Origin::Created));
+    }
+
+    #[test]
+    fn the_validated_digest_goes_with_the_file_part() {
+        let mut fake = Fake::new();
+        fake.file = Some(training_file());
+        let (_, report, _) = upload(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap();
+        assert_eq!(fake.uploaded_digests, [report.sha256]);
+    }
+
+    #[test]
+    fn a_file_that_changed_is_not_uploaded_and_what_the_server_kept_is_deleted() {
+        let mut fake = Fake::new().fault(Method::Post, "/files", Fault::FileChanged);
+        fake.file = Some(training_file());
+        let e = upload(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "train.jsonl changed after it was validated; the upload was stopped before it \
+             completed and the incomplete file-001 deleted; run again to validate and upload \
+             its new content"
+        );
+        assert!(fake.files.is_empty(), "{:?}", fake.files);
+        assert_eq!(fake.count("POST files"), 1, "never sent again");
+        assert_eq!(fake.count("DELETE file-001"), 1);
+    }
+
+    #[test]
+    fn a_file_that_shrinks_while_it_is_validated_is_refused() {
+        let mut fake = Fake::new();
+        fake.file = Some(training_file());
+        // The size says more than the reads deliver.
+        fake.claimed_size = Some(10_000);
+        let e = validate(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "invalid path \"train.jsonl\": changed while it was read (it was 10000 bytes, now \
+                 it ends at {}); run again once nothing writes to it",
+                training_file().len()
+            )
+        );
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! metadata, or where jobs have none, at the end of its suffix) and looked up before any create,
 //! and a create that fails is resolved by the same lookup, never by a blind re-post.
 
-use super::object::Job;
-use super::ops::read;
+use super::object::{Job, JobStatus};
+use super::ops::{cancel, read};
 use super::spec::JobSpec;
 use crate::api::create::{Create, CreatePolicy, Created, Origin};
-use crate::api::page::{Page, Pager};
+use crate::api::page::{Flow, Page, Pager};
 use crate::api::{self, retry::Policy};
 use crate::error::{InputError, Result};
 use crate::ids::{IdempotencyKey, JobId};
@@ -24,24 +24,81 @@ const CLASSIC_SUFFIX_MAX: usize = 40;
 
 /// Finds the job created for `key`. Where the job list filters by metadata (OpenAI) that is one
 /// request; elsewhere (Azure) the list is read newest first, 100 jobs a page, until the key
-/// turns up. When several jobs match (only possible if someone copied the key by hand), the
-/// oldest is the one this key created.
+/// turns up (and one page more, for an older job with the same key).
+///
+/// The oldest job with the key is the request's job. A younger one exists only when a create
+/// the server committed late was sent again (or someone copied the key by hand): it is
+/// cancelled while it has not started (validating or queued, so nothing is paid for it), and
+/// named in a warning either way.
 pub fn find_by_key(platform: &mut dyn Platform, key: &IdempotencyKey) -> Result<Option<Job>> {
-    let oldest_match = |jobs: Vec<Job>| {
-        jobs.into_iter()
-            .filter(|j| carries_key(j, key))
-            .min_by_key(|j| j.created_at)
+    let mut jobs = jobs_with_key(platform, key)?;
+    // Lists are newest first; among jobs created in the same second the later listed is older.
+    jobs.reverse();
+    jobs.sort_by_key(|j| j.created_at);
+    let mut jobs = jobs.into_iter();
+    let Some(oldest) = jobs.next() else {
+        return Ok(None);
     };
+    for younger in jobs {
+        settle_duplicate(platform, key, &oldest, younger);
+    }
+    Ok(Some(oldest))
+}
+
+/// Every job that carries `key`, in list order.
+fn jobs_with_key(platform: &mut dyn Platform, key: &IdempotencyKey) -> Result<Vec<Job>> {
+    let with_key = |jobs: Vec<Job>| jobs.into_iter().filter(|j| carries_key(j, key));
     if platform.flavor().filters_jobs_by_metadata() {
         let request = Request::new(Method::Get, "/fine_tuning/jobs", Credential::Project)
             .query(&format!("metadata[{KEY_METADATA}]"), key.as_str())
             .query("limit", "100");
         let page: Page<Job> = api::fetch(platform, &request, &Policy::SDK)?;
         // Servers that ignore the filter must not make us adopt a stranger's job.
-        return Ok(oldest_match(page.data));
+        return Ok(with_key(page.data).collect());
     }
-    Pager::get("/fine_tuning/jobs", Credential::Project, 100, SCAN_PAGES)
-        .find(platform, oldest_match)
+    let mut found: Vec<Job> = Vec::new();
+    Pager::get("/fine_tuning/jobs", Credential::Project, 100, SCAN_PAGES).each(
+        platform,
+        |jobs: Vec<Job>| {
+            let seen_before = !found.is_empty();
+            found.extend(with_key(jobs));
+            // Duplicates are created within a minute of each other, so they sit together in a
+            // newest-first list: the page after the first match is the last one worth reading.
+            if seen_before { Flow::Stop } else { Flow::More }
+        },
+    )?;
+    Ok(found)
+}
+
+/// Cancels `younger`, a second job for the request whose job is `oldest`, unless it has
+/// started; says what was done either way. A failed cancel is a warning, not the read's
+/// failure: the next read tries again.
+fn settle_duplicate(platform: &mut dyn Platform, key: &IdempotencyKey, oldest: &Job, younger: Job) {
+    let what = format!(
+        "{} is a second job for this request ({key}; {} is the first)",
+        younger.id, oldest.id
+    );
+    let not_started = matches!(
+        younger.status,
+        JobStatus::ValidatingFiles | JobStatus::Queued | JobStatus::Created | JobStatus::Pending
+    );
+    if !not_started {
+        platform.progress(&format!(
+            "warning: {what} and is already {}, so it is not cancelled; cancel it by hand if it \
+             is not wanted",
+            younger.status.as_str()
+        ));
+        return;
+    }
+    let was = younger.status.as_str().to_owned();
+    match cancel(platform, younger) {
+        Ok(_) => platform.progress(&format!(
+            "warning: {what}; cancelled it while it was still {was}"
+        )),
+        Err(e) => platform.progress(&format!(
+            "warning: {what}; cancelling it failed ({e}); cancel it by hand"
+        )),
+    }
 }
 
 /// The idempotency key stamped on `job`'s metadata, if any.
@@ -191,6 +248,65 @@ mod tests {
             "GET /fine_tuning/jobs",
             SCAN_PAGES as usize,
             |f| find_by_key(f, &key),
+        );
+    }
+
+    /// A fake whose training file has two jobs for `spec()`'s key, created a second apart, with
+    /// the younger in `younger_status`.
+    fn duplicated(flavor: Flavor, younger_status: &str) -> Fake {
+        let mut fake = fake(flavor);
+        let key = spec().idempotency_key();
+        let mut body = spec().request_body(&[(KEY_METADATA, key.as_str())]);
+        stamp_suffix(&fake, &mut body, &key).unwrap();
+        fake.add_job(&body);
+        fake.sleep(std::time::Duration::from_secs(1));
+        let younger = fake.add_job(&body);
+        let last = fake.jobs.len() - 1;
+        fake.jobs[last]["status"] = younger_status.into();
+        assert_eq!(younger["id"], "ftjob-003");
+        fake
+    }
+
+    #[test]
+    fn a_second_job_for_a_request_is_cancelled_while_it_waits() {
+        for (flavor, status) in [
+            (Flavor::OpenAi, "queued"),
+            (Flavor::OpenAi, "validating_files"),
+            (Flavor::Azure, "pending"),
+            (Flavor::AzureClassic, "pending"),
+        ] {
+            let mut fake = duplicated(flavor, status);
+            let key = spec().idempotency_key();
+            let job = find_by_key(&mut fake, &key).unwrap().expect("a job");
+            assert_eq!(job.id, "ftjob-002", "{flavor:?}: the oldest is kept");
+            assert_eq!(fake.jobs[2]["status"], "cancelled", "{flavor:?}");
+            assert_eq!(fake.jobs[1]["status"], "validating_files", "{flavor:?}");
+            assert_eq!(
+                fake.progress,
+                [format!(
+                    "warning: ftjob-003 is a second job for this request ({key}; ftjob-002 is the \
+                     first); cancelled it while it was still {status}"
+                )],
+                "{flavor:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_second_job_that_started_is_named_not_cancelled() {
+        let mut fake = duplicated(Flavor::OpenAi, "running");
+        let key = spec().idempotency_key();
+        let job = find_by_key(&mut fake, &key).unwrap().expect("a job");
+        assert_eq!(job.id, "ftjob-002");
+        assert_eq!(fake.jobs[2]["status"], "running");
+        assert_eq!(fake.count("POST"), 0);
+        assert_eq!(
+            fake.progress,
+            [format!(
+                "warning: ftjob-003 is a second job for this request ({key}; ftjob-002 is the \
+                 first) and is already running, so it is not cancelled; cancel it by hand if it \
+                 is not wanted"
+            )]
         );
     }
 

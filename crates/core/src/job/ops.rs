@@ -21,30 +21,21 @@ pub fn read(platform: &mut dyn Platform, id: &JobId) -> Result<Job> {
     api::fetch(platform, &request, &Policy::SDK)
 }
 
-/// Posts an action (`cancel`, `pause`, `resume`) for a job.
+/// Posts an action (`cancel`, `pause`, `resume`) for a job. Actions are idempotent in effect,
+/// so the SDK policy's retries are safe; but a retry whose first attempt was applied unanswered
+/// finds the job moved and is refused (400, 409). Then fresh state decides: a job already where
+/// the action takes it is success, reported as it now is.
 pub fn action(platform: &mut dyn Platform, id: &str, action: &str) -> Result<Job> {
     let request = Request::new(
         Method::Post,
         format!("/fine_tuning/jobs/{id}/{action}"),
         Credential::Project,
     );
-    // Actions are idempotent on the server (cancelling twice leaves a cancelled job), so the SDK
-    // policy's retries are safe here.
-    api::fetch(platform, &request, &Policy::SDK)
-}
-
-/// Cancels `job` unless it is terminal, reading fresh state when the cancel is refused because
-/// the job just finished.
-pub fn cancel(platform: &mut dyn Platform, job: Job) -> Result<Job> {
-    if job.status.is_terminal() {
-        return Ok(job);
-    }
-    match action(platform, &job.id, "cancel") {
+    match api::fetch(platform, &request, &Policy::SDK) {
         Ok(job) => Ok(job),
-        // It finished between our read and the cancel: that is success, report what it is now.
         Err(Error::Api(a)) if a.status == 400 || a.status == 409 => {
-            let fresh = read(platform, &JobId::parse("id", &job.id)?)?;
-            if fresh.status.is_terminal() {
+            let fresh = read(platform, &JobId::parse("id", id)?)?;
+            if done(action, &fresh.status) {
                 Ok(fresh)
             } else {
                 Err(Error::Api(a))
@@ -52,6 +43,28 @@ pub fn cancel(platform: &mut dyn Platform, job: Job) -> Result<Job> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Whether a job in `status` is where `action` would take it.
+fn done(action: &str, status: &JobStatus) -> bool {
+    match action {
+        "cancel" => status.is_terminal(),
+        "pause" => matches!(status, JobStatus::Paused | JobStatus::Pausing),
+        "resume" => matches!(
+            status,
+            JobStatus::Queued | JobStatus::Running | JobStatus::Resuming
+        ),
+        _ => false,
+    }
+}
+
+/// Cancels `job` unless it is terminal; a cancel refused because the job just finished is
+/// success too (see [`action`]).
+pub fn cancel(platform: &mut dyn Platform, job: Job) -> Result<Job> {
+    if job.status.is_terminal() {
+        return Ok(job);
+    }
+    action(platform, &job.id, "cancel")
 }
 
 /// The timeout deadline of `job` (Unix seconds), when the user set one.
@@ -118,6 +131,7 @@ pub fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::Method;
     use crate::testing::{Fake, assert_pages_are_bounded};
 
     fn job(status: &str, created_at: u64, finished_at: Option<u64>) -> Job {
@@ -147,6 +161,32 @@ mod tests {
             Some(60),
             5000
         ));
+    }
+
+    #[test]
+    fn an_action_applied_but_unanswered_is_success_when_retried() {
+        use crate::testing::Fault;
+        for (action, from, to) in [
+            ("pause", "running", "paused"),
+            ("resume", "paused", "running"),
+            ("cancel", "running", "cancelled"),
+        ] {
+            let mut fake =
+                Fake::new().fault(Method::Post, "/fine_tuning/jobs", Fault::CommitThenDrop);
+            fake.add_job(&serde_json::json!({"model": "m"}));
+            fake.jobs[0]["status"] = from.into();
+            // The fake applies the retry too; a real API refuses an action on a job that has
+            // already moved, as the fault answers here.
+            fake = fake.fault(Method::Post, "/fine_tuning/jobs", Fault::Status(400));
+            let job = super::action(&mut fake, "ftjob-001", action).unwrap();
+            assert_eq!(job.status.as_str(), to, "{action}");
+            assert_eq!(fake.count("POST"), 2, "{action}");
+        }
+        // Refused for a reason of its own (the job is not where the action leads): the error.
+        let mut fake = Fake::new().fault(Method::Post, "/fine_tuning/jobs", Fault::Status(400));
+        fake.add_job(&serde_json::json!({"model": "m"}));
+        let e = super::action(&mut fake, "ftjob-001", "pause").unwrap_err();
+        assert!(matches!(e, Error::Api(a) if a.status == 400));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Serves an API request: reads what the handlers need from it, routes it, checks `api-version`
 //! and the key's scope, runs the handler with the state lock held (after the clock catches up),
-//! saves state when something changed, and renders the result in the flavour's shapes.
+//! saves state when something changed, and renders the result in the flavour's shapes (reshaped
+//! as a fault asked: an echo, an endless list).
 
+use super::inject::{self, Shape};
 use super::journal::{Call, JournalEntry};
-use super::reply::{self, Dropped, Resp};
+use super::reply::{self, Resp};
 use super::routes::Route;
 use super::shared::{Shared, lock};
 use crate::auth::{Credentials, authorize};
@@ -14,10 +16,9 @@ use crate::query::Query;
 use crate::state::{State, now_ms};
 use crate::{files, jobs, models, permissions};
 use bytes::Bytes;
-use http_body_util::BodyExt;
-use hyper::Request;
-use hyper::body::Incoming as HyperBody;
+use hyper::HeaderMap;
 use serde_json::Value;
+use std::sync::atomic::Ordering;
 
 /// An API request answered: the response to send and what the journal keeps of it.
 pub struct Answer {
@@ -26,14 +27,26 @@ pub struct Answer {
     pub entry: JournalEntry,
 }
 
-/// Answers one API request; `Err` when its body could not be read (the connection is gone).
-pub async fn answer(
+/// The credential a request carries (its `Authorization` value, else its `api-key`), for a
+/// server that echoes it.
+pub fn credential(headers: &HeaderMap) -> String {
+    ["authorization", "api-key"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Answers one API request, whose body has been read, in the `shape` a fault asked for.
+pub fn answer(
     shared: &Shared,
     call: &Call,
-    req: Request<HyperBody>,
-) -> Result<Answer, Dropped> {
+    headers: &HeaderMap,
+    body: &[u8],
+    shape: &Shape,
+) -> Answer {
     let header = |name: &str| {
-        req.headers()
+        headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
@@ -42,14 +55,12 @@ pub async fn answer(
     let api_key = header("api-key");
     let host = header("host");
     let content_type = header("content-type");
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map_err(|_| Dropped)?
-        .to_bytes();
     let flavor = shared.config.flavor;
-    let query = Query::parse(call.query.as_deref());
+    let mut query = Query::parse(call.query.as_deref());
+    if let Shape::Endless(_) = shape {
+        // Every page is the first (renamed, for a fresh cursor): the list never runs out.
+        query.0.retain(|(k, _)| k != "after");
+    }
     let route = Route::parse(flavor, &call.method, &call.path);
     let result = match &route {
         None => Err(ApiError::invalid_url(&call.method, &call.path)),
@@ -63,11 +74,24 @@ pub async fn answer(
                 },
                 content_type: content_type.as_deref(),
                 query: &query,
-                body: &body,
+                body,
                 now_ms: now_ms(),
             },
         ),
     };
+    let result = result.map(|ok| match ok {
+        Body::Json(mut v) => {
+            match shape {
+                Shape::Plain => {}
+                Shape::EchoMessages(credential) => inject::echo_into_messages(&mut v, credential),
+                Shape::Endless(cursor) => inject::endless(&mut v, *cursor, || {
+                    shared.endless.fetch_add(1, Ordering::Relaxed) + 1
+                }),
+            }
+            Body::Json(v)
+        }
+        raw => raw,
+    });
     let (status, journal, response) = match result {
         Ok(Body::Json(v)) if route == Some(Route::CreateJob) => {
             let status = flavor.created_status();
@@ -91,11 +115,11 @@ pub async fn answer(
         }
     };
     let operation_id = route.as_ref().map(Route::operation_id);
-    Ok(Answer {
+    Answer {
         status,
         response,
         entry: call.entry(flavor.name(), operation_id, status, journal),
-    })
+    }
 }
 
 /// Runs a routed call with the state lock held. The clock only moves when someone looks: every

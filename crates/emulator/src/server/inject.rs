@@ -1,42 +1,98 @@
 //! Applies the fault a request drew before the API sees it: a reset closes the connection with an
-//! RST, a delay sleeps, a status answers with the real service's error for it. `commit_then_drop`
-//! happens after the API call, so here it only says to drop the answer.
+//! RST, a status answers with the real service's error for it, an echo answers with the
+//! credential in the error. The rest change how the request is served: `commit_then_drop` drops
+//! the answer after the API call, a delay serves it later whatever the client does meanwhile, an
+//! echo into messages or an endless list reshapes the answer ([`Shape`]).
 
 use super::journal::Call;
 use super::reply::{self, Dropped, Resp};
 use super::routes::Route;
 use super::shared::Shared;
 use crate::errors::ApiError;
-use crate::faults::FaultKind;
+use crate::faults::{Cursor, EchoInto, FaultKind};
+use bytes::Bytes;
 use std::net::TcpStream as StdStream;
 use std::time::Duration;
 
 /// What happens next to a request after its fault, if any.
 pub enum Next {
     /// Serve it; with `then_drop`, apply it and close the connection instead of answering.
-    Serve { then_drop: bool },
+    Serve { then_drop: bool, shape: Shape },
+    /// Serve it after this long, even if the client has disconnected by then (a slow commit).
+    Later(Duration),
     /// The fault already answered (or dropped the connection).
     Done(Result<Resp, Dropped>),
 }
 
+/// How a served request's JSON answer is changed.
+#[derive(Debug, Clone, Default)]
+pub enum Shape {
+    #[default]
+    Plain,
+    /// Every `message` string gets the request's credential appended.
+    EchoMessages(String),
+    /// The page says `has_more` forever, and is the first page whatever `after` says: as it is
+    /// for a stuck cursor, with its items renamed for a fresh one.
+    Endless(Cursor),
+}
+
+/// Applies `fault` to `call`, whose credential header (if any) was `credential`.
 pub async fn apply(
     shared: &Shared,
     call: &Call,
     sock: &StdStream,
     fault: Option<FaultKind>,
+    credential: &str,
 ) -> Next {
+    let serve = |shape| Next::Serve {
+        then_drop: false,
+        shape,
+    };
     match fault {
-        None => Next::Serve { then_drop: false },
-        Some(FaultKind::CommitThenDrop) => Next::Serve { then_drop: true },
-        Some(FaultKind::Delay { delay_ms }) => {
-            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-            Next::Serve { then_drop: false }
-        }
+        None => serve(Shape::Plain),
+        Some(FaultKind::CommitThenDrop) => Next::Serve {
+            then_drop: true,
+            shape: Shape::Plain,
+        },
+        Some(FaultKind::Delay { delay_ms }) => Next::Later(Duration::from_millis(delay_ms)),
+        Some(FaultKind::EndlessPages { cursor }) => serve(Shape::Endless(cursor)),
+        Some(FaultKind::Echo {
+            into: EchoInto::Messages,
+            ..
+        }) => serve(Shape::EchoMessages(credential.to_owned())),
         Some(FaultKind::Reset) => {
             // Zero linger turns the close into an RST, so the client sees a reset, not a clean EOF.
             let _ = socket2::SockRef::from(sock).set_linger(Some(Duration::ZERO));
             shared.record(call, None, Some("reset"), None);
             Next::Done(Err(Dropped))
+        }
+        Some(FaultKind::Echo {
+            into: EchoInto::Raw,
+            status,
+        }) => {
+            // A short plain-text body, as some gateways send: clients show such bodies as is.
+            let text = format!("request refused: credential {credential} is not accepted here");
+            shared.record(call, Some(status), Some("echo"), None);
+            Next::Done(Ok(reply::respond(
+                shared,
+                status,
+                Bytes::from(text),
+                "text/plain",
+                &[],
+            )))
+        }
+        Some(FaultKind::Echo {
+            into: EchoInto::Error,
+            status,
+        }) => {
+            let error = ApiError::new(
+                status,
+                "invalid_request_error",
+                format!(
+                    "Incorrect credential provided: {credential}. (Echoed by openai-ft-emulator.)"
+                ),
+            );
+            answer_error(shared, call, error, &[], "echo")
         }
         Some(FaultKind::Status {
             status,
@@ -44,16 +100,28 @@ pub async fn apply(
             retry_after_ms,
         }) => {
             let mut extra = Vec::new();
-            extra.extend(retry_after.map(|s| ("retry-after", s.to_string())));
-            extra.extend(retry_after_ms.map(|ms| ("retry-after-ms", ms.to_string())));
-            let flavor = shared.config.flavor;
-            let body = fault_error(status).body_for(flavor);
-            let op = Route::parse(flavor, &call.method, &call.path).map(|r| r.operation_id());
-            let entry = call.entry(flavor.name(), op, status, body.clone());
-            shared.record(call, Some(status), Some("status"), Some(entry));
-            Next::Done(Ok(reply::json(shared, status, &body, &extra)))
+            extra.extend(retry_after.map(|s| ("retry-after", s)));
+            extra.extend(retry_after_ms.map(|ms| ("retry-after-ms", ms)));
+            answer_error(shared, call, fault_error(status), &extra, "status")
         }
     }
+}
+
+/// Answers `call` with `error` in the flavour's shape, journaled and logged as `fault`.
+fn answer_error(
+    shared: &Shared,
+    call: &Call,
+    error: ApiError,
+    extra: &[(&str, String)],
+    fault: &'static str,
+) -> Next {
+    let flavor = shared.config.flavor;
+    let status = error.status;
+    let body = error.body_for(flavor);
+    let op = Route::parse(flavor, &call.method, &call.path).map(|r| r.operation_id());
+    let entry = call.entry(flavor.name(), op, status, body.clone());
+    shared.record(call, Some(status), Some(fault), Some(entry));
+    Next::Done(Ok(reply::json(shared, status, &body, extra)))
 }
 
 /// The error the real service sends for an injected status (Azure's 429 code is `"429"`).
@@ -71,5 +139,55 @@ fn fault_error(status: u16) -> ApiError {
         502 => ApiError::new(502, "server_error", "Bad gateway."),
         503 => ApiError::new(503, "server_error", "The engine is currently overloaded, please try again later."),
         s => ApiError::new(s, "server_error", format!("Injected error with status {s}.")),
+    }
+}
+
+/// Appends ` [you sent: {credential}]` to every `message` string in `value`.
+pub fn echo_into_messages(value: &mut serde_json::Value, credential: &str) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                match v {
+                    serde_json::Value::String(s) if k == "message" => {
+                        s.push_str(&format!(" [you sent: {credential}]"));
+                    }
+                    other => echo_into_messages(other, credential),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items
+                .iter_mut()
+                .for_each(|v| echo_into_messages(v, credential));
+        }
+        _ => {}
+    }
+}
+
+/// Makes a list page endless: `has_more` always, and with a fresh cursor, every item renamed
+/// `{id}-endless{n}` with `n` never used before (`first_id`/`last_id` follow).
+pub fn endless(value: &mut serde_json::Value, cursor: Cursor, next: impl Fn() -> u64) {
+    if value.get("data").is_none() {
+        return;
+    }
+    value["has_more"] = serde_json::Value::Bool(true);
+    if cursor == Cursor::Stuck {
+        return;
+    }
+    if let Some(items) = value["data"].as_array_mut() {
+        for item in items.iter_mut() {
+            if let Some(id) = item["id"].as_str() {
+                item["id"] = format!("{id}-endless{}", next()).into();
+            }
+        }
+    }
+    let id = |n: Option<&serde_json::Value>| n.map(|i| i["id"].clone());
+    let items = value["data"].as_array().cloned().unwrap_or_default();
+    for (key, item) in [("first_id", items.first()), ("last_id", items.last())] {
+        if value.get(key).is_some()
+            && let Some(v) = id(item)
+        {
+            value[key] = v;
+        }
     }
 }

@@ -20,7 +20,7 @@ use hyper::body::Incoming as HyperBody;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use inject::Next;
+use inject::{Next, Shape};
 use journal::Call;
 use reply::{Dropped, Resp};
 use std::net::TcpStream as StdStream;
@@ -88,11 +88,37 @@ async fn handle(
     } else {
         None
     };
-    let then_drop = match inject::apply(&shared, &call, &sock, fault).await {
-        Next::Serve { then_drop } => then_drop,
+    // The whole body is read first, whatever the fault: a client always gets to send it and then
+    // sees the answer (a status, a reset), never a broken pipe. A body that does not arrive
+    // whole (the client gave up mid-upload) is not served at all.
+    let (parts, body) = req.into_parts();
+    let Ok(body) = body.collect().await.map(|c| c.to_bytes()) else {
+        shared.record(&call, None, None, None);
+        return Err(Dropped);
+    };
+    let credential = dispatch::credential(&parts.headers);
+    let (then_drop, shape) = match inject::apply(&shared, &call, &sock, fault, &credential).await {
+        Next::Serve { then_drop, shape } => (then_drop, shape),
+        Next::Later(delay) => {
+            // On a task of its own, so a client that disconnects meanwhile does not cancel
+            // it: the request is applied either way, as a slow server commits it.
+            let shared = shared.clone();
+            let task = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let answer = dispatch::answer(&shared, &call, &parts.headers, &body, &Shape::Plain);
+                shared.record(
+                    &call,
+                    Some(answer.status),
+                    Some("delay"),
+                    Some(answer.entry),
+                );
+                answer.response
+            });
+            return task.await.map_err(|_| Dropped);
+        }
         Next::Done(outcome) => return outcome,
     };
-    let answer = dispatch::answer(&shared, &call, req).await?;
+    let answer = dispatch::answer(&shared, &call, &parts.headers, &body, &shape);
     if then_drop {
         shared.record(&call, None, Some("commit_then_drop"), None);
         return Err(Dropped);

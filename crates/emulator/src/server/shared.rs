@@ -4,6 +4,7 @@
 use super::journal::{Call, Control, JournalEntry};
 use crate::config::Config;
 use crate::state::{Rng, State};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 
 /// Everything a connection needs, shared by all of them.
@@ -14,6 +15,8 @@ pub struct Shared {
     pub state: Mutex<State>,
     pub control: Mutex<Control>,
     pub request_ids: Mutex<Rng>,
+    /// How many items endless lists have renamed so far: each new id's number.
+    pub endless: AtomicU64,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: the data is still consistent enough for an
