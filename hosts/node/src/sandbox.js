@@ -2,7 +2,7 @@
 // memory cap written into them, runs each call on a fresh worker thread, serves its blocking
 // requests, and terminates the worker once it has used its CPU time.
 
-import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 
@@ -54,15 +54,21 @@ export class Component {
  * what the native host refuses with the same words.
  */
 export function grantFile(path) {
+  const notRegular = () =>
+    new HostError(
+      `invalid path ${debugQuote(path)}: cannot read ${path}: not a regular file; set path to a readable local JSONL file`,
+    );
   let fd;
   try {
-    fd = openSync(path, 'r');
+    // Only a regular file is opened, and without blocking: a FIFO or a device could otherwise
+    // hold the open forever. O_NONBLOCK changes nothing for a regular file; fstat then tells
+    // what was opened, should something have replaced it since the check.
+    if (!statSync(path).isFile()) throw notRegular();
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
       closeSync(fd);
-      throw new HostError(
-        `invalid path ${debugQuote(path)}: cannot read ${path}: not a regular file; set path to a readable local JSONL file`,
-      );
+      throw notRegular();
     }
     return { fd, size: stat.size, path };
   } catch (e) {
