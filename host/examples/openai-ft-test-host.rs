@@ -17,15 +17,7 @@ const WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft-test.was
 const NATIVE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft-test.cwasm"));
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
-        Err(e) => {
-            // As `openai-ft` prints it: one line.
-            let line = format!("{e:#}").replace(['\n', '\r'], " ");
-            eprintln!("openai-ft: {line}");
-            ExitCode::from(1)
-        }
-    }
+    cli::exit(run())
 }
 
 fn run() -> Result<ExitCode> {

@@ -12,6 +12,19 @@ use crate::config::{self, Config, Limits};
 use crate::sandbox::Sandbox;
 use crate::{http, protocol, sandbox};
 
+/// The process's exit: `result`'s code, or status 1 after its error as one line on stderr,
+/// whatever the cause chain looks like (every binary of this crate ends this way).
+pub fn exit(result: Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let line = format!("{e:#}").replace(['\n', '\r'], " ");
+            eprintln!("openai-ft: {line}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Prints one noun's commands and their inputs (`openai-ft <noun> --help`).
 pub fn noun_help(noun: &str) -> Result<ExitCode> {
     let list = command_list(Some(noun))?;

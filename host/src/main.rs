@@ -32,15 +32,7 @@ environment:
 ";
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
-        Err(e) => {
-            // One line, whatever the cause chain looks like.
-            let line = format!("{e:#}").replace(['\n', '\r'], " ");
-            eprintln!("openai-ft: {line}");
-            ExitCode::from(1)
-        }
-    }
+    cli::exit(run())
 }
 
 fn run() -> Result<ExitCode> {
