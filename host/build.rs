@@ -1,7 +1,9 @@
 //! Builds the component for `wasm32-wasip2` with plain cargo, then precompiles it with the
 //! runtime's own engine configuration (`openai-ft-engine-config`), so the shipped binary embeds
 //! native code and never compiles wasm at run time. Both artifacts land in `OUT_DIR` for
-//! `include_bytes!`.
+//! `include_bytes!`. The test component (`crates/test-component`, runaway and introspection
+//! commands) is built and precompiled beside it for the test-only host
+//! (`examples/openai-ft-test-host.rs`); the binary never embeds it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,26 +20,40 @@ fn main() -> Result<()> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     let target = std::env::var("TARGET")?;
 
-    for watched in ["wit", "crates/core", "crates/component", "Cargo.lock"] {
+    for watched in [
+        "wit",
+        "crates/core",
+        "crates/component",
+        "crates/test-component",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rustc-env=OPENAI_FT_TARGET={target}");
 
-    let wasm = build_component(root, &out_dir)?;
-    std::fs::copy(&wasm, out_dir.join("openai-ft.wasm"))?;
-
+    let built = build_components(root, &out_dir)?;
     let engine = wasmtime::Engine::new(&openai_ft_engine_config::config(&target)?)?;
-    let bytes = std::fs::read(&wasm)?;
-    let native = engine
-        .precompile_component(&bytes)
-        .map_err(|e| anyhow::anyhow!("precompiling the component: {e:?}"))?;
-    std::fs::write(out_dir.join("openai-ft.cwasm"), native)?;
+    for (crate_name, artifact) in COMPONENTS {
+        let wasm = built.join(format!("{}.wasm", crate_name.replace('-', "_")));
+        let bytes = std::fs::read(&wasm)?;
+        std::fs::write(out_dir.join(format!("{artifact}.wasm")), &bytes)?;
+        let native = engine
+            .precompile_component(&bytes)
+            .map_err(|e| anyhow::anyhow!("precompiling {crate_name}: {e:?}"))?;
+        std::fs::write(out_dir.join(format!("{artifact}.cwasm")), native)?;
+    }
     Ok(())
 }
 
-/// Runs a nested `cargo build` of the component crate in its own target folder (sharing the
-/// outer one would deadlock on cargo's lock) and returns the `.wasm` path.
-fn build_component(root: &Path, out_dir: &Path) -> Result<PathBuf> {
+/// The components built, by crate, and the name of their artifacts in `OUT_DIR`.
+const COMPONENTS: [(&str, &str); 2] = [
+    ("openai-ft-component", "openai-ft"),
+    ("openai-ft-test-component", "openai-ft-test"),
+];
+
+/// Runs one nested `cargo build` of the component crates in its own target folder (sharing the
+/// outer one would deadlock on cargo's lock) and returns the folder holding their `.wasm` files.
+fn build_components(root: &Path, out_dir: &Path) -> Result<PathBuf> {
     // OUT_DIR is <target-dir>/<profile>/build/<pkg>-<hash>/out: keep the nested build beside
     // the outer one so it is cached across host rebuilds and cleaned by `cargo clean`.
     let target_dir = out_dir
@@ -47,18 +63,14 @@ fn build_component(root: &Path, out_dir: &Path) -> Result<PathBuf> {
         .unwrap_or_else(|| out_dir.join("component"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "--release",
-        "--package",
-        "openai-ft-component",
-        "--target",
-        WASM_TARGET,
-    ])
-    .arg("--manifest-path")
-    .arg(root.join("Cargo.toml"))
-    .arg("--target-dir")
-    .arg(&target_dir);
+    cmd.args(["build", "--release", "--target", WASM_TARGET]);
+    for (crate_name, _) in COMPONENTS {
+        cmd.args(["--package", crate_name]);
+    }
+    cmd.arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
     // The outer build's flags are for the host target, not for wasm.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
@@ -78,8 +90,5 @@ fn build_component(root: &Path, out_dir: &Path) -> Result<PathBuf> {
             "building the wasm component failed; if the target is missing, run: rustup target add {WASM_TARGET}"
         );
     }
-    Ok(target_dir
-        .join(WASM_TARGET)
-        .join("release")
-        .join("openai_ft_component.wasm"))
+    Ok(target_dir.join(WASM_TARGET).join("release"))
 }

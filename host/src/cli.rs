@@ -1,6 +1,5 @@
 //! What each invocation of the binary does: run one `<noun> <verb>` command, list the commands,
-//! run a self-test, or write out the component. Errors come back to `main`, which prints them as
-//! one line.
+//! or write out the component. Errors come back to `main`, which prints them as one line.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,9 +8,22 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow, bail};
 
 use crate::bindings::GuestError;
-use crate::config::{self, Config};
+use crate::config::{self, Config, Limits};
 use crate::sandbox::Sandbox;
 use crate::{http, protocol, sandbox};
+
+/// The process's exit: `result`'s code, or status 1 after its error as one line on stderr,
+/// whatever the cause chain looks like (every binary of this crate ends this way).
+pub fn exit(result: Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let line = format!("{e:#}").replace(['\n', '\r'], " ");
+            eprintln!("openai-ft: {line}");
+            ExitCode::from(1)
+        }
+    }
+}
 
 /// Prints one noun's commands and their inputs (`openai-ft <noun> --help`).
 pub fn noun_help(noun: &str) -> Result<ExitCode> {
@@ -25,34 +37,38 @@ pub fn noun_help(noun: &str) -> Result<ExitCode> {
 
 /// Writes the portable wasm component to stdout, never to a terminal.
 pub fn write_component() -> Result<ExitCode> {
+    write_wasm(sandbox::COMPONENT_WASM)
+}
+
+/// Writes `wasm` to stdout, never to a terminal.
+pub fn write_wasm(wasm: &[u8]) -> Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     if stdout.is_terminal() {
         bail!(
             "refusing to write binary wasm to a terminal; redirect it: openai-ft component > openai-ft.wasm"
         );
     }
-    stdout.write_all(sandbox::COMPONENT_WASM)?;
+    stdout.write_all(wasm)?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs a deliberately runaway guest (`memory` or `cpu`); it must be stopped by its limit.
-pub fn selftest(which: &str) -> Result<ExitCode> {
-    let (http, sandbox) = load(Config::offline()?)?;
-    match sandbox.run(http, None, &format!("selftest {which}"), &[])? {
-        Ok(_) => bail!("selftest {which}: the runaway guest was not stopped"),
-        Err(e) => bail!("{}", guest_error_line(e)),
-    }
-}
+/// How a binary loads its sandbox: `openai-ft` its embedded component ([`Sandbox::load`]).
+pub type Loader = fn(Limits) -> Result<&'static Sandbox>;
 
 /// Runs `<noun> <verb>` with the protocol input, and prints the output object (every secret of
 /// the configuration redacted from it, output and error alike), or with
 /// `"output": "summary"` (what the modules' local-exec asks for) the guest's one line as text.
 pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
+    command_in(Sandbox::load, noun, verb)
+}
+
+/// [`command`], in the sandbox `loader` gives.
+pub fn command_in(loader: Loader, noun: &str, verb: &str) -> Result<ExitCode> {
     let input = protocol::read_input()?;
     let file = config::granted_file(noun, &input)?;
     let summary = input.iter().any(|(k, v)| k == "output" && v == "summary");
-    let (http, sandbox) = load(Config::from_env()?)?;
+    let (http, sandbox) = load(Config::from_env()?, loader)?;
     let redactor = http.redactor();
     let redact = |text: &str| redactor.text(text).into_owned();
     let outcome = sandbox
@@ -77,9 +93,9 @@ pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
 }
 
 /// The HTTP client and the loaded sandbox that `config` describes.
-fn load(config: Config) -> Result<(Arc<http::Client>, &'static Sandbox)> {
+fn load(config: Config, loader: Loader) -> Result<(Arc<http::Client>, &'static Sandbox)> {
     let http = Arc::new(http::Client::new(config.endpoint));
-    Ok((http, Sandbox::load(config.limits)?))
+    Ok((http, loader(config.limits)?))
 }
 
 fn guest_error_line(e: GuestError) -> String {
@@ -96,7 +112,7 @@ fn guest_error_line(e: GuestError) -> String {
 
 /// The commands (of one noun, or all), one per line with their inputs.
 pub fn command_list(noun: Option<&str>) -> Result<String> {
-    let (http, sandbox) = load(Config::offline()?)?;
+    let (http, sandbox) = load(Config::offline()?, Sandbox::load)?;
     let mut out = String::new();
     for c in sandbox.describe(http)? {
         if noun.is_some_and(|n| c.name.split(' ').next() != Some(n)) {

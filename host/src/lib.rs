@@ -1,6 +1,7 @@
 //! The `openai-ft` host as a library: the binary (`main.rs`) only dispatches its arguments to
-//! [`cli`], and `bench/native` reuses the configuration, the protocol and the HTTP client to run
-//! the same core without the sandbox.
+//! [`cli`], `bench/native` reuses the configuration, the protocol and the HTTP client to run
+//! the same core without the sandbox, and the test-only host (`examples/`) runs the test
+//! component in the same sandbox.
 
 pub mod bindings;
 pub mod cli;
@@ -10,3 +11,5 @@ pub mod http;
 pub mod protocol;
 pub mod redact;
 mod sandbox;
+
+pub use sandbox::Sandbox;

@@ -13,8 +13,6 @@ usage: openai-ft <noun> <verb>     run a command (input: a JSON object of string
                                    or in OPENAI_FT_INPUT; output: a JSON object on stdout)
        openai-ft <noun> --help     list a noun's commands and their inputs
        openai-ft component         write the portable wasm component to stdout
-       openai-ft selftest <memory|cpu>
-                                   run a deliberately runaway guest; it must be stopped
        openai-ft --help | --version
 
 environment:
@@ -34,15 +32,7 @@ environment:
 ";
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
-        Err(e) => {
-            // One line, whatever the cause chain looks like.
-            let line = format!("{e:#}").replace(['\n', '\r'], " ");
-            eprintln!("openai-ft: {line}");
-            ExitCode::from(1)
-        }
-    }
+    cli::exit(run())
 }
 
 fn run() -> Result<ExitCode> {
@@ -66,7 +56,6 @@ fn run() -> Result<ExitCode> {
         }
         ["component"] => cli::write_component(),
         [noun, "-h" | "--help"] => cli::noun_help(noun),
-        ["selftest", which @ ("memory" | "cpu")] => cli::selftest(which),
         [noun, verb] if !noun.starts_with('-') && !verb.starts_with('-') => {
             cli::command(noun, verb)
         }

@@ -1,5 +1,5 @@
 """Fixtures of the cross-host conformance suite: the hosts, each checked to exist, and the
-runaway component each host must stop."""
+test component each host runs for the limit and environment checks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hosts import hosts  # noqa: E402
+from hosts import TARGET, hosts, test_host_bin  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -26,18 +26,23 @@ def host_table():
 
 @dataclass(frozen=True)
 class Runaway:
-    """How each host is made to run a guest that runs away. Today the shipped component's
-    `selftest cpu|memory` does; phase B moves it into a test-only component, and only this
-    fixture changes: `native` becomes that build's command line, `component` its .wasm (Python)
-    and transpiled folder (Node)."""
+    """How each host is made to run the test component (crates/test-component: `selftest
+    cpu|memory` run away, `selftest env` reports what the guest sees), which no shipped host runs:
+    natively the test-only host `openai-ft-test-host`, under Node and Python the package's API
+    with its `component` option (see drivers/). `prepare` builds all three."""
 
     command: str  # "selftest"
-    native_args: tuple  # the native host's arguments before `cpu|memory`
-    component_wasm: Path | None  # None: the host's packaged component
-    component_node_dir: Path | None
+    native_args: tuple  # the test-only native host and its arguments before `cpu|memory|env`
+    component_wasm: Path  # the test component, for Python
+    component_node_dir: Path  # the test component transpiled, for Node
 
 
 @pytest.fixture(scope="session")
 def runaway() -> Runaway:
-    return Runaway(command="selftest", native_args=("selftest",), component_wasm=None,
-                   component_node_dir=None)
+    runaway = Runaway(command="selftest", native_args=(str(test_host_bin()), "selftest"),
+                      component_wasm=TARGET / "conformance" / "test-component.wasm",
+                      component_node_dir=TARGET / "conformance" / "test-component-node")
+    for path in (test_host_bin(), runaway.component_wasm, runaway.component_node_dir / "component.json"):
+        if not path.exists():
+            pytest.fail(f"{path} not found: run tests/conformance/prepare")
+    return runaway

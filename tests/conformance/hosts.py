@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ from typing import Dict, List, Optional, Sequence
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TARGET = REPO / "target"
+
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
+import emulator  # noqa: E402  (scripts/lib/emulator.py: the one way to start the emulator)
 
 # Keys the emulator accepts. No run may show any of them on stdout or stderr.
 PROJECT_KEY = "sk-proj-CONFORMANCE-key-01"
@@ -35,6 +39,11 @@ def emulator_bin() -> pathlib.Path:
 
 def native_bin() -> pathlib.Path:
     return _path("OPENAI_FT_BIN", TARGET / "debug" / "openai-ft")
+
+
+def test_host_bin() -> pathlib.Path:
+    """The test-only native host, which runs the test component (host/examples/)."""
+    return _path("OPENAI_FT_TEST_HOST_BIN", TARGET / "debug" / "examples" / "openai-ft-test-host")
 
 
 def node_bin() -> pathlib.Path:
@@ -100,15 +109,12 @@ class Emulator:
     def __init__(self, flavor: str = "openai", step_ms: int = 150):
         binary = emulator_bin()
         assert binary.exists(), f"{binary} not found: run tests/conformance/prepare"
-        args = [str(binary), "--listen", "127.0.0.1:0", "--flavor", flavor,
+        args = [binary, "--flavor", flavor,
                 "--api-key", AZURE_KEY if flavor != "openai" else PROJECT_KEY,
                 "--admin-key", ADMIN_KEY, "--admin-key-read-only", READ_ONLY_KEY,
                 "--step-ms", str(step_ms)]
         self.flavor = flavor
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline().strip()
-        assert line.startswith("listening on http://"), f"unexpected first line: {line!r}"
-        self.root = line.removeprefix("listening on ")
+        self.proc, self.root = emulator.start(*args, stderr=subprocess.DEVNULL)
         self.url = self.root + {"openai": "/v1", "azure": "/openai/v1", "azure-classic": "/openai"}[flavor]
 
     def env(self) -> Dict[str, str]:
@@ -135,12 +141,7 @@ class Emulator:
             return json.loads(resp.read() or b"null")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        emulator.stop(self.proc)
 
 
 def wait_for(predicate, seconds: float, what: str):

@@ -25,6 +25,9 @@ RANDOM_IDS = [
 MOVING = [
     (re.compile(r'"(api_status|status)":"[a-z_]+"'), r'"\1":"<status>"'),
     (re.compile(r'"estimated_finish":"[^"]*"'), '"estimated_finish":"<time>"'),
+    # A loaded machine's slower host may read the job after it has finished: what finishing adds.
+    (re.compile(r'"(fine_tuned_model|finished_at|trained_tokens)":"[^"]*"'), r'"\1":"<if-finished>"'),
+    (re.compile(r'"result_files":"\[[^\]]*\]"'), '"result_files":"<if-finished>"'),
     (re.compile(r"\b(validating_files|validating files|queued|running|pending|created|succeeded)\b"),
      "<status>"),
 ]

@@ -3,6 +3,8 @@ host; later steps may use `@name@` for a value an earlier step captured from its
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -221,6 +223,21 @@ SCENARIOS: List[Scenario] = [
         Step(("job", "read"), '{"b": "1", "a": {"x": 1}}', code=1),
         Step(("job", "read"), b'{"id": "\xff\xfe"}', code=1),
     )),
+    # The input caps, identical on every host: 1 MiB (on stdin: an environment variable cannot be
+    # that long) and 256 keys (both ways in).
+    Scenario("input-caps", (
+        Step(("job", "read"), '{"id": "' + "x" * (1 << 20) + '"}', code=1),
+        Step(("job", "read"), json.dumps({f"k{i}": "" for i in range(257)}), code=1),
+        Step(("job", "read"), {f"k{i}": "" for i in range(257)}, code=1, via_env=True),
+        Step(("job", "read"), {f"k{i}": "" for i in range(256)}, code=1),
+    )),
+    # A password in a base URL is never repeated.
+    Scenario("base-url-password", (
+        Step(("job", "list"), {}, code=1, env={"OPENAI_BASE_URL": "https://me:hunter2-password@x.example/v1"}),
+    )),
+    # The shipped component has no runaway or introspection command (the test component does).
+    Scenario("no-selftest-command", tuple(
+        Step(("selftest", which), {}, code=1) for which in ("cpu", "memory", "env"))),
     Scenario("usage", (
         Step(("job", "--help")),
         Step(("permissions", "--help")),

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from hosts import ALL_KEYS, REPO, Emulator, clean_env, native_bin, node_bin, python_bin
+from hosts import (ADMIN_KEY, ALL_KEYS, AZURE_KEY, PROJECT_KEY, READ_ONLY_KEY, REPO, Emulator, clean_env,
+                   native_bin, node_bin, python_bin)
 from normalise import normalise
 from scenarios import SCENARIOS, Scenario, Step
 
@@ -110,18 +111,17 @@ def _render(step):
 
 # ---- the limits -----------------------------------------------------------------------------
 
-def _runaway_argv(host: str, which: str, runaway):
+def _test_component_argv(host: str, which: str, runaway):
+    """The command line that runs the test component's `selftest {which}` in `host`."""
     if host == "native":
-        return [str(native_bin()), *runaway.native_args, which], None
+        return [*runaway.native_args, which]
     command = f"{runaway.command} {which}"
     drivers = Path(__file__).parent / "drivers"
     if host == "node":
-        component = str(runaway.component_node_dir) if runaway.component_node_dir else "-"
         return [os.environ.get("OPENAI_FT_NODE", "node"), str(drivers / "run_node.mjs"),
-                str(node_bin().parents[1]), component, command], None
-    component = str(runaway.component_wasm) if runaway.component_wasm else "-"
+                str(node_bin().parents[1]), str(runaway.component_node_dir), command]
     python = python_bin().parent / "python"
-    return [str(python), str(drivers / "run_python.py"), component, command], None
+    return [str(python), str(drivers / "run_python.py"), str(runaway.component_wasm), command]
 
 
 @pytest.mark.parametrize("which", ["cpu", "memory"])
@@ -130,9 +130,10 @@ def test_runaway_is_stopped_within_its_bound(host_table, runaway, host, which):
     """The guest is stopped by the limit, with the limit's one-line message; the host process
     used no more than the bound plus its own start-up (CPU time, so a loaded machine's waiting
     does not count), and never grew far past the memory limit (a runaway reaches 4 GiB)."""
-    argv, _ = _runaway_argv(host, which, runaway)
+    argv = _test_component_argv(host, which, runaway)
+    # The input in OPENAI_FT_INPUT for the native test host (the drivers take theirs as an argument).
     env = clean_env({"OPENAI_FT_CPU_LIMIT_SECS": "1", "OPENAI_FT_MEMORY_LIMIT_MIB": "64",
-                     "RUST_BACKTRACE": "full"})
+                     "RUST_BACKTRACE": "full", "OPENAI_FT_INPUT": "{}"})
     code, out, err, usage = _run_measured(argv, env, timeout=120)
     assert code is not None, f"{host} did not stop the runaway {which} guest within 120 s"
     lines = err.decode().splitlines()
@@ -149,6 +150,22 @@ def test_runaway_is_stopped_within_its_bound(host_table, runaway, host, which):
         assert usage["cpu"] < 1 + 4, f"{host} used {usage['cpu']:.1f} s of CPU for a 1 s limit"
     else:
         assert usage["max_rss_mib"] < 64 + 400, f"{host} grew to {usage['max_rss_mib']} MiB"
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_the_guest_sees_no_environment(runaway, host):
+    """With every credential a host reads (and more) in the host's environment, the guest sees no
+    variable, no argument and no working folder, and no key shows anywhere."""
+    keys = {"OPENAI_API_KEY": PROJECT_KEY, "OPENAI_ADMIN_KEY": ADMIN_KEY,
+            "AZURE_OPENAI_API_KEY": AZURE_KEY, "AZURE_OPENAI_AD_TOKEN": READ_ONLY_KEY,
+            "RUST_BACKTRACE": "full"}
+    proc = subprocess.run(_test_component_argv(host, "env", runaway), input=b"{}", capture_output=True,
+                          env=clean_env(keys), timeout=120)
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    for key in ALL_KEYS:
+        assert key not in out and key not in err, f"{host} showed a key"
+    assert (proc.returncode, json.loads(out), err) == \
+        (0, {"arguments": "", "environment": "", "initial_cwd": ""}, "")
 
 
 def _run_measured(argv, env, timeout):

@@ -21,6 +21,19 @@ use serde_json::Value;
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_openai-ft");
 
+/// The test-only host running the test component (`host/examples/openai-ft-test-host.rs`),
+/// beside the binary: `cargo test` builds examples unless a `--test` filter leaves them out.
+pub fn test_host_bin() -> std::path::PathBuf {
+    let bin = std::path::Path::new(BIN);
+    let path = bin.with_file_name("examples").join("openai-ft-test-host");
+    assert!(
+        path.is_file(),
+        "{} not found: build it with cargo build -p openai-ft --example openai-ft-test-host",
+        path.display()
+    );
+    path
+}
+
 /// The one-example supervised training file most tests upload.
 pub const SUPERVISED: &str = include_str!("../data/supervised.jsonl");
 
@@ -34,6 +47,7 @@ pub const DEADLINE: Duration = Duration::from_secs(120);
 
 /// A run of the binary being prepared.
 pub struct Cmd {
+    program: std::path::PathBuf,
     args: Vec<String>,
     env: BTreeMap<String, String>,
     stdin: Option<Vec<u8>>,
@@ -43,11 +57,21 @@ pub struct Cmd {
 
 /// `openai-ft <args>` with an empty environment (plus PATH), no stdin unless given.
 pub fn openai_ft(args: &[&str]) -> Cmd {
+    run_of(BIN.into(), args)
+}
+
+/// `openai-ft-test-host <args>`, like [`openai_ft`].
+pub fn test_host(args: &[&str]) -> Cmd {
+    run_of(test_host_bin(), args)
+}
+
+fn run_of(program: std::path::PathBuf, args: &[&str]) -> Cmd {
     let mut env = BTreeMap::new();
     if let Ok(path) = std::env::var("PATH") {
         env.insert("PATH".into(), path);
     }
     Cmd {
+        program,
         args: args.iter().map(|s| s.to_string()).collect(),
         env,
         stdin: None,
@@ -109,7 +133,7 @@ impl Cmd {
 
     /// Starts it; [`Running::wait`] collects the outcome.
     pub fn spawn(self) -> Running {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
             .env_clear()
             .envs(&self.env)

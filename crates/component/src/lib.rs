@@ -90,35 +90,8 @@ impl exports::openai::fine_tuning::commands::Guest for Component {
         command: String,
         input: Vec<(String, String)>,
     ) -> Result<Vec<(String, String)>, wit::Error> {
-        if let Some(hostile) = command.strip_prefix("selftest ") {
-            return selftest(hostile);
-        }
         let input: Input = input.into_iter().collect();
         Ok(commands::run(&mut Guest, &command, &input)?)
-    }
-}
-
-/// Deliberately hostile call paths, so anyone can check that the host's sandbox stops a runaway
-/// guest (`openai-ft selftest memory|cpu`). They return only if the limits failed.
-fn selftest(which: &str) -> Result<Vec<(String, String)>, wit::Error> {
-    match which {
-        "memory" => {
-            let mut hoard: Vec<Vec<u8>> = Vec::new();
-            loop {
-                // Touch every page so the growth is real, not just reserved.
-                hoard.push(vec![0xA5; 1 << 20]);
-                std::hint::black_box(&hoard);
-            }
-        }
-        "cpu" => {
-            let mut n: u64 = 0;
-            loop {
-                n = std::hint::black_box(n.wrapping_mul(6364136223846793005).wrapping_add(1));
-            }
-        }
-        other => Err(wit::Error::Failed(format!(
-            "unknown selftest {other:?}: expected memory or cpu"
-        ))),
     }
 }
 

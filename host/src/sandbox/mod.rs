@@ -44,6 +44,26 @@ impl Sandbox {
         code_memory::configure(&mut config);
         let engine = Engine::new(&config)?;
         let component = code_memory::component(&engine)?;
+        Self::with(engine, component, limits)
+    }
+
+    /// Loads another component precompiled by this crate's build script, for the rest of the
+    /// process: the test-only host runs the test component this way (`examples/`). The shipped
+    /// binary never calls it; nothing a user sets can swap its component.
+    ///
+    /// # Safety
+    ///
+    /// `native` must come from `Engine::precompile_component` with this crate's wasmtime and
+    /// `openai_ft_engine_config::config` for this target (deserialising runs its code).
+    pub unsafe fn load_precompiled(native: &'static [u8], limits: Limits) -> Result<&'static Self> {
+        let engine = Engine::new(&openai_ft_engine_config::config(env!("OPENAI_FT_TARGET"))?)?;
+        // SAFETY: as the caller promised.
+        let component = unsafe { Component::deserialize(&engine, native) }
+            .map_err(|e| anyhow::anyhow!("loading the precompiled component: {e}"))?;
+        Self::with(engine, component, limits)
+    }
+
+    fn with(engine: Engine, component: Component, limits: Limits) -> Result<&'static Self> {
         let mut linker = Linker::new(&engine);
         store::link_wasi(&mut linker)?;
         OpenaiFt::add_to_linker::<_, HasSelf<_>>(&mut linker, |h| h)?;

@@ -2,10 +2,13 @@
 // `openai_ft_path` can point here. One JSON object of strings in (stdin, or OPENAI_FT_INPUT), one
 // on stdout; an error is one `openai-ft: ...` line on stderr and exit status 1; usage, status 2.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
 
 import { OpenAiFtError, describe, run } from './index.js';
-import { HostError, debugQuote, parseInput } from './protocol.js';
+import { HostError, MAX_INPUT_BYTES, debugQuote, parseInput } from './protocol.js';
+
+/** How long stdin may stay empty but open (a non-blocking pipe) before the read gives up. */
+const STDIN_WAIT_MS = 120_000;
 
 const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -43,7 +46,7 @@ async function dispatch(args) {
     return 0;
   }
   if (args.length === 1 && ['-V', '--version'].includes(noun)) {
-    process.stdout.write(`openai-ft-node ${VERSION} (wit openai:fine-tuning@0.1.0, node ${process.versions.node})\n`);
+    process.stdout.write(`openai-ft-node ${VERSION} (wit openai:fine-tuning@0.2.0, node ${process.versions.node})\n`);
     return 0;
   }
   if (args.length === 2 && ['-h', '--help'].includes(verb)) {
@@ -76,13 +79,33 @@ function readInput() {
   if (process.stdin.isTTY) {
     throw new HostError('no input: pipe a JSON object of strings on stdin or set OPENAI_FT_INPUT');
   }
-  let bytes;
+  // One byte past the cap is enough to know it was passed.
+  const buf = Buffer.alloc(MAX_INPUT_BYTES + 1);
+  let filled = 0;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + STDIN_WAIT_MS;
   try {
-    bytes = readFileSync(0);
+    for (;;) {
+      let n;
+      try {
+        n = readSync(0, buf, filled, buf.length - filled, null);
+      } catch (e) {
+        // A non-blocking pipe with nothing in it yet: wait a little, for a bounded time.
+        if (e.code === 'EAGAIN' && Date.now() < deadline) {
+          Atomics.wait(pause, 0, 0, 5);
+          continue;
+        }
+        if (e.code === 'EOF') break;
+        throw e;
+      }
+      if (n === 0) break;
+      filled += n;
+      if (filled === buf.length) break;
+    }
   } catch (e) {
     throw new HostError(`reading stdin: ${e.message}`);
   }
-  return parseInput(bytes, 'stdin');
+  return parseInput(buf.subarray(0, filled), 'stdin');
 }
 
 /** The commands (of one noun, or all), one per line with their inputs, as native lists them. */
@@ -90,7 +113,6 @@ async function commandList(noun) {
   let out = '';
   for (const c of await describe()) {
     if (noun !== null && c.name.split(' ')[0] !== noun) continue;
-    if (c.name.startsWith('selftest')) continue;
     out += `  ${c.name.padEnd(22)} ${c.summary}\n  ${''.padEnd(22)} inputs: ${c.inputs.join(', ')}\n`;
   }
   return out;

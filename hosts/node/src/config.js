@@ -3,6 +3,7 @@
 // messages as the native host (host/src/endpoint.rs, host/src/main.rs `limits`), per HOST.md.
 
 import { debugQuote, HostError } from './protocol.js';
+import { Redactor } from './redact.js';
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -10,8 +11,10 @@ const FLAVORS = ['openai', 'azure', 'azure-classic'];
 
 /**
  * Reads the endpoint configuration: `{flavor, base, project, admin, organization, projectId,
- * apiVersion, connectTimeoutMs, timeoutMs}`. `project` and `admin` are `[headerName, value]` or
- * the message naming the variable to set (`{missing: "..."}`).
+ * apiVersion, connectTimeoutMs, timeoutMs, redactor}`. `project` and `admin` are `[headerName,
+ * value]` or the message naming the variable to set (`{missing: "..."}`); `redactor` removes the key
+ * and token values in use from text. No proxy is ever used (node:http reads no proxy
+ * variable), so loopback traffic never leaves the machine.
  */
 export function endpointFromEnv(env) {
   const nonEmpty = (name) => {
@@ -34,11 +37,13 @@ export function endpointFromEnv(env) {
   }
   let base;
   let projectAuth;
+  let projectSecret;
   let apiVersion;
   if (flavor === 'openai') {
     base = checkBaseUrl('OPENAI_BASE_URL', nonEmpty('OPENAI_BASE_URL') ?? DEFAULT_BASE_URL);
     const key = nonEmpty('OPENAI_API_KEY');
     projectAuth = key === undefined ? undefined : ['authorization', `Bearer ${key}`];
+    projectSecret = key;
   } else {
     if (azureEndpoint === undefined) {
       throw new HostError(
@@ -54,6 +59,7 @@ export function endpointFromEnv(env) {
         : token !== undefined
           ? ['authorization', `Bearer ${token}`]
           : undefined;
+    projectSecret = key ?? token;
     if (flavor === 'azure') {
       base = `${root}/openai/v1`;
     } else {
@@ -94,6 +100,7 @@ export function endpointFromEnv(env) {
     apiVersion,
     connectTimeoutMs: wholeNumber(env, 'OPENAI_FT_CONNECT_TIMEOUT', 10, 86_400, 'of seconds ') * 1000,
     timeoutMs: wholeNumber(env, 'OPENAI_FT_TIMEOUT', 120, 86_400, 'of seconds ') * 1000,
+    redactor: new Redactor([projectSecret, adminKey].filter((s) => s !== undefined)),
   };
 }
 
@@ -132,27 +139,43 @@ function rustTrim(s) {
  */
 export function checkBaseUrl(name, url) {
   const fix = 'set it to the API base, for example https://api.openai.com/v1';
+  const quoted = debugQuote(shown(url));
   const at = url.indexOf('://');
   if (at < 0) {
-    throw new HostError(`invalid ${name} ${debugQuote(url)}: not an absolute URL; ${fix}`);
+    throw new HostError(`invalid ${name} ${quoted}: not an absolute URL; ${fix}`);
   }
   const scheme = url.slice(0, at).toLowerCase();
   const rest = url.slice(at + 3);
   const authority = rest.split(/[/?#]/, 1)[0];
   if (authority === '' || authority.includes('@') || /[?#]/.test(rest)) {
     throw new HostError(
-      `invalid ${name} ${debugQuote(url)}: needs a host and no user, query or fragment; ${fix}`,
+      `invalid ${name} ${quoted}: needs a host and no user, query or fragment; ${fix}`,
     );
   }
   if (scheme === 'http' && !isLoopback(authority)) {
     throw new HostError(
-      `invalid ${name} ${debugQuote(url)}: must use https (plain http is allowed only for loopback addresses such as http://127.0.0.1:8080/v1)`,
+      `invalid ${name} ${quoted}: must use https (plain http is allowed only for loopback addresses such as http://127.0.0.1:8080/v1)`,
     );
   }
   if (scheme !== 'https' && scheme !== 'http') {
-    throw new HostError(`invalid ${name} ${debugQuote(url)}: the scheme must be https; ${fix}`);
+    throw new HostError(`invalid ${name} ${quoted}: the scheme must be https; ${fix}`);
   }
   return url.replace(/\/+$/, '');
+}
+
+/**
+ * `url` as error lines show it: a password in its userinfo (`scheme://user:password@host`)
+ * replaced by `[redacted]`, as the native host does.
+ */
+export function shown(url) {
+  const at = url.indexOf('://');
+  const start = at < 0 ? 0 : at + 3;
+  const authority = url.slice(start).split(/[/?#]/, 1)[0];
+  const userEnd = authority.lastIndexOf('@');
+  if (userEnd < 0) return url;
+  const colon = authority.indexOf(':');
+  if (colon < 0 || colon > userEnd || colon + 1 === userEnd) return url;
+  return `${url.slice(0, start + colon + 1)}[redacted]${url.slice(start + userEnd)}`;
 }
 
 /** Is the host part of `authority` (`host[:port]`) a loopback address? */

@@ -1,7 +1,10 @@
 // The guest's only network access, served on the main thread (the guest's worker blocks until the
 // answer is back): one request at a time to the configured API base, the credential the guest
-// names attached here, the native host's timeouts, no redirects, the granted file streamed.
+// names attached here, the native host's timeouts, no redirects, no proxy, the granted file
+// streamed exactly as the guest validated it, and every secret a server echoes redacted from the
+// answer before the guest sees it.
 
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -35,7 +38,7 @@ export async function send(endpoint, request, file) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(body.length);
   } else if (request.body?.tag === 'multipart') {
-    const parts = multipart(request.body.val, file);
+    const parts = multipart(request.body.val, file, endpoint.timeoutMs);
     if (parts.err) return parts;
     headers['content-type'] = `multipart/form-data; boundary=${parts.boundary}`;
     headers['content-length'] = String(parts.length);
@@ -79,11 +82,25 @@ export function encodeQuery(pairs) {
   return pairs.map(([k, v], i) => `${i === 0 ? '?' : '&'}${enc(k)}=${enc(v)}`).join('');
 }
 
+/** The slowest an upload may average, on top of one timeout (as the native host). */
+const MIN_UPLOAD_BYTES_PER_SEC = 64 << 10;
+
+/** Why an upload body stopped early: the WIT error it becomes. */
+class BodyStop extends Error {
+  constructor(tag, message) {
+    super(message);
+    this.tag = tag;
+  }
+}
+
 /**
  * A streamed `multipart/form-data` body: text fields in memory, the granted file read from disk
- * as it is sent, so a large upload never sits in memory. Same framing as the native host.
+ * as it is sent, so a large upload never sits in memory. Same framing as the native host. The
+ * file's bytes are hashed as they go; if they are not the ones the guest validated (the digest
+ * differs, or the file ends early), or the upload runs past its deadline, the stream fails before
+ * the part's last line break and the closing boundary, so the server never gets a whole request.
  */
-function multipart(fields, file) {
+function multipart(fields, file, timeoutMs) {
   const seed = (process.hrtime.bigint() ^ (BigInt(process.pid) << 32n)) & 0xffffffffffffffffn;
   const boundary = `openai-ft-${seed.toString(16).padStart(16, '0')}`;
   const chunks = [];
@@ -94,31 +111,55 @@ function multipart(fields, file) {
     length += b.length;
   };
   for (const field of fields) {
-    const [name, second] = field.val;
     if (field.tag === 'text') {
+      const [name, value] = field.val;
       text(
-        `--${boundary}\r\ncontent-disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${second}\r\n`,
+        `--${boundary}\r\ncontent-disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${value}\r\n`,
       );
     } else {
       if (!file) {
         return err('denied', 'the component asked to upload a file, but no file was granted');
       }
+      const { name, filename, sha256 } = field.val;
       text(
-        `--${boundary}\r\ncontent-disposition: form-data; name="${escapeQuoted(name)}"; filename="${escapeQuoted(second)}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+        `--${boundary}\r\ncontent-disposition: form-data; name="${escapeQuoted(name)}"; filename="${escapeQuoted(filename)}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
       );
-      chunks.push(file);
+      chunks.push({ file, sha256: sha256.toLowerCase() });
       length += file.size;
       text('\r\n');
     }
   }
   text(`--${boundary}--\r\n`);
+  const allowedSecs = Math.floor(timeoutMs / 1000) + Math.floor((file?.size ?? 0) / MIN_UPLOAD_BYTES_PER_SEC);
+  const deadline = Date.now() + allowedSecs * 1000;
   async function* parts() {
     for (const c of chunks) {
-      if (Buffer.isBuffer(c)) yield c;
-      else if (c.size > 0) {
-        // A fresh positional stream per attempt: a retried upload starts from byte 0.
-        yield* createReadStream(null, { fd: c.fd, start: 0, end: c.size - 1, autoClose: false });
+      if (Buffer.isBuffer(c)) {
+        yield c;
+        continue;
       }
+      const { file: f, sha256 } = c;
+      const changed = (what) =>
+        new BodyStop('file-changed', `${f.path} changed after it was validated (${what})`);
+      const hash = createHash('sha256');
+      let sent = 0;
+      if (f.size > 0) {
+        // A fresh positional stream per attempt: a retried upload starts from byte 0.
+        for await (const chunk of createReadStream(null, { fd: f.fd, start: 0, end: f.size - 1, autoClose: false })) {
+          if (Date.now() > deadline) {
+            throw new BodyStop(
+              'timeout',
+              `the upload of ${f.path} took longer than ${allowedSecs} s (the timeout plus 1 s per 64 KiB); raise OPENAI_FT_TIMEOUT for a slow link`,
+            );
+          }
+          hash.update(chunk);
+          sent += chunk.length;
+          yield chunk;
+        }
+      }
+      if (sent < f.size) throw changed(`it ends at byte ${sent}, not at the ${f.size} validated`);
+      const got = hash.digest('hex');
+      if (got !== sha256) throw changed(`its SHA-256 is ${got}, not the ${sha256} validated`);
     }
   }
   return { boundary, length, stream: Readable.from(parts()) };
@@ -186,19 +227,21 @@ function exchange(endpoint, url, method, headers, body) {
       res.on('aborted', () => finish(err('transport', `request to ${base} failed: io: Peer disconnected`)));
       res.on('error', (e) => finish(transportError(e, base)));
       res.on('end', () => {
+        // Whatever the server echoed of a key stops here: the guest never sees one.
+        const { redactor } = endpoint;
         const headerPairs = [];
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
           const value = res.rawHeaders[i + 1];
           // The native host drops values that are not visible ASCII, as `HeaderValue::to_str` does.
           if (/^[\t\x20-\x7e]*$/.test(value)) {
-            headerPairs.push([res.rawHeaders[i].toLowerCase(), value]);
+            headerPairs.push([res.rawHeaders[i].toLowerCase(), redactor.text(value)]);
           }
         }
         finish({
           ok: {
             status: res.statusCode,
             headers: headerPairs,
-            body: new Uint8Array(Buffer.concat(received)),
+            body: new Uint8Array(redactor.bytes(Buffer.concat(received))),
           },
         });
       });
@@ -206,9 +249,12 @@ function exchange(endpoint, url, method, headers, body) {
     if (body === null) req.end();
     else if (Buffer.isBuffer(body)) req.end(body);
     else {
-      body.on('error', (e) =>
-        finish(err('transport', `cannot read the granted file: ${e.message}`)),
-      );
+      body.on('error', (e) => {
+        finish(
+          e instanceof BodyStop ? err(e.tag, e.message) : err('transport', `cannot read the granted file: ${e.message}`),
+        );
+        req.destroy();
+      });
       body.pipe(req);
     }
   });

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 
 import { endpointFromEnv, limitsFromEnv } from './config.js';
 import { HostError, byteOrder, renderOutput } from './protocol.js';
+import { Redactor } from './redact.js';
 import { Component, DEFAULT_COMPONENT_DIR, grantFile, runGuest } from './sandbox.js';
 
 export { HostError, renderOutput };
@@ -53,19 +54,24 @@ async function call(exportName, args, options, grant) {
   const env = options.env ?? process.env;
   const onProgress = options.onProgress ?? ((line) => process.stderr.write(`${line}\n`));
   let file = null;
+  // Until the configuration is read there is no secret to redact (and no answer to echo one).
+  let redactor = new Redactor([]);
   try {
     if (grant !== undefined && grant !== '') file = grantFile(grant);
     const endpoint = endpointFromEnv(env);
+    redactor = endpoint.redactor;
     const limits = limitsFromEnv(env);
+    // Every string the caller gets (progress lines, values, error messages and fields) is
+    // redacted, though the answers were already: the guest could assemble a key from pieces.
     const result = await runGuest(
       component(options.component),
       { export: exportName, args },
-      { endpoint, limits, file, onStderr: onProgress },
+      { endpoint, limits, file, onStderr: (line) => onProgress(redactor.text(line)) },
     );
-    if (result.err) throw guestError(result.err);
-    return result.ok;
+    if (result.err) throw guestError(redactor.deep(result.err));
+    return redactor.deep(result.ok);
   } catch (e) {
-    if (e instanceof HostError) throw new OpenAiFtError('host', e.message);
+    if (e instanceof HostError) throw new OpenAiFtError('host', redactor.text(e.message));
     throw e;
   } finally {
     if (file) closeSync(file.fd);

@@ -15,11 +15,22 @@ export function byteOrder(a, b) {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/** The largest input accepted, on stdin or in OPENAI_FT_INPUT (native's cap, HOST.md). */
+export const MAX_INPUT_BYTES = 1 << 20;
+
+/** The most keys an input object may have. */
+export const MAX_INPUT_KEYS = 256;
+
 /**
  * Parses the input bytes (`source` names where they came from, "stdin" or "OPENAI_FT_INPUT") into
  * `[key, value]` pairs in key order.
  */
 export function parseInput(bytes, source) {
+  if (bytes.length > MAX_INPUT_BYTES) {
+    throw new HostError(
+      `invalid input on ${source}: larger than ${MAX_INPUT_BYTES >> 20} MiB; send one JSON object of the command's inputs (a training file goes in by its path)`,
+    );
+  }
   const bad = utf8ValidUpTo(bytes);
   if (bad !== null) {
     throw new HostError(
@@ -46,8 +57,14 @@ export function parseInput(bytes, source) {
       `invalid input on ${source}: expected a JSON object of strings, got ${kind(value)}`,
     );
   }
+  const keys = Object.keys(value);
+  if (keys.length > MAX_INPUT_KEYS) {
+    throw new HostError(
+      `invalid input on ${source}: ${keys.length} keys, more than the ${MAX_INPUT_KEYS} accepted; send only the command's inputs (openai-ft <noun> --help lists them)`,
+    );
+  }
   const pairs = [];
-  for (const key of Object.keys(value).sort(byteOrder)) {
+  for (const key of keys.sort(byteOrder)) {
     const v = value[key];
     if (typeof v === 'string') pairs.push([key, v]);
     else if (v !== null) {

@@ -2,7 +2,8 @@
 // memory cap written into them, runs each call on a fresh worker thread, serves its blocking
 // requests, and terminates the worker once it has used its CPU time.
 
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 
 import { send } from './http.js';
@@ -20,7 +21,14 @@ const WORKER_HEAP_MIB = 64;
 export class Component {
   constructor(dir) {
     this.dir = dir;
-    const manifest = JSON.parse(readFileSync(new URL('component.json', dir), 'utf8'));
+    const at = new URL('component.json', dir);
+    if (!existsSync(at)) {
+      // A git checkout without a build, or an Action ref that is not a release (hosts/node/README.md).
+      throw new HostError(
+        `the transpiled component is missing (no ${fileURLToPath(at)}): use a release of the package or the Action, which carries dist/, or run npm run build in hosts/node`,
+      );
+    }
+    const manifest = JSON.parse(readFileSync(at, 'utf8'));
     this.url = new URL(manifest.js, dir).href;
     this.cores = manifest.cores.map((name) => [name, readFileSync(new URL(name, dir))]);
     this.compiled = new Map();
@@ -46,15 +54,21 @@ export class Component {
  * what the native host refuses with the same words.
  */
 export function grantFile(path) {
+  const notRegular = () =>
+    new HostError(
+      `invalid path ${debugQuote(path)}: cannot read ${path}: not a regular file; set path to a readable local JSONL file`,
+    );
   let fd;
   try {
-    fd = openSync(path, 'r');
+    // Only a regular file is opened, and without blocking: a FIFO or a device could otherwise
+    // hold the open forever. O_NONBLOCK changes nothing for a regular file; fstat then tells
+    // what was opened, should something have replaced it since the check.
+    if (!statSync(path).isFile()) throw notRegular();
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
       closeSync(fd);
-      throw new HostError(
-        `invalid path ${debugQuote(path)}: cannot read ${path}: not a regular file; set path to a readable local JSONL file`,
-      );
+      throw notRegular();
     }
     return { fd, size: stat.size, path };
   } catch (e) {

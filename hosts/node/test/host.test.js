@@ -2,7 +2,7 @@
 // sandbox's limits and grants, and the GitHub Action's entry with a runner's environment.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { main as action } from '../src/action.js';
 import { OpenAiFtError, describe, files, jobs, permissions, run } from '../src/index.js';
 import { capMemory } from '../src/sandbox.js';
-import { ADMIN_KEY, DATA, PROJECT_KEY, startEmulator } from './helpers.js';
+import { ADMIN_KEY, DATA, PROJECT_KEY, startEmulator, testComponentDir } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/openai-ft-node.js', import.meta.url));
+const PKG = fileURLToPath(new URL('..', import.meta.url));
 let emulator;
 
 before(async () => {
@@ -98,16 +99,45 @@ test('files: only the granted file is readable, and a bad one names its lines', 
 test('the guest is stopped past its CPU time and its memory, with the native messages', async () => {
   const lines = [];
   const env = { OPENAI_FT_CPU_LIMIT_SECS: '1', OPENAI_FT_MEMORY_LIMIT_MIB: '32', RUST_BACKTRACE: 'full' };
-  await assert.rejects(run('selftest cpu', {}, { env, onProgress: (l) => lines.push(l) }), {
+  const options = { env, component: await testComponentDir(), onProgress: (l) => lines.push(l) };
+  await assert.rejects(run('selftest cpu', {}, options), {
     kind: 'host',
     message: 'the component used more than 1 s of CPU time and was stopped; raise OPENAI_FT_CPU_LIMIT_SECS if the input is legitimately this large',
   });
-  await assert.rejects(run('selftest memory', {}, { env, onProgress: (l) => lines.push(l) }), {
+  await assert.rejects(run('selftest memory', {}, options), {
     kind: 'host',
     message: 'the component exceeded its memory limit of 32 MiB and was stopped; raise OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large',
   });
   // Nothing from the guest: a guest that could see RUST_BACKTRACE would print a backtrace.
   assert.deepEqual(lines, []);
+});
+
+test('the guest sees no environment, arguments or folder, though the keys are in process.env', async () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, emulator.env, { AZURE_OPENAI_API_KEY: ADMIN_KEY, RUST_BACKTRACE: 'full' });
+  const lines = [];
+  try {
+    // Without the `env` option: the host reads process.env, as the bin and the Action do.
+    const seen = await run('selftest env', {}, { component: await testComponentDir(), onProgress: (l) => lines.push(l) });
+    assert.deepEqual(seen, { arguments: '', environment: '', initial_cwd: '' });
+    noKeys(JSON.stringify(seen));
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+  assert.deepEqual(lines, []);
+});
+
+test('the packaged component has no runaway command', async () => {
+  for (const which of ['cpu', 'memory', 'env']) {
+    await assert.rejects(run(`selftest ${which}`, {}, quiet()), (e) => {
+      assert.equal(e.kind, 'failed');
+      assert.ok(e.message.startsWith(`unknown command "selftest ${which}": expected one of: job ensure, `), e.message);
+      assert.ok(!e.message.slice(e.message.indexOf(':')).includes('selftest'), e.message);
+      return true;
+    });
+  }
+  assert.ok(!(await describe()).some((c) => c.name.startsWith('selftest')));
 });
 
 test('the memory cap is written into the core module', () => {
@@ -152,7 +182,7 @@ test('the bin speaks the protocol: stdin or OPENAI_FT_INPUT in, one line out, on
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /^usage: openai-ft-node/);
   assert.equal(bin(['nope', '--help']).stderr, 'openai-ft: unknown noun "nope"; run openai-ft --help for the commands\n');
-  assert.match(bin(['--version']).stdout, /^openai-ft-node 0\.1\.0 \(wit openai:fine-tuning@0\.1\.0, node /);
+  assert.match(bin(['--version']).stdout, /^openai-ft-node 0\.1\.0 \(wit openai:fine-tuning@0\.2\.0, node /);
 });
 
 test('the Action runs a command from INPUT_* and writes every output to GITHUB_OUTPUT', async () => {
@@ -182,6 +212,22 @@ test('the Action runs a command from INPUT_* and writes every output to GITHUB_O
   );
   assert.equal(code, 1);
   assert.match(failing.at(-1), /^::error::invalid id "bad id": /);
+});
+
+test('the Action run from a ref without dist/ fails with one ::error:: line saying why', () => {
+  // What GitHub runs for `uses: owner/repo/hosts/node@ref`: the checkout as it is, no build step.
+  const checkout = mkdtempSync(join(tmpdir(), 'openai-ft-checkout-'));
+  for (const item of ['src', 'action.yml', 'package.json']) cpSync(join(PKG, item), join(checkout, item), { recursive: true });
+  const r = spawnSync(process.execPath, [join(checkout, 'src', 'action.js')], {
+    env: { PATH: process.env.PATH, ...emulator.env, GITHUB_OUTPUT: join(checkout, 'output'), INPUT_COMMAND: 'job list' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(
+    r.stdout,
+    `::error::the transpiled component is missing (no ${join(checkout, 'dist', 'component', 'component.json')}): use a release of the package or the Action, which carries dist/, or run npm run build in hosts/node\n`,
+  );
+  noKeys(r.stdout, r.stderr);
 });
 
 test('action.yml declares exactly the inputs the commands take', async () => {

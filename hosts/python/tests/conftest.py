@@ -1,5 +1,6 @@
 """The package's tests run from the source tree (src/ on the path, the component copied in by
-build_wheel.py or `prepare`) against an emulator process."""
+build_wheel.py or `prepare`) against an emulator process, started the repository's one way
+(scripts/lib/emulator.py)."""
 
 import json
 import os
@@ -12,6 +13,8 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
+import emulator as emulator_lib  # noqa: E402
 
 PROJECT_KEY = "sk-proj-PYTEST-key-01"
 ADMIN_KEY = "sk-admin-PYTEST-key-01"
@@ -21,12 +24,9 @@ DATA = REPO / "tests" / "data"
 class Emulator:
     def __init__(self, step_ms: int):
         binary = os.environ.get("OPENAI_FT_EMULATOR_BIN", str(REPO / "target" / "debug" / "openai-ft-emulator"))
-        self.proc = subprocess.Popen(
-            [binary, "--listen", "127.0.0.1:0", "--api-key", PROJECT_KEY, "--admin-key", ADMIN_KEY,
-             "--step-ms", str(step_ms)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline().strip()
-        assert line.startswith("listening on http://"), line
-        self.root = line.removeprefix("listening on ")
+        self.proc, self.root = emulator_lib.start(
+            binary, "--api-key", PROJECT_KEY, "--admin-key", ADMIN_KEY, "--step-ms", step_ms,
+            stderr=subprocess.DEVNULL)
         self.env = {"OPENAI_BASE_URL": self.root + "/v1", "OPENAI_API_KEY": PROJECT_KEY,
                     "OPENAI_ADMIN_KEY": ADMIN_KEY}
 
@@ -40,8 +40,21 @@ class Emulator:
 def emulator():
     e = Emulator(step_ms=20)
     yield e
-    e.proc.terminate()
-    e.proc.wait(timeout=5)
+    emulator_lib.stop(e.proc)
+
+
+@pytest.fixture(scope="session")
+def test_component(tmp_path_factory) -> pathlib.Path:
+    """The test component (crates/test-component: `selftest cpu|memory|env`, never shipped), as
+    the test-only native host that `cargo test` (or tests/conformance/prepare) builds writes it."""
+    host = pathlib.Path(os.environ.get("OPENAI_FT_TEST_HOST_BIN",
+                                       REPO / "target" / "debug" / "examples" / "openai-ft-test-host"))
+    if not host.exists():
+        pytest.fail(f"{host} not found: run tests/conformance/prepare "
+                    "(or cargo build -p openai-ft --example openai-ft-test-host)")
+    wasm = tmp_path_factory.mktemp("test-component") / "test-component.wasm"
+    wasm.write_bytes(subprocess.run([str(host), "component"], capture_output=True, check=True).stdout)
+    return wasm
 
 
 @pytest.fixture(autouse=True)

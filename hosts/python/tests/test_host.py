@@ -72,14 +72,34 @@ def test_only_the_granted_file_is_served(emulator):
     ("memory", "the component exceeded its memory limit of 32 MiB and was stopped; raise "
                "OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large"),
 ])
-def test_a_runaway_guest_is_stopped(which, message):
+def test_a_runaway_guest_is_stopped(which, message, test_component):
     lines = []
     env = {"OPENAI_FT_CPU_LIMIT_SECS": "1", "OPENAI_FT_MEMORY_LIMIT_MIB": "32", "RUST_BACKTRACE": "full"}
     with pytest.raises(openai_ft.OpenAiFtError) as e:
-        openai_ft.run(f"selftest {which}", {}, env=env, on_progress=lines.append)
+        openai_ft.run(f"selftest {which}", {}, env=env, on_progress=lines.append, component=test_component)
     assert (e.value.kind, str(e.value)) == ("host", message)
     # Nothing from the guest: one that could see RUST_BACKTRACE would print a backtrace.
     assert lines == []
+
+
+def test_the_guest_sees_no_environment_arguments_or_folder(emulator, test_component, monkeypatch):
+    # The keys in os.environ, which the host reads when no `env` is given (as the script does).
+    for k, v in {**emulator.env, "AZURE_OPENAI_API_KEY": ADMIN_KEY, "RUST_BACKTRACE": "full"}.items():
+        monkeypatch.setenv(k, v)
+    lines = []
+    seen = openai_ft.run("selftest env", {}, on_progress=lines.append, component=test_component)
+    assert seen == {"arguments": "", "environment": "", "initial_cwd": ""}
+    assert lines == []
+
+
+@pytest.mark.parametrize("which", ["cpu", "memory", "env"])
+def test_the_packaged_component_has_no_runaway_command(which):
+    with pytest.raises(openai_ft.OpenAiFtError) as e:
+        openai_ft.run(f"selftest {which}", {}, env={})
+    head = f'unknown command "selftest {which}": expected one of: '
+    assert e.value.kind == "failed" and str(e.value).startswith(head + "job ensure, "), str(e.value)
+    assert "selftest" not in str(e.value)[len(head):]
+    assert not [c for c in openai_ft.describe() if c.name.startswith("selftest")]
 
 
 def test_the_compiled_component_is_cached_on_disk(tmp_path, monkeypatch):
@@ -120,3 +140,16 @@ def test_the_console_script_speaks_the_protocol(emulator):
     usage = script([])
     assert usage.returncode == 2 and usage.stderr.startswith("usage: openai-ft-py")
     assert script(["nope", "--help"]).stderr == 'openai-ft: unknown noun "nope"; run openai-ft --help for the commands\n'
+
+
+def test_the_wasmtime_pins_agree():
+    import importlib.metadata
+    import tomllib
+
+    root = sandbox.Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    requirements = [line for line in (root / "requirements.txt").read_text().splitlines()
+                    if line and not line.startswith("#")]
+    pin = f"wasmtime=={sandbox.WASMTIME_VERSION}"
+    assert (project, requirements) == ([pin], [pin])
+    assert importlib.metadata.version("wasmtime") == sandbox.WASMTIME_VERSION

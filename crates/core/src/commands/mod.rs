@@ -1,12 +1,15 @@
 //! The generic entry behind the Terraform protocol: `<noun> <verb>` and a flat input map in, a
 //! flat output map out (or, with `output = "summary"`, one line for a person). [`COMMANDS`] is
 //! the one table of commands: `--help` (`describe`) and the unknown-key refusal both read a
-//! command's inputs from it, so they cannot disagree. Each command parses its keys into types
-//! and calls the typed operations; nothing here talks to the API directly.
+//! command's inputs from it, so they cannot disagree, and HOST.md's command reference and the
+//! GitHub Action's inputs are generated from it (`reference`). Each command parses its keys into
+//! types and calls the typed operations; nothing here talks to the API directly.
 
 mod file;
 mod job;
 mod permissions;
+#[cfg(test)]
+mod reference;
 
 use crate::error::{Error, InputError, Result, quote};
 use crate::input::Input;
@@ -30,6 +33,9 @@ pub struct Command {
     /// Every input key it accepts, required first: what `--help` lists, and the only keys
     /// [`run`] lets through.
     pub inputs: &'static [&'static str],
+    /// Every output key it may give, in groups (some only in the cases its summary names): what
+    /// HOST.md lists. A unit test runs each command and checks its keys against these.
+    pub outputs: &'static [&'static [&'static str]],
     /// Refusals that come before the unknown-key check (the permissions commands refuse Azure,
     /// and credentials passed as fields, first).
     guard: Option<Guard>,
@@ -45,12 +51,38 @@ impl Command {
     }
 }
 
+/// What a command that returns a job gives (`Job::outputs`).
+const JOB: &[&str] = &[
+    "id",
+    "status",
+    "api_status",
+    "model",
+    "fine_tuned_model",
+    "created_at",
+    "finished_at",
+    "trained_tokens",
+    "estimated_finish",
+    "error_code",
+    "error_message",
+    "result_files",
+];
+
+/// How the job was named, and whether it ran past `cancel_after_timeout`.
+const JOB_REF_OUT: &[&str] = &["idempotency_key", "timed_out"];
+
+/// The models' announced shutdown dates (from `job read` only with `shutdown_dates`).
+const MODEL_DATES: &[&str] = &["base_model_shutdown_date", "fine_tuned_model_shutdown_date"];
+
+/// What a training file's check found.
+const REPORT: &[&str] = &["examples", "estimated_tokens", "bytes", "sha256"];
+
 /// Every command.
 pub const COMMANDS: &[Command] = &[
     Command {
         name: "job ensure",
         summary: "create the job for this request unless it exists (idempotent); optionally wait (apply time, local-exec)",
         inputs: job::ENSURE_INPUTS,
+        outputs: &[JOB, JOB_REF_OUT, &["checkpoints", "created"], MODEL_DATES],
         guard: None,
         run: job::ensure,
         outcome: job::ensure_outcome,
@@ -59,6 +91,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job read",
         summary: "read a job by id, idempotency_key or request; cancels it past cancel_after_timeout (plan time, external data source)",
         inputs: job::READ_INPUTS,
+        outputs: &[JOB, JOB_REF_OUT, &["checkpoints", "warnings"], MODEL_DATES],
         guard: None,
         run: job::read,
         outcome: job::job_outcome,
@@ -67,6 +100,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job cancel",
         summary: "cancel a job (by id, idempotency_key or request) unless it has finished; never deletes the model (destroy time, local-exec)",
         inputs: job::CANCEL_INPUTS,
+        outputs: &[&["id", "status", "fine_tuned_model"]],
         guard: None,
         run: job::cancel,
         outcome: job::cancel_outcome,
@@ -75,6 +109,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job pause",
         summary: "pause a running job",
         inputs: job::ACTION_INPUTS,
+        outputs: &[JOB],
         guard: None,
         run: job::pause,
         outcome: job::job_outcome,
@@ -83,6 +118,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job resume",
         summary: "resume a paused job",
         inputs: job::ACTION_INPUTS,
+        outputs: &[JOB],
         guard: None,
         run: job::resume,
         outcome: job::job_outcome,
@@ -91,6 +127,7 @@ pub const COMMANDS: &[Command] = &[
         name: "job list",
         summary: "list jobs, optionally those whose metadata matches",
         inputs: job::LIST_INPUTS,
+        outputs: &[&["jobs", "count"]],
         guard: None,
         run: job::list,
         outcome: job::list_outcome,
@@ -99,6 +136,12 @@ pub const COMMANDS: &[Command] = &[
         name: "job check",
         summary: "check everything job ensure would refuse (the files may be left out), with no write; warns of a near base-model shutdown (plan time, external data source)",
         inputs: job::ENSURE_INPUTS,
+        outputs: &[&[
+            "model",
+            "training_method",
+            "base_model_shutdown_date",
+            "warnings",
+        ]],
         guard: None,
         run: job::check,
         outcome: job::check_outcome,
@@ -107,6 +150,7 @@ pub const COMMANDS: &[Command] = &[
         name: "file validate",
         summary: "check a local JSONL training file for a training method; no network",
         inputs: file::INPUTS,
+        outputs: &[&["path", "training_method"], REPORT],
         guard: None,
         run: file::validate,
         outcome: file::validate_outcome,
@@ -115,6 +159,7 @@ pub const COMMANDS: &[Command] = &[
         name: "file read",
         summary: "find the upload of a local JSONL file by its content; never uploads (plan time, external data source)",
         inputs: file::INPUTS,
+        outputs: &[&["id", "filename", "training_method"], REPORT],
         guard: None,
         run: file::read,
         outcome: file::file_outcome,
@@ -123,6 +168,7 @@ pub const COMMANDS: &[Command] = &[
         name: "file upload",
         summary: "validate and upload a local JSONL training file unless the same bytes are already uploaded",
         inputs: file::INPUTS,
+        outputs: &[&["id", "filename", "training_method"], REPORT],
         guard: None,
         run: file::upload,
         outcome: file::file_outcome,
@@ -131,6 +177,7 @@ pub const COMMANDS: &[Command] = &[
         name: "permissions check",
         summary: "check, without any request, that the configured API has checkpoint permissions (plan time)",
         inputs: &[],
+        outputs: &[&["flavor"]],
         guard: None,
         run: permissions::check,
         outcome: permissions::check_outcome,
@@ -139,6 +186,13 @@ pub const COMMANDS: &[Command] = &[
         name: "permissions grant",
         summary: "grant a fine-tuned model or checkpoint to projects (project_id, or project_ids as a JSON list); existing grants are reused; needs OPENAI_ADMIN_KEY",
         inputs: permissions::INPUTS,
+        outputs: &[&[
+            "checkpoint",
+            "permission_ids",
+            "permission_id",
+            "created",
+            "count",
+        ]],
         guard: Some(permissions::guard),
         run: permissions::grant,
         outcome: permissions::grant_outcome,
@@ -147,6 +201,7 @@ pub const COMMANDS: &[Command] = &[
         name: "permissions read",
         summary: "list a checkpoint's grants (project -> permission id), or those of the fine-tuned model of the job for a request; with project_id(s), also which are missing; no side effects; needs OPENAI_ADMIN_KEY",
         inputs: permissions::READ_INPUTS,
+        outputs: &[&["checkpoint", "permissions", "count", "missing"]],
         guard: Some(permissions::guard),
         run: permissions::read,
         outcome: permissions::read_outcome,
@@ -155,11 +210,19 @@ pub const COMMANDS: &[Command] = &[
         name: "permissions revoke",
         summary: "revoke the grants of the given projects only, looked up fresh; an absent grant is success; needs OPENAI_ADMIN_KEY",
         inputs: permissions::INPUTS,
+        outputs: &[&["checkpoint", "revoked", "count"]],
         guard: Some(permissions::guard),
         run: permissions::revoke,
         outcome: permissions::revoke_outcome,
     },
 ];
+
+impl Command {
+    /// Every output key it may give, in order.
+    pub fn output_keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.outputs.iter().flat_map(|group| group.iter().copied())
+    }
+}
 
 /// Runs `command` (`"<noun> <verb>"`) with `input`, refusing keys the command does not list.
 pub fn run(platform: &mut dyn Platform, command: &str, input: &Input) -> Result<Output> {

@@ -16,7 +16,8 @@ from wasmtime.component import Variant
 
 from .config import endpoint_from_env, limits_from_env
 from .protocol import HostError, byte_key
-from .sandbox import Sandbox, grant_file
+from .redact import Redactor
+from .sandbox import WIT_VERSION, Sandbox, grant_file
 
 __version__ = "0.1.0"
 
@@ -59,20 +60,27 @@ def _progress(line: str) -> None:
 def _call(interface: str, name: str, args: list, env, on_progress, component, grant=None):
     env = os.environ if env is None else env
     file = None
+    # Until the configuration is read there is no secret to redact (and no answer to echo one).
+    redactor = Redactor()
+    progress = on_progress or _progress
     try:
         if grant:
             file = grant_file(grant)
         endpoint = endpoint_from_env(env)
+        redactor = endpoint.redactor
         limits = limits_from_env(env)
+        # Every string the caller gets (progress lines, values, error messages and fields) is
+        # redacted, though the answers were already: the guest could assemble a key from pieces.
         result = load(component).call(
-            f"openai:fine-tuning/{interface}@0.1.0", name, args, endpoint, limits, file,
-            on_progress or _progress,
+            f"openai:fine-tuning/{interface}@{WIT_VERSION}", name, args, endpoint, limits, file,
+            lambda line: progress(redactor.text(line)),
         )
     except HostError as e:
-        raise OpenAiFtError("host", str(e)) from None
+        raise OpenAiFtError("host", redactor.text(str(e))) from None
     finally:
         if file is not None:
             os.close(file.fd)
+    result = redactor.deep(result)
     if isinstance(result, Variant) and hasattr(result, "tag") and _is_error(result):
         raise _guest_error(result)
     return result

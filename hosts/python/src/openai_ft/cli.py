@@ -9,7 +9,8 @@ import sys
 from typing import List, Optional
 
 from . import OpenAiFtError, __version__, describe, run
-from .protocol import HostError, debug_quote, parse_input, render_output
+from .protocol import MAX_INPUT_BYTES, HostError, debug_quote, parse_input, render_output
+from .sandbox import WASMTIME_VERSION, WIT_VERSION
 
 USAGE = """\
 usage: openai-ft-py <noun> <verb>     run a command (input: a JSON object of strings on stdin,
@@ -42,7 +43,7 @@ def _dispatch(args: List[str]) -> int:
     if len(args) == 1 and args[0] in ("-V", "--version"):
         import wasmtime  # noqa: F401  (the version is pinned; say which one runs)
 
-        sys.stdout.write(f"openai-ft-py {__version__} (wit openai:fine-tuning@0.1.0, wasmtime-py 50.0.1)\n")
+        sys.stdout.write(f"openai-ft-py {__version__} (wit openai:fine-tuning@{WIT_VERSION}, wasmtime-py {WASMTIME_VERSION})\n")
         return 0
     if len(args) == 2 and args[1] in ("-h", "--help"):
         listing = _command_list(args[0])
@@ -69,7 +70,8 @@ def _read_input():
     if sys.stdin.isatty():
         raise HostError("no input: pipe a JSON object of strings on stdin or set OPENAI_FT_INPUT")
     try:
-        data = sys.stdin.buffer.read()
+        # One byte past the cap is enough to know it was passed.
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     except OSError as e:
         raise HostError(f"reading stdin: {e}") from None
     return parse_input(data, "stdin")
@@ -79,8 +81,6 @@ def _command_list(noun: Optional[str]) -> str:
     out = []
     for c in describe():
         if noun is not None and c.name.split(" ")[0] != noun:
-            continue
-        if c.name.startswith("selftest"):
             continue
         out.append(f"  {c.name:<22} {c.summary}\n  {'':<22} inputs: {', '.join(c.inputs)}\n")
     return "".join(out)

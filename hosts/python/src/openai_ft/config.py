@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional, Tuple, Union
 
 from .protocol import HostError, debug_quote, rust_trim
+from .redact import Redactor
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -35,6 +36,8 @@ class Endpoint:
     api_version: Optional[str]
     connect_timeout: float
     timeout: float
+    #: Removes the key and token values in use from text.
+    redactor: Redactor
 
     def __repr__(self) -> str:
         # Keys stay out of reprs, tracebacks and logs.
@@ -71,6 +74,7 @@ def endpoint_from_env(env: Mapping[str, str]) -> Endpoint:
         base = check_base_url("OPENAI_BASE_URL", non_empty("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
         key = non_empty("OPENAI_API_KEY")
         project_auth = None if key is None else ("authorization", f"Bearer {key}")
+        project_secret = key
     else:
         if azure_endpoint is None:
             raise HostError(
@@ -86,6 +90,7 @@ def endpoint_from_env(env: Mapping[str, str]) -> Endpoint:
             project_auth = ("authorization", f"Bearer {token}")
         else:
             project_auth = None
+        project_secret = key if key is not None else token
         if flavor == "azure":
             base = f"{root}/openai/v1"
         else:
@@ -133,6 +138,7 @@ def endpoint_from_env(env: Mapping[str, str]) -> Endpoint:
         api_version=api_version,
         connect_timeout=float(whole_number(env, "OPENAI_FT_CONNECT_TIMEOUT", 10, 86_400, "of seconds ")),
         timeout=float(whole_number(env, "OPENAI_FT_TIMEOUT", 120, 86_400, "of seconds ")),
+        redactor=Redactor([project_secret, admin_key]),
     )
 
 
@@ -158,23 +164,36 @@ def check_base_url(name: str, url: str) -> str:
     """Accepts `https://host[:port][/path]`, or `http://` to a loopback address; returns it without
     a trailing slash."""
     fix = "set it to the API base, for example https://api.openai.com/v1"
+    quoted = debug_quote(shown(url))
     if "://" not in url:
-        raise HostError(f"invalid {name} {debug_quote(url)}: not an absolute URL; {fix}")
+        raise HostError(f"invalid {name} {quoted}: not an absolute URL; {fix}")
     scheme, rest = url.split("://", 1)
     scheme = scheme.lower()
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     if authority == "" or "@" in authority or "?" in rest or "#" in rest:
         raise HostError(
-            f"invalid {name} {debug_quote(url)}: needs a host and no user, query or fragment; {fix}"
+            f"invalid {name} {quoted}: needs a host and no user, query or fragment; {fix}"
         )
     if scheme == "http" and not is_loopback(authority):
         raise HostError(
-            f"invalid {name} {debug_quote(url)}: must use https (plain http is allowed only for "
+            f"invalid {name} {quoted}: must use https (plain http is allowed only for "
             "loopback addresses such as http://127.0.0.1:8080/v1)"
         )
     if scheme not in ("https", "http"):
-        raise HostError(f"invalid {name} {debug_quote(url)}: the scheme must be https; {fix}")
+        raise HostError(f"invalid {name} {quoted}: the scheme must be https; {fix}")
     return url.rstrip("/")
+
+
+def shown(url: str) -> str:
+    """`url` as error lines show it: a password in its userinfo (`scheme://user:password@host`)
+    replaced by `[redacted]`, as the native host does."""
+    start = url.index("://") + 3 if "://" in url else 0
+    authority = re.split(r"[/?#]", url[start:], maxsplit=1)[0]
+    user_end = authority.rfind("@")
+    colon = authority.find(":")
+    if user_end < 0 or colon < 0 or colon > user_end or colon + 1 == user_end:
+        return url
+    return f"{url[:start + colon + 1]}[redacted]{url[start + user_end:]}"
 
 
 def is_loopback(authority: str) -> bool:

@@ -1,10 +1,13 @@
 """The guest's only network access: one request at a time to the configured API base, the
 credential the guest names attached here, the native host's timeouts, no redirects (http.client
-never follows one), the granted file streamed from disk."""
+never follows one), no proxy (http.client reads no proxy variable, so loopback traffic never
+leaves the machine), the granted file streamed from disk exactly as the guest validated it, and
+every secret a server echoes redacted from the answer before the guest sees it."""
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import http.client
 import os
 import socket
@@ -44,10 +47,23 @@ class Response:
 
 @dataclass
 class Failure:
-    """The WIT `http.error`: `tag` is denied, timeout, transport or missing-credential."""
+    """The WIT `http.error`: `tag` is denied, timeout, transport, missing-credential or
+    file-changed."""
 
     tag: str
     message: str
+
+
+#: The slowest an upload may average, on top of one timeout (as the native host).
+MIN_UPLOAD_BYTES_PER_SEC = 64 << 10
+
+
+class _BodyStop(Exception):
+    """Why an upload body stopped early: the WIT error it becomes."""
+
+    def __init__(self, tag: str, message: str):
+        super().__init__(message)
+        self.failure = Failure(tag, message)
 
 
 def check_path(path: str) -> Optional[str]:
@@ -80,54 +96,78 @@ def _escape_quoted(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
 
 
-def multipart(fields, file: Optional[GrantedFile]):
+def multipart(fields, file: Optional[GrantedFile], timeout: float = 120.0):
     """A streamed `multipart/form-data` body, framed as the native host frames it: returns
-    (boundary, length, chunks) or a Failure."""
+    (boundary, length, chunks) or a Failure. `fields` are ("text", (name, value)) and
+    ("granted-file", (name, filename, sha256)). The file's bytes are hashed as they go; if they
+    are not the ones the guest validated (the digest differs, or the file ends early), or the
+    upload runs past its deadline, the chunks raise before the part's last line break and the
+    closing boundary, so the server never gets a whole request."""
     seed = (time.time_ns() ^ (os.getpid() << 32)) & 0xFFFFFFFFFFFFFFFF
     boundary = f"openai-ft-{seed:016x}"
-    parts: List[Union[bytes, GrantedFile]] = []
+    parts: List[Union[bytes, Tuple[GrantedFile, str]]] = []
     length = 0
-    for tag, (name, second) in fields:
+    for tag, payload in fields:
         if tag == "text":
+            name, value = payload
             head = (
                 f'--{boundary}\r\ncontent-disposition: form-data; name="{_escape_quoted(name)}"'
-                f"\r\n\r\n{second}\r\n"
+                f"\r\n\r\n{value}\r\n"
             ).encode()
             parts.append(head)
             length += len(head)
         else:
             if file is None:
                 return Failure("denied", "the component asked to upload a file, but no file was granted")
+            name, filename, sha256 = payload
             head = (
                 f'--{boundary}\r\ncontent-disposition: form-data; name="{_escape_quoted(name)}"; '
-                f'filename="{_escape_quoted(second)}"\r\ncontent-type: application/octet-stream\r\n\r\n'
+                f'filename="{_escape_quoted(filename)}"\r\ncontent-type: application/octet-stream\r\n\r\n'
             ).encode()
-            parts += [head, file, b"\r\n"]
+            parts += [head, (file, sha256.lower()), b"\r\n"]
             length += len(head) + file.size + 2
     end = f"--{boundary}--\r\n".encode()
     parts.append(end)
     length += len(end)
+    allowed = int(timeout) + (file.size if file else 0) // MIN_UPLOAD_BYTES_PER_SEC
+    deadline = time.monotonic() + allowed
 
     def chunks() -> Iterator[bytes]:
         for p in parts:
             if isinstance(p, bytes):
                 yield p
                 continue
+            f, expected = p
+
+            def changed(what: str) -> _BodyStop:
+                return _BodyStop("file-changed", f"{f.path} changed after it was validated ({what})")
+
+            digest = hashlib.sha256()
             # Positional reads from byte 0: a retried upload starts over.
             offset = 0
-            while offset < p.size:
-                chunk = os.pread(p.fd, min(1 << 16, p.size - offset), offset)
+            while offset < f.size:
+                if time.monotonic() > deadline:
+                    raise _BodyStop(
+                        "timeout",
+                        f"the upload of {f.path} took longer than {allowed} s (the timeout plus 1 s "
+                        "per 64 KiB); raise OPENAI_FT_TIMEOUT for a slow link",
+                    )
+                chunk = os.pread(f.fd, min(1 << 16, f.size - offset), offset)
                 if not chunk:
-                    break
+                    raise changed(f"it ends at byte {offset}, not at the {f.size} validated")
+                digest.update(chunk)
                 offset += len(chunk)
                 yield chunk
+            got = digest.hexdigest()
+            if got != expected:
+                raise changed(f"its SHA-256 is {got}, not the {expected} validated")
 
     return boundary, length, chunks()
 
 
 def send(endpoint: Endpoint, request, file: Optional[GrantedFile]) -> Union[Response, Failure]:
     """Sends one request. `request` has method, path, query, body and credential as the WIT
-    record (body: None, ("json", str) or ("multipart", [(tag, (name, value))]))."""
+    record (body: None, ("json", str) or ("multipart", fields as `multipart` takes them))."""
     denied = check_path(request.path)
     if denied:
         return Failure("denied", denied)
@@ -149,7 +189,7 @@ def send(endpoint: Endpoint, request, file: Optional[GrantedFile]) -> Union[Resp
         headers += [("content-type", "application/json"), ("content-length", str(len(data)))]
         body = iter((data,))
     elif request.body is not None:
-        framed = multipart(request.body[1], file)
+        framed = multipart(request.body[1], file, endpoint.timeout)
         if isinstance(framed, Failure):
             return framed
         boundary, length, body = framed
@@ -190,13 +230,17 @@ def _exchange(endpoint, url, method, target, headers, body) -> Union[Response, F
                 f"request to {base} failed: the response body is larger than request limit: "
                 f"{MAX_RESPONSE_BYTES}",
             )
+        # Whatever the server echoed of a key stops here: the guest never sees one.
+        redactor = endpoint.redactor
         pairs = [
-            (k.lower(), v)
+            (k.lower(), redactor.text(v))
             for k, v in resp.getheaders()
             # The native host drops values that are not visible ASCII (`HeaderValue::to_str`).
             if all(c == "\t" or " " <= c <= "~" for c in v)
         ]
-        return Response(resp.status, pairs, data)
+        return Response(resp.status, pairs, redactor.bytes(data))
+    except _BodyStop as stop:
+        return stop.failure
     except socket.timeout:
         which = "connect" if phase == "connect" else phase
         if which == "send":

@@ -16,8 +16,20 @@ def byte_key(s: str) -> bytes:
     return s.encode("utf-8", "surrogatepass")
 
 
+#: The largest input accepted, on stdin or in OPENAI_FT_INPUT (native's cap, HOST.md).
+MAX_INPUT_BYTES = 1 << 20
+
+#: The most keys an input object may have.
+MAX_INPUT_KEYS = 256
+
+
 def parse_input(data: bytes, source: str) -> list[tuple[str, str]]:
     """Parses the input bytes (`source` is "stdin" or "OPENAI_FT_INPUT") into pairs in key order."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise HostError(
+            f"invalid input on {source}: larger than {MAX_INPUT_BYTES >> 20} MiB; send one JSON "
+            "object of the command's inputs (a training file goes in by its path)"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -38,6 +50,11 @@ def parse_input(data: bytes, source: str) -> list[tuple[str, str]]:
     if not isinstance(value, dict):
         raise HostError(
             f"invalid input on {source}: expected a JSON object of strings, got {kind(value)}"
+        )
+    if len(value) > MAX_INPUT_KEYS:
+        raise HostError(
+            f"invalid input on {source}: {len(value)} keys, more than the {MAX_INPUT_KEYS} accepted; "
+            "send only the command's inputs (openai-ft <noun> --help lists them)"
         )
     pairs = []
     for key in sorted(value, key=byte_key):

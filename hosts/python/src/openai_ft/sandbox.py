@@ -25,6 +25,9 @@ from .protocol import HostError, debug_quote
 
 WASMTIME_VERSION = "50.0.1"
 
+#: The version of the `openai:fine-tuning` WIT package the component exports and imports.
+WIT_VERSION = "0.2.0"
+
 #: The component this package ships (put there by the wheel build).
 DEFAULT_COMPONENT = Path(__file__).with_name("component") / "openai-ft.wasm"
 
@@ -45,8 +48,14 @@ def grant_file(path: str) -> http.GrantedFile:
     """Opens the one file a command is granted, refusing what the native host refuses with the
     same words."""
     fix = "set path to a readable local JSONL file"
+    not_regular = HostError(f"invalid path {debug_quote(path)}: cannot read {path}: not a regular file; {fix}")
+    # Only a regular file is opened, and without blocking: a FIFO or a device could otherwise hold
+    # the open forever. O_NONBLOCK changes nothing for a regular file; fstat then tells what was
+    # opened, should something have replaced it since the check.
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise not_regular
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
         raise HostError(
             f"invalid path {debug_quote(path)}: cannot be read ({os.strerror(e.errno)} (os error {e.errno})); {fix}"
@@ -54,7 +63,7 @@ def grant_file(path: str) -> http.GrantedFile:
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise HostError(f"invalid path {debug_quote(path)}: cannot read {path}: not a regular file; {fix}")
+        raise not_regular
     return http.GrantedFile(path=path, fd=fd, size=st.st_size)
 
 
@@ -85,6 +94,17 @@ class _Call:
             self.on_stderr(line)
 
 
+def _form_field(f) -> tuple:
+    """A WIT `form-field` as `http.multipart` takes it: ("text", (name, value)) or ("granted-file",
+    (name, filename, sha256)). wasmtime-py lifts a variant whose cases have distinct payload
+    types as the bare payload (text: a tuple, granted-file: a record), else as a `Variant`."""
+    if isinstance(f, wc.Variant):
+        f = f.payload
+    if isinstance(f, tuple):
+        return ("text", tuple(f))
+    return ("granted-file", (f.name, f.filename, f.sha256))
+
+
 class Sandbox:
     """The engine, the compiled component and its linker, ready for calls (one at a time)."""
 
@@ -101,10 +121,10 @@ class Sandbox:
         # component imports no filesystem or sockets, so those interfaces are unreachable.
         self.linker.add_wasip2()
         with self.linker.root() as root:
-            with root.add_instance("openai:fine-tuning/http@0.1.0") as h:
+            with root.add_instance(f"openai:fine-tuning/http@{WIT_VERSION}") as h:
                 h.add_func("flavor", self._flavor)
                 h.add_func("send", self._send)
-            with root.add_instance("openai:fine-tuning/input-file@0.1.0") as f:
+            with root.add_instance(f"openai:fine-tuning/input-file@{WIT_VERSION}") as f:
                 f.add_func("size", self._size)
                 f.add_func("read", self._read)
         self._call: Optional[_Call] = None
@@ -144,7 +164,7 @@ class Sandbox:
         if isinstance(body, str):
             body = ("json", body)
         elif body is not None:
-            body = ("multipart", [(f.tag, tuple(f.payload)) for f in body])
+            body = ("multipart", [_form_field(f) for f in body])
         req = _Request(request.method, request.path, request.query, body, request.credential)
         answer = http.send(self._call.endpoint, req, self._call.file)
         if isinstance(answer, http.Failure):

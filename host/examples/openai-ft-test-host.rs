@@ -1,0 +1,41 @@
+//! `openai-ft-test-host`: the `openai-ft` binary's protocol and sandbox running the test
+//! component (`crates/test-component`) instead of the product's, so the tests can prove that the
+//! sandbox stops a runaway guest and that the guest sees no environment. An example, so it is
+//! built by `cargo test` and never installed; the shipped binary cannot run the test component.
+//!
+//! usage: openai-ft-test-host selftest <memory|cpu|env>   (input: `{}` on stdin or OPENAI_FT_INPUT)
+//!        openai-ft-test-host component                   (the test component's wasm, for the
+//!                                                         Node and Python hosts' tests)
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use openai_ft_host::config::Limits;
+use openai_ft_host::{Sandbox, cli};
+
+const WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft-test.wasm"));
+const NATIVE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft-test.cwasm"));
+
+fn main() -> ExitCode {
+    cli::exit(run())
+}
+
+fn run() -> Result<ExitCode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["component"] => cli::write_wasm(WASM),
+        [noun, verb] => cli::command_in(load, noun, verb),
+        _ => bail!("usage: openai-ft-test-host selftest <memory|cpu|env> | component"),
+    }
+}
+
+fn load(limits: Limits) -> Result<&'static Sandbox> {
+    // SAFETY: NATIVE is this crate's build script's precompilation of the test component, with
+    // this crate's wasmtime and engine configuration.
+    unsafe { Sandbox::load_precompiled(NATIVE, limits) }
+}
