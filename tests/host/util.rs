@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+pub use openai_ft_emulator::Flavor;
 /// The emulator and the keys it accepts: the one harness the emulator's own tests use too. Every
 /// run checks that none of the keys shows up in stdout or stderr.
 pub use openai_ft_emulator::harness::{
     ADMIN_KEY, ADMIN_KEY_NO_OWNER, ADMIN_KEY_READ_ONLY, ALL_KEYS, API_VERSION, Emulator,
     PROJECT_KEY,
 };
-pub use openai_ft_emulator::Flavor;
 use serde_json::Value;
 
 /// The binary under test.
