@@ -80,15 +80,20 @@ fn message(m: &Value, t: &Tokenizer) -> u64 {
     for (key, value) in m {
         n += match (key.as_str(), value) {
             (_, Value::String(s)) => t.count(s) + if key == "name" { PER_NAME } else { 0 },
-            ("content", Value::Array(parts)) => parts
-                .iter()
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .map(|s| t.count(s))
-                .sum(),
+            ("content", Value::Array(parts)) => parts_text(parts, t),
             _ => 0,
         };
     }
     n + calls(m, t)
+}
+
+/// The `text` of each content part; other parts (images, audio) add nothing.
+fn parts_text(parts: &[Value], t: &Tokenizer) -> u64 {
+    parts
+        .iter()
+        .filter_map(|p| p.get("text").and_then(Value::as_str))
+        .map(|s| t.count(s))
+        .sum()
 }
 
 /// The function names and arguments of a message's tool calls.
@@ -118,11 +123,7 @@ fn assistant(m: &Value, t: &Tokenizer) -> u64 {
     }
     let content = match m.get("content") {
         Some(Value::String(s)) => t.count(s),
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .map(|s| t.count(s))
-            .sum(),
+        Some(Value::Array(parts)) => parts_text(parts, t),
         _ => 0,
     };
     content + calls(m, t)

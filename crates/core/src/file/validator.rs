@@ -161,13 +161,17 @@ impl Validator {
         if self.line_bytes > 0 {
             self.end_line();
         }
-        if self.examples < MIN_EXAMPLES {
+        // Only valid examples train: an invalid line does not count towards the minimum.
+        let valid = self.tokens.examples;
+        if valid < MIN_EXAMPLES {
+            let has = if valid == self.examples {
+                count(valid, "example")
+            } else {
+                format!("{} of {}", count(valid, "valid example"), self.examples)
+            };
             self.problem(
                 0,
-                format!(
-                    "the file has {}; fine-tuning needs at least {MIN_EXAMPLES}",
-                    count(self.examples, "example")
-                ),
+                format!("the file has {has}; fine-tuning needs at least {MIN_EXAMPLES}"),
             );
         }
         let sha256 = hex(&self.hasher.finalize());
@@ -834,6 +838,14 @@ mod tests {
             report.sha256,
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+        // Invalid lines are not examples that train: 9 valid and 1 invalid are too few.
+        let mut content = file(Dpo, 9, "\n");
+        content.push_str("{}\n");
+        let report = validate(Dpo, content.as_bytes());
+        assert_eq!(
+            report.problems.last().map(|p| p.message.as_str()),
+            Some("the file has 9 valid examples of 10; fine-tuning needs at least 10")
+        );
     }
 
     #[test]
@@ -861,7 +873,8 @@ mod tests {
     fn problems_are_capped_but_all_counted() {
         let report = validate(Supervised, "{}\n".repeat(150).as_bytes());
         assert_eq!(report.problems.len(), MAX_PROBLEMS_KEPT);
-        assert_eq!(report.problem_count, 150);
+        // Each line, and the file: none of its 150 examples is valid.
+        assert_eq!(report.problem_count, 151);
         assert_eq!(report.problems[99].line, 100);
     }
 
@@ -931,7 +944,7 @@ mod tests {
         assert_eq!(
             report.summary(),
             format!(
-                "5 examples, 36 tokens, {} bytes, sha256 {}\n4 problems:\n  line 1: missing \"messages\"\n  line 4: must be a JSON object, not a list\n  line 5: \"messages\" is empty\n  the file has 5 examples; fine-tuning needs at least 10\n",
+                "5 examples, 36 tokens, {} bytes, sha256 {}\n4 problems:\n  line 1: missing \"messages\"\n  line 4: must be a JSON object, not a list\n  line 5: \"messages\" is empty\n  the file has 2 valid examples of 5; fine-tuning needs at least 10\n",
                 content.len(),
                 report.sha256
             )
