@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 
 use crate::bindings::GuestError;
 use crate::config::{self, Config};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Build, Sandbox};
 use crate::{http, protocol, sandbox};
 
 /// Prints one noun's commands and their inputs (`openai-ft <noun> --help`).
@@ -38,7 +38,7 @@ pub fn write_component() -> Result<ExitCode> {
 
 /// Runs a deliberately runaway guest (`memory` or `cpu`); it must be stopped by its limit.
 pub fn selftest(which: &str) -> Result<ExitCode> {
-    let (http, sandbox) = load(Config::offline()?)?;
+    let (http, sandbox) = load(Config::offline()?, Build::Lean)?;
     match sandbox.run(http, None, &format!("selftest {which}"), &[])? {
         Ok(_) => bail!("selftest {which}: the runaway guest was not stopped"),
         Err(e) => bail!("{}", guest_error_line(e)),
@@ -49,7 +49,7 @@ pub fn selftest(which: &str) -> Result<ExitCode> {
 pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
     let input = protocol::read_input()?;
     let file = config::granted_file(noun, &input)?;
-    let (http, sandbox) = load(Config::from_env()?)?;
+    let (http, sandbox) = load(Config::from_env()?, Build::for_noun(noun))?;
     match sandbox.run(http, file, &format!("{noun} {verb}"), &input)? {
         Ok(output) => {
             let mut stdout = std::io::stdout().lock();
@@ -61,10 +61,10 @@ pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
     }
 }
 
-/// The HTTP client and the loaded sandbox that `config` describes.
-fn load(config: Config) -> Result<(Arc<http::Client>, &'static Sandbox)> {
+/// The HTTP client and the loaded sandbox, running `build`, that `config` describes.
+fn load(config: Config, build: Build) -> Result<(Arc<http::Client>, &'static Sandbox)> {
     let http = Arc::new(http::Client::new(config.endpoint));
-    Ok((http, Sandbox::load(config.limits)?))
+    Ok((http, Sandbox::load(config.limits, build)?))
 }
 
 fn guest_error_line(e: GuestError) -> String {
@@ -81,7 +81,7 @@ fn guest_error_line(e: GuestError) -> String {
 
 /// The commands (of one noun, or all), one per line with their inputs.
 pub fn command_list(noun: Option<&str>) -> Result<String> {
-    let (http, sandbox) = load(Config::offline()?)?;
+    let (http, sandbox) = load(Config::offline()?, Build::Lean)?;
     let mut out = String::new();
     for c in sandbox.describe(http)? {
         if noun.is_some_and(|n| c.name.split(' ').next() != Some(n)) {

@@ -14,3 +14,4 @@ mod lifecycle;
 mod permissions;
 mod protocol;
 mod sandbox;
+mod tokens;
