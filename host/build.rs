@@ -1,9 +1,12 @@
-//! Builds the component for `wasm32-wasip2` with plain cargo, then precompiles it with the
+//! Builds the components for `wasm32-wasip2` with plain cargo, then precompiles them with the
 //! runtime's own engine configuration (`openai-ft-engine-config`), so the shipped binary embeds
-//! native code and never compiles wasm at run time. Both artifacts land in `OUT_DIR` for
-//! `include_bytes!`. The test component (`crates/test-component`, runaway and introspection
-//! commands) is built and precompiled beside it for the test-only host
-//! (`examples/openai-ft-test-host.rs`); the binary never embeds it.
+//! native code and never compiles wasm at run time. Two builds of the product: the full component
+//! (it counts tokens: the `file` commands, and the portable `openai-ft component`), and a lean one
+//! without the tokenizers, for every other command: their ranks are 5 MB of data that wasmtime
+//! would copy into a memory image in every process that instantiates the component, `job read`
+//! included. The test component (`crates/test-component`, runaway and introspection commands) is
+//! built beside the full one for the test-only host (`examples/openai-ft-test-host.rs`); the
+//! binary never embeds it. The artifacts land in `OUT_DIR` for `include_bytes!`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,6 +14,30 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// One nested build: its own target folder (so no build rebuilds another's features), its cargo
+/// feature flags, and the components it builds, by crate, with the name of their artifacts.
+struct Build {
+    folder: &'static str,
+    flags: &'static [&'static str],
+    components: &'static [(&'static str, &'static str)],
+}
+
+const BUILDS: [Build; 2] = [
+    Build {
+        folder: "component",
+        flags: &[],
+        components: &[
+            ("openai-ft-component", "openai-ft"),
+            ("openai-ft-test-component", "openai-ft-test"),
+        ],
+    },
+    Build {
+        folder: "component-lean",
+        flags: &["--no-default-features"],
+        components: &[("openai-ft-component", "openai-ft-lean")],
+    },
+];
 
 fn main() -> Result<()> {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
@@ -31,43 +58,40 @@ fn main() -> Result<()> {
     }
     println!("cargo:rustc-env=OPENAI_FT_TARGET={target}");
 
-    let built = build_components(root, &out_dir)?;
     let engine = wasmtime::Engine::new(&openai_ft_engine_config::config(&target)?)?;
-    for (crate_name, artifact) in COMPONENTS {
-        let wasm = built.join(format!("{}.wasm", crate_name.replace('-', "_")));
-        let bytes = std::fs::read(&wasm)?;
-        std::fs::write(out_dir.join(format!("{artifact}.wasm")), &bytes)?;
-        let native = engine
-            .precompile_component(&bytes)
-            .map_err(|e| anyhow::anyhow!("precompiling {crate_name}: {e:?}"))?;
-        std::fs::write(out_dir.join(format!("{artifact}.cwasm")), native)?;
+    for build in &BUILDS {
+        let built = build_components(root, &out_dir, build)?;
+        for (crate_name, artifact) in build.components {
+            let wasm = built.join(format!("{}.wasm", crate_name.replace('-', "_")));
+            let bytes = std::fs::read(&wasm)?;
+            std::fs::write(out_dir.join(format!("{artifact}.wasm")), &bytes)?;
+            let native = engine
+                .precompile_component(&bytes)
+                .map_err(|e| anyhow::anyhow!("precompiling {artifact}: {e:?}"))?;
+            std::fs::write(out_dir.join(format!("{artifact}.cwasm")), native)?;
+        }
     }
     Ok(())
 }
 
-/// The components built, by crate, and the name of their artifacts in `OUT_DIR`.
-const COMPONENTS: [(&str, &str); 2] = [
-    ("openai-ft-component", "openai-ft"),
-    ("openai-ft-test-component", "openai-ft-test"),
-];
-
-/// Runs one nested `cargo build` of the component crates in its own target folder (sharing the
-/// outer one would deadlock on cargo's lock) and returns the folder holding their `.wasm` files.
-fn build_components(root: &Path, out_dir: &Path) -> Result<PathBuf> {
+/// Runs one nested `cargo build` of `build`'s crates in its own target folder (sharing the outer
+/// one would deadlock on cargo's lock) and returns the folder holding their `.wasm` files.
+fn build_components(root: &Path, out_dir: &Path, build: &Build) -> Result<PathBuf> {
     // OUT_DIR is <target-dir>/<profile>/build/<pkg>-<hash>/out: keep the nested build beside
     // the outer one so it is cached across host rebuilds and cleaned by `cargo clean`.
     let target_dir = out_dir
         .ancestors()
         .nth(4)
-        .map(|t| t.join("component"))
-        .unwrap_or_else(|| out_dir.join("component"));
+        .map(|t| t.join(build.folder))
+        .unwrap_or_else(|| out_dir.join(build.folder));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--release", "--target", WASM_TARGET]);
-    for (crate_name, _) in COMPONENTS {
+    for (crate_name, _) in build.components {
         cmd.args(["--package", crate_name]);
     }
-    cmd.arg("--manifest-path")
+    cmd.args(build.flags)
+        .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir);

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use openai_ft_host::config::Limits;
-use openai_ft_host::{Sandbox, cli};
+use openai_ft_host::{Build, Sandbox, cli};
 
 const WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft-test.wasm"));
 const NATIVE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft-test.cwasm"));
@@ -34,7 +34,8 @@ fn run() -> Result<ExitCode> {
     }
 }
 
-fn load(limits: Limits) -> Result<&'static Sandbox> {
+/// The test component has one build, whatever the command.
+fn load(limits: Limits, _build: Build) -> Result<&'static Sandbox> {
     // SAFETY: NATIVE is this crate's build script's precompilation of the test component, with
     // this crate's wasmtime and engine configuration.
     unsafe { Sandbox::load_precompiled(NATIVE, limits) }

@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow, bail};
 
 use crate::bindings::GuestError;
 use crate::config::{self, Config, Limits};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Build, Sandbox};
 use crate::{http, protocol, sandbox};
 
 /// The process's exit: `result`'s code, or status 1 after its error as one line on stderr,
@@ -53,8 +53,9 @@ pub fn write_wasm(wasm: &[u8]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// How a binary loads its sandbox: `openai-ft` its embedded component ([`Sandbox::load`]).
-pub type Loader = fn(Limits) -> Result<&'static Sandbox>;
+/// How a binary loads its sandbox: `openai-ft` its embedded component ([`Sandbox::load`]), in
+/// the build a command needs.
+pub type Loader = fn(Limits, Build) -> Result<&'static Sandbox>;
 
 /// Runs `<noun> <verb>` with the protocol input, and prints the output object (every secret of
 /// the configuration redacted from it, output and error alike), or with
@@ -68,7 +69,7 @@ pub fn command_in(loader: Loader, noun: &str, verb: &str) -> Result<ExitCode> {
     let input = protocol::read_input()?;
     let file = config::granted_file(noun, &input)?;
     let summary = input.iter().any(|(k, v)| k == "output" && v == "summary");
-    let (http, sandbox) = load(Config::from_env()?, loader)?;
+    let (http, sandbox) = load(Config::from_env()?, loader, Build::for_noun(noun))?;
     let redactor = http.redactor();
     let redact = |text: &str| redactor.text(text).into_owned();
     let outcome = sandbox
@@ -92,10 +93,14 @@ pub fn command_in(loader: Loader, noun: &str, verb: &str) -> Result<ExitCode> {
     }
 }
 
-/// The HTTP client and the loaded sandbox that `config` describes.
-fn load(config: Config, loader: Loader) -> Result<(Arc<http::Client>, &'static Sandbox)> {
+/// The HTTP client and the sandbox `loader` gives, running `build`, that `config` describes.
+fn load(
+    config: Config,
+    loader: Loader,
+    build: Build,
+) -> Result<(Arc<http::Client>, &'static Sandbox)> {
     let http = Arc::new(http::Client::new(config.endpoint));
-    Ok((http, loader(config.limits)?))
+    Ok((http, loader(config.limits, build)?))
 }
 
 fn guest_error_line(e: GuestError) -> String {
@@ -112,7 +117,7 @@ fn guest_error_line(e: GuestError) -> String {
 
 /// The commands (of one noun, or all), one per line with their inputs.
 pub fn command_list(noun: Option<&str>) -> Result<String> {
-    let (http, sandbox) = load(Config::offline()?, Sandbox::load)?;
+    let (http, sandbox) = load(Config::offline()?, Sandbox::load, Build::Lean)?;
     let mut out = String::new();
     for c in sandbox.describe(http)? {
         if noun.is_some_and(|n| c.name.split(' ').next() != Some(n)) {

@@ -12,4 +12,4 @@ pub mod protocol;
 pub mod redact;
 mod sandbox;
 
-pub use sandbox::Sandbox;
+pub use sandbox::{Build, Sandbox};

@@ -14,13 +14,13 @@ output "bytes" {
 }
 
 output "examples" {
-  description = "The number of training examples (lines) in the file."
-  value       = tonumber(local.file.examples)
+  description = "The number of training examples (non-empty lines) in the file, known at plan time."
+  value       = local.stats.examples
 }
 
 output "estimated_tokens" {
-  description = "A rough estimate of the tokens in the file (about 4 bytes per token), to judge cost before training."
-  value       = tonumber(local.file.estimated_tokens)
+  description = "The tokens in the file, counted exactly at plan time (the same figure as total_tokens; it was a 4-bytes-per-token guess before)."
+  value       = local.stats.total_tokens
 }
 
 output "sha256" {

@@ -18,3 +18,4 @@ mod protocol;
 mod proxy;
 mod redaction;
 mod sandbox;
+mod tokens;

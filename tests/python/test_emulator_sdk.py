@@ -4,10 +4,15 @@ exception each refusal or fault maps to. Every response is also checked against 
 
 import io
 import json
+import pathlib
+import sys
 import time
 
 import openai
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "scripts" / "lib"))
+import tiktoken_reference  # noqa: E402
 
 from emulator_fixture import (
     ADMIN_KEY,
@@ -85,7 +90,9 @@ def test_full_lifecycle_with_events_checkpoints_and_permissions(emu):
     done = wait_done(c, job.id)
     assert done.status == "succeeded"
     assert done.fine_tuned_model.startswith("ft:gpt-4o-mini-2024-07-18:org-emulator:sdk:")
-    assert done.trained_tokens == (f.bytes + 3) // 4 * 3
+    # Billed with the client's counting: tiktoken and the notebook's formula, 3 epochs.
+    enc = tiktoken_reference.encoding("o200k_base")
+    assert done.trained_tokens == sum(tiktoken_reference.example_tokens(enc, r, "supervised")[0] for r in ROWS) * 3
     assert done.finished_at is not None and len(done.result_files) == 1
 
     # Events auto-page newest first, two at a time.

@@ -14,7 +14,8 @@ use anyhow::{Result, bail};
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
 use openai_ft_core::{HttpError, Input, commands};
 use openai_ft_host::bindings::wit_http as wit;
-use openai_ft_host::config::{Config, Flavor};
+use openai_ft_host::config::{self, Config, Flavor};
+use openai_ft_host::granted::GrantedFile;
 use openai_ft_host::{http, protocol};
 
 fn main() -> ExitCode {
@@ -35,6 +36,7 @@ fn run() -> Result<()> {
     };
     let input = protocol::read_input()?;
     let mut platform = Native {
+        file: config::granted_file(noun, &input)?,
         http: http::Client::new(Config::from_env()?.endpoint),
     };
     let input: Input = input.into_iter().collect();
@@ -49,8 +51,10 @@ fn run() -> Result<()> {
     }
 }
 
-/// The core's capabilities, served directly by the host's HTTP client and `std`.
+/// The core's capabilities, served directly by the host's HTTP client, its granted file (the
+/// `file` commands' `path`, as the host grants it) and `std`.
 struct Native {
+    file: Option<GrantedFile>,
     http: http::Client,
 }
 
@@ -138,14 +142,18 @@ impl Platform for Native {
     }
 
     fn file_size(&mut self) -> Result<u64, FileError> {
-        Err(FileError::Denied(
-            "this command was not given a file".into(),
-        ))
+        self.granted().map(GrantedFile::size)
     }
 
-    fn file_read(&mut self, _offset: u64, _len: u32) -> Result<Vec<u8>, FileError> {
-        Err(FileError::Denied(
-            "this command was not given a file".into(),
-        ))
+    fn file_read(&mut self, offset: u64, len: u32) -> Result<Vec<u8>, FileError> {
+        self.granted()?.read(offset, len).map_err(FileError::Io)
+    }
+}
+
+impl Native {
+    fn granted(&self) -> Result<&GrantedFile, FileError> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| FileError::Denied("this command was not given a file".into()))
     }
 }

@@ -175,7 +175,7 @@ impl From<Report> for wit_files::Report {
     fn from(r: Report) -> Self {
         wit_files::Report {
             examples: r.examples,
-            estimated_tokens: r.estimated_tokens,
+            estimated_tokens: r.tokens.total,
             bytes: r.bytes,
             sha256: r.sha256,
         }

@@ -9,6 +9,7 @@ mod convert;
 
 use std::time::Duration;
 
+use openai_ft_core::file::estimate::Plan;
 use openai_ft_core::ids::{CheckpointName, JobId, ProjectId};
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
 use openai_ft_core::{Flavor, HttpError, Input, commands, file, job, permissions};
@@ -123,14 +124,15 @@ impl exports::openai::fine_tuning::files::Guest for Component {
         name: String,
         method: wit_files::TrainingMethod,
     ) -> Result<wit_files::Report, wit::Error> {
-        Ok(file::validate(&mut Guest, method.into(), &name)?.into())
+        Ok(file::validate(&mut Guest, method.into(), &name, &Plan::default())?.into())
     }
 
     fn upload(
         name: String,
         method: wit_files::TrainingMethod,
     ) -> Result<wit_files::Uploaded, wit::Error> {
-        let (uploaded, report, _) = file::upload(&mut Guest, method.into(), &name)?;
+        let (uploaded, report, _) =
+            file::upload(&mut Guest, method.into(), &name, &Plan::default())?;
         Ok(wit_files::Uploaded {
             id: uploaded.id,
             filename: uploaded.filename,

@@ -17,6 +17,7 @@ pub mod platform;
 #[cfg(test)]
 mod testing;
 pub mod time;
+pub mod tokens;
 pub mod training_method;
 pub mod warning;
 

@@ -15,6 +15,17 @@ pub struct BaseModel {
     pub created: u64,
     pub owned_by: &'static str,
     pub methods: &'static [Method],
+    /// The tokenizer training counts with.
+    pub tokenizer: Tokenizer,
+    /// Tokens one training example may hold; longer ones are truncated (and billed at this).
+    pub context_limit: u64,
+}
+
+/// The two tokenizers of the fine-tunable models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tokenizer {
+    O200kBase,
+    Cl100kBase,
 }
 
 const SFT_DPO: &[Method] = &[Method::Supervised, Method::Dpo];
@@ -26,6 +37,8 @@ pub const BASE_MODELS: &[BaseModel] = &[
         created: 1721172717,
         owned_by: "system",
         methods: SFT_DPO,
+        tokenizer: Tokenizer::O200kBase,
+        context_limit: 65_536,
     },
     BaseModel {
         id: "gpt-4o-2024-08-06",
@@ -33,6 +46,8 @@ pub const BASE_MODELS: &[BaseModel] = &[
         created: 1722814719,
         owned_by: "system",
         methods: SFT_DPO,
+        tokenizer: Tokenizer::O200kBase,
+        context_limit: 65_536,
     },
     BaseModel {
         id: "gpt-4.1-2025-04-14",
@@ -40,6 +55,8 @@ pub const BASE_MODELS: &[BaseModel] = &[
         created: 1744316542,
         owned_by: "system",
         methods: SFT_DPO,
+        tokenizer: Tokenizer::O200kBase,
+        context_limit: 65_536,
     },
     BaseModel {
         id: "gpt-4.1-mini-2025-04-14",
@@ -47,6 +64,8 @@ pub const BASE_MODELS: &[BaseModel] = &[
         created: 1744317547,
         owned_by: "system",
         methods: SFT_DPO,
+        tokenizer: Tokenizer::O200kBase,
+        context_limit: 65_536,
     },
     BaseModel {
         id: "gpt-4.1-nano-2025-04-14",
@@ -54,6 +73,8 @@ pub const BASE_MODELS: &[BaseModel] = &[
         created: 1744321025,
         owned_by: "system",
         methods: SFT_DPO,
+        tokenizer: Tokenizer::O200kBase,
+        context_limit: 65_536,
     },
     BaseModel {
         id: "o4-mini-2025-04-16",
@@ -61,6 +82,8 @@ pub const BASE_MODELS: &[BaseModel] = &[
         created: 1744133506,
         owned_by: "system",
         methods: &[Method::Reinforcement],
+        tokenizer: Tokenizer::O200kBase,
+        context_limit: 200_000,
     },
     BaseModel {
         id: "gpt-3.5-turbo-0125",
@@ -68,6 +91,8 @@ pub const BASE_MODELS: &[BaseModel] = &[
         created: 1706048358,
         owned_by: "system",
         methods: &[Method::Supervised],
+        tokenizer: Tokenizer::Cl100kBase,
+        context_limit: 16_385,
     },
 ];
 
@@ -80,7 +105,7 @@ pub struct Resolved {
     pub methods: &'static [Method],
 }
 
-fn base(name: &str) -> Option<&'static BaseModel> {
+pub fn base(name: &str) -> Option<&'static BaseModel> {
     BASE_MODELS.iter().find(|m| m.id == name || m.alias == name)
 }
 

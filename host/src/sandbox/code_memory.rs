@@ -6,25 +6,32 @@ use anyhow::{Result, anyhow};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
 
-/// The same component as [`super::COMPONENT_WASM`], compiled ahead of time for this target by
-/// `build.rs`.
-const NATIVE_LEN: usize = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft.cwasm")).len();
+use super::Build;
 
 #[repr(C, align(65536))]
 struct PageAligned<T>(T);
 
-#[cfg(target_os = "linux")]
-#[unsafe(link_section = ".text.openai_ft_component")]
-static COMPONENT_NATIVE: PageAligned<[u8; NATIVE_LEN]> = PageAligned(*include_bytes!(concat!(
-    env!("OUT_DIR"),
-    "/openai-ft.cwasm"
-)));
+/// Embeds one precompiled build from `OUT_DIR` as a page-aligned static, in the executable's
+/// code segment on Linux.
+macro_rules! precompiled {
+    ($name:ident, $file:literal) => {
+        #[cfg(target_os = "linux")]
+        #[unsafe(link_section = ".text.openai_ft_component")]
+        static $name: PageAligned<
+            [u8; include_bytes!(concat!(env!("OUT_DIR"), "/", $file)).len()],
+        > = PageAligned(*include_bytes!(concat!(env!("OUT_DIR"), "/", $file)));
 
-#[cfg(not(target_os = "linux"))]
-static COMPONENT_NATIVE: PageAligned<[u8; NATIVE_LEN]> = PageAligned(*include_bytes!(concat!(
-    env!("OUT_DIR"),
-    "/openai-ft.cwasm"
-)));
+        #[cfg(not(target_os = "linux"))]
+        static $name: PageAligned<
+            [u8; include_bytes!(concat!(env!("OUT_DIR"), "/", $file)).len()],
+        > = PageAligned(*include_bytes!(concat!(env!("OUT_DIR"), "/", $file)));
+    };
+}
+
+// The same component as [`super::COMPONENT_WASM`], compiled ahead of time for this target by
+// `build.rs`; and its lean build, without the tokenizers.
+precompiled!(FULL, "openai-ft.cwasm");
+precompiled!(LEAN, "openai-ft-lean.cwasm");
 
 /// Code memory that is executable already (the component sits in the binary's text segment), so
 /// publishing it is a no-op.
@@ -54,17 +61,20 @@ pub(super) fn configure(config: &mut Config) {
     let _ = config;
 }
 
-/// Loads the embedded precompiled component into `engine` (configured by [`configure`]).
-pub(super) fn component(engine: &Engine) -> Result<Component> {
+/// Loads the embedded precompiled `build` of the component into `engine` (configured by
+/// [`configure`]).
+pub(super) fn component(engine: &Engine, build: Build) -> Result<Component> {
+    let bytes: &'static [u8] = match build {
+        Build::Full => &FULL.0,
+        Build::Lean => &LEAN.0,
+    };
     // SAFETY: the bytes were produced by `Engine::precompile_component` in this crate's build
     // script, with the same wasmtime version and engine configuration
     // (`openai_ft_engine_config::config`), and are embedded read-only in this binary for its
     // whole lifetime.
     #[cfg(target_os = "linux")]
-    let component = unsafe {
-        Component::deserialize_raw(engine, std::ptr::NonNull::from(&COMPONENT_NATIVE.0[..]))
-    };
+    let component = unsafe { Component::deserialize_raw(engine, std::ptr::NonNull::from(bytes)) };
     #[cfg(not(target_os = "linux"))]
-    let component = unsafe { Component::deserialize(engine, &COMPONENT_NATIVE.0[..]) };
+    let component = unsafe { Component::deserialize(engine, bytes) };
     component.map_err(|e| anyhow!("loading the embedded component: {e}"))
 }

@@ -24,6 +24,24 @@ use crate::http::Client;
 /// The component the binary runs, as portable wasm (for `openai-ft component`).
 pub const COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft.wasm"));
 
+/// Which build of the component runs a command: only the `file` commands count tokens, so only
+/// they load the full build, with the tokenizers' ranks in its memory image; every other command
+/// (`job read` above all) runs the lean one and never pays for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    Full,
+    Lean,
+}
+
+impl Build {
+    pub fn for_noun(noun: &str) -> Self {
+        match noun {
+            "file" => Build::Full,
+            _ => Build::Lean,
+        }
+    }
+}
+
 /// The engine and the loaded component, ready to instantiate.
 ///
 /// A process loads one and runs one command in it, so it lives as long as the process: it and
@@ -38,12 +56,12 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Loads the embedded precompiled component, for the rest of the process.
-    pub fn load(limits: Limits) -> Result<&'static Self> {
+    /// Loads the embedded precompiled `build` of the component, for the rest of the process.
+    pub fn load(limits: Limits, build: Build) -> Result<&'static Self> {
         let mut config = openai_ft_engine_config::config(env!("OPENAI_FT_TARGET"))?;
         code_memory::configure(&mut config);
         let engine = Engine::new(&config)?;
-        let component = code_memory::component(&engine)?;
+        let component = code_memory::component(&engine, build)?;
         Self::with(engine, component, limits)
     }
 

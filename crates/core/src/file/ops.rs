@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::estimate::{self, Plan};
 use super::validator::{Report, Validator};
 use crate::api::create::{Create, CreatePolicy, Created, Origin};
 use crate::api::page::{Pager, listed_by_id};
@@ -44,10 +45,23 @@ pub struct FileObject {
 
 listed_by_id!(FileObject);
 
-/// Validates the granted file for `method`; `name` is how the user called it (for messages).
-pub fn validate(platform: &mut dyn Platform, method: TrainingMethod, name: &str) -> Result<Report> {
+/// Validates the granted file for `method` and counts its tokens; `name` is how the user called
+/// it (for messages). Refuses a file over the plan's budget; prints a short summary on stderr.
+pub fn validate(
+    platform: &mut dyn Platform,
+    method: TrainingMethod,
+    name: &str,
+    plan: &Plan,
+) -> Result<Report> {
+    if plan.counting.encoding.tokenizer().is_none() {
+        return Err(Error::Failed(
+            "this build of the component counts no tokens; run the file commands with the full \
+             component (openai-ft component)"
+                .into(),
+        ));
+    }
     let size = platform.file_size().map_err(|e| file_error(name, e))?;
-    let mut validator = Validator::new(method);
+    let mut validator = Validator::counting(method, plan.counting);
     let mut offset = 0u64;
     while offset < size {
         let chunk = platform
@@ -70,6 +84,10 @@ pub fn validate(platform: &mut dyn Platform, method: TrainingMethod, name: &str)
     }
     let report = validator.finish();
     report.check("training file", name)?;
+    let estimate = plan.check(&report.tokens)?;
+    for line in estimate::summary(name, &report, plan, &estimate) {
+        platform.progress(&line);
+    }
     Ok(report)
 }
 
@@ -171,8 +189,9 @@ pub fn upload(
     platform: &mut dyn Platform,
     method: TrainingMethod,
     path: &str,
+    plan: &Plan,
 ) -> Result<(FileObject, Report, Origin)> {
-    let report = validate(platform, method, path)?;
+    let report = validate(platform, method, path, plan)?;
     let (file, origin) = upload_validated(platform, path, &report)?;
     // On Azure a file can train only once processed; hand out an id that is ready.
     let file = if platform.flavor().processes_files() {
@@ -312,13 +331,24 @@ mod tests {
         // longer match: reuse is decided by the whole hash and the size.
         let mut fake = Fake::new();
         fake.file = Some(training_file());
-        let report = validate(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap();
+        let report = validate(
+            &mut fake,
+            TrainingMethod::Supervised,
+            "train.jsonl",
+            &Plan::default(),
+        )
+        .unwrap();
         let short = format!("train.{}.jsonl", &report.sha256[..16]);
         fake.files.push(serde_json::json!({
             "id": "file-old", "filename": short, "bytes": report.bytes, "purpose": "fine-tune"
         }));
-        let (file, _, origin) =
-            upload(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap();
+        let (file, _, origin) = upload(
+            &mut fake,
+            TrainingMethod::Supervised,
+            "train.jsonl",
+            &Plan::default(),
+        )
+        .unwrap();
         assert_eq!((file.id.as_str(), origin), ("file-001", Origin::Created));
     }
 
@@ -326,7 +356,13 @@ mod tests {
     fn the_validated_digest_goes_with_the_file_part() {
         let mut fake = Fake::new();
         fake.file = Some(training_file());
-        let (_, report, _) = upload(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap();
+        let (_, report, _) = upload(
+            &mut fake,
+            TrainingMethod::Supervised,
+            "train.jsonl",
+            &Plan::default(),
+        )
+        .unwrap();
         assert_eq!(fake.uploaded_digests, [report.sha256]);
     }
 
@@ -334,7 +370,13 @@ mod tests {
     fn a_file_that_changed_is_not_uploaded_and_what_the_server_kept_is_deleted() {
         let mut fake = Fake::new().fault(Method::Post, "/files", Fault::FileChanged);
         fake.file = Some(training_file());
-        let e = upload(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap_err();
+        let e = upload(
+            &mut fake,
+            TrainingMethod::Supervised,
+            "train.jsonl",
+            &Plan::default(),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "train.jsonl changed after it was validated; the upload was stopped before it \
@@ -352,7 +394,13 @@ mod tests {
         fake.file = Some(training_file());
         // The size says more than the reads deliver.
         fake.claimed_size = Some(10_000);
-        let e = validate(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap_err();
+        let e = validate(
+            &mut fake,
+            TrainingMethod::Supervised,
+            "train.jsonl",
+            &Plan::default(),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             format!(
@@ -381,8 +429,13 @@ mod tests {
         for fault in [Fault::CommitThenDrop, Fault::CommitThenTimeout] {
             let mut fake = Fake::new().fault(Method::Post, "/files", fault);
             fake.file = Some(training_file());
-            let (file, report, origin) =
-                upload(&mut fake, TrainingMethod::Supervised, "train.jsonl").unwrap();
+            let (file, report, origin) = upload(
+                &mut fake,
+                TrainingMethod::Supervised,
+                "train.jsonl",
+                &Plan::default(),
+            )
+            .unwrap();
             assert_eq!(origin, Origin::Adopted, "{fault:?}");
             assert_eq!(fake.files.len(), 1, "{fault:?}: one file stored");
             assert_eq!(file.id, "file-001");

@@ -7,8 +7,11 @@ use std::fmt;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::count::{self, ExampleTokens};
+use super::stats::{Counting, TokenStats};
 use crate::error::{InputError, quote};
 use crate::ids::hex;
+use crate::tokens::Tokenizer;
 use crate::training_method::TrainingMethod;
 
 /// Longest line checked. No single example comes near it (the largest context windows are a few
@@ -52,9 +55,8 @@ impl fmt::Display for Problem {
 pub struct Report {
     /// Non-blank lines, valid or not: each one is an example to the service.
     pub examples: u64,
-    /// Rough token count of the valid examples for one epoch: about 4 bytes of text per token
-    /// over message contents, tool calls and tool definitions, plus 4 per message.
-    pub estimated_tokens: u64,
+    /// The exact token figures of the valid examples ([`count`] says how each is counted).
+    pub tokens: TokenStats,
     pub bytes: u64,
     /// Lowercase hex SHA-256 of the whole content, BOM included: what the server stores.
     pub sha256: String,
@@ -98,10 +100,13 @@ fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// Checks a JSONL file for one training method, fed in chunks.
+/// Checks a JSONL file for one training method, fed in chunks, and counts its tokens.
 #[derive(Debug, Clone)]
 pub struct Validator {
     method: TrainingMethod,
+    /// `None` in a build without tokenizers: nothing is counted.
+    tokenizer: Option<Tokenizer>,
+    tokens: TokenStats,
     hasher: Sha256,
     bytes: u64,
     /// Number of the line being read, 1-based.
@@ -111,22 +116,27 @@ pub struct Validator {
     /// The line's full length, which may exceed what `buf` kept.
     line_bytes: u64,
     examples: u64,
-    estimated_tokens: u64,
     problems: Vec<Problem>,
     problem_count: u64,
 }
 
 impl Validator {
+    /// Counts with o200k_base and no context limit.
     pub fn new(method: TrainingMethod) -> Self {
+        Self::counting(method, Counting::default())
+    }
+
+    pub fn counting(method: TrainingMethod, counting: Counting) -> Self {
         Self {
             method,
+            tokenizer: counting.encoding.tokenizer(),
+            tokens: TokenStats::new(counting),
             hasher: Sha256::new(),
             bytes: 0,
             line: 1,
             buf: Vec::new(),
             line_bytes: 0,
             examples: 0,
-            estimated_tokens: 0,
             problems: Vec::new(),
             problem_count: 0,
         }
@@ -151,19 +161,23 @@ impl Validator {
         if self.line_bytes > 0 {
             self.end_line();
         }
-        if self.examples < MIN_EXAMPLES {
+        // Only valid examples train: an invalid line does not count towards the minimum.
+        let valid = self.tokens.examples;
+        if valid < MIN_EXAMPLES {
+            let has = if valid == self.examples {
+                count(valid, "example")
+            } else {
+                format!("{} of {}", count(valid, "valid example"), self.examples)
+            };
             self.problem(
                 0,
-                format!(
-                    "the file has {}; fine-tuning needs at least {MIN_EXAMPLES}",
-                    count(self.examples, "example")
-                ),
+                format!("the file has {has}; fine-tuning needs at least {MIN_EXAMPLES}"),
             );
         }
         let sha256 = hex(&self.hasher.finalize());
         Report {
             examples: self.examples,
-            estimated_tokens: self.estimated_tokens,
+            tokens: self.tokens,
             bytes: self.bytes,
             sha256,
             problems: self.problems,
@@ -213,12 +227,12 @@ impl Validator {
                 ),
                 Ok(s) => {
                     self.examples += 1;
-                    check_example(self.method, s)
+                    check_example(self.method, s, self.tokenizer.as_ref())
                 }
             }
         };
         match outcome {
-            Ok(tokens) => self.estimated_tokens += tokens,
+            Ok(tokens) => self.tokens.add(line, tokens),
             Err(message) => self.problem(line, message),
         }
         // Reuse the allocation for the next line.
@@ -234,8 +248,12 @@ impl Validator {
     }
 }
 
-/// Checks one example; returns its estimated tokens, or the first problem found.
-fn check_example(method: TrainingMethod, line: &str) -> Result<u64, String> {
+/// Checks one example; returns its tokens, or the first problem found.
+fn check_example(
+    method: TrainingMethod,
+    line: &str,
+    tokenizer: Option<&Tokenizer>,
+) -> Result<ExampleTokens, String> {
     let value: Value = serde_json::from_str(line).map_err(|e| {
         let hint = if e.is_eof() {
             "; each example must be a whole JSON object on one line"
@@ -251,13 +269,14 @@ fn check_example(method: TrainingMethod, line: &str) -> Result<u64, String> {
     let Value::Object(example) = value else {
         return Err(format!("must be a JSON object, not {}", kind(&value)));
     };
-    let mut tokens = Tokens::default();
     match method {
-        TrainingMethod::Supervised => check_supervised(&example, &mut tokens)?,
-        TrainingMethod::Dpo => check_dpo(&example, &mut tokens)?,
-        TrainingMethod::Reinforcement => check_reinforcement(&example, &mut tokens)?,
+        TrainingMethod::Supervised => check_supervised(&example)?,
+        TrainingMethod::Dpo => check_dpo(&example)?,
+        TrainingMethod::Reinforcement => check_reinforcement(&example)?,
     }
-    Ok(tokens.estimate())
+    Ok(tokenizer.map_or_else(ExampleTokens::default, |t| {
+        count::example(method, &example, t)
+    }))
 }
 
 /// serde_json's message without its " at line 1 column N" tail, which is always line 1 here.
@@ -280,27 +299,8 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// The token estimate: about 4 bytes of UTF-8 text per token (OpenAI's rule of thumb for English),
-/// over message contents, tool calls and tool definitions, plus 4 tokens per message for the role
-/// and the delimiters the chat format adds. It is for cost and size guidance only; the service
-/// counts with the model's own tokenizer, and images or audio are not counted.
-#[derive(Debug, Default)]
-struct Tokens {
-    text_bytes: u64,
-    messages: u64,
-}
-
-impl Tokens {
-    const BYTES_PER_TOKEN: u64 = 4;
-    const PER_MESSAGE: u64 = 4;
-
-    fn estimate(&self) -> u64 {
-        self.text_bytes.div_ceil(Self::BYTES_PER_TOKEN) + self.messages * Self::PER_MESSAGE
-    }
-}
-
-fn check_supervised(example: &Map<String, Value>, tokens: &mut Tokens) -> Result<(), String> {
-    let roles = check_messages("messages", example.get("messages"), tokens)?;
+fn check_supervised(example: &Map<String, Value>) -> Result<(), String> {
+    let roles = check_messages("messages", example.get("messages"))?;
     if !roles.contains(&"assistant") {
         return Err(
             "no assistant message; a supervised example needs at least one assistant reply to \
@@ -308,10 +308,10 @@ fn check_supervised(example: &Map<String, Value>, tokens: &mut Tokens) -> Result
                 .into(),
         );
     }
-    check_tools("", example, tokens)
+    check_tools("", example)
 }
 
-fn check_dpo(example: &Map<String, Value>, tokens: &mut Tokens) -> Result<(), String> {
+fn check_dpo(example: &Map<String, Value>) -> Result<(), String> {
     let input = match example.get("input") {
         None => return Err("missing \"input\"".into()),
         Some(Value::Object(input)) => input,
@@ -322,7 +322,7 @@ fn check_dpo(example: &Map<String, Value>, tokens: &mut Tokens) -> Result<(), St
             ));
         }
     };
-    let roles = check_messages("input.messages", input.get("messages"), tokens)?;
+    let roles = check_messages("input.messages", input.get("messages"))?;
     if roles.last() == Some(&"assistant") {
         return Err(
             "input.messages ends with an assistant message; the answers belong in \
@@ -330,7 +330,7 @@ fn check_dpo(example: &Map<String, Value>, tokens: &mut Tokens) -> Result<(), St
                 .into(),
         );
     }
-    check_tools("input.", input, tokens)?;
+    check_tools("input.", input)?;
     for key in ["preferred_output", "non_preferred_output"] {
         let count = match example.get(key) {
             None => return Err(format!("missing \"{key}\"")),
@@ -347,7 +347,7 @@ fn check_dpo(example: &Map<String, Value>, tokens: &mut Tokens) -> Result<(), St
                 "\"{key}\" must be a list of exactly one assistant message, not {count}"
             ));
         }
-        let roles = check_messages(key, example.get(key), tokens)?;
+        let roles = check_messages(key, example.get(key))?;
         if let Some(role) = roles.first().filter(|r| **r != "assistant") {
             return Err(format!(
                 "{key}[0] must be an assistant message, not role {}",
@@ -358,8 +358,8 @@ fn check_dpo(example: &Map<String, Value>, tokens: &mut Tokens) -> Result<(), St
     Ok(())
 }
 
-fn check_reinforcement(example: &Map<String, Value>, tokens: &mut Tokens) -> Result<(), String> {
-    let roles = check_messages("messages", example.get("messages"), tokens)?;
+fn check_reinforcement(example: &Map<String, Value>) -> Result<(), String> {
+    let roles = check_messages("messages", example.get("messages"))?;
     if let Some(role) = roles.last().filter(|r| **r != "user") {
         return Err(format!(
             "the last message must be from the user, not {} (the model writes the answer and \
@@ -368,15 +368,11 @@ fn check_reinforcement(example: &Map<String, Value>, tokens: &mut Tokens) -> Res
         ));
     }
     // Every other top-level key is data for the grader (`{{item.*}}`), so none is refused.
-    check_tools("", example, tokens)
+    check_tools("", example)
 }
 
 /// Checks a message list; returns the roles in order.
-fn check_messages(
-    path: &str,
-    list: Option<&Value>,
-    tokens: &mut Tokens,
-) -> Result<Vec<&'static str>, String> {
+fn check_messages(path: &str, list: Option<&Value>) -> Result<Vec<&'static str>, String> {
     let list = match list {
         None => return Err(format!("missing \"{path}\"")),
         Some(Value::Array(list)) => list,
@@ -392,11 +388,11 @@ fn check_messages(
     }
     list.iter()
         .enumerate()
-        .map(|(n, m)| check_message(&format!("{path}[{n}]"), m, tokens))
+        .map(|(n, m)| check_message(&format!("{path}[{n}]"), m))
         .collect()
 }
 
-fn check_message(path: &str, message: &Value, tokens: &mut Tokens) -> Result<&'static str, String> {
+fn check_message(path: &str, message: &Value) -> Result<&'static str, String> {
     let Value::Object(message) = message else {
         return Err(format!("{path} must be an object, not {}", kind(message)));
     };
@@ -414,14 +410,10 @@ fn check_message(path: &str, message: &Value, tokens: &mut Tokens) -> Result<&'s
         },
         Some(other) => return Err(format!("{path}.role must be a string, not {}", kind(other))),
     };
-    tokens.messages += 1;
     let calls = ["tool_calls", "function_call"]
         .into_iter()
         .filter_map(|k| message.get(k).filter(|v| !v.is_null()))
         .collect::<Vec<_>>();
-    for call in &calls {
-        tokens.text_bytes += call.to_string().len() as u64;
-    }
     if let Some(calls) = message.get("tool_calls").filter(|v| !v.is_null())
         && !calls.is_array()
     {
@@ -439,7 +431,7 @@ fn check_message(path: &str, message: &Value, tokens: &mut Tokens) -> Result<&'s
                 _ => format!("{path} has no \"content\""),
             });
         }
-        Some(Value::String(s)) => tokens.text_bytes += s.len() as u64,
+        Some(Value::String(_)) => {}
         Some(Value::Array(parts)) => {
             for (n, part) in parts.iter().enumerate() {
                 let typed = part
@@ -450,9 +442,6 @@ fn check_message(path: &str, message: &Value, tokens: &mut Tokens) -> Result<&'s
                     return Err(format!(
                         "{path}.content[{n}] must be a content part, an object with a \"type\""
                     ));
-                }
-                if let Some(text) = part.get("text").and_then(Value::as_str) {
-                    tokens.text_bytes += text.len() as u64;
                 }
             }
         }
@@ -473,11 +462,10 @@ fn check_message(path: &str, message: &Value, tokens: &mut Tokens) -> Result<&'s
 
 /// `tools`, `functions` (the older form) and `parallel_tool_calls` are optional beside the
 /// messages; tool definitions are part of the prompt, so they count toward the tokens.
-fn check_tools(prefix: &str, obj: &Map<String, Value>, tokens: &mut Tokens) -> Result<(), String> {
+fn check_tools(prefix: &str, obj: &Map<String, Value>) -> Result<(), String> {
     for key in ["tools", "functions"] {
         match obj.get(key) {
-            None | Some(Value::Null) => {}
-            Some(v @ Value::Array(_)) => tokens.text_bytes += v.to_string().len() as u64,
+            None | Some(Value::Null) | Some(Value::Array(_)) => {}
             Some(other) => {
                 return Err(format!(
                     "\"{prefix}{key}\" must be a list, not {}",
@@ -509,8 +497,8 @@ mod tests {
         /// A few lines for a person: the counts, then every kept problem.
         pub fn summary(&self) -> String {
             let mut out = format!(
-                "{} examples, ~{} tokens, {} bytes, sha256 {}\n",
-                self.examples, self.estimated_tokens, self.bytes, self.sha256
+                "{} examples, {} tokens, {} bytes, sha256 {}\n",
+                self.examples, self.tokens.total, self.bytes, self.sha256
             );
             if self.problem_count == 0 {
                 out.push_str("no problems\n");
@@ -850,6 +838,14 @@ mod tests {
             report.sha256,
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+        // Invalid lines are not examples that train: 9 valid and 1 invalid are too few.
+        let mut content = file(Dpo, 9, "\n");
+        content.push_str("{}\n");
+        let report = validate(Dpo, content.as_bytes());
+        assert_eq!(
+            report.problems.last().map(|p| p.message.as_str()),
+            Some("the file has 9 valid examples of 10; fine-tuning needs at least 10")
+        );
     }
 
     #[test]
@@ -877,7 +873,8 @@ mod tests {
     fn problems_are_capped_but_all_counted() {
         let report = validate(Supervised, "{}\n".repeat(150).as_bytes());
         assert_eq!(report.problems.len(), MAX_PROBLEMS_KEPT);
-        assert_eq!(report.problem_count, 150);
+        // Each line, and the file: none of its 150 examples is valid.
+        assert_eq!(report.problem_count, 151);
         assert_eq!(report.problems[99].line, 100);
     }
 
@@ -919,17 +916,17 @@ mod tests {
     }
 
     #[test]
-    fn tokens_are_estimated_from_message_text() {
-        // SFT: 1 + 2 + 5 bytes of content -> 2 tokens, plus 3 messages x 4.
+    fn tokens_are_counted_exactly_and_only_for_valid_examples() {
+        // SFT: 3 messages of 3 + 1 (role) + 1 (content) tokens, and 3 for the reply priming.
         let report = validate(Supervised, file(Supervised, 10, "\n").as_bytes());
-        assert_eq!(report.estimated_tokens, 10 * (2 + 3 * 4));
-        // Invalid examples do not count.
+        assert_eq!((report.tokens.total, report.tokens.trained), (10 * 18, 10));
+        assert_eq!(report.tokens.examples, 10);
         let mut content = file(Supervised, 10, "\n");
         content.push_str("{}\n");
-        assert_eq!(
-            validate(Supervised, content.as_bytes()).estimated_tokens,
-            140
-        );
+        assert_eq!(validate(Supervised, content.as_bytes()).tokens.total, 180);
+        // DPO: the prompt (3 + 2, and 3) and both completions (3 + 2 each).
+        let report = validate(Dpo, file(Dpo, 10, "\n").as_bytes());
+        assert_eq!((report.tokens.total, report.tokens.trained), (10 * 18, 20));
     }
 
     #[test]
@@ -947,7 +944,7 @@ mod tests {
         assert_eq!(
             report.summary(),
             format!(
-                "5 examples, ~28 tokens, {} bytes, sha256 {}\n4 problems:\n  line 1: missing \"messages\"\n  line 4: must be a JSON object, not a list\n  line 5: \"messages\" is empty\n  the file has 5 examples; fine-tuning needs at least 10\n",
+                "5 examples, 36 tokens, {} bytes, sha256 {}\n4 problems:\n  line 1: missing \"messages\"\n  line 4: must be a JSON object, not a list\n  line 5: \"messages\" is empty\n  the file has 2 valid examples of 5; fine-tuning needs at least 10\n",
                 content.len(),
                 report.sha256
             )

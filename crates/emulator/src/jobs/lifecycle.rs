@@ -2,11 +2,13 @@
 //! queued -> running -> one step per epoch -> succeeded), each step a named function below; and
 //! the actions that move a job by request (cancel, pause, resume, and the control endpoint's fail).
 
+use super::billing;
 use super::handlers::{job_object, not_found};
 use super::training_file::validate_training;
 use crate::config::Config;
 use crate::errors::ApiError;
 use crate::flavor::Surface;
+use crate::models;
 use crate::state::{Checkpoint, Event, FileRec, FileStatus, Job, JobStatus, State};
 use serde_json::{Value, json};
 
@@ -180,15 +182,22 @@ fn epoch_metrics(job: &Job, step: u64, total: u64) -> (Value, Value, f64) {
     (data, metrics, loss)
 }
 
-/// After the last epoch: the results file, the fine-tuned model, the trained tokens, `succeeded`.
+/// After the last epoch: the results file, the fine-tuned model, the trained tokens (counted as
+/// [`billing`] says), `succeeded`.
 fn succeed(state: &mut State, config: &Config, job: &mut Job, at_ms: u64) {
     let at = at_ms / 1000;
     let model = model_name(job, config);
     let result = results_file(state, job, at_ms);
     job.result_files = vec![result.id.clone()];
     state.files.push(result);
-    let bytes = state.file(&job.training_file).map_or(0, |f| f.bytes);
-    job.trained_tokens = Some(bytes.div_ceil(4) * job.n_epochs);
+    let per_epoch = match (
+        state.file(&job.training_file),
+        models::base(&job.base_snapshot),
+    ) {
+        (Some(f), Some(base)) => billing::billed_per_epoch(&f.content, base, job.method),
+        _ => 0,
+    };
+    job.trained_tokens = Some(per_epoch * job.n_epochs);
     job.fine_tuned_model = Some(model.clone());
     job.status = JobStatus::Succeeded;
     job.finished_at = Some(at);

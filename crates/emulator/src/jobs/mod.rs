@@ -1,7 +1,9 @@
 //! Fine-tuning jobs: create-time validation like the real API ([`validation`], [`create`]), the
 //! life cycle on a logical clock with cancel/pause/resume ([`lifecycle`]), the training-file check
-//! it runs ([`training_file`]), and the read endpoints ([`handlers`]).
+//! it runs ([`training_file`]), what a finished job bills ([`billing`]), and the read endpoints
+//! ([`handlers`]).
 
+mod billing;
 mod create;
 mod handlers;
 mod lifecycle;
