@@ -76,6 +76,29 @@ const MODEL_DATES: &[&str] = &["base_model_shutdown_date", "fine_tuned_model_shu
 /// What a training file's check found.
 const REPORT: &[&str] = &["examples", "estimated_tokens", "bytes", "sha256"];
 
+/// A training file's token figures and the job's estimate (`file::token_outputs`).
+const TOKENS: &[&str] = &[
+    "model",
+    "tokenizer",
+    "context_limit",
+    "total_tokens",
+    "trained_tokens",
+    "tokens_min",
+    "tokens_mean",
+    "tokens_p50",
+    "tokens_p95",
+    "tokens_max",
+    "over_limit_examples",
+    "over_limit_lines",
+    "n_epochs",
+    "n_epochs_auto",
+    "billed_tokens_per_epoch",
+    "estimated_billed_tokens",
+    "price_per_million_tokens",
+    "price_source",
+    "estimated_cost_usd",
+];
+
 /// Every command.
 pub const COMMANDS: &[Command] = &[
     Command {
@@ -150,7 +173,7 @@ pub const COMMANDS: &[Command] = &[
         name: "file validate",
         summary: "check a local JSONL training file for a training method; no network",
         inputs: file::INPUTS,
-        outputs: &[&["path", "training_method"], REPORT],
+        outputs: &[&["path", "training_method"], REPORT, TOKENS],
         guard: None,
         run: file::validate,
         outcome: file::validate_outcome,
@@ -159,7 +182,7 @@ pub const COMMANDS: &[Command] = &[
         name: "file read",
         summary: "find the upload of a local JSONL file by its content; never uploads (plan time, external data source)",
         inputs: file::INPUTS,
-        outputs: &[&["id", "filename", "training_method"], REPORT],
+        outputs: &[&["id", "filename", "training_method"], REPORT, TOKENS],
         guard: None,
         run: file::read,
         outcome: file::file_outcome,
@@ -168,7 +191,7 @@ pub const COMMANDS: &[Command] = &[
         name: "file upload",
         summary: "validate and upload a local JSONL training file unless the same bytes are already uploaded",
         inputs: file::INPUTS,
-        outputs: &[&["id", "filename", "training_method"], REPORT],
+        outputs: &[&["id", "filename", "training_method"], REPORT, TOKENS],
         guard: None,
         run: file::upload,
         outcome: file::file_outcome,
