@@ -112,6 +112,15 @@ SCENARIOS: List[Scenario] = [
                                  "cancel_after_timeout": "0"}, code=1),
         Step(("job", "ensure"), {"model": "gpt-4o-mini", "training_file": "file-doesnotexist"}, code=1),
     )),
+    # Plan time (`job check`) and the one summary line local-exec asks for: printed as text.
+    Scenario("job-check-and-summary-lines", (
+        Step(("job", "check"), {"model": "gpt-4o-mini-2024-07-18", "suffix": "ok"}),
+        Step(("job", "check"), {"model": "gpt-4o-mini-2024-07-18", "output": "summary"}),
+        Step(("job", "check"), {"model": "gpt-4o-mini-2024-07-18", "hyperparameters": '{"n_epochs":"0"}'}, code=1),
+        upload(), ensure(),
+        Step(("job", "cancel"), {"id": "@job@", "output": "summary"}),
+        Step(("job", "read"), {"id": "@job@", "output": "summary"}),
+    )),
     Scenario("job-input-by-environment", (
         Step(("job", "list"), {"limit": "2"}, via_env=True),
     )),

@@ -60,11 +60,20 @@ async function dispatch(args) {
   if (args.length === 2 && !noun.startsWith('-') && !verb.startsWith('-')) {
     const input = readInput();
     const output = await run(`${noun} ${verb}`, input);
-    process.stdout.write(`${renderObject(output)}\n`);
+    process.stdout.write(`${render(input, output)}\n`);
     return 0;
   }
   process.stderr.write(USAGE);
   throw new HostError(`unexpected arguments ${debugQuote(args.join(' '))}; see the usage above`);
+}
+
+// With `"output": "summary"` (what the modules' local-exec asks for) the guest answers with the
+// one line for a person, printed as text, as the native host does; otherwise the JSON object.
+function render(input, output) {
+  const summary = input.some(([k, v]) => k === 'output' && v === 'summary');
+  const keys = Object.keys(output);
+  if (summary && keys.length === 1 && keys[0] === 'summary') return output.summary;
+  return renderObject(output);
 }
 
 function renderObject(output) {

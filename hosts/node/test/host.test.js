@@ -204,7 +204,8 @@ test('the Action runs a command from INPUT_* and writes every output to GITHUB_O
   );
   assert.equal(outputs.training_method, 'dpo');
   assert.match(outputs.sha256, /^[0-9a-f]{64}$/);
-  assert.equal(log.at(-1), 'openai-ft: file validate: 6 outputs');
+  assert.equal(log.at(-1), `openai-ft: file validate: ${Object.keys(outputs).length} outputs`);
+  assert.ok(Object.keys(outputs).length > 20, 'the token figures too');
 
   const failing = [];
   const code = await action({ ...emulator.env, GITHUB_OUTPUT: output, INPUT_COMMAND: 'job read', INPUT_ID: 'bad id' }, (l) =>
@@ -236,6 +237,8 @@ test('action.yml declares exactly the inputs the commands take', async () => {
   for (const c of await describe()) {
     for (const i of c.inputs) for (const t of i.split(' | ')) if (/^[a-z_]+$/.test(t)) keys.add(t);
   }
+  // `output` asks a bin for one summary line instead of the map; the Action always writes the map.
+  keys.delete('output');
   assert.deepEqual(declaredInputs().sort(), [...keys].sort());
   assert.match(readFileSync(new URL('../action.yml', import.meta.url), 'utf8'), /^ {2}using: node24$/m);
 });
