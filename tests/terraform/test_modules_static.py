@@ -31,17 +31,37 @@ def test_validates(where, terraform, tmp_path):
     tf.validate()
 
 
-def variables(path) -> list[str]:
-    return re.findall(r'^variable "([a-z_]+)"', path.read_text(), flags=re.M)
+def declared(folder, kind: str) -> list[str]:
+    """The variables or outputs declared in a module folder's own .tf files, in file order."""
+    return [
+        name
+        for path in sorted(folder.glob("*.tf"))
+        for name in re.findall(rf'^{kind} "([a-z_0-9]+)"', path.read_text(), flags=re.M)
+    ]
+
+
+BASE = env.MODULES / "fine_tuning"
+ENHANCED = BASE / "enhanced_fine_tuning"
 
 
 def test_enhanced_module_passes_every_base_variable():
-    base = variables(env.MODULES / "fine_tuning" / "variables.tf")
-    enhanced = env.MODULES / "fine_tuning" / "enhanced_fine_tuning"
-    assert variables(enhanced / "variables.tf") == [*base, "checkpoint_permissions"]
-    call = (enhanced / "main.tf").read_text().split('module "fine_tuning" {', 1)[1].split("\n}", 1)[0]
+    # budget.tf's variables too: a wrapper that drops one silently loses the budget gate.
+    base = declared(BASE, "variable")
+    assert {"training_file_stats", "max_billed_tokens", "max_cost_usd", "price_per_million_tokens"} <= set(base)
+    assert sorted(declared(ENHANCED, "variable")) == sorted([*base, "checkpoint_permissions"])
+    call = (ENHANCED / "main.tf").read_text().split('module "fine_tuning" {', 1)[1].split("\n}", 1)[0]
     passed = re.findall(r"^\s+([a-z_]+)\s+= var\.([a-z_]+)$", call, flags=re.M)
-    assert passed == [(name, name) for name in base]
+    assert sorted(passed) == sorted((name, name) for name in base)
+
+
+def test_enhanced_module_outputs_every_base_output():
+    # `request` is the base module's plumbing for this wrapper's permission reads.
+    base = set(declared(BASE, "output")) - {"request"}
+    enhanced = declared(ENHANCED, "output")
+    assert set(enhanced) == base | {"shared_checkpoint", "permission_ids", "missing"}
+    text = "".join(p.read_text() for p in sorted(ENHANCED.glob("*.tf")))
+    for name in base:
+        assert f"value       = module.fine_tuning.{name}\n" in text, name
 
 
 # What the tests run: Terraform 1.15 and OpenTofu 1.12 satisfy the first; the stand-in is 2.4.0,

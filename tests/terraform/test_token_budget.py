@@ -88,12 +88,27 @@ CONFIG = textwrap.dedent(
 CORPUS = env.REPO / "tests" / "data" / "tokens" / "supervised.jsonl"
 
 
+BASE = 'source = "./modules/fine_tuning"'
+ENHANCED = 'source = "./modules/fine_tuning/enhanced_fine_tuning"'
+
+
 @pytest.fixture
 def workspace(tmp_path, terraform, emulator, openai_ft_bins):
     """(tf, emu): the config above on the token corpus, initialised, against a fresh emulator."""
+    return prepare(tmp_path, terraform, emulator, openai_ft_bins, CONFIG)
+
+
+@pytest.fixture
+def enhanced_workspace(tmp_path, terraform, emulator, openai_ft_bins):
+    """The same with the job from the enhanced_fine_tuning wrapper."""
+    assert BASE in CONFIG
+    return prepare(tmp_path, terraform, emulator, openai_ft_bins, CONFIG.replace(BASE, ENHANCED))
+
+
+def prepare(tmp_path, terraform, emulator, openai_ft_bins, config):
     emu = emulator(step_ms=20)
     root = env.copy_tree(tmp_path)
-    (root / "main.tf").write_text(CONFIG)
+    (root / "main.tf").write_text(config)
     shutil.copy(CORPUS, root / "train.jsonl")
     tf = terraform(root, env=env.terraform_env(openai_ft_bins, emu))
     tf.init()
@@ -221,3 +236,24 @@ def test_the_job_bills_what_the_plan_estimated(workspace):
     tf.apply("-var=n_epochs=2")
     assert tf.output("trained_tokens") == tf.output("estimated_billed_tokens") == estimated
     tf.destroy("-var=n_epochs=2")
+
+
+def test_the_enhanced_module_passes_the_estimate_and_the_gate_through(enhanced_workspace, openai_ft_bins):
+    tf, emu = enhanced_workspace
+    out = planned_outputs(tf.plan("-var=n_epochs=2"))
+    cli = cli_validate(openai_ft_bins, {"path": str(CORPUS), "model": "gpt-4o-mini-2024-07-18", "n_epochs": "2"})
+    billed = int(cli["estimated_billed_tokens"])
+    assert out["estimated_billed_tokens"] == billed
+    assert out["estimated_cost_usd"] == pytest.approx(float(cli["estimated_cost_usd"]), abs=5e-5)
+
+    error = failed_plan(tf, "-var=n_epochs=2", f"-var=max_billed_tokens={billed - 1}")
+    assert error["detail"].startswith(f"estimated billed tokens {billed} exceed max_billed_tokens {billed - 1}: ")
+    error = failed_plan(tf, "-var=n_epochs=2", "-var=max_cost_usd=0.0001")
+    assert error["detail"].startswith("estimated cost ") and "exceeds max_cost_usd 0.0001: " in error["detail"]
+    assert env.writes(emu.log()) == []
+    assert emu.counts().get("POST /v1/files") is None
+
+    # Under the limits the same plan applies, and the job bills what was estimated.
+    tf.apply("-var=n_epochs=2", f"-var=max_billed_tokens={billed}", "-var=max_cost_usd=1")
+    assert tf.output("trained_tokens") == tf.output("estimated_billed_tokens") == billed
+    tf.destroy("-var=n_epochs=2", f"-var=max_billed_tokens={billed}", "-var=max_cost_usd=1")

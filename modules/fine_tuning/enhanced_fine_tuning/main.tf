@@ -25,6 +25,11 @@ module "fine_tuning" {
   fail_on_unsuccessful = var.fail_on_unsuccessful
   poll_interval        = var.poll_interval
   openai_ft_path       = var.openai_ft_path
+
+  training_file_stats      = var.training_file_stats
+  price_per_million_tokens = var.price_per_million_tokens
+  max_billed_tokens        = var.max_billed_tokens
+  max_cost_usd             = var.max_cost_usd
 }
 
 locals {

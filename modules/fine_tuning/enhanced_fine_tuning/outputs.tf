@@ -35,6 +35,21 @@ output "trained_tokens" {
   value       = module.fine_tuning.trained_tokens
 }
 
+output "estimated_n_epochs" {
+  description = "The epochs the estimate assumes: hyperparameters.n_epochs, or the service's default for \"auto\". null without training_file_stats."
+  value       = module.fine_tuning.estimated_n_epochs
+}
+
+output "estimated_billed_tokens" {
+  description = "The tokens the job is estimated to bill, known at plan time; compare trained_tokens after training. null without training_file_stats."
+  value       = module.fine_tuning.estimated_billed_tokens
+}
+
+output "estimated_cost_usd" {
+  description = "estimated_billed_tokens times the price per million tokens. null when no price is known."
+  value       = module.fine_tuning.estimated_cost_usd
+}
+
 output "estimated_finish" {
   description = "The service's estimate of when the job finishes (Unix seconds), or null."
   value       = module.fine_tuning.estimated_finish

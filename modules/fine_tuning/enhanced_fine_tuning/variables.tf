@@ -113,6 +113,38 @@ variable "openai_ft_path" {
   nullable    = false
 }
 
+# The base module's cost estimate and budget gate (budget.tf), passed through unchanged.
+
+variable "training_file_stats" {
+  description = "The training file's token figures at plan time: modules/training_file's stats output (module.training_data.stats), counted with this job's model. Needed for estimated_billed_tokens, estimated_cost_usd and the budget gate; null for none."
+  type = object({
+    model                    = optional(string)
+    examples                 = number
+    billed_tokens_per_epoch  = number
+    price_per_million_tokens = optional(number)
+    price_source             = optional(string)
+  })
+  default = null
+}
+
+variable "price_per_million_tokens" {
+  description = "USD per 1M billed training tokens, for estimated_cost_usd and max_cost_usd. null takes the price of the model's family in openai-ft's dated table, via training_file_stats."
+  type        = number
+  default     = null
+}
+
+variable "max_billed_tokens" {
+  description = "The budget gate: plan fails when estimated_billed_tokens is over this (nothing is uploaded, created or granted). Needs training_file_stats. null for no limit."
+  type        = number
+  default     = null
+}
+
+variable "max_cost_usd" {
+  description = "The budget gate: plan fails when estimated_cost_usd is over this many US dollars (nothing is uploaded, created or granted). Needs training_file_stats and a price. null for no limit."
+  type        = number
+  default     = null
+}
+
 variable "checkpoint_permissions" {
   description = "Share the fine-tuned model (or one of its checkpoints) with other projects: one grant per project in project_ids, so adding or removing a project touches only that project. checkpoint defaults to the job's fine_tuned_model. Needs OPENAI_ADMIN_KEY in the environment and wait_for_completion = true (the model must exist)."
   type = object({
