@@ -54,6 +54,27 @@ def test_enhanced_module_passes_every_base_variable():
     assert sorted(passed) == sorted((name, name) for name in base)
 
 
+def attribute(folder, variable: str, name: str) -> str | None:
+    """The text of one attribute (`type`, `default`) of a variable block, as `terraform fmt`
+    lays it out (its first line and any lines indented deeper), without comments; or None."""
+    for path in sorted(folder.glob("*.tf")):
+        block = re.search(rf'^variable "{variable}" {{\n(.*?)^}}', path.read_text(), flags=re.M | re.S)
+        if block:
+            found = re.search(rf"^  {name}\s+=.*?(?=^  [a-z_]+\s*[={{]|\Z)", block.group(1), flags=re.M | re.S)
+            if found is None:
+                return None
+            code = [re.sub(r"\s+#.*$|^\s*#.*$", "", line) for line in found.group(0).splitlines()]
+            return " ".join(" ".join(code).split())
+    raise AssertionError(f"no variable {variable} in {folder}")
+
+
+def test_enhanced_module_variables_have_the_base_types_and_defaults():
+    # Terraform cannot refer to another module's variable type, so the wrapper restates them.
+    for name in declared(BASE, "variable"):
+        for what in ("type", "default", "nullable"):
+            assert attribute(ENHANCED, name, what) == attribute(BASE, name, what), (name, what)
+
+
 def test_enhanced_module_outputs_every_base_output():
     # `request` is the base module's plumbing for this wrapper's permission reads.
     base = set(declared(BASE, "output")) - {"request"}
