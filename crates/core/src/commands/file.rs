@@ -9,7 +9,7 @@ use crate::file::estimate::{Budget, Estimate, Plan, Price, PriceSource, usd};
 use crate::file::stats::Counting;
 use crate::file::{self, FileObject, Report};
 use crate::input::{Input, Output};
-use crate::job::spec::Auto;
+use crate::job::spec::{Auto, n_epochs_input};
 use crate::platform::Platform;
 use crate::tokens::Encoding;
 use crate::tokens::families::family_of;
@@ -92,22 +92,12 @@ fn plan(input: &Input) -> Result<Plan, InputError> {
     })
 }
 
-/// The job's `n_epochs`, as the hyperparameter takes it.
+/// The job's `n_epochs`, by the hyperparameter's own rule (`"auto"`, or 1-50, `3.0` included).
 fn n_epochs(input: &Input) -> Result<Option<Auto<u32>>, InputError> {
-    let Some(raw) = input.get("n_epochs") else {
-        return Ok(None);
-    };
-    match raw.trim() {
-        "auto" => Ok(Some(Auto::Auto)),
-        n => match n.parse::<u32>() {
-            Ok(n @ 1..=50) => Ok(Some(Auto::Value(n))),
-            _ => Err(InputError::invalid(
-                "n_epochs",
-                raw,
-                "must be \"auto\" or an integer 1-50",
-            )),
-        },
-    }
+    input
+        .get("n_epochs")
+        .map(|raw| n_epochs_input("n_epochs", raw))
+        .transpose()
 }
 
 fn whole(input: &Input, key: &str) -> Result<Option<u64>, InputError> {

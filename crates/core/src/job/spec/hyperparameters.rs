@@ -176,13 +176,9 @@ impl HyperparameterMap {
     }
 
     fn small_integer(&mut self, name: &str, max: u32) -> Result<Option<Auto<u32>>, InputError> {
-        Ok(self
-            .integer(name, 1, Some(u64::from(max)))?
-            .map(|v| match v {
-                Auto::Auto => Auto::Auto,
-                // In range, so it fits.
-                Auto::Value(n) => Auto::Value(u32::try_from(n).unwrap_or(max)),
-            }))
+        self.take(name)
+            .map(|v| small_integer(&format!("hyperparameters.{name}"), &v, max))
+            .transpose()
     }
 
     /// `"auto"`, or an integer given as a JSON number or a numeric string (Terraform's
@@ -193,27 +189,9 @@ impl HyperparameterMap {
         min: u64,
         max: Option<u64>,
     ) -> Result<Option<Auto<u64>>, InputError> {
-        let Some(v) = self.take(name) else {
-            return Ok(None);
-        };
-        if v.as_str() == Some("auto") {
-            return Ok(Some(Auto::Auto));
-        }
-        let n = number_text(&v).and_then(|t| parse_whole(&t));
-        match n {
-            Some(n) if n >= min && max.is_none_or(|max| n <= max) => Ok(Some(Auto::Value(n))),
-            _ => {
-                let rule = match max {
-                    Some(max) => format!("must be \"auto\" or an integer {min}-{max}"),
-                    None => format!("must be \"auto\" or an integer of at least {min}"),
-                };
-                Err(InputError::invalid(
-                    &format!("hyperparameters.{name}"),
-                    &shown(&v),
-                    rule,
-                ))
-            }
-        }
+        self.take(name)
+            .map(|v| integer(&format!("hyperparameters.{name}"), &v, min, max))
+            .transpose()
     }
 
     pub(super) fn number(
@@ -260,6 +238,39 @@ impl HyperparameterMap {
 }
 
 /// The text of a JSON number or string, the two ways a number reaches us.
+/// The job's `n_epochs` by the hyperparameter's rule, for inputs that take it on their own (the
+/// `file` commands' estimate), under the input's name `field`.
+pub fn n_epochs_input(field: &str, raw: &str) -> Result<Auto<u32>, InputError> {
+    small_integer(field, &Value::String(raw.trim().to_owned()), 50)
+}
+
+/// An integer hyperparameter 1-`max` (or `"auto"`), as a u32; `field` names it in the error.
+fn small_integer(field: &str, v: &Value, max: u32) -> Result<Auto<u32>, InputError> {
+    Ok(match integer(field, v, 1, Some(u64::from(max)))? {
+        Auto::Auto => Auto::Auto,
+        // In range, so it fits.
+        Auto::Value(n) => Auto::Value(u32::try_from(n).unwrap_or(max)),
+    })
+}
+
+/// `"auto"`, or an integer `min`-`max` given as a JSON number or a numeric string; a whole float
+/// such as `3.0` counts as an integer.
+fn integer(field: &str, v: &Value, min: u64, max: Option<u64>) -> Result<Auto<u64>, InputError> {
+    if v.as_str() == Some("auto") {
+        return Ok(Auto::Auto);
+    }
+    match number_text(v).and_then(|t| parse_whole(&t)) {
+        Some(n) if n >= min && max.is_none_or(|max| n <= max) => Ok(Auto::Value(n)),
+        _ => {
+            let rule = match max {
+                Some(max) => format!("must be \"auto\" or an integer {min}-{max}"),
+                None => format!("must be \"auto\" or an integer of at least {min}"),
+            };
+            Err(InputError::invalid(field, &shown(v), rule))
+        }
+    }
+}
+
 fn number_text(v: &Value) -> Option<String> {
     match v {
         Value::Number(n) => Some(n.to_string()),

@@ -21,7 +21,7 @@ pub use fields::{TrainingType, WandbIntegration};
 pub use grader::Grader;
 pub use hyperparameters::{
     Auto, DpoHyperparameters, ReasoningEffort, ReinforcementHyperparameters,
-    SupervisedHyperparameters,
+    SupervisedHyperparameters, n_epochs_input,
 };
 
 /// The most a `seed` may be.

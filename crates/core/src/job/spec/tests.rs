@@ -732,3 +732,19 @@ fn canonical_json_sorts_keys_and_normalises_numbers() {
         )
     );
 }
+
+#[test]
+fn the_file_commands_take_n_epochs_by_the_hyperparameter_rule() {
+    assert_eq!(n_epochs_input("n_epochs", "3.0"), Ok(Auto::Value(3)));
+    assert_eq!(n_epochs_input("n_epochs", " 50 "), Ok(Auto::Value(50)));
+    assert_eq!(n_epochs_input("n_epochs", " auto "), Ok(Auto::Auto));
+    for raw in ["2.5", "0", "51", "AUTO", ""] {
+        assert_eq!(
+            n_epochs_input("n_epochs", raw).unwrap_err().to_string(),
+            format!(
+                r#"invalid n_epochs "{}": must be "auto" or an integer 1-50"#,
+                raw.trim()
+            ),
+        );
+    }
+}
