@@ -408,7 +408,7 @@ fn without_times(table: &str) -> String {
 }
 
 #[test]
-fn wall_times_are_left_out_of_the_readme_check() {
+fn wall_times_are_left_out_of_the_documented_table_check() {
     assert_eq!(
         without_times("| job create | 1 job, queued, 3.2 s | refused, 0 jobs, 0.1 s |"),
         "|job create|1 job, queued|refused, 0 jobs|"
