@@ -57,6 +57,17 @@ fn main() -> Result<()> {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rustc-env=OPENAI_FT_TARGET={target}");
+    // What `openai-ft --version` names, from where it is defined rather than typed again.
+    let wit = std::fs::read_to_string(root.join("wit/world.wit"))?;
+    println!(
+        "cargo:rustc-env=OPENAI_FT_WIT_PACKAGE={}",
+        wit_package(&wit).context("wit/world.wit has no `package` line")?
+    );
+    let lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
+    println!(
+        "cargo:rustc-env=OPENAI_FT_WASMTIME_VERSION={}",
+        locked_version(&lock, "wasmtime").context("Cargo.lock has no wasmtime")?
+    );
 
     let engine = wasmtime::Engine::new(&openai_ft_engine_config::config(&target)?)?;
     for build in &BUILDS {
@@ -72,6 +83,20 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The package a WIT file declares: `openai:fine-tuning@0.2.0` from `package openai:fine-tuning@0.2.0;`.
+fn wit_package(wit: &str) -> Option<&str> {
+    wit.lines()
+        .find_map(|l| l.trim().strip_prefix("package "))
+        .map(|p| p.trim_end_matches(';').trim())
+}
+
+/// The version of `name` that Cargo.lock pins.
+fn locked_version<'a>(lock: &'a str, name: &str) -> Option<&'a str> {
+    let entry = format!("name = \"{name}\"\nversion = \"");
+    let start = lock.find(&entry)? + entry.len();
+    lock[start..].split('"').next()
 }
 
 /// Runs one nested `cargo build` of `build`'s crates in its own target folder (sharing the outer

@@ -49,8 +49,10 @@ fn run() -> Result<ExitCode> {
         }
         ["-V" | "--version"] => {
             println!(
-                "openai-ft {} (wit openai:fine-tuning@0.2.0, wasmtime 48.0.8)",
-                env!("CARGO_PKG_VERSION")
+                "openai-ft {} (wit {}, wasmtime {})",
+                env!("CARGO_PKG_VERSION"),
+                env!("OPENAI_FT_WIT_PACKAGE"),
+                env!("OPENAI_FT_WASMTIME_VERSION")
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -2,7 +2,7 @@
 and benchmarked (scripts/bench) against: OpenAI's `tiktoken`, loaded from the very ranks files
 the Rust side embeds (the `tiktoken-rs` crate's `assets/`, found through `cargo metadata`,
 checked against the sha256 tiktoken itself expects), and the counting rules of OpenAI's
-data-preparation notebook as the README's "Token counts" section extends them.
+data-preparation notebook as docs/tokens-and-cost.md extends them.
 
 tiktoken's own download of the ranks cannot work offline, so `encoding()` hands tiktoken's
 constructor the local file instead; the pattern and special tokens stay tiktoken's.

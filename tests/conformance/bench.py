@@ -1,6 +1,6 @@
 """Benchmark, not a test: how long each host takes to load the component and then to run `job
 read` against the emulator, beside the native binary's fresh process per call (what Terraform
-pays). Figures go to README; nothing here asserts a time. Needs `prepare` first.
+pays). Figures go to docs/hosts.md; nothing here asserts a time. Needs `prepare` first.
 Usage: python3 tests/conformance/bench.py [calls]"""
 
 from __future__ import annotations

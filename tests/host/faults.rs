@@ -8,9 +8,9 @@
 //! byte (the harness checks every run).
 //!
 //! The table is printed, written to `target/tmp/fault-table/fault-table.md`, and must match the
-//! one in the README's reliability section, wall times aside; with `OPENAI_FT_UPDATE_README=1`
-//! the test rewrites the README's copy instead:
-//! `OPENAI_FT_UPDATE_README=1 cargo test -p openai-ft --test integration faults::`.
+//! one in `docs/reliability.md`, wall times aside; with `OPENAI_FT_UPDATE_DOCS=1` the test
+//! rewrites that copy instead:
+//! `OPENAI_FT_UPDATE_DOCS=1 cargo test -p openai-ft --test integration faults::`.
 
 use std::time::Duration;
 
@@ -362,32 +362,32 @@ fn every_write_path_under_every_fault_leaves_exactly_what_was_asked_for() {
     let file = scratch_dir("fault-table").join("fault-table.md");
     std::fs::write(&file, &table).expect("the table is written");
     assert!(failures.is_empty(), "{}\n\n{table}", failures.join("\n"));
-    readme_table_is(&table);
+    documented_table_is(&table);
 }
 
-/// The README, whose reliability section holds a copy of the table between these markers.
-const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+/// The reliability page, which holds a copy of the table between these markers.
+const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/reliability.md");
 const TABLE_START: &str = "<!-- fault-table:start -->\n";
 const TABLE_END: &str = "<!-- fault-table:end -->";
 
-/// Checks the README's copy of the table against `table`, wall times aside (they vary from run
-/// to run and machine to machine), or, with `OPENAI_FT_UPDATE_README` set, rewrites it.
-fn readme_table_is(table: &str) {
-    let readme = std::fs::read_to_string(README).expect("the README");
-    let (before, rest) = readme
+/// Checks the documented copy of the table against `table`, wall times aside (they vary from
+/// run to run and machine to machine), or, with `OPENAI_FT_UPDATE_DOCS` set, rewrites it.
+fn documented_table_is(table: &str) {
+    let doc = std::fs::read_to_string(DOC).expect("docs/reliability.md");
+    let (before, rest) = doc
         .split_once(TABLE_START)
-        .expect("the README's reliability section has the fault-table markers");
+        .expect("docs/reliability.md has the fault-table markers");
     let (copy, after) = rest.split_once(TABLE_END).expect("the end marker");
-    if std::env::var_os("OPENAI_FT_UPDATE_README").is_some() {
+    if std::env::var_os("OPENAI_FT_UPDATE_DOCS").is_some() {
         let updated = format!("{before}{TABLE_START}{table}{TABLE_END}{after}");
-        std::fs::write(README, updated).expect("the README is rewritten");
+        std::fs::write(DOC, updated).expect("docs/reliability.md is rewritten");
         return;
     }
     assert_eq!(
         without_times(copy),
         without_times(table),
-        "the README's fault table does not match what the suite saw; run \
-         OPENAI_FT_UPDATE_README=1 cargo test -p openai-ft --test integration faults::"
+        "the fault table in docs/reliability.md does not match what the suite saw; run \
+         OPENAI_FT_UPDATE_DOCS=1 cargo test -p openai-ft --test integration faults::"
     );
 }
 
@@ -408,7 +408,7 @@ fn without_times(table: &str) -> String {
 }
 
 #[test]
-fn wall_times_are_left_out_of_the_readme_check() {
+fn wall_times_are_left_out_of_the_documented_table_check() {
     assert_eq!(
         without_times("| job create | 1 job, queued, 3.2 s | refused, 0 jobs, 0.1 s |"),
         "|job create|1 job, queued|refused, 0 jobs|"

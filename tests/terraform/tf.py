@@ -29,7 +29,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_SOURCE = "hashicorp/external"
 PROVIDER_VERSION = "2.4.0"
 PLATFORM = "linux_amd64"
-STANDIN_PACKAGE = "terraform-provider-external-standin"
 # Path to a prebuilt stand-in binary; when unset, the harness builds it with cargo.
 PROVIDER_BIN_ENV = "OPENAI_FT_EXTERNAL_PROVIDER_BIN"
 # Path to a tofu binary; when unset, scripts/tofu (the pinned release, built once).
@@ -90,7 +89,10 @@ def provider_binary() -> Path:
         if not path.is_file():
             raise FileNotFoundError(f'{PROVIDER_BIN_ENV} "{given}": no such file')
         return path
-    return cargo_debug_build(STANDIN_PACKAGE) / "terraform-provider-external"
+    built = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "standin")], check=True, capture_output=True, text=True
+    )
+    return Path(built.stdout.strip())
 
 
 def cargo_debug_build(*packages: str) -> Path:

@@ -61,11 +61,6 @@ impl Running {
         self.addr
     }
 
-    /// Adds a fault rule, like `POST /_emulator/faults`.
-    pub fn add_fault(&self, rule: FaultRule) {
-        lock(&self.shared.control).faults.add(rule);
-    }
-
     /// Request counts keyed `"METHOD /path"`, like `GET /_emulator/requests`.
     pub fn requests(&self) -> BTreeMap<String, u64> {
         lock(&self.shared.control).counts.clone()

@@ -63,15 +63,12 @@ const READ_OPTIONS: &[&str] = &[
 pub(super) const READ_INPUTS: &[&str] =
     &concat::<{ JOB_REF.len() + READ_OPTIONS.len() }>(JOB_REF, READ_OPTIONS);
 
-/// Destroy-time calls carry the whole request plus settings that do not name the job.
-const CANCEL_EXTRA: &[&str] = &[
-    "cancel_after_timeout",
-    "wait",
-    "poll_interval",
-    "fail_on_unsuccessful",
-    "checkpoints",
-    "shutdown_dates",
-];
+/// What a read fetches beyond the job itself, when asked.
+const FETCH: &[&str] = &["checkpoints", "shutdown_dates"];
+
+/// Destroy-time calls carry the whole request plus settings that do not name the job: how to
+/// follow it and what to fetch.
+const CANCEL_EXTRA: &[&str] = &concat::<{ FOLLOW.len() + FETCH.len() }>(FOLLOW, FETCH);
 
 pub(super) const CANCEL_INPUTS: &[&str] =
     &concat::<{ JOB_REF.len() + CANCEL_EXTRA.len() }>(JOB_REF, CANCEL_EXTRA);

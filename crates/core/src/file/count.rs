@@ -1,7 +1,7 @@
 //! How one training example's tokens are counted: OpenAI's data-preparation notebook
 //! (`num_tokens_from_messages`: 3 tokens per message, every string field of a message encoded, 1
 //! more for a `name`, 3 for priming the reply), extended to tool calls, tool definitions, DPO and
-//! reinforcement examples as the README's "Token counts" section states, so anyone can reproduce
+//! reinforcement examples as docs/tokens-and-cost.md states, so anyone can reproduce
 //! a figure with tiktoken.
 
 use serde_json::{Map, Value};

@@ -1,7 +1,7 @@
 //! What a finished job bills in `trained_tokens`: every example's tokens, capped at the model's
 //! context limit, times the epochs. An example is counted as OpenAI's data-preparation notebook
 //! counts a conversation (3 tokens per message, every string field, 1 more per `name`, 3 to prime
-//! the reply), with tool calls, tool definitions and both DPO completions as openai-ft's README
+//! the reply), with tool calls, tool definitions and both DPO completions as openai-ft's docs/tokens-and-cost.md
 //! states. This is the emulator's own plain reading of the file, written apart from the client's
 //! validator so that comparing the two checks something.
 
