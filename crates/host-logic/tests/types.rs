@@ -4,14 +4,15 @@
 //! hosts' runtime code follows. This test fails when a generated file is not what the WIT gives;
 //! regenerate with `OPENAI_FT_REGENERATE=1 cargo test -p openai-ft-host-logic --test types`.
 //!
-//! The rules, the same for both languages: a record is an interface (TS, camelCase fields) or a
-//! frozen dataclass (Python, snake_case fields); integers are numbers; `option<T>` is an optional
-//! field or parameter; an enum is a union of its case names; a variant whose one payload is
-//! `other(string)` (a job's status) is a string: its case names with `-` as `_`, or any other
-//! text; a function takes the WIT's parameters, then the host's options, and returns its `ok`
-//! type (its `error` is thrown as `OpenAiFtError`); a parameter named `path` is the one file the
-//! call is granted. An error's fields are those of its cases' records, but `message`, with `kind`
-//! named `type` (the error's `kind` is its case).
+//! The rules, the same for both languages, declared and applied here only (each file holds the
+//! conversions from the values the bindings give): a record is an interface (TS, camelCase
+//! fields) or a frozen dataclass (Python, snake_case fields); integers are numbers; `option<T>`
+//! is an optional field or parameter; an enum is a union of its case names; a variant whose one
+//! payload is `other(string)` (a job's status) is a string: its case names with `-` as `_`, or
+//! any other text; a function takes the WIT's parameters, then the host's options, and returns
+//! its `ok` type (its `error` is thrown as `OpenAiFtError`); a parameter named `path` is the one
+//! file the call is granted. An error's fields are those of its cases' records, but `message`,
+//! with `kind` named `type` (the error's `kind` is its case).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -29,9 +30,9 @@ fn the_hosts_api_types_are_generated_from_the_wit() {
     let api = Api::load();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let outputs: [(&str, String); 3] = [
-        ("hosts/node/src/wit.d.ts", typescript(&api)),
-        ("hosts/node/src/wit.js", javascript(&api)),
-        ("hosts/python/src/openai_ft/_wit.py", python(&api)),
+        ("hosts/node/src/wit/index.d.ts", typescript(&api)),
+        ("hosts/node/src/wit/index.js", javascript(&api)),
+        ("hosts/python/src/openai_ft/wit/__init__.py", python(&api)),
     ];
     let regenerate = std::env::var_os("OPENAI_FT_REGENERATE").is_some();
     for (file, text) in outputs {
@@ -53,6 +54,8 @@ fn the_hosts_api_types_are_generated_from_the_wit() {
 #[derive(Debug, Clone, PartialEq)]
 enum Ty {
     Number,
+    /// A 64-bit integer: a BigInt in jco's bindings.
+    Big,
     Text,
     Bool,
     List(Box<Ty>),
@@ -99,6 +102,8 @@ struct Api {
     interfaces: Vec<Interface>,
     error_kinds: Vec<String>,
     error_fields: Vec<Field>,
+    /// The error cases with a record, and its fields' WIT names but `message`.
+    error_records: Vec<(String, Vec<String>)>,
 }
 
 impl Api {
@@ -127,6 +132,7 @@ impl Api {
             interfaces: Vec::new(),
             error_kinds: Vec::new(),
             error_fields: Vec::new(),
+            error_records: Vec::new(),
         };
         let mut seen = Vec::new();
         for name in INTERFACES {
@@ -173,6 +179,8 @@ impl Api {
             api.error_kinds.push(case.name.clone());
             if let Some(Some(TypeDefKind::Record(r))) = case.ty.as_ref().map(|t| kind(&resolve, t))
             {
+                let names = r.fields.iter().map(|f| f.name.clone()).filter(|n| n != "message");
+                api.error_records.push((case.name.clone(), names.collect()));
                 for f in &r.fields {
                     let name = if f.name == "kind" {
                         "type".into()
@@ -203,14 +211,13 @@ impl Api {
         let id = match ty {
             Type::String => return Ty::Text,
             Type::Bool => return Ty::Bool,
+            Type::U64 | Type::S64 => return Ty::Big,
             Type::U8
             | Type::U16
             | Type::U32
-            | Type::U64
             | Type::S8
             | Type::S16
             | Type::S32
-            | Type::S64
             | Type::F32
             | Type::F64 => return Ty::Number,
             Type::Id(id) => *id,
@@ -296,7 +303,7 @@ fn snake(kebab: &str) -> String {
 
 fn ts_ty(ty: &Ty) -> String {
     match ty {
-        Ty::Number => "number".into(),
+        Ty::Number | Ty::Big => "number".into(),
         Ty::Text => "string".into(),
         Ty::Bool => "boolean".into(),
         Ty::List(t) => format!("{}[]", ts_ty(t)),
@@ -321,7 +328,7 @@ fn ts_doc(out: &mut String, indent: &str, docs: &str) {
 
 fn typescript(api: &Api) -> String {
     let mut out = format!(
-        "// The typed API's types, {HEADER}.\n\nimport type {{ Options }} from './index.js';\n"
+        "// The typed API's types, {HEADER}.\n\nimport type {{ Options }} from '../index.js';\n"
     );
     for t in &api.types {
         out.push('\n');
@@ -384,23 +391,107 @@ fn typescript(api: &Api) -> String {
     out
 }
 
+/// The JS expression that converts `expr` (a value of `ty` as jco gives it) to the API's value.
+fn js_lift(expr: &str, ty: &Ty, api: &Api) -> String {
+    match ty {
+        Ty::Big => format!("Number({expr})"),
+        Ty::Number | Ty::Text | Ty::Bool => expr.into(),
+        Ty::Named(n) if matches!(shape(api, n), Shape::Names(_)) => expr.into(),
+        Ty::Named(n) => format!("{}({expr})", camel_of(n)),
+        Ty::Option(t) => match js_lift(expr, t, api) {
+            lifted if lifted == expr => expr.into(),
+            lifted => format!("{expr} === undefined ? undefined : {lifted}"),
+        },
+        Ty::List(t) => match js_lift("x", t, api) {
+            lifted if lifted == "x" => expr.into(),
+            lifted if lifted == format!("{}(x)", lifted.trim_end_matches("(x)")) => {
+                format!("({expr}).map({})", lifted.trim_end_matches("(x)"))
+            }
+            lifted => format!("({expr}).map((x) => {lifted})"),
+        },
+    }
+}
+
+fn shape<'a>(api: &'a Api, name: &str) -> &'a Shape {
+    &api.types.iter().find(|t| t.name == name).unwrap().shape
+}
+
+/// `JobError` as a function name: `jobError`.
+fn camel_of(pascal: &str) -> String {
+    pascal[..1].to_lowercase() + &pascal[1..]
+}
+
 fn javascript(api: &Api) -> String {
     let mut out = format!(
-        "// The typed interfaces' functions and their parameters, in order; {HEADER}.\n\nexport const INTERFACES = {{\n"
+        "// The typed API over the component's exports and its conversions from the values jco gives;\n// {HEADER}.\n\n\
+         /**\n * The typed interfaces over `call(exportName, args, options, grant)`, which resolves to the WIT\n \
+         * value (`grant`: the path of the one file the call may read).\n */\n\
+         export function interfaces(call) {{\n  return {{\n"
     );
     for iface in &api.interfaces {
-        writeln!(out, "  {}: {{", iface.name).unwrap();
+        writeln!(out, "    {}: {{", iface.name).unwrap();
         for f in &iface.functions {
-            let params: Vec<String> = f
-                .params
-                .iter()
-                .map(|p| format!("'{}'", camel(&p.name)))
-                .collect();
-            writeln!(out, "    {}: [{}],", camel(&f.name), params.join(", ")).unwrap();
+            let params: Vec<String> = f.params.iter().map(|p| camel(&p.name)).collect();
+            let grant = if params.iter().any(|p| p == "path") { ", path" } else { "" };
+            let call = format!(
+                "await call('{}.{}', [{}], options{grant})",
+                iface.name,
+                camel(&f.name),
+                params.join(", ")
+            );
+            writeln!(
+                out,
+                "      {}: async ({}, options = {{}}) => {},",
+                camel(&f.name),
+                params.join(", "),
+                js_lift(&call, &f.result, api)
+            )
+            .unwrap();
         }
-        out.push_str("  },\n");
+        out.push_str("    },\n");
     }
-    out.push_str("};\n");
+    out.push_str("  };\n}\n");
+    out.push_str("\n/** A WIT `error`'s message and fields, as `OpenAiFtError` carries them. */\nexport function errorFields(e) {\n  switch (e.tag) {\n");
+    for (case, fields) in &api.error_records {
+        let fields: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                let name = if f == "kind" { "type".into() } else { camel(f) };
+                format!("{name}: e.val.{}", camel(f))
+            })
+            .collect();
+        writeln!(out, "    case '{case}':\n      return {{ message: e.val.message, {} }};", fields.join(", ")).unwrap();
+    }
+    out.push_str("    default:\n      return { message: e.val };\n  }\n}\n");
+    for t in &api.types {
+        match &t.shape {
+            Shape::Record(fields) => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|f| {
+                        let name = camel(&f.name);
+                        format!("{name}: {}", js_lift(&format!("v.{name}"), &f.ty, api))
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "\nexport function {}(v) {{\n  return {{ {} }};\n}}",
+                    camel_of(&t.name),
+                    fields.join(", ")
+                )
+                .unwrap();
+            }
+            Shape::OpenNames(_) => {
+                writeln!(
+                    out,
+                    "\nexport function {}(v) {{\n  return v.tag === 'other' ? v.val : v.tag.replaceAll('-', '_');\n}}",
+                    camel_of(&t.name)
+                )
+                .unwrap();
+            }
+            Shape::Names(_) => {}
+        }
+    }
     out
 }
 
@@ -408,7 +499,7 @@ fn javascript(api: &Api) -> String {
 
 fn py_ty(ty: &Ty) -> String {
     match ty {
-        Ty::Number => "int".into(),
+        Ty::Number | Ty::Big => "int".into(),
         Ty::Text => "str".into(),
         Ty::Bool => "bool".into(),
         Ty::List(t) => format!("List[{}]", py_ty(t)),
@@ -417,48 +508,93 @@ fn py_ty(ty: &Ty) -> String {
     }
 }
 
+/// The Python expression that converts `expr` (a value of `ty` as wasmtime-py gives it) to the
+/// API's value.
+fn py_lift(expr: &str, ty: &Ty, api: &Api) -> String {
+    match ty {
+        Ty::Number | Ty::Big | Ty::Text | Ty::Bool => expr.into(),
+        Ty::Named(n) => match shape(api, n) {
+            Shape::Names(_) => expr.into(),
+            Shape::OpenNames(_) => format!("_{}({expr})", snake_of(n)),
+            Shape::Record(_) => format!("{n}._from_wit({expr})"),
+        },
+        Ty::Option(t) => match py_lift(expr, t, api) {
+            lifted if lifted == expr => expr.into(),
+            lifted => format!("None if {expr} is None else {lifted}"),
+        },
+        Ty::List(t) => match py_lift("x", t, api) {
+            lifted if lifted == "x" => expr.into(),
+            lifted => format!("[{lifted} for x in {expr}]"),
+        },
+    }
+}
+
+/// `JobError` as a function name: `job_error`.
+fn snake_of(pascal: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in pascal.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// A WIT record field as wasmtime-py gives it: an attribute named as the WIT spells it.
+fn py_field(v: &str, name: &str) -> String {
+    if name.contains('-') {
+        format!("getattr({v}, \"{name}\")")
+    } else {
+        format!("{v}.{name}")
+    }
+}
+
 fn python(api: &Api) -> String {
     let mut out = format!(
-        "\"\"\"The typed API's types and interfaces, {HEADER}.\"\"\"\n\n\
+        "\"\"\"The typed API's types and interfaces, and their conversions from the values wasmtime-py\n\
+         gives; {HEADER}.\"\"\"\n\n\
          from __future__ import annotations\n\n\
          from dataclasses import dataclass\n\
-         from typing import Any, Callable, List, Literal, Optional, Sequence\n"
+         from typing import Any, Callable, Dict, List, Literal, Optional, Sequence\n"
     );
     for t in &api.types {
         out.push_str("\n\n");
         match &t.shape {
             Shape::Record(fields) => {
-                writeln!(
-                    out,
-                    "@dataclass(frozen=True)\nclass {}:\n    \"\"\"{}\"\"\"\n",
-                    t.name, t.docs
-                )
-                .unwrap();
+                writeln!(out, "@dataclass(frozen=True)\nclass {}:\n    \"\"\"{}\"\"\"\n", t.name, t.docs).unwrap();
                 for f in fields {
                     writeln!(out, "    {}: {}", snake(&f.name), py_ty(&f.ty)).unwrap();
                     if !f.docs.is_empty() {
                         writeln!(out, "    \"\"\"{}\"\"\"", f.docs).unwrap();
                     }
                 }
+                let lifted: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{}={}", snake(&f.name), py_lift(&py_field("v", &f.name), &f.ty, api)))
+                    .collect();
+                writeln!(
+                    out,
+                    "\n    @staticmethod\n    def _from_wit(v: Any) -> {}:\n        return {}({})",
+                    t.name,
+                    t.name,
+                    lifted.join(", ")
+                )
+                .unwrap();
             }
             Shape::Names(names) => {
                 let names: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-                writeln!(
-                    out,
-                    "{} = Literal[{}]\n\"\"\"{}\"\"\"",
-                    t.name,
-                    names.join(", "),
-                    t.docs
-                )
-                .unwrap();
+                writeln!(out, "{} = Literal[{}]\n\"\"\"{}\"\"\"", t.name, names.join(", "), t.docs).unwrap();
             }
             Shape::OpenNames(names) => {
                 writeln!(
                     out,
-                    "{} = str\n\"\"\"{} One of {}, or another the API returns.\"\"\"",
+                    "{} = str\n\"\"\"{} One of {}, or another the API returns.\"\"\"\n\n\n\
+                     def _{}(v: Any) -> str:\n    return str(v.payload) if v.tag == \"other\" else str(v.tag).replace(\"-\", \"_\")",
                     t.name,
                     t.docs,
-                    names.join(", ")
+                    names.join(", "),
+                    snake_of(&t.name)
                 )
                 .unwrap();
             }
@@ -476,8 +612,28 @@ fn python(api: &Api) -> String {
         writeln!(out, "    {}: {}", snake(&f.name), py_ty(&f.ty)).unwrap();
     }
     out.push_str(
-        "\n\n#: How a typed function reaches the component: (interface, function, result type, arguments,\n\
-         #: options, the path of the file granted).\nCall = Callable[[str, str, Any, List[Any], Any, Optional[str]], Any]\n",
+        "\n\ndef error_fields(e: Any) -> Dict[str, Any]:\n    \
+         \"\"\"A WIT `error`'s message and fields (as wasmtime-py gives it), as `OpenAiFtError` carries them.\"\"\"\n",
+    );
+    for (case, fields) in &api.error_records {
+        let fields: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                let name = if f == "kind" { "type".into() } else { snake(f) };
+                format!("\"{name}\": {}", py_field("e.payload", f))
+            })
+            .collect();
+        writeln!(
+            out,
+            "    if e.tag == \"{case}\":\n        return {{\"message\": e.payload.message, {}}}",
+            fields.join(", ")
+        )
+        .unwrap();
+    }
+    out.push_str("    return {\"message\": e.payload}\n");
+    out.push_str(
+        "\n\n#: How a typed function reaches the component: (interface, function, arguments, options, the\n\
+         #: path of the file granted) to the WIT value.\nCall = Callable[[str, str, List[Any], Any, Optional[str]], Any]\n",
     );
     for iface in &api.interfaces {
         writeln!(
@@ -488,7 +644,7 @@ fn python(api: &Api) -> String {
         )
         .unwrap();
         for f in &iface.functions {
-            // A list parameter takes any sequence (the runtime passes it on as a list).
+            // A list parameter takes any sequence, passed on as a list.
             let params: Vec<String> = f
                 .params
                 .iter()
@@ -498,24 +654,29 @@ fn python(api: &Api) -> String {
                     t => format!("{}: {}", snake(&p.name), py_ty(t)),
                 })
                 .collect();
-            let args: Vec<String> = f.params.iter().map(|p| snake(&p.name)).collect();
-            let grant = if args.iter().any(|a| a == "path") {
-                "path"
-            } else {
-                "None"
-            };
+            let args: Vec<String> = f
+                .params
+                .iter()
+                .map(|p| match &p.ty {
+                    Ty::List(_) => format!("list({})", snake(&p.name)),
+                    _ => snake(&p.name),
+                })
+                .collect();
+            let grant = if f.params.iter().any(|p| p.name == "path") { "path" } else { "None" };
+            let call = format!(
+                "self._call(\"{}\", \"{}\", [{}], options, {grant})",
+                iface.name,
+                f.name,
+                args.join(", ")
+            );
             writeln!(
                 out,
-                "\n    def {}(self, {}, **options: Any) -> {}:\n        \"\"\"{}\"\"\"\n        \
-                 return self._call(\"{}\", \"{}\", {}, [{}], options, {grant})",
+                "\n    def {}(self, {}, **options: Any) -> {}:\n        \"\"\"{}\"\"\"\n        return {}",
                 snake(&f.name),
                 params.join(", "),
                 py_ty(&f.result),
                 f.docs,
-                iface.name,
-                f.name,
-                py_ty(&f.result),
-                args.join(", ")
+                py_lift(&call, &f.result, api)
             )
             .unwrap();
         }

@@ -2,12 +2,10 @@
 // `openai_ft_path` can point here. The host logic reads the arguments and words every line; this
 // file reads stdin and writes stdout and stderr.
 
-import { readSync } from 'node:fs';
-
 import { OpenAiFtError, describe, execute, parse } from './index.js';
 import { HostError, MissingBuild, PROGRAM, logic, refusal } from './logic.js';
 
-/** How long stdin may stay empty but open (a non-blocking pipe) before the read gives up. */
+/** How long stdin may stay open before the read gives up. */
 const STDIN_WAIT_MS = 120_000;
 
 /** Runs the command line `args`; resolves to the exit status. */
@@ -43,7 +41,7 @@ async function dispatch(args) {
     }
     case 'command': {
       const command = invocation.val.join(' ');
-      const finished = await execute(command, readInput(command));
+      const finished = await execute(command, await readInput(command));
       process.stdout.write(`${finished.line}\n`);
       return 0;
     }
@@ -54,33 +52,23 @@ async function dispatch(args) {
 }
 
 /** The input: OPENAI_FT_INPUT when set, else stdin (never a terminal), read to one byte past the cap. */
-function readInput(command) {
+async function readInput(command) {
   const fromEnv = process.env.OPENAI_FT_INPUT;
   if (fromEnv !== undefined) return parse(command, Buffer.from(fromEnv, 'utf8'), 'OPENAI_FT_INPUT');
   if (process.stdin.isTTY) throw new HostError(logic().message({ tag: 'no-input' }));
-  const buf = Buffer.alloc(logic().bounds().inputBytes + 1);
-  let filled = 0;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + STDIN_WAIT_MS;
+  const limit = logic().bounds().inputBytes + 1;
+  const chunks = [];
+  // Bounded in time, for a pipe that never ends.
+  const timer = setTimeout(() => process.stdin.destroy(new Error(`no end of input in ${STDIN_WAIT_MS / 1000} s`)), STDIN_WAIT_MS);
   try {
-    while (filled < buf.length) {
-      let n;
-      try {
-        n = readSync(0, buf, filled, buf.length - filled, null);
-      } catch (e) {
-        // A non-blocking pipe with nothing in it yet: wait a little, for a bounded time.
-        if (e.code === 'EAGAIN' && Date.now() < deadline) {
-          Atomics.wait(pause, 0, 0, 5);
-          continue;
-        }
-        if (e.code === 'EOF') break;
-        throw e;
-      }
-      if (n === 0) break;
-      filled += n;
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk);
+      if (chunks.reduce((n, c) => n + c.length, 0) >= limit) break;
     }
   } catch (e) {
     throw new HostError(logic().message({ tag: 'reading-stdin', val: e.message }));
+  } finally {
+    clearTimeout(timer);
   }
-  return parse(command, buf.subarray(0, filled), 'stdin');
+  return parse(command, Buffer.concat(chunks).subarray(0, limit), 'stdin');
 }

@@ -1,8 +1,8 @@
 // openai-ft for Node: the same sandboxed component the native `openai-ft` runs, with the same
 // promises (HOST.md): keys read here and never given to the guest, network only to the configured
 // API base, one granted file, CPU and memory bounds. `run` is the generic entry Terraform's
-// protocol uses; `jobs`, `files` and `permissions` are the typed exports, whose types (wit.d.ts)
-// and signatures (wit.js) are generated from the WIT.
+// protocol uses; `jobs`, `files` and `permissions` are the typed exports, whose types (wit/index.d.ts)
+// and signatures (wit/index.js) are generated from the WIT.
 
 import { closeSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,7 +12,7 @@ import { configure } from './config.js';
 import { DIST, HostError, logic, refusal } from './logic.js';
 import { Redactor } from './redact.js';
 import { Component, grantFile, runGuest } from './sandbox.js';
-import { INTERFACES } from './wit.js';
+import { commandInfo, errorFields, interfaces } from './wit/index.js';
 
 export { HostError };
 
@@ -63,7 +63,10 @@ async function call(exportName, args, options, grant) {
       { export: exportName, args },
       { config, file, onStderr: (line) => onProgress(redactor.text(line)) },
     );
-    if (result.err) throw guestError(redactor.deep(result.err));
+    if (result.err) {
+      const { message, ...fields } = errorFields(redactor.deep(result.err));
+      throw new OpenAiFtError(result.err.tag, message, fields);
+    }
     return redactor.deep(result.ok);
   } catch (e) {
     if (e instanceof HostError) throw new OpenAiFtError('host', redactor.text(e.message));
@@ -71,13 +74,6 @@ async function call(exportName, args, options, grant) {
   } finally {
     if (file) closeSync(file.fd);
   }
-}
-
-/** A WIT `error` as an OpenAiFtError: its record's fields, `kind` as `type` (the case is `kind`). */
-function guestError({ tag, val }) {
-  if (typeof val === 'string') return new OpenAiFtError(tag, val);
-  const { message, kind, ...fields } = val;
-  return new OpenAiFtError(tag, message, kind === undefined ? fields : { ...fields, type: kind });
 }
 
 /** Parses `command`'s input bytes from `source` as every host does (the 1 MiB and 256-key caps). */
@@ -107,7 +103,7 @@ export async function run(command, input = {}, options = {}) {
 
 /** Every command the component offers: `{name, summary, inputs}`. */
 export async function describe(options = {}) {
-  return call('commands.describe', [], { ...options, env: {} });
+  return (await call('commands.describe', [], { ...options, env: {} })).map(commandInfo);
 }
 
 /** Renders output pairs as the CLI prints them. */
@@ -115,34 +111,5 @@ export function renderOutput(pairs) {
   return logic().finish(pairs, false).line;
 }
 
-/**
- * A WIT value as the typed API gives it: numbers for u64s, and a variant of names (a job's
- * status) as the API spells it, `-` as `_`, or its `other` text.
- */
-function plain(v) {
-  if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map(plain);
-  if (v === null || typeof v !== 'object') return v;
-  if ('tag' in v) return v.tag === 'other' ? v.val : v.tag.replaceAll('-', '_');
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-}
-
-/** The typed interfaces, one function per WIT function: its parameters, then the options. */
-function typed(iface, functions) {
-  const entry = ([name, params]) => [
-    name,
-    async (...args) => {
-      const options = args[params.length] ?? {};
-      const path = params.includes('path') ? args[params.indexOf('path')] : undefined;
-      return plain(await call(`${iface}.${name}`, params.map((_, i) => args[i]), options, path));
-    },
-  ];
-  return Object.fromEntries(Object.entries(functions).map(entry));
-}
-
-/** Fine-tuning jobs, typed. */
-export const jobs = typed('jobs', INTERFACES.jobs);
-/** Training files, typed; `path` is the one file the call is granted. */
-export const files = typed('files', INTERFACES.files);
-/** Checkpoint permissions, typed; every call uses OPENAI_ADMIN_KEY. */
-export const permissions = typed('permissions', INTERFACES.permissions);
+/** The typed exports (`jobs`, `files`, `permissions`), as generated from the WIT. */
+export const { jobs, files, permissions } = interfaces(call);

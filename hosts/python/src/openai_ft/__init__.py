@@ -2,22 +2,22 @@
 promises (HOST.md): keys read here and never given to the guest, network only to the configured
 API base, one granted file, CPU and memory bounds. `run` is the generic entry Terraform's protocol
 uses; `jobs`, `files` and `permissions` are the typed exports, whose types and signatures
-(`_wit.py`) are generated from the WIT."""
+(the `wit` module) are generated from the WIT."""
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import json
 import os
 import sys
-import threading
 import typing
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from wasmtime.component import Variant
 
-from . import _wit
-from ._wit import CommandInfo, ErrorFields, ErrorKind, Job, JobError, JobStatus, Permission, Report, TrainingMethod, Uploaded
+from . import wit as _wit
+from .wit import (CommandInfo, ErrorFields, ErrorKind, Job, JobError, JobStatus, Permission, Report, TrainingMethod,
+                  Uploaded, error_fields)
 from .config import configure
 from .logic import HostError, refused
 from .logic import logic as _logic
@@ -42,23 +42,15 @@ class OpenAiFtError(Exception, ErrorFields):
             setattr(self, name, detail.get(name))
 
 
-_sandboxes: Dict[Optional[str], Sandbox] = {}
-_sandboxes_lock = threading.Lock()
-
-
 def load(component: Optional[os.PathLike] = None) -> Sandbox:
     """The sandbox for `component` (default: the packaged one), compiled once per process and
     cached on disk across processes."""
-    key = None if component is None else os.fspath(component)
-    with _sandboxes_lock:
-        if key not in _sandboxes:
-            _sandboxes[key] = Sandbox(component)
-        return _sandboxes[key]
+    return _sandbox(None if component is None else os.fspath(component))
 
 
-def _progress(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+@functools.lru_cache(maxsize=None)
+def _sandbox(component: Optional[str]) -> Sandbox:
+    return Sandbox(component)
 
 
 def _call(interface: str, name: str, args: List[Any], env: Optional[Mapping[str, str]],
@@ -67,7 +59,7 @@ def _call(interface: str, name: str, args: List[Any], env: Optional[Mapping[str,
     file = None
     # Until the configuration is read there is no secret to redact (and no answer to echo one).
     redactor = Redactor()
-    progress = on_progress or _progress
+    progress = on_progress or (lambda line: print(line, file=sys.stderr, flush=True))
     try:
         if grant:
             file = grant_file(grant)
@@ -84,28 +76,17 @@ def _call(interface: str, name: str, args: List[Any], env: Optional[Mapping[str,
             os.close(file.fd)
     result = redactor.deep(result)
     if isinstance(result, Variant) and result.tag in typing.get_args(ErrorKind):
-        raise _guest_error(result)
+        fields = error_fields(result)
+        raise OpenAiFtError(result.tag, fields.pop("message"), **fields)
     return result
-
-
-def _guest_error(e: Variant) -> OpenAiFtError:
-    """A WIT `error` as an OpenAiFtError: its record's fields, `kind` as `type` (the case is `kind`)."""
-    if isinstance(e.payload, str):
-        return OpenAiFtError(e.tag, e.payload)
-    fields = {("type" if k == "kind" else k.replace("-", "_")): v for k, v in vars(e.payload).items()}
-    return OpenAiFtError(e.tag, fields.pop("message"), **fields)
-
-
-def _refused(result: Any) -> Any:
-    try:
-        return refused(result)
-    except HostError as e:
-        raise OpenAiFtError("host", str(e)) from None
 
 
 def _parse(command: str, data: bytes, source: str) -> Any:
     """Parses `command`'s input bytes from `source` as every host does (the 1 MiB and 256-key caps)."""
-    return _refused(_logic().parse_input(command, data, source))
+    try:
+        return refused(_logic().parse_input(command, data, source))
+    except HostError as e:
+        raise OpenAiFtError("host", str(e)) from None
 
 
 def _execute(command: str, parsed: Any, env: Optional[Mapping[str, str]] = None,
@@ -129,32 +110,11 @@ def run(command: str, input: Input = (), *, env: Optional[Mapping[str, str]] = N
 
 def describe(*, component: Optional[os.PathLike] = None) -> List[CommandInfo]:
     """Every command the component offers."""
-    out = _call("commands", "describe", [], {}, None, component)
-    return [_plain(c, CommandInfo) for c in out]
+    return [CommandInfo._from_wit(c) for c in _call("commands", "describe", [], {}, None, component)]
 
 
-def _plain(value: Any, hint: Any) -> Any:
-    """A WIT value as the typed API gives it (the generated types): a record as its dataclass, a
-    variant of names (a job's status) as the API spells it, `-` as `_`, or its `other` text."""
-    args = typing.get_args(hint)
-    if typing.get_origin(hint) is Union:
-        return None if value is None else _plain(value, next(a for a in args if a is not type(None)))
-    if typing.get_origin(hint) is list:
-        return [_plain(v, args[0]) for v in value]
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = typing.get_type_hints(hint)
-        return hint(**{f: _plain(getattr(value, f.replace("_", "-")), t) for f, t in hints.items()})
-    if isinstance(value, Variant):
-        return value.payload if value.tag == "other" else value.tag.replace("-", "_")
-    return value
-
-
-def _typed(interface: str, name: str, result: Any, args: List[Any], options: Dict[str, Any],
-           grant: Optional[str]) -> Any:
-    args = [list(a) if not isinstance(a, (str, bytes)) and isinstance(a, Iterable) else a for a in args]
-    out = _call(interface, name, args, options.get("env"), options.get("on_progress"),
-                options.get("component"), grant)
-    return _plain(out, result)
+def _typed(interface: str, name: str, args: List[Any], options: Dict[str, Any], grant: Optional[str]) -> Any:
+    return _call(interface, name, args, options.get("env"), options.get("on_progress"), options.get("component"), grant)
 
 
 jobs = _wit.Jobs(_typed)

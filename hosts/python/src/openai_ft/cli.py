@@ -8,8 +8,8 @@ import os
 import sys
 from typing import Any, List, Optional
 
-from . import OpenAiFtError, _execute, _parse, _refused, describe
-from .logic import PROGRAM, HostError, logic, message
+from . import OpenAiFtError, _execute, _parse, describe
+from .logic import PROGRAM, HostError, logic, message, refused
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -33,7 +33,7 @@ def _dispatch(args: List[str]) -> int:
     elif tag == "version":
         sys.stdout.write(l.version(PROGRAM) + "\n")
     elif tag == "noun-help":
-        sys.stdout.write(_refused(l.noun_help(value, describe())))
+        sys.stdout.write(refused(l.noun_help(value, describe())))
     elif tag == "command":
         command = " ".join(value)
         finished = _execute(command, _read_input(command))

@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Union
 
 import wasmtime
 from wasmtime import component as wc
@@ -69,7 +69,7 @@ class _Call:
 class Sandbox:
     """The engine, the compiled component and its linker, ready for calls (one at a time)."""
 
-    def __init__(self, component: Optional[os.PathLike] = None, cache: bool = True):
+    def __init__(self, component: Union[str, os.PathLike, None] = None, cache: bool = True):
         config = wasmtime.Config()
         # Epoch checks let the watcher stop a guest that computes without end; they are compiled
         # into the code, so the cache key includes this configuration.

@@ -1,13 +1,18 @@
-"""The typed API's types and interfaces, generated from the WIT by crates/host-logic/tests/types.rs; do not edit (regenerate: OPENAI_FT_REGENERATE=1 cargo test -p openai-ft-host-logic --test types)."""
+"""The typed API's types and interfaces, and their conversions from the values wasmtime-py
+gives; generated from the WIT by crates/host-logic/tests/types.rs; do not edit (regenerate: OPENAI_FT_REGENERATE=1 cargo test -p openai-ft-host-logic --test types)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, List, Literal, Optional, Sequence
+from typing import Any, Callable, Dict, List, Literal, Optional, Sequence
 
 
 JobStatus = str
 """A job's status, as the API spelled it. The API documents six values and returns more (`paused`, and on Azure `created`, `pending`, `pausing`, `resuming`); anything unknown arrives as `other`. One of validating_files, queued, running, paused, succeeded, failed, cancelled, created, pending, pausing, resuming, or another the API returns."""
+
+
+def _job_status(v: Any) -> str:
+    return str(v.payload) if v.tag == "other" else str(v.tag).replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,10 @@ class JobError:
     """The API's message."""
     param: Optional[str]
     """The input the error concerns, when the API names one."""
+
+    @staticmethod
+    def _from_wit(v: Any) -> JobError:
+        return JobError(code=v.code, message=v.message, param=v.param)
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,10 @@ class Job:
     error: Optional[JobError]
     """Why the job failed, when it did."""
 
+    @staticmethod
+    def _from_wit(v: Any) -> Job:
+        return Job(id=v.id, status=_job_status(v.status), model=v.model, fine_tuned_model=getattr(v, "fine-tuned-model"), created_at=getattr(v, "created-at"), finished_at=getattr(v, "finished-at"), trained_tokens=getattr(v, "trained-tokens"), estimated_finish=getattr(v, "estimated-finish"), error=None if v.error is None else JobError._from_wit(v.error))
+
 
 TrainingMethod = Literal["supervised", "dpo", "reinforcement"]
 """The training methods, each with its own JSONL format."""
@@ -63,6 +76,10 @@ class Report:
     sha256: str
     """Hex SHA-256 of the content."""
 
+    @staticmethod
+    def _from_wit(v: Any) -> Report:
+        return Report(examples=v.examples, estimated_tokens=getattr(v, "estimated-tokens"), bytes=v.bytes, sha256=v.sha256)
+
 
 @dataclass(frozen=True)
 class Uploaded:
@@ -75,6 +92,10 @@ class Uploaded:
     report: Report
     """The validation report of its content."""
 
+    @staticmethod
+    def _from_wit(v: Any) -> Uploaded:
+        return Uploaded(id=v.id, filename=v.filename, report=Report._from_wit(v.report))
+
 
 @dataclass(frozen=True)
 class Permission:
@@ -84,6 +105,10 @@ class Permission:
     """The project granted, `proj_...`."""
     permission_id: str
     """The grant's id, `cp_...`; needed by nothing but support tickets, since revoke looks the grant up by project."""
+
+    @staticmethod
+    def _from_wit(v: Any) -> Permission:
+        return Permission(project_id=getattr(v, "project-id"), permission_id=getattr(v, "permission-id"))
 
 
 @dataclass(frozen=True)
@@ -96,6 +121,10 @@ class CommandInfo:
     """One line on what it does and when Terraform calls it."""
     inputs: List[str]
     """The input keys it accepts, required ones first."""
+
+    @staticmethod
+    def _from_wit(v: Any) -> CommandInfo:
+        return CommandInfo(name=v.name, summary=v.summary, inputs=v.inputs)
 
 
 ErrorKind = Literal["invalid-input", "api", "denied", "timeout", "transport", "missing-credential", "failed", "host"]
@@ -115,9 +144,18 @@ class ErrorFields:
     request_id: Optional[str]
 
 
-#: How a typed function reaches the component: (interface, function, result type, arguments,
-#: options, the path of the file granted).
-Call = Callable[[str, str, Any, List[Any], Any, Optional[str]], Any]
+def error_fields(e: Any) -> Dict[str, Any]:
+    """A WIT `error`'s message and fields (as wasmtime-py gives it), as `OpenAiFtError` carries them."""
+    if e.tag == "invalid-input":
+        return {"message": e.payload.message, "field": e.payload.field, "value": e.payload.value, "rule": e.payload.rule}
+    if e.tag == "api":
+        return {"message": e.payload.message, "status": e.payload.status, "type": e.payload.kind, "code": e.payload.code, "param": e.payload.param, "request_id": getattr(e.payload, "request-id")}
+    return {"message": e.payload}
+
+
+#: How a typed function reaches the component: (interface, function, arguments, options, the
+#: path of the file granted) to the WIT value.
+Call = Callable[[str, str, List[Any], Any, Optional[str]], Any]
 
 
 class Jobs:
@@ -128,19 +166,19 @@ class Jobs:
 
     def read(self, id: str, **options: Any) -> Job:
         """Retrieves one job by id: one request."""
-        return self._call("jobs", "read", Job, [id], options, None)
+        return Job._from_wit(self._call("jobs", "read", [id], options, None))
 
     def cancel(self, id: str, **options: Any) -> Job:
         """Cancels a job unless it has finished (then returns it as it is). Never deletes the fine-tuned model."""
-        return self._call("jobs", "cancel", Job, [id], options, None)
+        return Job._from_wit(self._call("jobs", "cancel", [id], options, None))
 
     def pause(self, id: str, **options: Any) -> Job:
         """Pauses a running job."""
-        return self._call("jobs", "pause", Job, [id], options, None)
+        return Job._from_wit(self._call("jobs", "pause", [id], options, None))
 
     def resume(self, id: str, **options: Any) -> Job:
         """Resumes a paused job."""
-        return self._call("jobs", "resume", Job, [id], options, None)
+        return Job._from_wit(self._call("jobs", "resume", [id], options, None))
 
 
 class Files:
@@ -151,11 +189,11 @@ class Files:
 
     def validate(self, path: str, method: Optional[TrainingMethod] = None, **options: Any) -> Report:
         """Validates the granted file for `method` (absent: `supervised`); `path` is the file's path, as errors name it. A file with problems is an `invalid-input` error listing them by line."""
-        return self._call("files", "validate", Report, [path, method], options, path)
+        return Report._from_wit(self._call("files", "validate", [path, method], options, path))
 
     def upload(self, path: str, method: Optional[TrainingMethod] = None, **options: Any) -> Uploaded:
         """Validates, then uploads the granted file unless the same content is already uploaded. Exactly the validated bytes are sent: a file that changes before the upload ends fails with `failed`, and whatever the server kept of it is deleted."""
-        return self._call("files", "upload", Uploaded, [path, method], options, path)
+        return Uploaded._from_wit(self._call("files", "upload", [path, method], options, path))
 
 
 class Permissions:
@@ -166,12 +204,12 @@ class Permissions:
 
     def grant(self, checkpoint: str, project_ids: Sequence[str], **options: Any) -> List[Permission]:
         """Grants `checkpoint` (`ft:...`) to each of `project-ids`, reusing a grant a project already has; never creates a second grant for a project, even when a create's answer is lost. Returns one permission per project, in the order given."""
-        return self._call("permissions", "grant", List[Permission], [checkpoint, project_ids], options, None)
+        return [Permission._from_wit(x) for x in self._call("permissions", "grant", [checkpoint, list(project_ids)], options, None)]
 
     def read(self, checkpoint: str, **options: Any) -> List[Permission]:
         """Every current grant of `checkpoint`, all pages, oldest first. No side effects."""
-        return self._call("permissions", "read", List[Permission], [checkpoint], options, None)
+        return [Permission._from_wit(x) for x in self._call("permissions", "read", [checkpoint], options, None)]
 
     def revoke(self, checkpoint: str, project_ids: Sequence[str], **options: Any) -> List[str]:
         """Revokes the grants of `project-ids` on `checkpoint`, each looked up fresh; a project without a grant is not an error. Returns the projects whose grant was removed."""
-        return self._call("permissions", "revoke", List[str], [checkpoint, project_ids], options, None)
+        return self._call("permissions", "revoke", [checkpoint, list(project_ids)], options, None)
