@@ -179,7 +179,11 @@ impl Api {
             api.error_kinds.push(case.name.clone());
             if let Some(Some(TypeDefKind::Record(r))) = case.ty.as_ref().map(|t| kind(&resolve, t))
             {
-                let names = r.fields.iter().map(|f| f.name.clone()).filter(|n| n != "message");
+                let names = r
+                    .fields
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .filter(|n| n != "message");
                 api.error_records.push((case.name.clone(), names.collect()));
                 for f in &r.fields {
                     let name = if f.name == "kind" {
@@ -432,7 +436,11 @@ fn javascript(api: &Api) -> String {
         writeln!(out, "    {}: {{", iface.name).unwrap();
         for f in &iface.functions {
             let params: Vec<String> = f.params.iter().map(|p| camel(&p.name)).collect();
-            let grant = if params.iter().any(|p| p == "path") { ", path" } else { "" };
+            let grant = if params.iter().any(|p| p == "path") {
+                ", path"
+            } else {
+                ""
+            };
             let call = format!(
                 "await call('{}.{}', [{}], options{grant})",
                 iface.name,
@@ -460,7 +468,12 @@ fn javascript(api: &Api) -> String {
                 format!("{name}: e.val.{}", camel(f))
             })
             .collect();
-        writeln!(out, "    case '{case}':\n      return {{ message: e.val.message, {} }};", fields.join(", ")).unwrap();
+        writeln!(
+            out,
+            "    case '{case}':\n      return {{ message: e.val.message, {} }};",
+            fields.join(", ")
+        )
+        .unwrap();
     }
     out.push_str("    default:\n      return { message: e.val };\n  }\n}\n");
     for t in &api.types {
@@ -562,7 +575,12 @@ fn python(api: &Api) -> String {
         out.push_str("\n\n");
         match &t.shape {
             Shape::Record(fields) => {
-                writeln!(out, "@dataclass(frozen=True)\nclass {}:\n    \"\"\"{}\"\"\"\n", t.name, t.docs).unwrap();
+                writeln!(
+                    out,
+                    "@dataclass(frozen=True)\nclass {}:\n    \"\"\"{}\"\"\"\n",
+                    t.name, t.docs
+                )
+                .unwrap();
                 for f in fields {
                     writeln!(out, "    {}: {}", snake(&f.name), py_ty(&f.ty)).unwrap();
                     if !f.docs.is_empty() {
@@ -571,7 +589,13 @@ fn python(api: &Api) -> String {
                 }
                 let lifted: Vec<String> = fields
                     .iter()
-                    .map(|f| format!("{}={}", snake(&f.name), py_lift(&py_field("v", &f.name), &f.ty, api)))
+                    .map(|f| {
+                        format!(
+                            "{}={}",
+                            snake(&f.name),
+                            py_lift(&py_field("v", &f.name), &f.ty, api)
+                        )
+                    })
                     .collect();
                 writeln!(
                     out,
@@ -584,7 +608,14 @@ fn python(api: &Api) -> String {
             }
             Shape::Names(names) => {
                 let names: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
-                writeln!(out, "{} = Literal[{}]\n\"\"\"{}\"\"\"", t.name, names.join(", "), t.docs).unwrap();
+                writeln!(
+                    out,
+                    "{} = Literal[{}]\n\"\"\"{}\"\"\"",
+                    t.name,
+                    names.join(", "),
+                    t.docs
+                )
+                .unwrap();
             }
             Shape::OpenNames(names) => {
                 writeln!(
@@ -662,7 +693,11 @@ fn python(api: &Api) -> String {
                     _ => snake(&p.name),
                 })
                 .collect();
-            let grant = if f.params.iter().any(|p| p.name == "path") { "path" } else { "None" };
+            let grant = if f.params.iter().any(|p| p.name == "path") {
+                "path"
+            } else {
+                "None"
+            };
             let call = format!(
                 "self._call(\"{}\", \"{}\", [{}], options, {grant})",
                 iface.name,

@@ -93,26 +93,23 @@ class Sandbox:
                     with root.add_instance(name) as instance:
                         for fn, implementation in functions[interface].items():
                             instance.add_func(fn, implementation)
-        self._call: Optional[_Call] = None
+        # What the imports serve: the call under way (one at a time).
+        self._call: Any = None
         self._lock = threading.Lock()
 
     # ---- imports ----------------------------------------------------------------------------
 
     def _flavor(self, _store: Any) -> str:
-        assert self._call is not None
-        return self._call.config.endpoint.flavor
+        return str(self._call.config.endpoint.flavor)
 
     def _send(self, _store: Any, request: Any) -> Any:
-        assert self._call is not None
         return http.send(self._call.config, request, self._call.file)
 
     def _size(self, _store: Any) -> Any:
-        assert self._call is not None
         f = self._call.file
         return wc.Variant("denied", message("no-grant")) if f is None else f.size
 
     def _read(self, _store: Any, offset: int, length: int) -> Any:
-        assert self._call is not None
         f = self._call.file
         if f is None:
             return wc.Variant("denied", message("no-grant"))
@@ -185,10 +182,7 @@ class _CpuWatcher:
     time, which also counts waiting (HOST.md says so)."""
 
     def __init__(self, engine: wasmtime.Engine, secs: int):
-        self.engine = engine
-        self.secs = secs
-        self.exceeded = False
-        self._stop = threading.Event()
+        self.engine, self.secs, self.exceeded, self._stop = engine, secs, False, threading.Event()
 
     def __enter__(self) -> "_CpuWatcher":
         read: Callable[[], float] = time.monotonic
@@ -203,8 +197,7 @@ class _CpuWatcher:
             while not self._stop.wait(TICK):
                 if read() - start > self.secs:
                     self.exceeded = True
-                    self.engine.increment_epoch()
-                    return
+                    return self.engine.increment_epoch()
 
         self._thread = threading.Thread(target=watch, name="openai-ft-cpu-watcher", daemon=True)
         self._thread.start()
