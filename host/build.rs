@@ -6,7 +6,9 @@
 //! would copy into a memory image in every process that instantiates the component, `job read`
 //! included. The test component (`crates/test-component`, runaway and introspection commands) is
 //! built beside the full one for the test-only host (`examples/openai-ft-test-host.rs`); the
-//! binary never embeds it. The artifacts land in `OUT_DIR` for `include_bytes!`.
+//! binary never embeds it. The host logic's component (`crates/host-logic-component`), which the
+//! Node and Python hosts load, is built too, in its own build, and embedded as portable wasm only,
+//! for `openai-ft component host-logic`. The artifacts land in `OUT_DIR` for `include_bytes!`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,14 +18,16 @@ use anyhow::{Context, Result, bail};
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 /// One nested build: its own target folder (so no build rebuilds another's features), its cargo
-/// feature flags, and the components it builds, by crate, with the name of their artifacts.
+/// feature flags, the components it builds, by crate, with the name of their artifacts, and
+/// whether the host runs them (then they are precompiled).
 struct Build {
     folder: &'static str,
     flags: &'static [&'static str],
     components: &'static [(&'static str, &'static str)],
+    precompile: bool,
 }
 
-const BUILDS: [Build; 2] = [
+const BUILDS: [Build; 3] = [
     Build {
         folder: "component",
         flags: &[],
@@ -31,11 +35,22 @@ const BUILDS: [Build; 2] = [
             ("openai-ft-component", "openai-ft"),
             ("openai-ft-test-component", "openai-ft-test"),
         ],
+        precompile: true,
     },
     Build {
         folder: "component-lean",
         flags: &["--no-default-features"],
         components: &[("openai-ft-component", "openai-ft-lean")],
+        precompile: true,
+    },
+    // The host logic, for the Node and Python hosts (`openai-ft component host-logic`); this host
+    // links the crate itself. Its own build: it is no_std, and sharing a build with the others
+    // would turn on serde_json's std feature for it.
+    Build {
+        folder: "host-logic",
+        flags: &[],
+        components: &[("openai-ft-host-logic-component", "openai-ft-host-logic")],
+        precompile: false,
     },
 ];
 
@@ -52,17 +67,14 @@ fn main() -> Result<()> {
         "crates/core",
         "crates/component",
         "crates/test-component",
+        "crates/host-logic",
+        "crates/host-logic-component",
         "Cargo.lock",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rustc-env=OPENAI_FT_TARGET={target}");
-    // What `openai-ft --version` names, from where it is defined rather than typed again.
-    let wit = std::fs::read_to_string(root.join("wit/world.wit"))?;
-    println!(
-        "cargo:rustc-env=OPENAI_FT_WIT_PACKAGE={}",
-        wit_package(&wit).context("wit/world.wit has no `package` line")?
-    );
+    // The runtime `openai-ft --version` names, from the lock file rather than typed again.
     let lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
     println!(
         "cargo:rustc-env=OPENAI_FT_WASMTIME_VERSION={}",
@@ -76,6 +88,9 @@ fn main() -> Result<()> {
             let wasm = built.join(format!("{}.wasm", crate_name.replace('-', "_")));
             let bytes = std::fs::read(&wasm)?;
             std::fs::write(out_dir.join(format!("{artifact}.wasm")), &bytes)?;
+            if !build.precompile {
+                continue;
+            }
             let native = engine
                 .precompile_component(&bytes)
                 .map_err(|e| anyhow::anyhow!("precompiling {artifact}: {e:?}"))?;
@@ -83,13 +98,6 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The package a WIT file declares: `openai:fine-tuning@0.2.0` from `package openai:fine-tuning@0.2.0;`.
-fn wit_package(wit: &str) -> Option<&str> {
-    wit.lines()
-        .find_map(|l| l.trim().strip_prefix("package "))
-        .map(|p| p.trim_end_matches(';').trim())
 }
 
 /// The version of `name` that Cargo.lock pins.

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use openai_ft_protocol::{parse_input, render_output};
+use openai_ft_host_logic::input::{parse_input, render_output};
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {

@@ -18,7 +18,7 @@ use openai_ft_core::file::{FileObject, wait_processed};
 use openai_ft_core::job::{Checkpoint, Event, Job, checkpoints_json};
 use openai_ft_core::permissions::Permission;
 use openai_ft_core::platform::{Credential, FileError, Method, Platform, Request, Response};
-use openai_ft_protocol::{parse_input, render_output};
+use openai_ft_host_logic::input::{parse_input, render_output};
 use serde::de::DeserializeOwned;
 
 /// A plausible clock (late 2025) for inputs that give none, so HTTP dates mean something.

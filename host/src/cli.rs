@@ -1,16 +1,30 @@
-//! What each invocation of the binary does: run one `<noun> <verb>` command, list the commands,
-//! or write out the component. Errors come back to `main`, which prints them as one line.
+//! What each invocation of the binary does, as the host logic reads its arguments
+//! (`openai_ft_host_logic::cli`): run one `<noun> <verb>` command, list the commands, or write out
+//! a portable component. Errors come back to [`exit`], which prints them as one line.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Result, anyhow, bail};
+use openai_ft_host_logic::cli::{self as logic, CommandInfo, Invocation, Program};
+use openai_ft_host_logic::input::finish;
+use openai_ft_host_logic::messages::{Notice, OpenFailure, error_line, grant_refusal, notice};
 
 use crate::bindings::GuestError;
-use crate::config::{self, Config, Limits};
+use crate::config::{Config, Limits};
+use crate::granted::GrantedFile;
 use crate::sandbox::{Build, Sandbox};
 use crate::{http, protocol, sandbox};
+
+/// The host logic's component, which the Node and Python hosts load (`openai-ft component
+/// host-logic`).
+const HOST_LOGIC_WASM: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/openai-ft-host-logic.wasm"));
+
+/// How a binary loads its sandbox: `openai-ft` its embedded component ([`Sandbox::load`]), in
+/// the build a command needs.
+pub type Loader = fn(Limits, Build) -> Result<&'static Sandbox>;
 
 /// The process's exit: `result`'s code, or status 1 after its error as one line on stderr,
 /// whatever the cause chain looks like (every binary of this crate ends this way).
@@ -18,74 +32,90 @@ pub fn exit(result: Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            let line = format!("{e:#}").replace(['\n', '\r'], " ");
-            eprintln!("openai-ft: {line}");
+            eprintln!("{}", error_line(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }
 }
 
-/// Prints one noun's commands and their inputs (`openai-ft <noun> --help`).
-pub fn noun_help(noun: &str) -> Result<ExitCode> {
-    let list = command_list(Some(noun))?;
-    if list.is_empty() {
-        bail!("unknown noun {noun:?}; run openai-ft --help for the commands");
+/// Runs the binary `program` with `args` (its arguments, without its name), in the sandboxes
+/// `loader` gives.
+pub fn main(program: &Program, args: &[String], loader: Loader) -> Result<ExitCode> {
+    match logic::invocation(program, args) {
+        Invocation::Usage => {
+            eprint!("{}", logic::usage(program));
+            Ok(ExitCode::from(2))
+        }
+        Invocation::Help => {
+            print!("{}", logic::help(program, &commands(loader)?));
+            Ok(ExitCode::SUCCESS)
+        }
+        Invocation::Version => {
+            println!("{}", logic::version(program));
+            Ok(ExitCode::SUCCESS)
+        }
+        Invocation::Component { host_logic } => write_wasm(if host_logic {
+            HOST_LOGIC_WASM
+        } else {
+            sandbox::COMPONENT_WASM
+        }),
+        Invocation::NounHelp(noun) => {
+            print!(
+                "{}",
+                logic::noun_help(&noun, &commands(loader)?).map_err(|e| anyhow!(e))?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Invocation::Command(noun, verb) => command(loader, &noun, &verb),
+        Invocation::Unexpected(message) => {
+            eprint!("{}", logic::usage(program));
+            bail!(message)
+        }
     }
-    print!("{list}");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Writes the portable wasm component to stdout, never to a terminal.
-pub fn write_component() -> Result<ExitCode> {
-    write_wasm(sandbox::COMPONENT_WASM)
 }
 
 /// Writes `wasm` to stdout, never to a terminal.
 pub fn write_wasm(wasm: &[u8]) -> Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     if stdout.is_terminal() {
-        bail!(
-            "refusing to write binary wasm to a terminal; redirect it: openai-ft component > openai-ft.wasm"
-        );
+        bail!(notice(&Notice::WasmToTerminal));
     }
     stdout.write_all(wasm)?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// How a binary loads its sandbox: `openai-ft` its embedded component ([`Sandbox::load`]), in
-/// the build a command needs.
-pub type Loader = fn(Limits, Build) -> Result<&'static Sandbox>;
-
 /// Runs `<noun> <verb>` with the protocol input, and prints the output object (every secret of
-/// the configuration redacted from it, output and error alike), or with
-/// `"output": "summary"` (what the modules' local-exec asks for) the guest's one line as text.
-pub fn command(noun: &str, verb: &str) -> Result<ExitCode> {
-    command_in(Sandbox::load, noun, verb)
-}
-
-/// [`command`], in the sandbox `loader` gives.
-pub fn command_in(loader: Loader, noun: &str, verb: &str) -> Result<ExitCode> {
-    let input = protocol::read_input()?;
-    let file = config::granted_file(noun, &input)?;
-    let summary = input.iter().any(|(k, v)| k == "output" && v == "summary");
-    let (http, sandbox) = load(Config::from_env()?, loader, Build::for_noun(noun))?;
+/// the configuration redacted from it, output and error alike), or with `"output": "summary"`
+/// (what the modules' local-exec asks for) the guest's one line as text.
+fn command(loader: Loader, noun: &str, verb: &str) -> Result<ExitCode> {
+    let name = format!("{noun} {verb}");
+    let input = protocol::read_input(&name).map_err(|e| anyhow!(e))?;
+    let file = match &input.grant {
+        Some(path) => Some(
+            GrantedFile::open(std::path::Path::new(path))
+                .map_err(|why: OpenFailure| anyhow!(grant_refusal(path, &why)))?,
+        ),
+        None => None,
+    };
+    let (http, sandbox) = load(
+        Config::from_env().map_err(|e| anyhow!(e))?,
+        loader,
+        Build::for_noun(noun),
+    )?;
     let redactor = http.redactor();
     let redact = |text: &str| redactor.text(text).into_owned();
     let outcome = sandbox
-        .run(http, file, &format!("{noun} {verb}"), &input)
+        .run(http, file, &name, &input.pairs)
         .map_err(|e| anyhow!("{}", redact(&format!("{e:#}"))))?;
     match outcome {
         Ok(output) => {
-            let output: Vec<(String, String)> = output
+            let output = output
                 .into_iter()
                 .map(|(k, v)| (redact(&k), redact(&v)))
                 .collect();
             let mut stdout = std::io::stdout().lock();
-            match output.as_slice() {
-                [(key, line)] if summary && key == "summary" => writeln!(stdout, "{line}")?,
-                _ => writeln!(stdout, "{}", protocol::render_output(output))?,
-            }
+            writeln!(stdout, "{}", finish(output, input.summary).line)?;
             stdout.flush()?;
             Ok(ExitCode::SUCCESS)
         }
@@ -115,21 +145,17 @@ fn guest_error_line(e: GuestError) -> String {
     }
 }
 
-/// The commands (of one noun, or all), one per line with their inputs.
-pub fn command_list(noun: Option<&str>) -> Result<String> {
-    let (http, sandbox) = load(Config::offline()?, Sandbox::load, Build::Lean)?;
-    let mut out = String::new();
-    for c in sandbox.describe(http)? {
-        if noun.is_some_and(|n| c.name.split(' ').next() != Some(n)) {
-            continue;
-        }
-        out.push_str(&format!(
-            "  {:<22} {}\n  {:<22} inputs: {}\n",
-            c.name,
-            c.summary,
-            "",
-            c.inputs.join(", ")
-        ));
-    }
-    Ok(out)
+/// Every command the component offers, as it describes them (with the default configuration:
+/// listing sends nothing).
+fn commands(loader: Loader) -> Result<Vec<CommandInfo>> {
+    let (http, sandbox) = load(Config::offline(), loader, Build::Lean)?;
+    Ok(sandbox
+        .describe(http)?
+        .into_iter()
+        .map(|c| CommandInfo {
+            name: c.name,
+            summary: c.summary,
+            inputs: c.inputs,
+        })
+        .collect())
 }

@@ -9,14 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use openai_ft_host_logic::messages::{OpenFailure, OsError, read_failure};
+use openai_ft_host_logic::request::{MAX_READ_BYTES, UploadStop};
 use sha2::{Digest, Sha256};
-
-/// The most the guest may read in one call; it streams larger files.
-pub const MAX_READ: u32 = 1 << 20;
-
-/// The slowest an upload may average, on top of one timeout: a body sent more slowly is
-/// stopped rather than left to trickle for days (512 MB at this rate is about two hours).
-pub const MIN_UPLOAD_BYTES_PER_SEC: u64 = 64 << 10;
 
 /// An opened, readable regular file.
 pub struct GrantedFile {
@@ -26,11 +21,11 @@ pub struct GrantedFile {
 }
 
 impl GrantedFile {
-    /// Opens `path` for reading; the error names the path and the cause. Only a regular file is
-    /// opened, and without blocking: a FIFO or a device could otherwise hold the open forever.
-    pub fn open(path: &Path) -> Result<Self, String> {
-        let fail = |e: std::io::Error| format!("cannot be read ({e})");
-        let not_regular = || format!("cannot read {}: not a regular file", path.display());
+    /// Opens `path` for reading; the error says why it could not. Only a regular file is opened,
+    /// and without blocking: a FIFO or a device could otherwise hold the open forever.
+    pub fn open(path: &Path) -> Result<Self, OpenFailure> {
+        let fail = |e: std::io::Error| OpenFailure::Os(os_error(&e));
+        let not_regular = || OpenFailure::NotRegular;
         if !std::fs::metadata(path).map_err(fail)?.is_file() {
             return Err(not_regular());
         }
@@ -59,7 +54,7 @@ impl GrantedFile {
 
     /// Up to `len` bytes from `offset` (fewer only at the end of the file).
     pub fn read(&self, offset: u64, len: u32) -> Result<Vec<u8>, String> {
-        let want = u64::from(len.min(MAX_READ)).min(self.len.saturating_sub(offset));
+        let want = u64::from(len.min(MAX_READ_BYTES)).min(self.len.saturating_sub(offset));
         let mut buf = vec![0; want as usize];
         let mut filled = 0;
         while filled < buf.len() {
@@ -70,22 +65,24 @@ impl GrantedFile {
                 Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(format!("cannot read {}: {e}", self.path.display())),
+                Err(e) => return Err(read_failure(&self.path.to_string_lossy(), &os_error(&e))),
             }
         }
         buf.truncate(filled);
         Ok(buf)
     }
 
+    /// The file's path, as messages name it.
+    pub fn path(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+
     /// The file's bytes for one upload attempt, from byte 0, checked against `sha256` (lower-case
-    /// hex) as they go; `timeout` is the client's, for the upload's deadline. What stopped the
-    /// body, if anything, lands in `changed`.
-    pub fn upload_body(&self, sha256: &str, timeout: Duration, changed: &Changed) -> UploadBody {
-        let allowed =
-            timeout.saturating_add(Duration::from_secs(self.len / MIN_UPLOAD_BYTES_PER_SEC));
+    /// hex) as they go, for at most `allowed`. What stopped the body, if anything, lands in
+    /// `changed`.
+    pub fn upload_body(&self, sha256: &str, allowed: Duration, changed: &Changed) -> UploadBody {
         UploadBody {
             file: self.file.clone(),
-            path: self.path.clone(),
             len: self.len,
             offset: 0,
             hasher: Sha256::new(),
@@ -97,30 +94,33 @@ impl GrantedFile {
     }
 }
 
+/// An I/O error as the host logic words it: the system's description and number.
+fn os_error(e: &std::io::Error) -> OsError {
+    let code = e.raw_os_error().unwrap_or(0);
+    let text = e.to_string();
+    let words = text
+        .strip_suffix(&format!(" (os error {code})"))
+        .unwrap_or(&text);
+    OsError {
+        code,
+        name: String::new(),
+        words: words.to_owned(),
+    }
+}
+
 /// Why an upload body stopped early, if it did: shared between the body (which ureq owns while
 /// sending) and the sender (which turns it into the guest's error).
 #[derive(Clone, Default)]
-pub struct Changed(Arc<Mutex<Option<Stop>>>);
-
-/// What stopped an upload body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
-    /// The bytes are not the validated ones: the message names the file and what differed.
-    Changed(String),
-    /// The upload went on past its deadline.
-    TooSlow(String),
-}
+pub struct Changed(Arc<Mutex<Option<UploadStop>>>);
 
 impl Changed {
     /// What stopped the body, if anything did.
-    pub fn take(&self) -> Option<Stop> {
+    pub fn take(&self) -> Option<UploadStop> {
         self.0.lock().ok()?.take()
     }
 
-    fn set(&self, stop: Stop) -> std::io::Error {
-        let message = match &stop {
-            Stop::Changed(m) | Stop::TooSlow(m) => m.clone(),
-        };
+    fn set(&self, stop: UploadStop) -> std::io::Error {
+        let message = format!("{stop:?}");
         if let Ok(mut slot) = self.0.lock() {
             *slot = Some(stop);
         }
@@ -135,7 +135,6 @@ impl Changed {
 /// request before the body is complete, so the server cannot store a whole file of other bytes.
 pub struct UploadBody {
     file: Arc<File>,
-    path: PathBuf,
     len: u64,
     offset: u64,
     hasher: Sha256,
@@ -146,34 +145,22 @@ pub struct UploadBody {
     changed: Changed,
 }
 
-impl UploadBody {
-    fn changed(&self, what: String) -> std::io::Error {
-        self.changed.set(Stop::Changed(format!(
-            "{} changed after it was validated ({what})",
-            self.path.display()
-        )))
-    }
-}
-
 impl Read for UploadBody {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.deadline.is_some_and(|d| Instant::now() > d) {
-            return Err(self.changed.set(Stop::TooSlow(format!(
-                "the upload of {} took longer than {} s (the timeout plus 1 s per 64 KiB); \
-                 raise OPENAI_FT_TIMEOUT for a slow link",
-                self.path.display(),
-                self.allowed.as_secs()
-            ))));
+            return Err(self.changed.set(UploadStop::TooSlow {
+                secs: self.allowed.as_secs(),
+            }));
         }
         let left = self.len - self.offset;
         if left == 0 {
             let digest = self.hasher.finalize_reset();
             let got: String = digest.iter().map(|b| format!("{b:02x}")).collect();
             if got != self.expected {
-                return Err(self.changed(format!(
-                    "its SHA-256 is {got}, not the {} validated",
-                    self.expected
-                )));
+                return Err(self.changed.set(UploadStop::Digest {
+                    got,
+                    expected: self.expected.clone(),
+                }));
             }
             return Ok(0);
         }
@@ -183,10 +170,10 @@ impl Read for UploadBody {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
                 Ok(0) => {
-                    return Err(self.changed(format!(
-                        "it ends at byte {}, not at the {} validated",
-                        self.offset, self.len
-                    )));
+                    return Err(self.changed.set(UploadStop::Short {
+                        at: self.offset,
+                        size: self.len,
+                    }));
                 }
                 Ok(n) => break n,
             }
@@ -252,30 +239,20 @@ mod tests {
         std::fs::write(&path, b"0123456789ABCDEF").unwrap();
         let changed = Changed::default();
         let body = file.upload_body(&digest, Duration::from_secs(60), &changed);
-        let e = drain(body).unwrap_err();
-        let Some(Stop::Changed(m)) = changed.take() else {
-            panic!("no change recorded: {e}")
-        };
+        drain(body).unwrap_err();
         assert_eq!(
-            m,
-            format!(
-                "{} changed after it was validated (its SHA-256 is {}, not the {digest} validated)",
-                path.display(),
-                sha256(b"0123456789ABCDEF")
-            )
+            changed.take(),
+            Some(UploadStop::Digest {
+                got: sha256(b"0123456789ABCDEF"),
+                expected: digest.clone()
+            })
         );
 
         std::fs::write(&path, b"0123").unwrap();
         let changed = Changed::default();
         let body = file.upload_body(&digest, Duration::from_secs(60), &changed);
         drain(body).unwrap_err();
-        assert_eq!(
-            changed.take(),
-            Some(Stop::Changed(format!(
-                "{} changed after it was validated (it ends at byte 4, not at the 16 validated)",
-                path.display()
-            )))
-        );
+        assert_eq!(changed.take(), Some(UploadStop::Short { at: 4, size: 16 }));
     }
 
     #[test]
@@ -286,14 +263,19 @@ mod tests {
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let e = GrantedFile::open(&fifo).err().expect("refused");
-        assert_eq!(
-            e,
-            format!("cannot read {}: not a regular file", fifo.display())
-        );
+        assert_eq!(e, OpenFailure::NotRegular);
         let e = GrantedFile::open(&dir.0).err().expect("refused");
+        assert_eq!(e, OpenFailure::NotRegular);
+        let e = GrantedFile::open(&dir.0.join("absent"))
+            .err()
+            .expect("refused");
         assert_eq!(
             e,
-            format!("cannot read {}: not a regular file", dir.0.display())
+            OpenFailure::Os(OsError {
+                code: 2,
+                name: String::new(),
+                words: "No such file or directory".into()
+            })
         );
     }
 

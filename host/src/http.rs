@@ -1,23 +1,25 @@
-//! The guest's only network access: one request at a time to the configured API base, with the
-//! credential the guest names attached here, timeouts on every phase, no redirects, a proxy
-//! only where the configuration allows one, the platform's certificate verifier (corporate
-//! proxies bring private CAs), and every secret a server echoes redacted from the answer.
+//! The guest's only network access: one request at a time, sent as the host logic frames it
+//! (`openai_ft_host_logic::request`: the path checked against the configured base, the URL, the
+//! headers, the multipart body around the granted file) with the credential completed here, a
+//! timeout on every phase, no redirects, a proxy only where the configuration allows one, the
+//! platform's certificate verifier (corporate proxies bring private CAs), and every secret a
+//! server echoes redacted from the answer.
 
 use std::io::{Cursor, Read};
 use std::sync::Arc;
+use std::time::Duration;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use openai_ft_host_logic::request::{
+    self as logic, BodyPart, Failure, HttpError, MAX_RESPONSE_BYTES, Phase, exchange_error,
+    upload_error,
+};
 use ureq::http;
 use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::bindings::wit_http as wit;
 use crate::config::{Endpoint, Flavor};
-use crate::granted::{Changed, GrantedFile, Stop};
+use crate::granted::{Changed, GrantedFile};
 use crate::redact::Redactor;
-
-/// The largest answer the host accepts; fine-tuning answers are small, file downloads are not
-/// made through the guest.
-const MAX_RESPONSE_BYTES: u64 = 64 << 20;
 
 /// The client's buffer for a request's head (request line and headers), and its writes.
 const OUTPUT_BUFFER: usize = 32 * 1024;
@@ -45,12 +47,11 @@ impl Client {
             // Every phase is bounded, so no request can hold the host (where the guest's CPU
             // limit does not reach) for longer than its timeouts. Sending a body is bounded per
             // write (a stalled server) and in total by the upload body's own deadline.
-            .timeout_connect(Some(endpoint.connect_timeout))
-            .timeout_send_request(Some(endpoint.timeout))
-            .timeout_per_write(Some(endpoint.timeout))
-            .timeout_recv_response(Some(endpoint.timeout))
-            .timeout_recv_body(Some(endpoint.timeout))
-            .user_agent(concat!("openai-ft/", env!("CARGO_PKG_VERSION")))
+            .timeout_connect(Some(endpoint.connect_timeout()))
+            .timeout_send_request(Some(endpoint.timeout()))
+            .timeout_per_write(Some(endpoint.timeout()))
+            .timeout_recv_response(Some(endpoint.timeout()))
+            .timeout_recv_body(Some(endpoint.timeout()))
             // API answers are small; ureq's 128 KiB defaults cost a measurable share of a
             // fresh process's time to allocate and zero (see bench/README.md).
             .input_buffer_size(32 * 1024)
@@ -71,7 +72,7 @@ impl Client {
 
     /// The API dialect of the configured endpoint.
     pub fn flavor(&self) -> Flavor {
-        self.endpoint.flavor
+        self.endpoint.logic.flavor
     }
 
     /// What removes this configuration's secrets from text.
@@ -85,198 +86,125 @@ impl Client {
         request: &wit::Request,
         file: Option<&GrantedFile>,
     ) -> Result<wit::Response, wit::Error> {
-        check_path(&request.path)?;
-        let (auth_name, auth_value) = match request.credential {
-            wit::Credential::Project => self
-                .endpoint
-                .project_header()
-                .map_err(wit::Error::MissingCredential)?,
-            wit::Credential::Admin => self
-                .endpoint
-                .admin_header()
-                .map_err(wit::Error::MissingCredential)?,
-        };
-        let mut query = request.query.clone();
-        if let Some(version) = &self.endpoint.api_version {
-            query.push(("api-version".into(), version.clone()));
-        }
-        let url = format!(
-            "{}{}{}",
-            self.endpoint.base,
-            request.path,
-            encode_query(&query)
-        );
-        let method = match request.method {
-            wit::Method::Get => http::Method::GET,
-            wit::Method::Post => http::Method::POST,
-            wit::Method::Delete => http::Method::DELETE,
-        };
+        let outgoing = logic::prepare(
+            &self.endpoint.logic,
+            &request_of(request),
+            file.map(GrantedFile::size),
+            boundary_seed(),
+        )
+        .map_err(wit_error)?;
+        let (name, value) = self.endpoint.header(&outgoing.credential);
         let mut builder = http::Request::builder()
-            .method(method)
-            .uri(&url)
-            .header(auth_name, auth_value)
-            .header("accept", "application/json");
-        if let Some(org) = &self.endpoint.organization {
-            builder = builder.header("openai-organization", org);
-        }
-        if let Some(project) = &self.endpoint.project_id {
-            builder = builder.header("openai-project", project);
+            .method(outgoing.method)
+            .uri(&outgoing.url)
+            .header(name, value);
+        for (name, value) in &outgoing.headers {
+            builder = builder.header(name, value);
         }
         let changed = Changed::default();
-        let (content_type, body): (Option<String>, Box<dyn Read + Send>) = match &request.body {
-            None => (None, Box::new(Cursor::new(Vec::new()))),
-            Some(wit::Body::Json(json)) => (
-                Some("application/json".into()),
-                Box::new(Cursor::new(json.clone().into_bytes())),
-            ),
-            Some(wit::Body::Multipart(fields)) => {
-                let (boundary, length, reader) =
-                    multipart(fields, file, self.endpoint.timeout, &changed)?;
-                builder = builder.header("content-length", length.to_string());
-                (
-                    Some(format!("multipart/form-data; boundary={boundary}")),
-                    reader,
-                )
-            }
-        };
-        if let Some(ct) = content_type {
-            builder = builder.header("content-type", ct);
+        let allowed = Duration::from_secs(outgoing.deadline_secs.unwrap_or_default());
+        let mut body: Box<dyn Read + Send> = Box::new(Cursor::new(Vec::new()));
+        for part in outgoing.body {
+            let part: Box<dyn Read + Send> = match (part, file) {
+                (BodyPart::Bytes(bytes), _) => Box::new(Cursor::new(bytes)),
+                (BodyPart::GrantedFile { sha256 }, Some(file)) => {
+                    Box::new(file.upload_body(&sha256, allowed, &changed))
+                }
+                // The logic frames a file part only when a file was granted.
+                (BodyPart::GrantedFile { .. }, None) => Box::new(Cursor::new(Vec::new())),
+            };
+            body = Box::new(body.chain(part));
         }
-        let has_body = request.body.is_some();
+        let has_length = outgoing.headers.iter().any(|(k, _)| k == "content-length");
         let http_request = builder
-            .body(if has_body {
+            .body(if has_length {
                 ureq::SendBody::from_owned_reader(body)
             } else {
                 ureq::SendBody::none()
             })
-            .map_err(|e| wit::Error::Denied(format!("cannot build the request: {e}")))?;
-        let mut response = self
-            .agent
-            .run(http_request)
-            .map_err(|e| match changed.take() {
-                // The upload body stopped the request itself: say why, not how ureq saw it.
-                Some(Stop::Changed(m)) => wit::Error::FileChanged(m),
-                Some(Stop::TooSlow(m)) => wit::Error::Timeout(m),
-                None => transport_error(&e, &self.endpoint),
-            })?;
+            .map_err(|e| self.failed(&Failure::Unsendable(e.to_string())))?;
+        let mut response =
+            self.agent
+                .run(http_request)
+                .map_err(|e| match (changed.take(), file) {
+                    // The upload body stopped the request itself: say why, not how ureq saw it.
+                    (Some(stop), Some(file)) => wit_error(upload_error(&file.path(), &stop)),
+                    _ => self.failed(&failure(&e)),
+                })?;
         let status = response.status().as_u16();
         // Whatever the server echoed of a key stops here: the guest never sees one.
-        let redact = |text: &str| self.redactor.text(text).into_owned();
         let headers = response
             .headers()
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), redact(v.to_str().ok()?))))
+            .map(|(k, v)| {
+                let latin1: String = v.as_bytes().iter().map(|&b| char::from(b)).collect();
+                (
+                    k.as_str().to_owned(),
+                    self.redactor.text(&latin1).into_owned(),
+                )
+            })
             .collect();
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_RESPONSE_BYTES)
             .read_to_vec()
-            .map_err(|e| transport_error(&e, &self.endpoint))?;
-        let body = self.redactor.bytes(&body).into_owned();
+            .map_err(|e| self.failed(&failure(&e)))?;
         Ok(wit::Response {
             status,
-            headers,
-            body,
+            headers: logic::response_headers(headers),
+            body: self.redactor.bytes(&body).into_owned(),
         })
     }
-}
 
-/// Paths are relative to the base: no scheme or host, no dot segments that could climb out of
-/// the base path, nothing that would end the path early.
-fn check_path(path: &str) -> Result<(), wit::Error> {
-    let bad_char = |c: char| !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@%/".contains(c));
-    let dot_segment = path.split('/').any(|seg| {
-        let decoded = seg.replace("%2e", ".").replace("%2E", ".");
-        decoded == "." || decoded == ".."
-    });
-    if !path.starts_with('/') || path.starts_with("//") || path.contains(bad_char) || dot_segment {
-        return Err(wit::Error::Denied(format!(
-            "the component asked for path {path:?}, which is not a plain path under the API base"
-        )));
+    fn failed(&self, failure: &Failure) -> wit::Error {
+        wit_error(exchange_error(&self.endpoint.logic.base, failure))
     }
-    Ok(())
 }
 
-/// What a query name or value percent-encodes: everything but RFC 3986's unreserved characters,
-/// UTF-8 byte by byte, as `%XX` in upper-case hex.
-const QUERY_ENCODES: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-fn encode_query(pairs: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        out.push(if i == 0 { '?' } else { '&' });
-        out.extend(utf8_percent_encode(k, QUERY_ENCODES));
-        out.push('=');
-        out.extend(utf8_percent_encode(v, QUERY_ENCODES));
+/// The guest's request, as the host logic reads it.
+fn request_of(r: &wit::Request) -> logic::Request {
+    logic::Request {
+        method: match r.method {
+            wit::Method::Get => logic::Method::Get,
+            wit::Method::Post => logic::Method::Post,
+            wit::Method::Delete => logic::Method::Delete,
+        },
+        path: r.path.clone(),
+        query: r.query.clone(),
+        body: r.body.as_ref().map(|b| match b {
+            wit::Body::Json(json) => logic::Body::Json(json.clone()),
+            wit::Body::Multipart(fields) => logic::Body::Multipart(
+                fields
+                    .iter()
+                    .map(|f| match f {
+                        wit::FormField::Text((name, value)) => {
+                            logic::FormField::Text(name.clone(), value.clone())
+                        }
+                        wit::FormField::GrantedFile(p) => logic::FormField::GrantedFile {
+                            name: p.name.clone(),
+                            filename: p.filename.clone(),
+                            sha256: p.sha256.clone(),
+                        },
+                    })
+                    .collect(),
+            ),
+        }),
+        credential: match r.credential {
+            wit::Credential::Project => logic::CredentialKind::Project,
+            wit::Credential::Admin => logic::CredentialKind::Admin,
+        },
     }
-    out
 }
 
-/// Builds a streamed `multipart/form-data` body: text fields in memory, the granted file read
-/// from disk as it is sent (from byte 0, checked against the validated digest; see
-/// [`GrantedFile::upload_body`]), so a 512 MB upload never sits in memory.
-fn multipart(
-    fields: &[wit::FormField],
-    file: Option<&GrantedFile>,
-    timeout: std::time::Duration,
-    changed: &Changed,
-) -> Result<(String, u64, Box<dyn Read + Send>), wit::Error> {
-    let boundary = format!("openai-ft-{:016x}", boundary_seed());
-    let mut reader: Box<dyn Read + Send> = Box::new(Cursor::new(Vec::new()));
-    let mut length = 0u64;
-    let push = |reader: Box<dyn Read + Send>, part: Box<dyn Read + Send>| -> Box<dyn Read + Send> {
-        Box::new(reader.chain(part))
-    };
-    for field in fields {
-        let (head, part): (String, Box<dyn Read + Send>) = match field {
-            wit::FormField::Text((name, value)) => {
-                let head = format!(
-                    "--{boundary}\r\ncontent-disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
-                    escape_quoted(name)
-                );
-                (head, Box::new(Cursor::new(Vec::new())))
-            }
-            wit::FormField::GrantedFile(part) => {
-                let file = file.ok_or_else(|| {
-                    wit::Error::Denied(
-                        "the component asked to upload a file, but no file was granted".into(),
-                    )
-                })?;
-                let body = file.upload_body(&part.sha256, timeout, changed);
-                length += file.size();
-                let head = format!(
-                    "--{boundary}\r\ncontent-disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\
-                     content-type: application/octet-stream\r\n\r\n",
-                    escape_quoted(&part.name),
-                    escape_quoted(&part.filename)
-                );
-                // The part's last line break and the closing boundary come only after the body
-                // has checked the whole file, so a changed file never makes a complete request.
-                let tail: Box<dyn Read + Send> =
-                    Box::new(body.chain(Cursor::new(b"\r\n".to_vec())));
-                length += 2;
-                (head, tail)
-            }
-        };
-        length += head.len() as u64;
-        reader = push(reader, Box::new(Cursor::new(head.into_bytes())));
-        reader = push(reader, part);
+fn wit_error(e: HttpError) -> wit::Error {
+    match e {
+        HttpError::Denied(m) => wit::Error::Denied(m),
+        HttpError::Timeout(m) => wit::Error::Timeout(m),
+        HttpError::Transport(m) => wit::Error::Transport(m),
+        HttpError::MissingCredential(m) => wit::Error::MissingCredential(m),
+        HttpError::FileChanged(m) => wit::Error::FileChanged(m),
     }
-    let end = format!("--{boundary}--\r\n");
-    length += end.len() as u64;
-    reader = push(reader, Box::new(Cursor::new(end.into_bytes())));
-    Ok((boundary, length, reader))
-}
-
-fn escape_quoted(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace(['\r', '\n'], " ")
 }
 
 fn boundary_seed() -> u64 {
@@ -287,76 +215,32 @@ fn boundary_seed() -> u64 {
         ^ u64::from(std::process::id()) << 32
 }
 
-/// Turns a ureq failure into the WIT error: a timeout, a transport failure that names the
-/// base URL (never a key), or, for a request that cannot be written at all (a path longer than
-/// the client's buffer), a refusal: retrying it could only fail the same way.
-fn transport_error(e: &ureq::Error, endpoint: &Endpoint) -> wit::Error {
-    let base = &endpoint.base;
+/// What went wrong, as the host logic words it: a request that cannot be written at all (a path
+/// longer than the client's buffer) is refused rather than retried, since it could only fail the
+/// same way.
+fn failure(e: &ureq::Error) -> Failure {
+    use std::io::ErrorKind;
     match e {
-        ureq::Error::Protocol(ureq_proto::Error::OutputOverflow) => wit::Error::Denied(format!(
-            "the request to {base} is too large to send (its path, query and headers exceed \
-             {} KiB)",
-            OUTPUT_BUFFER >> 10
-        )),
-        ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
-            wit::Error::Denied(format!("the request to {base} cannot be sent: {e}"))
+        ureq::Error::Protocol(ureq_proto::Error::OutputOverflow) => {
+            Failure::HeadTooLarge((OUTPUT_BUFFER >> 10) as u32)
         }
-        ureq::Error::Timeout(which) => wit::Error::Timeout(format!(
-            "no answer from {base} within the timeout ({which}); raise OPENAI_FT_TIMEOUT or check the network"
-        )),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-            wit::Error::Timeout(format!(
-                "no answer from {base} within the timeout; raise OPENAI_FT_TIMEOUT or check the network"
-            ))
-        }
-        ureq::Error::HostNotFound => wit::Error::Transport(format!(
-            "cannot resolve the host of {base}; check OPENAI_BASE_URL and DNS"
-        )),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            wit::Error::Transport(format!(
-                "cannot connect to {base} (connection refused); check OPENAI_BASE_URL and that \
-                 the server is running"
-            ))
-        }
-        ureq::Error::ConnectionFailed => wit::Error::Transport(format!(
-            "cannot connect to {base}; check OPENAI_BASE_URL, the network and any proxy settings"
-        )),
-        other => wit::Error::Transport(format!("request to {base} failed: {other}")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_stay_under_the_base() {
-        assert!(check_path("/fine_tuning/jobs/ftjob-1").is_ok());
-        assert!(
-            check_path("/fine_tuning/checkpoints/ft:gpt-4o-mini:org:x:abc/permissions").is_ok()
-        );
-        for bad in [
-            "fine_tuning",
-            "//evil.com/x",
-            "/a/../b",
-            "/a/%2e%2E/b",
-            "/a?x=1",
-            "/a#b",
-            "/a b",
-            "/a\\b",
-        ] {
-            assert!(check_path(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn query_is_percent_encoded() {
-        let q = encode_query(&[
-            ("metadata[k]".into(), "a b&c".into()),
-            ("limit".into(), "10".into()),
-        ]);
-        assert_eq!(q, "?metadata%5Bk%5D=a%20b%26c&limit=10");
-        let q = encode_query(&[("after".into(), "é-._~/+=?#%".into())]);
-        assert_eq!(q, "?after=%C3%A9-._~%2F%2B%3D%3F%23%25");
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => Failure::Unsendable(e.to_string()),
+        ureq::Error::Timeout(which) => Failure::Timeout(match which {
+            ureq::Timeout::Connect | ureq::Timeout::Resolve => Some(Phase::Connect),
+            ureq::Timeout::SendRequest | ureq::Timeout::SendBody | ureq::Timeout::PerWrite => {
+                Some(Phase::SendRequest)
+            }
+            ureq::Timeout::RecvResponse => Some(Phase::ReceiveResponse),
+            ureq::Timeout::RecvBody => Some(Phase::ReceiveBody),
+            _ => None,
+        }),
+        ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => Failure::Timeout(None),
+        ureq::Error::HostNotFound => Failure::Unresolved,
+        ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => Failure::Refused,
+        ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionReset => Failure::Reset,
+        ureq::Error::Io(io) if io.kind() == ErrorKind::UnexpectedEof => Failure::Disconnected,
+        ureq::Error::ConnectionFailed => Failure::Unreachable,
+        ureq::Error::BodyExceedsLimit(_) => Failure::TooLarge,
+        other => Failure::Other(other.to_string()),
     }
 }

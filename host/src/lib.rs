@@ -1,7 +1,8 @@
-//! The `openai-ft` host as a library: the binary (`main.rs`) only dispatches its arguments to
-//! [`cli`], `bench/native` reuses the configuration, the protocol and the HTTP client to run
-//! the same core without the sandbox, and the test-only host (`examples/`) runs the test
-//! component in the same sandbox.
+//! The `openai-ft` host as a library: the binary (`main.rs`) only names itself to [`cli`],
+//! `bench/native` reuses the configuration, the protocol and the HTTP client to run the same core
+//! without the sandbox, and the test-only host (`examples/`) runs the test component in the same
+//! sandbox. Everything that is not a capability is the host logic's (`openai-ft-host-logic`),
+//! shared with the Node and Python hosts.
 
 pub mod bindings;
 pub mod cli;

@@ -1,5 +1,6 @@
-"""Builds the wheel with the component inside: copies `openai-ft.wasm` (from `openai-ft component`)
-into the package, then runs pip's wheel build. Usage: python build_wheel.py <component.wasm> <out>"""
+"""Builds the wheel with the components inside: copies `openai-ft.wasm` (from `openai-ft component`)
+and `openai-ft-host-logic.wasm` (from `openai-ft component host-logic`) into the package, then runs
+pip's wheel build. Usage: python build_wheel.py <component.wasm> <host-logic.wasm> <out>"""
 
 import shutil
 import subprocess
@@ -10,10 +11,12 @@ here = Path(__file__).resolve().parent
 
 
 def main() -> None:
-    wasm, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
+    wasm, host_logic, out = (Path(a).resolve() for a in sys.argv[1:4])
     target = here / "src" / "openai_ft" / "component"
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(wasm, target / "openai-ft.wasm")
+    for source, name in ((wasm, "openai-ft.wasm"), (host_logic, "openai-ft-host-logic.wasm")):
+        if source != (target / name).resolve():
+            shutil.copyfile(source, target / name)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("openai_ft-*.whl"):
         old.unlink()

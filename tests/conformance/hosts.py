@@ -25,7 +25,9 @@ PROJECT_KEY = "sk-proj-CONFORMANCE-key-01"
 ADMIN_KEY = "sk-admin-CONFORMANCE-key-01"
 READ_ONLY_KEY = "sk-admin-CONFORMANCE-read-only"
 AZURE_KEY = "azure-CONFORMANCE-key-01"
-ALL_KEYS = (PROJECT_KEY, ADMIN_KEY, READ_ONLY_KEY, AZURE_KEY)
+# A key a user pasted into a URL variable and set nowhere else.
+PASTED_KEY = "sk-proj-CONFORMANCE-pasted-01"
+ALL_KEYS = (PROJECT_KEY, ADMIN_KEY, READ_ONLY_KEY, AZURE_KEY, PASTED_KEY)
 API_VERSION = "2025-04-01-preview"
 
 

@@ -32,7 +32,13 @@ MOVING = [
      "<status>"),
 ]
 
+# Lines only the native host's usage has: it alone writes portable components and honours proxy
+# variables (HOST.md, section 2).
+NATIVE_ONLY = re.compile(r"^  (component \[host-logic\]|HTTPS_PROXY, )")
+
 RULES: List[Tuple[re.Pattern, str]] = [
+    # The usage's first line names each host's own binary.
+    (re.compile(r"^usage: openai-ft-(node|py) "), "usage: openai-ft "),
     # Request ids are random per response, by nature of the API.
     (re.compile(r"\breq_[0-9a-f]{16,}"), "req_<id>"),
     # Each run's emulator listens on its own free port.

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
-from hosts import PROJECT_KEY, READ_ONLY_KEY, REPO
+from hosts import AZURE_KEY, PASTED_KEY, PROJECT_KEY, READ_ONLY_KEY, REPO
 
 DATA = REPO / "tests" / "data"
 SUPERVISED = str(DATA / "supervised.jsonl")
@@ -247,10 +247,31 @@ SCENARIOS: List[Scenario] = [
     # The shipped component has no runaway or introspection command (the test component does).
     Scenario("no-selftest-command", tuple(
         Step(("selftest", which), {}, code=1) for which in ("cpu", "memory", "env"))),
+    # The usage names each host's own binary (normalise.py); everything else is the same.
     Scenario("usage", (
         Step(("job", "--help")),
         Step(("permissions", "--help")),
         Step(("nope", "--help"), code=1),
         Step(("job", "read", "extra"), {}, code=1),
-    ), stderr=False),  # the usage text names each host's own binary; stdout and status still match
+        Step((), code=2),
+    )),
+    # No configuration refusal repeats a key: pasted into a URL as its user, password or query,
+    # or in place of the URL or the flavour, whether or not it is also set as a key (PASTED_KEY
+    # is set nowhere; every output is checked for it and for the emulator's keys).
+    Scenario("keys-pasted-into-the-configuration", tuple(
+        Step(("job", "list"), {}, code=1, env=env) for env in (
+            {"OPENAI_BASE_URL": f"https://{PASTED_KEY}@api.openai.com/v1"},
+            {"OPENAI_BASE_URL": f"https://me:{PASTED_KEY}@api.openai.com/v1"},
+            {"OPENAI_BASE_URL": f"https://api.openai.com/v1?api-key={PASTED_KEY}#{PASTED_KEY}"},
+            {"OPENAI_BASE_URL": PASTED_KEY},
+            {"OPENAI_BASE_URL": f"http://example.com/{PROJECT_KEY}"},
+            {"OPENAI_FT_FLAVOR": PROJECT_KEY},
+            {"OPENAI_FT_TIMEOUT": PROJECT_KEY},
+        ))),
+    Scenario("keys-pasted-into-the-azure-endpoint", tuple(
+        Step(("job", "list"), {}, code=1, env=env) for env in (
+            {"AZURE_OPENAI_ENDPOINT": f"https://{AZURE_KEY}@r.openai.azure.com"},
+            {"AZURE_OPENAI_ENDPOINT": f"https://r.openai.azure.com?api-key={PASTED_KEY}"},
+            {"AZURE_OPENAI_ENDPOINT": AZURE_KEY},
+        )), flavor="azure"),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -18,7 +19,7 @@ import pytest
 
 from hosts import (ADMIN_KEY, ALL_KEYS, AZURE_KEY, PROJECT_KEY, READ_ONLY_KEY, REPO, Emulator, clean_env,
                    native_bin, node_bin, python_bin)
-from normalise import normalise
+from normalise import NATIVE_ONLY, normalise
 from scenarios import SCENARIOS, Scenario, Step
 
 HOSTS = ("native", "node", "python")
@@ -70,7 +71,7 @@ def transcript(host, scenario: Scenario):
             if out.code == 0 and step.capture:
                 result = json.loads(out.stdout)
                 captured.update({name: result[key] for name, key in step.capture.items()})
-            lines = [normalise(line, ids, step.moving) for line in out.lines]
+            lines = [normalise(line, ids, step.moving) for line in out.lines if not NATIVE_ONLY.search(line)]
             if not scenario.stderr or step.stderr == "skip":
                 lines = None
             elif step.stderr == "sorted":
@@ -166,6 +167,97 @@ def test_the_guest_sees_no_environment(runaway, host):
         assert key not in out and key not in err, f"{host} showed a key"
     assert (proc.returncode, json.loads(out), err) == \
         (0, {"arguments": "", "environment": "", "initial_cwd": ""}, "")
+
+
+# ---- the host's own refusals, and one source for every message --------------------------------
+
+AZURE = {"OPENAI_FT_FLAVOR": "azure", "AZURE_OPENAI_ENDPOINT": "https://r.openai.azure.com",
+         "AZURE_OPENAI_API_KEY": AZURE_KEY}
+OPENAI = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": PROJECT_KEY}
+
+#: Requests the shipped component never makes, each refused by the host itself (the test
+#: component's `selftest send`): (input, environment, the refusal).
+HOST_REFUSALS = {
+    "admin-key-on-azure": ({"credential": "admin"}, AZURE,
+                           "checkpoint permissions do not exist on Azure OpenAI (flavour azure); grant access with "
+                           "Azure role assignments, or deploy the model into the other resource"),
+    "no-admin-key": ({"credential": "admin"}, OPENAI,
+                     "OPENAI_ADMIN_KEY is not set: checkpoint permissions need an organisation admin key with the "
+                     "api.fine_tuning.checkpoints.read and .write scopes; export it in the environment, never in "
+                     "Terraform code"),
+    "no-azure-key": ({}, {**AZURE, "AZURE_OPENAI_API_KEY": ""},
+                     "AZURE_OPENAI_API_KEY is not set: export the Azure OpenAI resource key, or an Entra ID token in "
+                     "AZURE_OPENAI_AD_TOKEN, in the environment that runs Terraform"),
+    "path-outside-the-base": ({"path": "/a/%2e%2E/b"}, OPENAI,
+                              'the component asked for path "/a/%2e%2E/b", which is not a plain path under the API '
+                              "base"),
+    "upload-without-a-grant": ({"upload": "train.jsonl"}, OPENAI,
+                               "the component asked to upload a file, but no file was granted"),
+    "connection-refused": ({}, OPENAI,
+                           "cannot connect to http://127.0.0.1:9/v1 (connection refused); check OPENAI_BASE_URL and "
+                           "that the server is running"),
+}
+
+
+def _selftest_send(host, runaway, given, env):
+    argv = _test_component_argv(host, "send", runaway)
+    if host != "native":
+        argv.append(json.dumps(given))
+    proc = subprocess.run(argv, capture_output=True, env=clean_env({**env, "OPENAI_FT_INPUT": json.dumps(given)}),
+                          timeout=120)
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+@pytest.mark.parametrize("case", HOST_REFUSALS)
+@pytest.mark.parametrize("host", HOSTS)
+def test_every_host_refuses_with_the_same_bytes(runaway, host, case):
+    """The host's own refusals of a request (a credential missing or not allowed here, a path
+    outside the base, an upload of a file never granted, a connection refused), byte for byte
+    the host logic's text in every host."""
+    given, env, message = HOST_REFUSALS[case]
+    assert _selftest_send(host, runaway, given, env) == (1, "", f"openai-ft: {message}\n")
+
+
+def test_a_message_changed_in_rust_changes_in_every_host(runaway, tmp_path):
+    """One source for every message: the admin-key refusal's text changed in the host logic's
+    compiled Rust (in the native binary, and in the component the Node and Python hosts load),
+    and nowhere else, changes what every host prints. A host with a copy of its own would not
+    follow."""
+    old = b"grant access with Azure role assignments"
+    new = old.upper()
+
+    def patched(src: Path, dst: Path) -> None:
+        data = src.read_bytes()
+        assert old in data, f"{src} does not hold the message"
+        dst.write_bytes(data.replace(old, new))
+        dst.chmod(src.stat().st_mode)
+
+    native = tmp_path / "openai-ft-test-host"
+    patched(Path(runaway.native_args[0]), native)
+    node = tmp_path / "node"
+    shutil.copytree(node_bin().parents[1], node, ignore=shutil.ignore_patterns("node_modules", "test"))
+    for core in (node_bin().parents[1] / "dist" / "host-logic").glob("*.wasm"):
+        patched(core, node / "dist" / "host-logic" / core.name)
+    site = tmp_path / "site"
+    package = Path(subprocess.run([str(python_bin().parent / "python"), "-c", "import openai_ft; print(openai_ft.__file__)"],
+                                  capture_output=True, text=True, check=True).stdout.strip()).parent
+    shutil.copytree(package, site / "openai_ft")
+    patched(package / "component" / "openai-ft-host-logic.wasm", site / "openai_ft" / "component" / "openai-ft-host-logic.wasm")
+    given, env, message = HOST_REFUSALS["admin-key-on-azure"]
+    changed = f"openai-ft: {message}\n".replace(old.decode(), new.decode())
+    drivers = Path(__file__).parent / "drivers"
+    runs = {
+        "native": [str(native), "selftest", "send"],
+        "node": [os.environ.get("OPENAI_FT_NODE", "node"), str(drivers / "run_node.mjs"), str(node),
+                 str(runaway.component_node_dir), "selftest send", json.dumps(given)],
+        "python": [str(python_bin().parent / "python"), str(drivers / "run_python.py"), str(runaway.component_wasm),
+                   "selftest send", json.dumps(given)],
+    }
+    for host, argv in runs.items():
+        extra = {"OPENAI_FT_INPUT": json.dumps(given), "PYTHONPATH": str(site),
+                 "XDG_CACHE_HOME": str(tmp_path / "cache")}
+        proc = subprocess.run(argv, capture_output=True, env=clean_env({**env, **extra}), timeout=120)
+        assert (proc.returncode, proc.stderr.decode()) == (1, changed), host
 
 
 def _run_measured(argv, env, timeout):

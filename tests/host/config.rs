@@ -31,7 +31,11 @@ fn the_admin_key_is_never_a_fallback_for_the_project_key() {
         .env("OPENAI_ADMIN_KEY", ADMIN_KEY)
         .run()
         .only_error();
-    assert!(line.starts_with("OPENAI_API_KEY is not set"), "{line}");
+    assert_eq!(
+        line,
+        "OPENAI_API_KEY is not set: export a project API key for the fine-tuning API in the \
+         environment that runs Terraform"
+    );
     assert!(emulator.log().is_empty());
 }
 
@@ -49,43 +53,62 @@ fn plain_http_is_refused_off_loopback() {
 }
 
 #[test]
-fn malformed_base_urls_are_refused() {
-    for (url, shown, reason) in [
+fn malformed_base_urls_are_refused_without_repeating_a_key() {
+    let fix = "set it to the API base, for example https://api.openai.com/v1";
+    let userinfo = format!("needs a host and no user, query or fragment; {fix}");
+    for (url, message) in [
         (
             "api.openai.com/v1",
-            "api.openai.com/v1",
-            "not an absolute URL",
+            format!(
+                "invalid OPENAI_BASE_URL: not an absolute URL (its value is not repeated here); {fix}"
+            ),
         ),
         (
             "https://user:secret-password@api.openai.com/v1",
-            "https://user:[redacted]@api.openai.com/v1",
-            "needs a host and no user, query or fragment",
+            format!(
+                r#"invalid OPENAI_BASE_URL "https://[redacted]@api.openai.com/v1": {userinfo}"#
+            ),
         ),
         (
-            "http://user:secret-password@example.com/v1",
-            "http://user:[redacted]@example.com/v1",
-            "needs a host and no user, query or fragment",
+            "http://secret-password@example.com/v1",
+            format!(r#"invalid OPENAI_BASE_URL "http://[redacted]@example.com/v1": {userinfo}"#),
+        ),
+        (
+            "https://api.openai.com/v1?key=secret-password",
+            format!(
+                r#"invalid OPENAI_BASE_URL "https://api.openai.com/v1?[redacted]": {userinfo}"#
+            ),
         ),
         (
             "ftp://api.openai.com/v1",
-            "ftp://api.openai.com/v1",
-            "the scheme must be https",
+            format!(
+                r#"invalid OPENAI_BASE_URL "ftp://api.openai.com/v1": the scheme must be https; {fix}"#
+            ),
         ),
     ] {
         let out = job_read()
             .env("OPENAI_API_KEY", PROJECT_KEY)
             .env("OPENAI_BASE_URL", url)
             .run();
-        let line = out.only_error();
-        assert!(
-            line.starts_with(&format!("invalid OPENAI_BASE_URL {shown:?}: {reason}")),
-            "{line}"
-        );
+        assert_eq!(out.only_error(), message);
         assert!(
             !out.stderr.contains("secret-password"),
             "the password is never repeated"
         );
     }
+    // A key pasted into the base URL as well as set is redacted wherever it lands.
+    let out = job_read()
+        .env("OPENAI_API_KEY", PROJECT_KEY)
+        .env(
+            "OPENAI_BASE_URL",
+            &format!("https://api.openai.com/{PROJECT_KEY}"),
+        )
+        .env("OPENAI_FT_FLAVOR", PROJECT_KEY)
+        .run();
+    assert_eq!(
+        out.only_error(),
+        r#"invalid OPENAI_FT_FLAVOR "[redacted]": must be openai, azure or azure-classic (unset, it is azure when AZURE_OPENAI_ENDPOINT is set)"#
+    );
 }
 
 #[test]
@@ -96,7 +119,7 @@ fn a_bad_proxy_url_is_refused_without_its_password() {
         .run();
     assert_eq!(
         out.only_error(),
-        r#"invalid HTTPS_PROXY "http://me:[redacted]@[broken": not a proxy URL; set it to one like http://proxy.example.com:3128, or unset it"#
+        r#"invalid HTTPS_PROXY "http://[redacted]@[broken": not a proxy URL; set it to one like http://proxy.example.com:3128, or unset it"#
     );
 }
 

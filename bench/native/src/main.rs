@@ -10,13 +10,15 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
 use openai_ft_core::{HttpError, Input, commands};
 use openai_ft_host::bindings::wit_http as wit;
-use openai_ft_host::config::{self, Config, Flavor};
+use openai_ft_host::config::{Config, Flavor};
 use openai_ft_host::granted::GrantedFile;
 use openai_ft_host::{http, protocol};
+use openai_ft_host_logic::input::render_output;
+use openai_ft_host_logic::messages::{Notice, grant_refusal, notice};
 
 fn main() -> ExitCode {
     match run() {
@@ -34,16 +36,24 @@ fn run() -> Result<()> {
     let [noun, verb] = args.as_slice() else {
         bail!("usage: openai-ft-native <noun> <verb> (input as for openai-ft)");
     };
-    let input = protocol::read_input()?;
-    let mut platform = Native {
-        file: config::granted_file(noun, &input)?,
-        http: http::Client::new(Config::from_env()?.endpoint),
+    let command = format!("{noun} {verb}");
+    let input = protocol::read_input(&command).map_err(|e| anyhow!(e))?;
+    let file = match &input.grant {
+        Some(path) => Some(
+            GrantedFile::open(std::path::Path::new(path))
+                .map_err(|why| anyhow!(grant_refusal(path, &why)))?,
+        ),
+        None => None,
     };
-    let input: Input = input.into_iter().collect();
-    match commands::run(&mut platform, &format!("{noun} {verb}"), &input) {
+    let mut platform = Native {
+        file,
+        http: http::Client::new(Config::from_env().map_err(|e| anyhow!(e))?.endpoint),
+    };
+    let input: Input = input.pairs.into_iter().collect();
+    match commands::run(&mut platform, &command, &input) {
         Ok(output) => {
             let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "{}", protocol::render_output(output))?;
+            writeln!(stdout, "{}", render_output(output))?;
             stdout.flush()?;
             Ok(())
         }
@@ -61,7 +71,7 @@ struct Native {
 impl Platform for Native {
     fn flavor(&self) -> core_http::Flavor {
         match self.http.flavor() {
-            Flavor::Openai => core_http::Flavor::OpenAi,
+            Flavor::OpenAi => core_http::Flavor::OpenAi,
             Flavor::Azure => core_http::Flavor::Azure,
             Flavor::AzureClassic => core_http::Flavor::AzureClassic,
         }
@@ -154,6 +164,6 @@ impl Native {
     fn granted(&self) -> Result<&GrantedFile, FileError> {
         self.file
             .as_ref()
-            .ok_or_else(|| FileError::Denied("this command was not given a file".into()))
+            .ok_or_else(|| FileError::Denied(notice(&Notice::NoGrant)))
     }
 }

@@ -182,21 +182,21 @@ impl From<Report> for wit_files::Report {
     }
 }
 
-impl From<JobStatus> for wit_jobs::Status {
+impl From<JobStatus> for wit_jobs::JobStatus {
     fn from(s: JobStatus) -> Self {
         match s {
-            JobStatus::ValidatingFiles => wit_jobs::Status::ValidatingFiles,
-            JobStatus::Queued => wit_jobs::Status::Queued,
-            JobStatus::Running => wit_jobs::Status::Running,
-            JobStatus::Paused => wit_jobs::Status::Paused,
-            JobStatus::Succeeded => wit_jobs::Status::Succeeded,
-            JobStatus::Failed => wit_jobs::Status::Failed,
-            JobStatus::Cancelled => wit_jobs::Status::Cancelled,
-            JobStatus::Created => wit_jobs::Status::Created,
-            JobStatus::Pending => wit_jobs::Status::Pending,
-            JobStatus::Pausing => wit_jobs::Status::Pausing,
-            JobStatus::Resuming => wit_jobs::Status::Resuming,
-            JobStatus::Other(s) => wit_jobs::Status::Other(s),
+            JobStatus::ValidatingFiles => wit_jobs::JobStatus::ValidatingFiles,
+            JobStatus::Queued => wit_jobs::JobStatus::Queued,
+            JobStatus::Running => wit_jobs::JobStatus::Running,
+            JobStatus::Paused => wit_jobs::JobStatus::Paused,
+            JobStatus::Succeeded => wit_jobs::JobStatus::Succeeded,
+            JobStatus::Failed => wit_jobs::JobStatus::Failed,
+            JobStatus::Cancelled => wit_jobs::JobStatus::Cancelled,
+            JobStatus::Created => wit_jobs::JobStatus::Created,
+            JobStatus::Pending => wit_jobs::JobStatus::Pending,
+            JobStatus::Pausing => wit_jobs::JobStatus::Pausing,
+            JobStatus::Resuming => wit_jobs::JobStatus::Resuming,
+            JobStatus::Other(s) => wit_jobs::JobStatus::Other(s),
         }
     }
 }

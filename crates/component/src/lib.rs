@@ -12,6 +12,7 @@ use std::time::Duration;
 use openai_ft_core::file::estimate::Plan;
 use openai_ft_core::ids::{CheckpointName, JobId, ProjectId};
 use openai_ft_core::platform::{self as core_http, FileError, Platform};
+use openai_ft_core::training_method::TrainingMethod;
 use openai_ft_core::{Flavor, HttpError, Input, commands, file, job, permissions};
 
 wit_bindgen::generate!({
@@ -121,18 +122,19 @@ impl exports::openai::fine_tuning::jobs::Guest for Component {
 
 impl exports::openai::fine_tuning::files::Guest for Component {
     fn validate(
-        name: String,
-        method: wit_files::TrainingMethod,
+        path: String,
+        method: Option<wit_files::TrainingMethod>,
     ) -> Result<wit_files::Report, wit::Error> {
-        Ok(file::validate(&mut Guest, method.into(), &name, &Plan::default())?.into())
+        let method = method.map_or(TrainingMethod::Supervised, Into::into);
+        Ok(file::validate(&mut Guest, method, &path, &Plan::default())?.into())
     }
 
     fn upload(
-        name: String,
-        method: wit_files::TrainingMethod,
+        path: String,
+        method: Option<wit_files::TrainingMethod>,
     ) -> Result<wit_files::Uploaded, wit::Error> {
-        let (uploaded, report, _) =
-            file::upload(&mut Guest, method.into(), &name, &Plan::default())?;
+        let method = method.map_or(TrainingMethod::Supervised, Into::into);
+        let (uploaded, report, _) = file::upload(&mut Guest, method, &path, &Plan::default())?;
         Ok(wit_files::Uploaded {
             id: uploaded.id,
             filename: uploaded.filename,

@@ -8,6 +8,10 @@
 //! - `selftest env` reports everything the guest can read about its surroundings (environment
 //!   variables, arguments, initial working directory), for the tests that check no key reaches
 //!   the guest.
+//! - `selftest send` sends one request the shipped component never would (input `path`,
+//!   `credential` = `project` or `admin`, and `upload` = a file name to upload without a grant),
+//!   so the tests see each host's own refusals: the admin key on Azure, a path outside the base,
+//!   an upload of a file never granted.
 //!
 //! The typed exports exist only because the world requires them; they refuse.
 
@@ -45,6 +49,10 @@ const SELFTESTS: &[(&str, &str)] = &[
         "selftest env",
         "report the guest's environment variables, arguments and initial working directory",
     ),
+    (
+        "selftest send",
+        "send one request (path, credential, upload) and return its status or the host's refusal",
+    ),
 ];
 
 impl exports::openai::fine_tuning::commands::Guest for TestComponent {
@@ -59,7 +67,7 @@ impl exports::openai::fine_tuning::commands::Guest for TestComponent {
             .collect()
     }
 
-    fn run(command: String, _input: Vec<(String, String)>) -> Result<Vec<(String, String)>, Error> {
+    fn run(command: String, input: Vec<(String, String)>) -> Result<Vec<(String, String)>, Error> {
         match command.as_str() {
             "selftest memory" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
@@ -76,6 +84,7 @@ impl exports::openai::fine_tuning::commands::Guest for TestComponent {
                 }
             }
             "selftest env" => Ok(surroundings()),
+            "selftest send" => send(&input),
             other => Err(Error::Failed(format!(
                 "unknown command {other:?}: the test component runs only {}",
                 SELFTESTS
@@ -102,6 +111,46 @@ fn surroundings() -> Vec<(String, String)> {
         ("environment".into(), environment.join("\n")),
         ("initial_cwd".into(), initial_cwd().unwrap_or_default()),
     ]
+}
+
+/// One request as the input describes it; the host's answer, or its refusal as the error.
+fn send(input: &[(String, String)]) -> Result<Vec<(String, String)>, Error> {
+    use openai::fine_tuning::http;
+    let get = |key: &str| {
+        input
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let body = get("upload").map(|filename| {
+        http::Body::Multipart(vec![http::FormField::GrantedFile(http::GrantedFilePart {
+            name: "file".into(),
+            filename: filename.into(),
+            sha256: "00".repeat(32),
+        })])
+    });
+    let request = http::Request {
+        method: if body.is_some() {
+            http::Method::Post
+        } else {
+            http::Method::Get
+        },
+        path: get("path").unwrap_or("/models").into(),
+        query: Vec::new(),
+        body,
+        credential: match get("credential") {
+            Some("admin") => http::Credential::Admin,
+            _ => http::Credential::Project,
+        },
+    };
+    match http::send(&request) {
+        Ok(response) => Ok(vec![("status".into(), response.status.to_string())]),
+        Err(http::Error::Denied(m)) => Err(Error::Denied(m)),
+        Err(http::Error::Timeout(m)) => Err(Error::Timeout(m)),
+        Err(http::Error::Transport(m)) => Err(Error::Transport(m)),
+        Err(http::Error::MissingCredential(m)) => Err(Error::MissingCredential(m)),
+        Err(http::Error::FileChanged(m)) => Err(Error::Failed(m)),
+    }
 }
 
 /// `wasi:cli/environment.initial-cwd`, imported by hand (the standard library never asks: its
@@ -161,10 +210,16 @@ impl exports::openai::fine_tuning::jobs::Guest for TestComponent {
 }
 
 impl exports::openai::fine_tuning::files::Guest for TestComponent {
-    fn validate(_: String, _: wit_files::TrainingMethod) -> Result<wit_files::Report, Error> {
+    fn validate(
+        _: String,
+        _: Option<wit_files::TrainingMethod>,
+    ) -> Result<wit_files::Report, Error> {
         refused()
     }
-    fn upload(_: String, _: wit_files::TrainingMethod) -> Result<wit_files::Uploaded, Error> {
+    fn upload(
+        _: String,
+        _: Option<wit_files::TrainingMethod>,
+    ) -> Result<wit_files::Uploaded, Error> {
         refused()
     }
 }

@@ -1,13 +1,20 @@
 //! The host's side of the WIT imports: `http` goes to the host's client, `input-file` reads the
 //! one granted file.
 
+use openai_ft_host_logic::messages::{Notice, notice};
+
 use super::store::Host;
 use crate::bindings::{input_file, wit_http};
+use crate::config::Flavor;
 use crate::granted::GrantedFile;
 
 impl wit_http::Host for Host {
     fn flavor(&mut self) -> wit_http::ApiFlavor {
-        self.http.flavor()
+        match self.http.flavor() {
+            Flavor::OpenAi => wit_http::ApiFlavor::Openai,
+            Flavor::Azure => wit_http::ApiFlavor::Azure,
+            Flavor::AzureClassic => wit_http::ApiFlavor::AzureClassic,
+        }
     }
 
     fn send(&mut self, request: wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
@@ -31,6 +38,6 @@ impl Host {
     fn granted(&self) -> Result<&GrantedFile, input_file::Error> {
         self.file
             .as_ref()
-            .ok_or_else(|| input_file::Error::Denied("this command was not given a file".into()))
+            .ok_or_else(|| input_file::Error::Denied(notice(&Notice::NoGrant)))
     }
 }

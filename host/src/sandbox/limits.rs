@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use openai_ft_host_logic::messages::{Notice, notice};
 use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 
 use crate::config::Limits;
@@ -93,21 +94,14 @@ pub(super) fn trap_error(
     cpu: &CpuBudget,
     trap: wasmtime::Error,
 ) -> anyhow::Error {
-    if limiter.refused {
-        anyhow::anyhow!(
-            "the component exceeded its memory limit of {} MiB and was stopped; raise \
-             OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large",
-            limits.memory >> 20
-        )
+    let what = if limiter.refused {
+        Notice::MemoryLimit((limits.memory >> 20) as u32)
     } else if cpu.exceeded.load(Ordering::Relaxed) {
-        anyhow::anyhow!(
-            "the component used more than {} s of CPU time and was stopped; raise \
-             OPENAI_FT_CPU_LIMIT_SECS if the input is legitimately this large",
-            limits.cpu.as_secs_f64()
-        )
+        Notice::CpuLimit(limits.cpu.as_secs() as u32)
     } else {
-        anyhow::anyhow!("the component failed (a bug in openai-ft, please report it): {trap:#}")
-    }
+        Notice::Trap(format!("{trap:#}"))
+    };
+    anyhow::anyhow!(notice(&what))
 }
 
 /// Advances the engine's epoch for every [`TICK`] of CPU time the process uses, from a

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { run } from './index.js';
+import { parse, run } from './index.js';
+import { HostError, PROGRAM, logic } from './logic.js';
 
 /** The command input keys action.yml declares (besides `command` and `input`). */
 export function declaredInputs() {
@@ -28,34 +29,27 @@ function escapeData(s) {
 /** Runs the action with `env` (the process environment); resolves to the exit status. */
 export async function main(env = process.env, log = (line) => process.stdout.write(`${line}\n`)) {
   try {
+    const l = logic();
     const command = actionInput(env, 'command').trim();
-    if (!/^[a-z]+ [a-z]+$/.test(command)) {
-      throw new Error(`invalid command ${JSON.stringify(command)}: give \`<noun> <verb>\`, for example "job read"`);
+    if (l.parseArgs(PROGRAM, command.split(' ')).tag !== 'command') {
+      throw new HostError(l.message({ tag: 'invalid-command', val: command }));
     }
-    let input;
-    try {
-      input = JSON.parse(actionInput(env, 'input') || '{}');
-    } catch (e) {
-      throw new Error(`invalid input: ${e.message}; give one JSON object of strings`);
-    }
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-      throw new Error('invalid input: give one JSON object of strings');
-    }
+    const given = parse(command, Buffer.from(actionInput(env, 'input') || '{}', 'utf8'), 'with.input');
+    const input = Object.fromEntries(given.pairs);
     for (const key of declaredInputs()) {
       const value = actionInput(env, key);
       // The runner passes every declared input, empty when the workflow did not set it.
       if (value !== '') input[key] = value;
     }
-    const outputFile = env.GITHUB_OUTPUT;
-    if (!outputFile) throw new Error('GITHUB_OUTPUT is not set: run this as a GitHub Actions step');
+    if (!env.GITHUB_OUTPUT) throw new HostError(l.message({ tag: 'no-github-output' }));
     const output = await run(command, input, { env, onProgress: log });
     let text = '';
     for (const [key, value] of Object.entries(output)) {
       const delimiter = `ghadelimiter_${randomUUID()}`;
       text += `${key}<<${delimiter}\n${value}\n${delimiter}\n`;
     }
-    appendFileSync(outputFile, text);
-    log(`openai-ft: ${command}: ${Object.keys(output).length} outputs`);
+    appendFileSync(env.GITHUB_OUTPUT, text);
+    log(logic().message({ tag: 'action-done', val: [command, Object.keys(output).length] }));
     return 0;
   } catch (e) {
     log(`::error::${escapeData(e.message)}`);

@@ -1,27 +1,17 @@
 // The guest's thread: instantiates the transpiled component with exactly the imports the native
-// host links (host/src/sandbox.rs `link_wasi`) and nothing else: no environment, no arguments,
-// no filesystem, no sockets; stdout discarded (it is the host's protocol channel), stderr lines
-// handed to the host. `http.send` blocks on the host's main thread, the way the WASI shim's own
-// synchronous I/O blocks on its I/O worker: post the request, `Atomics.wait`, then take the answer
-// with `receiveMessageOnPort`.
+// host links (host/src/sandbox/store.rs `link_wasi`) and nothing else: no environment, no
+// arguments, no filesystem, no sockets; stdout discarded (it is the host's protocol channel),
+// stderr lines handed to the host. `http.send` blocks on the host's main thread, the way the WASI
+// shim's own synchronous I/O blocks on its I/O worker: post the request, `Atomics.wait`, then take
+// the answer with `receiveMessageOnPort`. The host logic (every message) lives on the main thread.
 
 import { readSync, readlinkSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 
-/** The most the guest may read in one `input-file.read`; it streams larger files. */
-const MAX_READ = 1 << 20;
-
-/** Rust's allocation-failure notice (two lines), printed just before the guest aborts. */
-const ALLOC_FAILED = /^memory allocation of \d+ bytes failed$/;
-const BACKTRACE_NOTE = /^note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace$/;
-
-const { componentUrl, modules, call, flavor, file, signal, replies } = workerData;
+const { componentUrl, modules, call, flavor, file, noGrant, readBytes, signal, replies } = workerData;
 const wake = new Int32Array(signal);
-let allocFailed = false;
 
-function post(message) {
-  parentPort.postMessage(message);
-}
+const post = (message) => parentPort.postMessage(message);
 
 /** Asks the main thread and blocks until it answers. */
 function ask(message) {
@@ -33,21 +23,7 @@ function ask(message) {
   return reply.message;
 }
 
-/**
- * A guest stderr line. The lines withheld are Rust's allocation-failure notice: the native host
- * traps at the refused `memory.grow` itself, before the guest can print it, and reports the limit
- * in its own one line; here the refusal shows as this notice and the abort after it.
- */
-function stderrLine(line) {
-  if (ALLOC_FAILED.test(line)) {
-    allocFailed = true;
-    return;
-  }
-  if (allocFailed && BACKTRACE_NOTE.test(line)) return;
-  post({ kind: 'stderr', line });
-}
-
-// ---- wasi:io -------------------------------------------------------------------------------
+// ---- wasi:io, cli, clocks, random -------------------------------------------------------------
 
 class IoError {
   toDebugString() {
@@ -65,9 +41,7 @@ class Pollable {
   }
   block() {
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
-    for (;;) {
-      const left = this.deadline - process.hrtime.bigint();
-      if (left <= 0n) return;
+    for (let left; (left = this.deadline - process.hrtime.bigint()) > 0n; ) {
       // A blocking sleep costs no CPU time, so it does not count against the CPU limit.
       Atomics.wait(sleeper, 0, 0, Number(left / 1_000_000n) + 1);
     }
@@ -76,24 +50,19 @@ class Pollable {
 
 class InputStream {}
 
-/** An output stream: `sink` gets each complete line (stderr), or nothing (stdout). */
+/** An output stream: `sink` gets each complete line (stderr, for the host to pass on or withhold), or nothing (stdout). */
 class OutputStream {
   constructor(sink) {
-    this.sink = sink;
-    this.pending = '';
-    this.decoder = new TextDecoder();
+    Object.assign(this, { sink, pending: '', decoder: new TextDecoder() });
   }
   checkWrite() {
     return 65536n;
   }
   write(bytes) {
     if (!this.sink) return;
-    this.pending += this.decoder.decode(bytes, { stream: true });
-    let nl;
-    while ((nl = this.pending.indexOf('\n')) >= 0) {
-      this.sink(this.pending.slice(0, nl));
-      this.pending = this.pending.slice(nl + 1);
-    }
+    const lines = (this.pending + this.decoder.decode(bytes, { stream: true })).split('\n');
+    this.pending = lines.pop();
+    for (const line of lines) this.sink(line);
   }
   blockingWriteAndFlush(bytes) {
     this.write(bytes);
@@ -110,15 +79,14 @@ class TerminalOutput {}
 
 const stdin = new InputStream();
 const stdout = new OutputStream(null);
-const stderr = new OutputStream(stderrLine);
-
-class GuestExit extends Error {}
+const stderr = new OutputStream((line) => post({ kind: 'stderr', line }));
+const none = () => undefined;
 
 const wasi = {
-  'wasi:cli/environment': { getEnvironment: () => [], getArguments: () => [], initialCwd: () => undefined },
+  'wasi:cli/environment': { getEnvironment: () => [], getArguments: () => [], initialCwd: none },
   'wasi:cli/exit': {
     exit: (status) => {
-      throw new GuestExit(`the component called exit (${status.tag})`);
+      throw new Error(`the component called exit (${status.tag})`);
     },
   },
   'wasi:cli/stdin': { getStdin: () => stdin },
@@ -126,9 +94,9 @@ const wasi = {
   'wasi:cli/stderr': { getStderr: () => stderr },
   'wasi:cli/terminal-input': { TerminalInput },
   'wasi:cli/terminal-output': { TerminalOutput },
-  'wasi:cli/terminal-stdin': { getTerminalStdin: () => undefined },
-  'wasi:cli/terminal-stdout': { getTerminalStdout: () => undefined },
-  'wasi:cli/terminal-stderr': { getTerminalStderr: () => undefined },
+  'wasi:cli/terminal-stdin': { getTerminalStdin: none },
+  'wasi:cli/terminal-stdout': { getTerminalStdout: none },
+  'wasi:cli/terminal-stderr': { getTerminalStderr: none },
   'wasi:clocks/monotonic-clock': {
     now: () => process.hrtime.bigint(),
     resolution: () => 1n,
@@ -146,27 +114,18 @@ const wasi = {
   'wasi:io/poll': {
     Pollable,
     poll: (list) => {
-      const soonest = list.reduce((a, p) => (p.deadline < a.deadline ? p : a));
-      soonest.block();
+      list.reduce((a, p) => (p.deadline < a.deadline ? p : a)).block();
       return new Uint32Array(list.flatMap((p, i) => (p.ready() ? [i] : [])));
     },
   },
   'wasi:io/streams': { InputStream, OutputStream },
-  'wasi:random/insecure-seed': {
-    insecureSeed: () => {
-      const b = new BigUint64Array(2);
-      globalThis.crypto.getRandomValues(b);
-      return [b[0], b[1]];
-    },
-  },
+  'wasi:random/insecure-seed': { insecureSeed: () => [...globalThis.crypto.getRandomValues(new BigUint64Array(2))] },
 };
 
 // ---- openai:fine-tuning --------------------------------------------------------------------
 
 function throwPayload(value) {
-  const e = new Error(value.val);
-  e.payload = value;
-  throw e;
+  throw Object.assign(new Error(value.val), { payload: value });
 }
 
 const http = {
@@ -180,13 +139,13 @@ const http = {
 
 const inputFile = {
   size: () => {
-    if (!file) throwPayload({ tag: 'denied', val: 'this command was not given a file' });
+    if (!file) throwPayload({ tag: 'denied', val: noGrant });
     return BigInt(file.size);
   },
   read: (offset, len) => {
-    if (!file) throwPayload({ tag: 'denied', val: 'this command was not given a file' });
+    if (!file) throwPayload({ tag: 'denied', val: noGrant });
     const start = Number(offset);
-    const want = Math.max(0, Math.min(len, MAX_READ, file.size - start));
+    const want = Math.max(0, Math.min(len, readBytes, file.size - start));
     const buf = Buffer.alloc(want);
     let filled = 0;
     try {
@@ -196,20 +155,14 @@ const inputFile = {
         filled += n;
       }
     } catch (e) {
-      throwPayload({ tag: 'io', val: `cannot read ${file.path}: ${e.message}` });
+      throwPayload({ tag: 'io', val: ask({ kind: 'read-failure', error: { code: e.code, errno: e.errno, message: e.message } }) });
     }
     return new Uint8Array(buf.buffer, buf.byteOffset, filled);
   },
 };
 
 /** The import object: the transpiled bindings name interfaces without their version. */
-function imports() {
-  return {
-    ...wasi,
-    'openai:fine-tuning/http': http,
-    'openai:fine-tuning/input-file': inputFile,
-  };
-}
+const imports = { ...wasi, 'openai:fine-tuning/http': http, 'openai:fine-tuning/input-file': inputFile };
 
 // ---- run -----------------------------------------------------------------------------------
 
@@ -225,21 +178,15 @@ function threadId() {
 async function main() {
   const { instantiate } = await import(componentUrl);
   post({ kind: 'started', tid: threadId() });
+  const [iface, fn] = call.export.split('.');
   let outcome;
   try {
-    const root = instantiate((name) => modules[name], imports());
-    const [iface, fn] = call.export.split('.');
-    const target = root[iface];
-    try {
-      outcome = { kind: 'done', ok: target[fn](...call.args) };
-    } catch (e) {
-      if (e && Object.hasOwn(e, 'payload')) outcome = { kind: 'done', err: e.payload };
-      else throw e;
-    }
+    outcome = { kind: 'done', ok: instantiate((name) => modules[name], imports)[iface][fn](...call.args) };
   } catch (e) {
-    outcome = { kind: 'trap', message: String(e?.message ?? e), memory: allocFailed };
+    // A WIT error carries its payload; anything else is a trap.
+    outcome = Object.hasOwn(e ?? {}, 'payload') ? { kind: 'done', err: e.payload } : { kind: 'trap', message: String(e?.message ?? e) };
   }
-  if (stderr.pending !== '') stderrLine(stderr.pending);
+  if (stderr.pending !== '') stderr.sink(stderr.pending);
   post(outcome);
 }
 

@@ -1,177 +1,74 @@
 // The guest's only network access, served on the main thread (the guest's worker blocks until the
-// answer is back): one request at a time to the configured API base, the credential the guest
-// names attached here, the native host's timeouts, no redirects, no proxy, the granted file
-// streamed exactly as the guest validated it, and every secret a server echoes redacted from the
-// answer before the guest sees it.
+// answer is back): each request as the host logic frames it (the path checked against the base,
+// the URL, the headers, a multipart body around the granted file) with the credential completed
+// here, the native host's phase timeouts, no redirects, no proxy, the granted file streamed
+// exactly as the guest validated it, and every secret a server echoes redacted from the answer.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 
-import { debugQuote } from './protocol.js';
-
-/** The largest answer accepted; fine-tuning answers are small. */
-const MAX_RESPONSE_BYTES = 64 << 20;
-
-const USER_AGENT = 'openai-ft/0.1.0';
+import { logic } from './logic.js';
 
 /**
- * Sends one `openai:fine-tuning/http` request. Resolves to `{ok: response}` or `{err: error}`,
- * both as the WIT types (`{status, headers, body}`; `{tag, val}`), never rejects.
+ * Sends one `openai:fine-tuning/http` request under `config`. Resolves to `{ok: response}` or
+ * `{err: error}`, both as the WIT types, never rejects.
  */
-export async function send(endpoint, request, file) {
-  const denied = checkPath(request.path);
-  if (denied) return err('denied', denied);
-  const auth = request.credential === 'admin' ? endpoint.admin : endpoint.project;
-  if (auth.missing) return err('missing-credential', auth.missing);
-  const query = [...request.query];
-  if (endpoint.apiVersion !== undefined) query.push(['api-version', endpoint.apiVersion]);
-  const url = new URL(`${endpoint.base}${request.path}${encodeQuery(query)}`);
-  const headers = { [auth[0]]: auth[1], accept: 'application/json', 'user-agent': USER_AGENT };
-  if (endpoint.organization !== undefined) headers['openai-organization'] = endpoint.organization;
-  if (endpoint.projectId !== undefined) headers['openai-project'] = endpoint.projectId;
-  let body = null;
-  if (request.body?.tag === 'json') {
-    body = Buffer.from(request.body.val, 'utf8');
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(body.length);
-  } else if (request.body?.tag === 'multipart') {
-    const parts = multipart(request.body.val, file, endpoint.timeoutMs);
-    if (parts.err) return parts;
-    headers['content-type'] = `multipart/form-data; boundary=${parts.boundary}`;
-    headers['content-length'] = String(parts.length);
-    body = parts.stream;
-  } else if (request.method !== 'get') {
-    headers['content-length'] = '0';
+export async function send(config, request, file) {
+  let out;
+  try {
+    const size = file ? BigInt(file.size) : undefined;
+    out = logic().prepare(config.endpoint, request, size, randomBytes(8).readBigUInt64BE());
+  } catch (e) {
+    return { err: e.payload };
   }
-  return exchange(endpoint, url, request.method.toUpperCase(), headers, body);
+  const headers = Object.fromEntries([config.header(out.credential), ...out.headers]);
+  const deadline = Date.now() + Number(out.deadlineSecs ?? 0n) * 1000;
+  const body = out.body.length === 0 ? null : Readable.from(parts(out.body, file, deadline, Number(out.deadlineSecs)));
+  return exchange(config, new URL(out.url), out.method, headers, body, file);
 }
 
-function err(tag, val) {
-  return { err: { tag, val } };
-}
-
-/**
- * Paths are relative to the base: no scheme or host, no dot segments that could climb out of the
- * base path, nothing that would end the path early.
- */
-export function checkPath(path) {
-  const allowed = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
-  const dotSegment = path.split('/').some((seg) => {
-    const decoded = seg.replaceAll('%2e', '.').replaceAll('%2E', '.');
-    return decoded === '.' || decoded === '..';
-  });
-  if (!path.startsWith('/') || path.startsWith('//') || !allowed.test(path) || dotSegment) {
-    return `the component asked for path ${debugQuote(path)}, which is not a plain path under the API base`;
-  }
-  return null;
-}
-
-/** Query parameters, percent-encoded except for RFC 3986's unreserved characters. */
-export function encodeQuery(pairs) {
-  const enc = (s) =>
-    [...Buffer.from(s, 'utf8')]
-      .map((b) =>
-        /[A-Za-z0-9\-._~]/.test(String.fromCharCode(b))
-          ? String.fromCharCode(b)
-          : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
-      )
-      .join('');
-  return pairs.map(([k, v], i) => `${i === 0 ? '?' : '&'}${enc(k)}=${enc(v)}`).join('');
-}
-
-/** The slowest an upload may average, on top of one timeout (as the native host). */
-const MIN_UPLOAD_BYTES_PER_SEC = 64 << 10;
-
-/** Why an upload body stopped early: the WIT error it becomes. */
-class BodyStop extends Error {
-  constructor(tag, message) {
-    super(message);
-    this.tag = tag;
+/** Why the granted file stopped an upload (the logic's `upload-stop`). */
+class UploadStop extends Error {
+  constructor(stop) {
+    super(stop.tag);
+    this.stop = stop;
   }
 }
 
 /**
- * A streamed `multipart/form-data` body: text fields in memory, the granted file read from disk
- * as it is sent, so a large upload never sits in memory. Same framing as the native host. The
- * file's bytes are hashed as they go; if they are not the ones the guest validated (the digest
- * differs, or the file ends early), or the upload runs past its deadline, the stream fails before
- * the part's last line break and the closing boundary, so the server never gets a whole request.
+ * The body's parts in order; the granted file read from disk from byte 0 as it is sent and
+ * hashed on the way, so a file that is not the one the guest validated (or an upload past its
+ * deadline) fails the stream before the part that follows, and no server gets a whole request.
  */
-function multipart(fields, file, timeoutMs) {
-  const seed = (process.hrtime.bigint() ^ (BigInt(process.pid) << 32n)) & 0xffffffffffffffffn;
-  const boundary = `openai-ft-${seed.toString(16).padStart(16, '0')}`;
-  const chunks = [];
-  let length = 0;
-  const text = (s) => {
-    const b = Buffer.from(s, 'utf8');
-    chunks.push(b);
-    length += b.length;
-  };
-  for (const field of fields) {
-    if (field.tag === 'text') {
-      const [name, value] = field.val;
-      text(
-        `--${boundary}\r\ncontent-disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${value}\r\n`,
-      );
-    } else {
-      if (!file) {
-        return err('denied', 'the component asked to upload a file, but no file was granted');
-      }
-      const { name, filename, sha256 } = field.val;
-      text(
-        `--${boundary}\r\ncontent-disposition: form-data; name="${escapeQuoted(name)}"; filename="${escapeQuoted(filename)}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
-      );
-      chunks.push({ file, sha256: sha256.toLowerCase() });
-      length += file.size;
-      text('\r\n');
+async function* parts(body, file, deadline, allowedSecs) {
+  for (const part of body) {
+    if (part.tag === 'bytes') {
+      yield Buffer.from(part.val);
+      continue;
     }
-  }
-  text(`--${boundary}--\r\n`);
-  const allowedSecs = Math.floor(timeoutMs / 1000) + Math.floor((file?.size ?? 0) / MIN_UPLOAD_BYTES_PER_SEC);
-  const deadline = Date.now() + allowedSecs * 1000;
-  async function* parts() {
-    for (const c of chunks) {
-      if (Buffer.isBuffer(c)) {
-        yield c;
-        continue;
+    const hash = createHash('sha256');
+    let sent = 0;
+    if (file.size > 0) {
+      for await (const chunk of createReadStream(null, { fd: file.fd, start: 0, end: file.size - 1, autoClose: false })) {
+        if (Date.now() > deadline) throw new UploadStop({ tag: 'too-slow', val: BigInt(allowedSecs) });
+        hash.update(chunk);
+        sent += chunk.length;
+        yield chunk;
       }
-      const { file: f, sha256 } = c;
-      const changed = (what) =>
-        new BodyStop('file-changed', `${f.path} changed after it was validated (${what})`);
-      const hash = createHash('sha256');
-      let sent = 0;
-      if (f.size > 0) {
-        // A fresh positional stream per attempt: a retried upload starts from byte 0.
-        for await (const chunk of createReadStream(null, { fd: f.fd, start: 0, end: f.size - 1, autoClose: false })) {
-          if (Date.now() > deadline) {
-            throw new BodyStop(
-              'timeout',
-              `the upload of ${f.path} took longer than ${allowedSecs} s (the timeout plus 1 s per 64 KiB); raise OPENAI_FT_TIMEOUT for a slow link`,
-            );
-          }
-          hash.update(chunk);
-          sent += chunk.length;
-          yield chunk;
-        }
-      }
-      if (sent < f.size) throw changed(`it ends at byte ${sent}, not at the ${f.size} validated`);
-      const got = hash.digest('hex');
-      if (got !== sha256) throw changed(`its SHA-256 is ${got}, not the ${sha256} validated`);
     }
+    if (sent < file.size) throw new UploadStop({ tag: 'short', val: [BigInt(sent), BigInt(file.size)] });
+    const got = hash.digest('hex');
+    if (got !== part.val) throw new UploadStop({ tag: 'digest', val: [got, part.val] });
   }
-  return { boundary, length, stream: Readable.from(parts()) };
 }
 
-function escapeQuoted(s) {
-  return s.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replace(/[\r\n]/g, ' ');
-}
-
-/** One exchange with the phase timeouts of the native host (connect, receive response, body). */
-function exchange(endpoint, url, method, headers, body) {
-  const base = endpoint.base;
+/** One exchange, every phase bounded: connect, then the response's head, then its body. */
+function exchange(config, url, method, headers, body, file) {
+  const { base, connectTimeoutSecs, timeoutSecs } = config.endpoint;
+  const failed = (failure) => ({ err: logic().exchangeError(base, failure) });
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let timer;
@@ -182,77 +79,50 @@ function exchange(endpoint, url, method, headers, body) {
       clearTimeout(timer);
       resolve(value);
     };
-    const phase = (which, ms) => {
+    const phase = (which, secs) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        finish(
-          err(
-            'timeout',
-            `no answer from ${base} within the timeout (${which}); raise OPENAI_FT_TIMEOUT or check the network`,
-          ),
-        );
+        finish(failed({ tag: 'timeout', val: which }));
         req.destroy();
-      }, ms);
+      }, secs * 1000);
     };
     // An agent per request and no keep-alive: the guest sends one request at a time, and a
     // dropped connection must never be reused.
     const req = lib.request(url, { method, headers, agent: false });
-    phase('connect', endpoint.connectTimeoutMs);
+    phase('connect', connectTimeoutSecs);
     req.on('socket', (socket) => {
-      const connected = () => {
-        if (!settled) clearTimeout(timer);
-      };
-      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => settled || clearTimeout(timer));
     });
-    req.on('finish', () => phase('receive response', endpoint.timeoutMs));
-    req.on('error', (e) => finish(transportError(e, base)));
+    req.on('finish', () => phase('receive-response', timeoutSecs));
+    req.on('error', (e) => finish(failed(failure(e))));
     req.on('response', (res) => {
-      phase('receive body', endpoint.timeoutMs);
+      phase('receive-body', timeoutSecs);
+      const limit = Number(logic().bounds().responseBytes);
       const received = [];
       let size = 0;
       res.on('data', (chunk) => {
         size += chunk.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          finish(
-            err(
-              'transport',
-              `request to ${base} failed: the response body is larger than request limit: ${MAX_RESPONSE_BYTES}`,
-            ),
-          );
-          req.destroy();
-          return;
+        if (size > limit) {
+          finish(failed({ tag: 'too-large' }));
+          return req.destroy();
         }
         received.push(chunk);
       });
-      res.on('aborted', () => finish(err('transport', `request to ${base} failed: io: Peer disconnected`)));
-      res.on('error', (e) => finish(transportError(e, base)));
+      res.on('aborted', () => finish(failed({ tag: 'disconnected' })));
+      res.on('error', (e) => finish(failed(failure(e))));
       res.on('end', () => {
         // Whatever the server echoed of a key stops here: the guest never sees one.
-        const { redactor } = endpoint;
-        const headerPairs = [];
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-          const value = res.rawHeaders[i + 1];
-          // The native host drops values that are not visible ASCII, as `HeaderValue::to_str` does.
-          if (/^[\t\x20-\x7e]*$/.test(value)) {
-            headerPairs.push([res.rawHeaders[i].toLowerCase(), redactor.text(value)]);
-          }
-        }
-        finish({
-          ok: {
-            status: res.statusCode,
-            headers: headerPairs,
-            body: new Uint8Array(redactor.bytes(Buffer.concat(received))),
-          },
-        });
+        const { redactor } = config;
+        const pairs = [];
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], redactor.text(res.rawHeaders[i + 1])]);
+        const answer = { status: res.statusCode, headers: logic().responseHeaders(pairs) };
+        finish({ ok: { ...answer, body: new Uint8Array(redactor.bytes(Buffer.concat(received))) } });
       });
     });
     if (body === null) req.end();
-    else if (Buffer.isBuffer(body)) req.end(body);
     else {
       body.on('error', (e) => {
-        finish(
-          e instanceof BodyStop ? err(e.tag, e.message) : err('transport', `cannot read the granted file: ${e.message}`),
-        );
+        finish(e instanceof UploadStop ? { err: logic().uploadError(file.path, e.stop) } : failed(failure(e)));
         req.destroy();
       });
       body.pipe(req);
@@ -260,40 +130,23 @@ function exchange(endpoint, url, method, headers, body) {
   });
 }
 
-/**
- * A socket failure as the native host words it (HOST.md lists these lines): the cause and the
- * fix, naming the base URL, never a key.
- */
-function transportError(e, base) {
+/** A socket failure as the logic's `failure`: the host maps its client's errors, the logic words them. */
+function failure(e) {
   switch (e.code) {
     case 'ECONNREFUSED':
-      return err(
-        'transport',
-        `cannot connect to ${base} (connection refused); check OPENAI_BASE_URL and that the server is running`,
-      );
+      return { tag: 'refused' };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return err('transport', `cannot resolve the host of ${base}; check OPENAI_BASE_URL and DNS`);
+      return { tag: 'unresolved' };
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return err(
-        'transport',
-        `cannot connect to ${base}; check OPENAI_BASE_URL, the network and any proxy settings`,
-      );
+      return { tag: 'unreachable' };
     case 'ETIMEDOUT':
-      return err(
-        'timeout',
-        `no answer from ${base} within the timeout; raise OPENAI_FT_TIMEOUT or check the network`,
-      );
+      return { tag: 'timeout' };
     case 'ECONNRESET':
       // Node words a close before any answer "socket hang up"; a reset is a reset.
-      return err(
-        'transport',
-        e.message === 'socket hang up'
-          ? `request to ${base} failed: io: Peer disconnected`
-          : `request to ${base} failed: io: Connection reset by peer (os error 104)`,
-      );
+      return { tag: e.message === 'socket hang up' ? 'disconnected' : 'reset' };
     default:
-      return err('transport', `request to ${base} failed: ${e.message}`);
+      return { tag: 'other', val: e.message };
   }
 }

@@ -1,18 +1,20 @@
 // openai-ft for Node: the same sandboxed component the native `openai-ft` runs, with the same
 // promises (HOST.md): keys read here and never given to the guest, network only to the configured
 // API base, one granted file, CPU and memory bounds. `run` is the generic entry Terraform's
-// protocol uses; `jobs`, `files` and `permissions` are the typed exports with JS types.
+// protocol uses; `jobs`, `files` and `permissions` are the typed exports, whose types (wit/index.d.ts)
+// and signatures (wit/index.js) are generated from the WIT.
 
 import { closeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { endpointFromEnv, limitsFromEnv } from './config.js';
-import { HostError, byteOrder, renderOutput } from './protocol.js';
+import { configure } from './config.js';
+import { DIST, HostError, logic, refusal } from './logic.js';
 import { Redactor } from './redact.js';
-import { Component, DEFAULT_COMPONENT_DIR, grantFile, runGuest } from './sandbox.js';
+import { Component, grantFile, runGuest } from './sandbox.js';
+import { commandInfo, errorFields, interfaces } from './wit/index.js';
 
-export { HostError, renderOutput };
+export { HostError };
 
 /** Why a call failed: `kind` is the WIT error case, or `host` for the host's own refusals. */
 export class OpenAiFtError extends Error {
@@ -27,14 +29,10 @@ export class OpenAiFtError extends Error {
 const components = new Map();
 
 /** The transpiled component at `dir` (a URL or path to a build's component folder), loaded once. */
-function component(dir = DEFAULT_COMPONENT_DIR) {
+function component(dir = new URL('component/', DIST)) {
   const url = dir instanceof URL ? dir : pathToFileURL(`${resolve(dir)}/`);
-  let c = components.get(url.href);
-  if (!c) {
-    c = new Component(url);
-    components.set(url.href, c);
-  }
-  return c;
+  if (!components.has(url.href)) components.set(url.href, new Component(url));
+  return components.get(url.href);
 }
 
 /**
@@ -42,8 +40,7 @@ function component(dir = DEFAULT_COMPONENT_DIR) {
  * Options as for `run`.
  */
 export function load(options = {}) {
-  const env = options.env ?? process.env;
-  component(options.component).modules(limitsFromEnv(env).memoryMiB);
+  component(options.component).modules(configure(options.env ?? process.env).limits.memoryMib);
 }
 
 /**
@@ -51,24 +48,25 @@ export function load(options = {}) {
  * file the call may read, if any.
  */
 async function call(exportName, args, options, grant) {
-  const env = options.env ?? process.env;
   const onProgress = options.onProgress ?? ((line) => process.stderr.write(`${line}\n`));
   let file = null;
   // Until the configuration is read there is no secret to redact (and no answer to echo one).
   let redactor = new Redactor([]);
   try {
-    if (grant !== undefined && grant !== '') file = grantFile(grant);
-    const endpoint = endpointFromEnv(env);
-    redactor = endpoint.redactor;
-    const limits = limitsFromEnv(env);
+    if (grant !== undefined) file = grantFile(grant);
+    const config = configure(options.env ?? process.env);
+    redactor = config.redactor;
     // Every string the caller gets (progress lines, values, error messages and fields) is
     // redacted, though the answers were already: the guest could assemble a key from pieces.
     const result = await runGuest(
       component(options.component),
       { export: exportName, args },
-      { endpoint, limits, file, onStderr: (line) => onProgress(redactor.text(line)) },
+      { config, file, onStderr: (line) => onProgress(redactor.text(line)) },
     );
-    if (result.err) throw guestError(redactor.deep(result.err));
+    if (result.err) {
+      const { message, ...fields } = errorFields(redactor.deep(result.err));
+      throw new OpenAiFtError(result.err.tag, message, fields);
+    }
     return redactor.deep(result.ok);
   } catch (e) {
     if (e instanceof HostError) throw new OpenAiFtError('host', redactor.text(e.message));
@@ -78,39 +76,19 @@ async function call(exportName, args, options, grant) {
   }
 }
 
-function guestError(e) {
-  switch (e.tag) {
-    case 'invalid-input':
-      return new OpenAiFtError(e.tag, e.val.message, {
-        field: e.val.field,
-        value: e.val.value,
-        rule: e.val.rule,
-      });
-    case 'api':
-      return new OpenAiFtError(e.tag, e.val.message, {
-        status: e.val.status,
-        type: e.val.kind,
-        code: e.val.code,
-        param: e.val.param,
-        requestId: e.val.requestId,
-      });
-    default:
-      return new OpenAiFtError(e.tag, e.val);
+/** Parses `command`'s input bytes from `source` as every host does (the 1 MiB and 256-key caps). */
+export function parse(command, bytes, source) {
+  try {
+    return refusal(() => logic().parseInput(command, bytes, source));
+  } catch (e) {
+    throw e instanceof HostError ? new OpenAiFtError('host', e.message) : e;
   }
 }
 
-/** Normalises an input map (an object or `[key, value]` pairs) as the protocol does. */
-function pairsOf(input) {
-  const entries = Array.isArray(input) ? input : Object.entries(input ?? {});
-  const map = new Map();
-  for (const [k, v] of entries) {
-    if (v === null || v === undefined) continue;
-    if (typeof v !== 'string') {
-      throw new TypeError(`input ${JSON.stringify(k)} must be a string (pass structured values as JSON)`);
-    }
-    map.set(k, v);
-  }
-  return [...map.entries()].sort(([a], [b]) => byteOrder(a, b));
+/** Runs `command` with a parsed input; resolves to the logic's `finished` (pairs and line). */
+export async function execute(command, parsed, options = {}) {
+  const out = await call('commands.run', [command, parsed.pairs], options, parsed.grant);
+  return logic().finish(out, parsed.summary);
 }
 
 /**
@@ -118,78 +96,20 @@ function pairsOf(input) {
  * resolves to the output map (keys in byte order). The `file` commands are granted their `path`.
  */
 export async function run(command, input = {}, options = {}) {
-  const pairs = pairsOf(input);
-  const path = command.startsWith('file ') ? pairs.find(([k]) => k === 'path')?.[1] : undefined;
-  const out = await call('commands.run', [command, pairs], options, path);
-  const map = new Map(out);
-  return Object.fromEntries([...map.keys()].sort(byteOrder).map((k) => [k, map.get(k)]));
+  const map = Array.isArray(input) ? Object.fromEntries(input) : (input ?? {});
+  const parsed = parse(command, Buffer.from(JSON.stringify(map), 'utf8'), 'run()');
+  return Object.fromEntries((await execute(command, parsed, options)).pairs);
 }
 
 /** Every command the component offers: `{name, summary, inputs}`. */
 export async function describe(options = {}) {
-  return call('commands.describe', [], { ...options, env: {} });
+  return (await call('commands.describe', [], { ...options, env: {} })).map(commandInfo);
 }
 
-const STATUS = {
-  'validating-files': 'validating_files',
-};
-
-function job(j) {
-  const status = j.status.tag === 'other' ? j.status.val : (STATUS[j.status.tag] ?? j.status.tag);
-  return {
-    id: j.id,
-    status,
-    model: j.model,
-    fineTunedModel: j.fineTunedModel,
-    createdAt: Number(j.createdAt),
-    finishedAt: optionalNumber(j.finishedAt),
-    trainedTokens: optionalNumber(j.trainedTokens),
-    estimatedFinish: optionalNumber(j.estimatedFinish),
-    error: j.error,
-  };
+/** Renders output pairs as the CLI prints them. */
+export function renderOutput(pairs) {
+  return logic().finish(pairs, false).line;
 }
 
-function optionalNumber(n) {
-  return n === undefined ? undefined : Number(n);
-}
-
-function report(r) {
-  return {
-    examples: Number(r.examples),
-    estimatedTokens: Number(r.estimatedTokens),
-    bytes: Number(r.bytes),
-    sha256: r.sha256,
-  };
-}
-
-/** Fine-tuning jobs, typed. */
-export const jobs = {
-  read: async (id, options = {}) => job(await call('jobs.read', [id], options)),
-  cancel: async (id, options = {}) => job(await call('jobs.cancel', [id], options)),
-  pause: async (id, options = {}) => job(await call('jobs.pause', [id], options)),
-  resume: async (id, options = {}) => job(await call('jobs.resume', [id], options)),
-};
-
-/** Training files, typed; `path` is the one file the call is granted. */
-export const files = {
-  validate: async (path, method = 'supervised', options = {}) =>
-    report(await call('files.validate', [path, method], options, path)),
-  upload: async (path, method = 'supervised', options = {}) => {
-    const u = await call('files.upload', [path, method], options, path);
-    return { id: u.id, filename: u.filename, report: report(u.report) };
-  },
-};
-
-/** Checkpoint permissions, typed; every call uses OPENAI_ADMIN_KEY. */
-export const permissions = {
-  grant: async (checkpoint, projectIds, options = {}) =>
-    (await call('permissions.grant', [checkpoint, projectIds], options)).map(permission),
-  read: async (checkpoint, options = {}) =>
-    (await call('permissions.read', [checkpoint], options)).map(permission),
-  revoke: async (checkpoint, projectIds, options = {}) =>
-    call('permissions.revoke', [checkpoint, projectIds], options),
-};
-
-function permission(p) {
-  return { projectId: p.projectId, permissionId: p.permissionId };
-}
+/** The typed exports (`jobs`, `files`, `permissions`), as generated from the WIT. */
+export const { jobs, files, permissions } = interfaces(call);

@@ -27,33 +27,19 @@ export class Redactor {
     // Longest first, so an escaped form goes whole before a shorter one could match inside it.
     forms.sort((a, b) => Buffer.byteLength(b, 'utf8') - Buffer.byteLength(a, 'utf8'));
     this.forms = forms;
-    this.byteForms = forms.map((f) => Buffer.from(f, 'utf8'));
+    // Latin-1 maps bytes to characters one to one: replacing text in it replaces bytes.
+    this.byteForms = forms.map((f) => Buffer.from(f, 'utf8').toString('latin1'));
   }
 
   /** `text` with every secret replaced. */
   text(text) {
-    let out = text;
-    for (const form of this.forms) if (out.includes(form)) out = out.replaceAll(form, REDACTED);
-    return out;
+    return this.forms.reduce((out, form) => out.replaceAll(form, REDACTED), text);
   }
 
   /** `bytes` (a Buffer or Uint8Array) with every secret replaced, as a Buffer. */
   bytes(bytes) {
-    let out = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const form of this.byteForms) {
-      let at = out.indexOf(form);
-      if (at < 0) continue;
-      const parts = [];
-      let done = 0;
-      while (at >= 0) {
-        parts.push(out.subarray(done, at), Buffer.from(REDACTED));
-        done = at + form.length;
-        at = out.indexOf(form, done);
-      }
-      parts.push(out.subarray(done));
-      out = Buffer.concat(parts);
-    }
-    return out;
+    const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    return Buffer.from(this.byteForms.reduce((out, form) => out.replaceAll(form, REDACTED), latin1), 'latin1');
   }
 
   /** Every string in `value` (strings, arrays, plain objects, nested) redacted; the rest as is. */
@@ -74,12 +60,7 @@ function rustJson(s) {
   return JSON.stringify(s).slice(1, -1);
 }
 
-/** A JSON string body with every non-ASCII character as `\uXXXX` (lower-case hex). */
+/** A JSON string body with every non-ASCII character as `\uXXXX` (lower-case hex, UTF-16 units). */
 function asciiEscaped(json) {
-  let out = '';
-  for (let i = 0; i < json.length; i++) {
-    const unit = json.charCodeAt(i);
-    out += unit < 0x80 ? json[i] : `\\u${unit.toString(16).padStart(4, '0')}`;
-  }
-  return out;
+  return json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 
 import { main as action } from '../src/action.js';
 import { OpenAiFtError, describe, files, jobs, permissions, run } from '../src/index.js';
-import { capMemory } from '../src/sandbox.js';
 import { ADMIN_KEY, DATA, PROJECT_KEY, startEmulator, testComponentDir } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/openai-ft-node.js', import.meta.url));
@@ -140,19 +139,6 @@ test('the packaged component has no runaway command', async () => {
   assert.ok(!(await describe()).some((c) => c.name.startsWith('selftest')));
 });
 
-test('the memory cap is written into the core module', () => {
-  // (module (memory 1)) and (module (memory 1 100)), by hand.
-  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const open = Uint8Array.from([...header, 0x05, 0x03, 0x01, 0x00, 0x01]);
-  const capped = capMemory(open, 16);
-  assert.deepEqual([...capped.subarray(8)], [0x05, 0x04, 0x01, 0x01, 0x01, 0x10]);
-  // Still a valid module, and its memory cannot grow past the cap.
-  assert.ok(WebAssembly.validate(capped));
-  const bounded = Uint8Array.from([...header, 0x05, 0x04, 0x01, 0x01, 0x01, 0x64]);
-  assert.deepEqual([...capMemory(bounded, 16).subarray(8)], [0x05, 0x04, 0x01, 0x01, 0x01, 0x10]);
-  assert.deepEqual([...capMemory(bounded, 1000).subarray(8)], [0x05, 0x04, 0x01, 0x01, 0x01, 0x64]);
-});
-
 test('describe lists every command with its inputs', async () => {
   const names = (await describe()).map((c) => c.name);
   for (const name of ['job read', 'job ensure', 'file upload', 'permissions grant']) assert.ok(names.includes(name), name);
@@ -182,7 +168,7 @@ test('the bin speaks the protocol: stdin or OPENAI_FT_INPUT in, one line out, on
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /^usage: openai-ft-node/);
   assert.equal(bin(['nope', '--help']).stderr, 'openai-ft: unknown noun "nope"; run openai-ft --help for the commands\n');
-  assert.match(bin(['--version']).stdout, /^openai-ft-node 0\.1\.0 \(wit openai:fine-tuning@0\.2\.0, node /);
+  assert.match(bin(['--version']).stdout, /^openai-ft-node 0\.1\.0 \(wit openai:fine-tuning@0\.3\.0, node /);
 });
 
 test('the Action runs a command from INPUT_* and writes every output to GITHUB_OUTPUT', async () => {
@@ -226,7 +212,7 @@ test('the Action run from a ref without dist/ fails with one ::error:: line sayi
   assert.equal(r.status, 1, r.stderr);
   assert.equal(
     r.stdout,
-    `::error::the transpiled component is missing (no ${join(checkout, 'dist', 'component', 'component.json')}): use a release of the package or the Action, which carries dist/, or run npm run build in hosts/node\n`,
+    `::error::the transpiled component is missing (no ${join(checkout, 'dist', 'host-logic', 'component.json')}): use a release of the package or the Action, which carries dist/, or run npm run build in hosts/node\n`,
   );
   noKeys(r.stdout, r.stderr);
 });

@@ -37,9 +37,12 @@ test('release-dist tags a commit carrying dist/ and leaves the branch alone', ()
   git(repo, 'commit', '--quiet', '-m', 'the main line, without dist/');
   const main = git(repo, 'rev-parse', 'HEAD');
   const wasm = join(scratch, 'openai-ft.wasm');
-  writeFileSync(wasm, execFileSync(process.env.OPENAI_FT_BIN ?? `${REPO}target/debug/openai-ft`, ['component'], { maxBuffer: 64 << 20 }));
+  const native = process.env.OPENAI_FT_BIN ?? `${REPO}target/debug/openai-ft`;
+  writeFileSync(wasm, execFileSync(native, ['component'], { maxBuffer: 64 << 20 }));
+  const hostLogic = join(scratch, 'openai-ft-host-logic.wasm');
+  writeFileSync(hostLogic, execFileSync(native, ['component', 'host-logic']));
   const script = join(node, 'scripts', 'release-dist');
-  const env = { ...GIT_ENV, OPENAI_FT_COMPONENT: wasm };
+  const env = { ...GIT_ENV, OPENAI_FT_COMPONENT: wasm, OPENAI_FT_HOST_LOGIC: hostLogic };
 
   const wrong = spawnSync(script, ['v9.9.9'], { cwd: repo, env, encoding: 'utf8' });
   assert.equal(wrong.status, 1);
@@ -53,6 +56,7 @@ test('release-dist tags a commit carrying dist/ and leaves the branch alone', ()
   assert.match(r.stderr, /tagged v0\.1\.0 \([0-9a-f]+\) with hosts\/node\/dist; publish it with: git push origin v0\.1\.0\n$/);
   const files = git(repo, 'ls-tree', '-r', '--name-only', 'v0.1.0', '--', 'hosts/node/dist').split('\n');
   assert.ok(files.includes('hosts/node/dist/component/component.json'), files.join(', '));
+  assert.ok(files.includes('hosts/node/dist/host-logic/component.json'), files.join(', '));
   assert.ok(files.some((f) => f.endsWith('.core.wasm')), files.join(', '));
   assert.equal(git(repo, 'rev-parse', 'v0.1.0^{commit}^'), main);
   assert.equal(git(repo, 'rev-parse', 'HEAD'), main);

@@ -59,6 +59,8 @@ def test_component(tmp_path_factory) -> pathlib.Path:
 
 @pytest.fixture(autouse=True)
 def component_present():
+    from openai_ft.logic import HOST_LOGIC
     from openai_ft.sandbox import DEFAULT_COMPONENT
-    if not DEFAULT_COMPONENT.exists():
-        pytest.fail(f"{DEFAULT_COMPONENT} missing: run hosts/python/build_wheel.py or tests/conformance/prepare")
+    for wasm in (DEFAULT_COMPONENT, HOST_LOGIC):
+        if not wasm.exists():
+            pytest.fail(f"{wasm} missing: run hosts/python/build_wheel.py or tests/conformance/prepare")

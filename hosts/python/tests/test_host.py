@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import openai_ft
-from openai_ft import sandbox
+from openai_ft import logic, sandbox
 from conftest import ADMIN_KEY, DATA, PROJECT_KEY
 
 
@@ -150,6 +150,6 @@ def test_the_wasmtime_pins_agree():
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
     requirements = [line for line in (root / "requirements.txt").read_text().splitlines()
                     if line and not line.startswith("#")]
-    pin = f"wasmtime=={sandbox.WASMTIME_VERSION}"
+    pin = f"wasmtime=={logic.WASMTIME_VERSION}"
     assert (project, requirements) == ([pin], [pin])
-    assert importlib.metadata.version("wasmtime") == sandbox.WASMTIME_VERSION
+    assert importlib.metadata.version("wasmtime") == logic.WASMTIME_VERSION

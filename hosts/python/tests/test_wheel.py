@@ -9,6 +9,7 @@ import sys
 import venv
 
 import openai_ft
+from openai_ft.logic import HOST_LOGIC
 from openai_ft.sandbox import DEFAULT_COMPONENT
 from conftest import ADMIN_KEY, DATA, PROJECT_KEY
 
@@ -16,10 +17,11 @@ HERE = DATA.parents[1] / "hosts" / "python"
 
 
 def test_the_built_wheel_installs_into_a_fresh_venv_and_runs_job_read(emulator, tmp_path):
-    wheels, wasm = tmp_path / "wheels", tmp_path / "openai-ft.wasm"
-    # A copy: build_wheel.py copies its argument onto the packaged component.
+    wheels, wasm, host_logic = tmp_path / "wheels", tmp_path / "openai-ft.wasm", tmp_path / "host-logic.wasm"
+    # Copies: build_wheel.py copies its arguments onto the packaged components.
     shutil.copyfile(DEFAULT_COMPONENT, wasm)
-    built = subprocess.run([sys.executable, str(HERE / "build_wheel.py"), str(wasm), str(wheels)],
+    shutil.copyfile(HOST_LOGIC, host_logic)
+    built = subprocess.run([sys.executable, str(HERE / "build_wheel.py"), str(wasm), str(host_logic), str(wheels)],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     [wheel] = wheels.glob("openai_ft-*.whl")

@@ -1,191 +1,119 @@
 """The guest's cage: one wasmtime engine with epoch interruption, the component compiled once and
 cached on disk, a store per call that grants nothing (no environment, arguments, preopened
 folders or inherited streams; stderr lines handed to the host), capped linear memory, and a
-watcher thread that interrupts the guest once its thread has used its CPU time."""
+watcher thread that interrupts the guest once its thread has used its CPU time. Every message is
+the host logic's."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import stat
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional, Union
 
 import wasmtime
 from wasmtime import component as wc
 
 from . import http
-from .config import Endpoint, Limits
-from .protocol import HostError, debug_quote
-
-WASMTIME_VERSION = "50.0.1"
-
-#: The version of the `openai:fine-tuning` WIT package the component exports and imports.
-WIT_VERSION = "0.2.0"
+from .config import Config
+from .logic import COMPONENTS, HostError, compiled, export, logic, message, os_error
 
 #: The component this package ships (put there by the wheel build).
-DEFAULT_COMPONENT = Path(__file__).with_name("component") / "openai-ft.wasm"
-
-#: The most the guest may read in one `input-file.read`; it streams larger files.
-MAX_READ = 1 << 20
+DEFAULT_COMPONENT = COMPONENTS / "openai-ft.wasm"
 
 #: How often the watcher looks at the guest thread's CPU time; the CPU bound is this precise.
 TICK = 0.02
 
-#: Rust's allocation-failure notice (two lines), printed just before the guest aborts. The
-#: native host traps at the refused `memory.grow` itself, before the guest can print it; here the
-#: store limit makes the grow fail, so the notice is withheld and the limit reported instead.
-ALLOC_FAILED = re.compile(r"memory allocation of \d+ bytes failed")
-BACKTRACE_NOTE = "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"
-
 
 def grant_file(path: str) -> http.GrantedFile:
-    """Opens the one file a command is granted, refusing what the native host refuses with the
-    same words."""
-    fix = "set path to a readable local JSONL file"
-    not_regular = HostError(f"invalid path {debug_quote(path)}: cannot read {path}: not a regular file; {fix}")
-    # Only a regular file is opened, and without blocking: a FIFO or a device could otherwise hold
-    # the open forever. O_NONBLOCK changes nothing for a regular file; fstat then tells what was
-    # opened, should something have replaced it since the check.
+    """Opens the one file a command is granted: only a regular file, and without blocking (a FIFO
+    or a device could otherwise hold the open forever; O_NONBLOCK changes nothing for a regular
+    file, and fstat tells what was opened)."""
+    # The logic's `open-failure`: wasmtime-py gives `not-regular` as None, `os` as its record.
+    why = None
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise not_regular
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        if stat.S_ISREG(os.stat(path).st_mode):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode):
+                return http.GrantedFile(path=path, fd=fd, size=st.st_size)
+            os.close(fd)
     except OSError as e:
-        raise HostError(
-            f"invalid path {debug_quote(path)}: cannot be read ({os.strerror(e.errno)} (os error {e.errno})); {fix}"
-        ) from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise not_regular
-    return http.GrantedFile(path=path, fd=fd, size=st.st_size)
-
-
-def _cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "openai-ft" / f"wasmtime-{WASMTIME_VERSION}"
+        why = os_error(e)
+    raise HostError(logic().grant_refusal(path, why))
 
 
 @dataclass
 class _Call:
     """What the host functions serve during one call."""
 
-    endpoint: Endpoint
+    config: Config
     file: Optional[http.GrantedFile]
     on_stderr: Callable[[str], None]
     alloc_failed: bool = False
 
     def drain(self, fd: int) -> None:
-        """Reads the guest's stderr pipe to its end, a line at a time."""
+        """Reads the guest's stderr pipe to its end, a line at a time, as the logic sorts them."""
         with os.fdopen(fd, "rb") as pipe:
             for raw in pipe:
-                self.line(raw.rstrip(b"\n").decode("utf-8", "replace"))
-
-    def line(self, line: str) -> None:
-        if ALLOC_FAILED.fullmatch(line):
-            self.alloc_failed = True
-        elif not (self.alloc_failed and line == BACKTRACE_NOTE):
-            self.on_stderr(line)
-
-
-def _form_field(f) -> tuple:
-    """A WIT `form-field` as `http.multipart` takes it: ("text", (name, value)) or ("granted-file",
-    (name, filename, sha256)). wasmtime-py lifts a variant whose cases have distinct payload
-    types as the bare payload (text: a tuple, granted-file: a record), else as a `Variant`."""
-    if isinstance(f, wc.Variant):
-        f = f.payload
-    if isinstance(f, tuple):
-        return ("text", tuple(f))
-    return ("granted-file", (f.name, f.filename, f.sha256))
+                line = raw.rstrip(b"\n").decode("utf-8", "replace")
+                sort = logic().guest_stderr(line, self.alloc_failed)
+                self.alloc_failed |= sort == "alloc-failure"
+                if sort == "show":
+                    self.on_stderr(line)
 
 
 class Sandbox:
     """The engine, the compiled component and its linker, ready for calls (one at a time)."""
 
-    def __init__(self, component: Optional[os.PathLike] = None, cache: bool = True):
+    def __init__(self, component: Union[str, os.PathLike, None] = None, cache: bool = True):
         config = wasmtime.Config()
         # Epoch checks let the watcher stop a guest that computes without end; they are compiled
         # into the code, so the cache key includes this configuration.
         config.epoch_interruption = True
         config.wasm_component_model = True
         self.engine = wasmtime.Engine(config)
-        self.component = self._load(Path(component or DEFAULT_COMPONENT), cache)
+        wasm = Path(component or DEFAULT_COMPONENT)
+        self.component = (compiled(self.engine, wasm, b"epoch_interruption") if cache
+                          else wc.Component(self.engine, wasm.read_bytes()))
         self.linker = wc.Linker(self.engine)
         # wasmtime-py links WASI p2 as a whole; the store's WasiConfig grants none of it, and the
         # component imports no filesystem or sockets, so those interfaces are unreachable.
         self.linker.add_wasip2()
+        imports = self.component.type.imports(self.engine)
+        functions = {"http": {"flavor": self._flavor, "send": self._send},
+                     "input-file": {"size": self._size, "read": self._read}}
         with self.linker.root() as root:
-            with root.add_instance(f"openai:fine-tuning/http@{WIT_VERSION}") as h:
-                h.add_func("flavor", self._flavor)
-                h.add_func("send", self._send)
-            with root.add_instance(f"openai:fine-tuning/input-file@{WIT_VERSION}") as f:
-                f.add_func("size", self._size)
-                f.add_func("read", self._read)
-        self._call: Optional[_Call] = None
+            for name in imports:
+                interface = name.split("/")[-1].split("@")[0]
+                if name.startswith("openai:fine-tuning/") and interface in functions:
+                    with root.add_instance(name) as instance:
+                        for fn, implementation in functions[interface].items():
+                            instance.add_func(fn, implementation)
+        # What the imports serve: the call under way (one at a time).
+        self._call: Any = None
         self._lock = threading.Lock()
-
-    def _load(self, wasm: Path, cache: bool) -> wc.Component:
-        data = wasm.read_bytes()
-        if not cache:
-            return wc.Component(self.engine, data)
-        key = hashlib.sha256(data + b"epoch_interruption").hexdigest()[:32]
-        cached = _cache_dir() / f"{key}.cwasm"
-        if cached.exists():
-            try:
-                # Trusted bytes: written below by this same wasmtime and configuration, in a
-                # folder only this user can write (deserialising runs native code).
-                return wc.Component.deserialize_file(self.engine, str(cached))
-            except wasmtime.WasmtimeError:
-                pass  # stale or damaged: compile again
-        compiled = wc.Component(self.engine, data)
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as out:
-                out.write(compiled.serialize())
-            os.replace(tmp, cached)
-        except OSError:
-            pass  # no cache, just a slower next load
-        return compiled
 
     # ---- imports ----------------------------------------------------------------------------
 
-    def _flavor(self, _store) -> str:
-        return self._call.endpoint.flavor
+    def _flavor(self, _store: Any) -> str:
+        return str(self._call.config.endpoint.flavor)
 
-    def _send(self, _store, request):
-        body = request.body
-        if isinstance(body, str):
-            body = ("json", body)
-        elif body is not None:
-            body = ("multipart", [_form_field(f) for f in body])
-        req = _Request(request.method, request.path, request.query, body, request.credential)
-        answer = http.send(self._call.endpoint, req, self._call.file)
-        if isinstance(answer, http.Failure):
-            return wc.Variant(answer.tag, answer.message)
-        r = wc.Record()
-        r.status = answer.status
-        r.headers = answer.headers
-        r.body = answer.body
-        return r
+    def _send(self, _store: Any, request: Any) -> Any:
+        return http.send(self._call.config, request, self._call.file)
 
-    def _size(self, _store):
+    def _size(self, _store: Any) -> Any:
+        f = self._call.file
+        return wc.Variant("denied", message("no-grant")) if f is None else f.size
+
+    def _read(self, _store: Any, offset: int, length: int) -> Any:
         f = self._call.file
         if f is None:
-            return wc.Variant("denied", "this command was not given a file")
-        return f.size
-
-    def _read(self, _store, offset: int, length: int):
-        f = self._call.file
-        if f is None:
-            return wc.Variant("denied", "this command was not given a file")
-        want = max(0, min(length, MAX_READ, f.size - offset))
+            return wc.Variant("denied", message("no-grant"))
+        want = max(0, min(length, getattr(logic().bounds(), "read-bytes"), f.size - offset))
         out = b""
         try:
             while len(out) < want:
@@ -194,17 +122,19 @@ class Sandbox:
                     break
                 out += chunk
         except OSError as e:
-            return wc.Variant("io", f"cannot read {f.path}: {os.strerror(e.errno)} (os error {e.errno})")
+            return wc.Variant("io", logic().read_failure(f.path, os_error(e)))
         return out
 
     # ---- calls ------------------------------------------------------------------------------
 
-    def call(self, interface: str, name: str, args: list, endpoint: Endpoint, limits: Limits,
-             file: Optional[http.GrantedFile], on_stderr: Callable[[str], None]):
-        """Calls one export in a fresh store; returns its result (a `Variant` for a guest error)
-        or raises HostError when the guest broke a limit or trapped."""
+    def call(self, interface: str, name: str, args: List[Any], config: Config,
+             file: Optional[http.GrantedFile], on_stderr: Callable[[str], None]) -> Any:
+        """Calls one export (`jobs.read`: the interface's name without package or version) in a
+        fresh store; returns its result (a `Variant` for a guest error) or raises HostError when
+        the guest broke a limit or trapped."""
+        limits = config.limits
         with self._lock:
-            call = _Call(endpoint, file, on_stderr)
+            call = _Call(config, file, on_stderr)
             self._call = call
             store = wasmtime.Store(self.engine)
             wasi = wasmtime.WasiConfig()
@@ -217,14 +147,15 @@ class Sandbox:
             reader = threading.Thread(target=call.drain, args=(read_end,), daemon=True)
             reader.start()
             store.set_wasi(wasi)
-            store.set_limits(memory_size=limits.memory_mib << 20)
+            store.set_limits(memory_size=getattr(limits, "memory-mib") << 20)
             store.set_epoch_deadline(1)
-            watcher = _CpuWatcher(self.engine, limits.cpu_secs)
+            watcher = _CpuWatcher(self.engine, getattr(limits, "cpu-secs"))
             failure = None
             try:
                 instance = self.linker.instantiate(store, self.component)
-                iface = instance.get_export_index(store, interface)
-                func = instance.get_func(store, instance.get_export_index(store, name, iface))
+                [whole] = [e for e in self.component.type.exports(self.engine)
+                           if e.startswith(f"openai:fine-tuning/{interface}@")]
+                func = export(instance, store, whole, name)
                 with watcher:
                     result = func(store, *args)
                 func.post_return(store)
@@ -239,26 +170,10 @@ class Sandbox:
             if failure is None:
                 return result
             if call.alloc_failed:
-                raise HostError(
-                    f"the component exceeded its memory limit of {limits.memory_mib} MiB and was "
-                    "stopped; raise OPENAI_FT_MEMORY_LIMIT_MIB if the input is legitimately this large"
-                )
+                raise HostError(message("memory-limit", getattr(limits, "memory-mib")))
             if watcher.exceeded:
-                raise HostError(
-                    f"the component used more than {limits.cpu_secs} s of CPU time and was "
-                    "stopped; raise OPENAI_FT_CPU_LIMIT_SECS if the input is legitimately this large"
-                )
-            first = failure.splitlines()[0] if failure else "trap"
-            raise HostError(f"the component failed (a bug in openai-ft, please report it): {first}")
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: List
-    body: object
-    credential: str
+                raise HostError(message("cpu-limit", getattr(limits, "cpu-secs")))
+            raise HostError(message("trap", failure.splitlines()[0] if failure else "trap"))
 
 
 class _CpuWatcher:
@@ -267,30 +182,27 @@ class _CpuWatcher:
     time, which also counts waiting (HOST.md says so)."""
 
     def __init__(self, engine: wasmtime.Engine, secs: int):
-        self.engine = engine
-        self.secs = secs
-        self.exceeded = False
-        self._stop = threading.Event()
+        self.engine, self.secs, self.exceeded, self._stop = engine, secs, False, threading.Event()
 
-    def __enter__(self):
+    def __enter__(self) -> "_CpuWatcher":
+        read: Callable[[], float] = time.monotonic
         try:
             clock = time.pthread_getcpuclockid(threading.get_ident())
-            read: Callable[[], float] = lambda: time.clock_gettime(clock)
+            read = lambda: time.clock_gettime(clock)  # noqa: E731
         except (AttributeError, OSError):
-            read = time.monotonic
+            pass
         start = read()
 
-        def watch():
+        def watch() -> None:
             while not self._stop.wait(TICK):
                 if read() - start > self.secs:
                     self.exceeded = True
-                    self.engine.increment_epoch()
-                    return
+                    return self.engine.increment_epoch()
 
         self._thread = threading.Thread(target=watch, name="openai-ft-cpu-watcher", daemon=True)
         self._thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self._stop.set()
         self._thread.join()

@@ -1,0 +1,330 @@
+//! Every conversion between the WIT's generated types and the host logic's own.
+
+use alloc::vec::Vec;
+
+use openai_ft_host_logic::{cli, config, input, messages, request, wasm};
+
+use crate::wit;
+
+impl From<input::Parsed> for wit::Parsed {
+    fn from(p: input::Parsed) -> Self {
+        Self {
+            pairs: p.pairs,
+            summary: p.summary,
+            grant: p.grant,
+        }
+    }
+}
+
+impl From<input::Finished> for wit::Finished {
+    fn from(f: input::Finished) -> Self {
+        Self {
+            pairs: f.pairs,
+            line: f.line,
+        }
+    }
+}
+
+impl From<config::Flavor> for wit::ApiFlavor {
+    fn from(f: config::Flavor) -> Self {
+        match f {
+            config::Flavor::OpenAi => Self::Openai,
+            config::Flavor::Azure => Self::Azure,
+            config::Flavor::AzureClassic => Self::AzureClassic,
+        }
+    }
+}
+
+impl From<wit::ApiFlavor> for config::Flavor {
+    fn from(f: wit::ApiFlavor) -> Self {
+        match f {
+            wit::ApiFlavor::Openai => Self::OpenAi,
+            wit::ApiFlavor::Azure => Self::Azure,
+            wit::ApiFlavor::AzureClassic => Self::AzureClassic,
+        }
+    }
+}
+
+impl From<config::SecretHeader> for wit::SecretHeader {
+    fn from(h: config::SecretHeader) -> Self {
+        Self {
+            name: h.name,
+            prefix: h.prefix,
+            variable: h.variable,
+        }
+    }
+}
+
+impl From<wit::SecretHeader> for config::SecretHeader {
+    fn from(h: wit::SecretHeader) -> Self {
+        Self {
+            name: h.name,
+            prefix: h.prefix,
+            variable: h.variable,
+        }
+    }
+}
+
+impl From<config::Credential> for wit::Credential {
+    fn from(c: config::Credential) -> Self {
+        match c {
+            config::Credential::Header(h) => Self::Header(h.into()),
+            config::Credential::Missing(m) => Self::Missing(m),
+        }
+    }
+}
+
+impl From<wit::Credential> for config::Credential {
+    fn from(c: wit::Credential) -> Self {
+        match c {
+            wit::Credential::Header(h) => Self::Header(h.into()),
+            wit::Credential::Missing(m) => Self::Missing(m),
+        }
+    }
+}
+
+impl From<config::Endpoint> for wit::Endpoint {
+    fn from(e: config::Endpoint) -> Self {
+        Self {
+            flavor: e.flavor.into(),
+            base: e.base,
+            query: e.query,
+            headers: e.headers,
+            project: e.project.into(),
+            admin: e.admin.into(),
+            connect_timeout_secs: e.connect_timeout_secs,
+            timeout_secs: e.timeout_secs,
+        }
+    }
+}
+
+impl From<wit::Endpoint> for config::Endpoint {
+    fn from(e: wit::Endpoint) -> Self {
+        Self {
+            flavor: e.flavor.into(),
+            base: e.base,
+            query: e.query,
+            headers: e.headers,
+            project: e.project.into(),
+            admin: e.admin.into(),
+            connect_timeout_secs: e.connect_timeout_secs,
+            timeout_secs: e.timeout_secs,
+        }
+    }
+}
+
+impl From<config::Configured> for wit::Configured {
+    fn from(c: config::Configured) -> Self {
+        Self {
+            secrets: c
+                .secrets
+                .into_iter()
+                .map(|s| wit::SecretSpan {
+                    variable: s.variable,
+                    skip: s.skip,
+                    keep: s.keep,
+                })
+                .collect(),
+            settings: c.settings.map(|s| wit::Settings {
+                endpoint: s.endpoint.into(),
+                limits: wit::Limits {
+                    memory_mib: s.limits.memory_mib,
+                    cpu_secs: s.limits.cpu_secs,
+                },
+            }),
+        }
+    }
+}
+
+impl From<wit::Request> for request::Request {
+    fn from(r: wit::Request) -> Self {
+        Self {
+            method: match r.method {
+                wit::Method::Get => request::Method::Get,
+                wit::Method::Post => request::Method::Post,
+                wit::Method::Delete => request::Method::Delete,
+            },
+            path: r.path,
+            query: r.query,
+            body: r.body.map(|b| match b {
+                wit::Body::Json(json) => request::Body::Json(json),
+                wit::Body::Multipart(fields) => request::Body::Multipart(
+                    fields
+                        .into_iter()
+                        .map(|f| match f {
+                            wit::FormField::Text((name, value)) => {
+                                request::FormField::Text(name, value)
+                            }
+                            wit::FormField::GrantedFile(p) => request::FormField::GrantedFile {
+                                name: p.name,
+                                filename: p.filename,
+                                sha256: p.sha256,
+                            },
+                        })
+                        .collect(),
+                ),
+            }),
+            credential: match r.credential {
+                wit::CredentialKind::Project => request::CredentialKind::Project,
+                wit::CredentialKind::Admin => request::CredentialKind::Admin,
+            },
+        }
+    }
+}
+
+impl From<request::Outgoing> for wit::Outgoing {
+    fn from(o: request::Outgoing) -> Self {
+        Self {
+            method: o.method.into(),
+            url: o.url,
+            credential: o.credential.into(),
+            headers: o.headers,
+            body: o
+                .body
+                .into_iter()
+                .map(|p| match p {
+                    request::BodyPart::Bytes(b) => wit::BodyPart::Bytes(b),
+                    request::BodyPart::GrantedFile { sha256 } => wit::BodyPart::GrantedFile(sha256),
+                })
+                .collect(),
+            deadline_secs: o.deadline_secs,
+        }
+    }
+}
+
+impl From<request::HttpError> for wit::HttpError {
+    fn from(e: request::HttpError) -> Self {
+        match e {
+            request::HttpError::Denied(m) => Self::Denied(m),
+            request::HttpError::Timeout(m) => Self::Timeout(m),
+            request::HttpError::Transport(m) => Self::Transport(m),
+            request::HttpError::MissingCredential(m) => Self::MissingCredential(m),
+            request::HttpError::FileChanged(m) => Self::FileChanged(m),
+        }
+    }
+}
+
+impl From<wit::Failure> for request::Failure {
+    fn from(f: wit::Failure) -> Self {
+        match f {
+            wit::Failure::Timeout(phase) => Self::Timeout(phase.map(|p| match p {
+                wit::Phase::Connect => request::Phase::Connect,
+                wit::Phase::SendRequest => request::Phase::SendRequest,
+                wit::Phase::ReceiveResponse => request::Phase::ReceiveResponse,
+                wit::Phase::ReceiveBody => request::Phase::ReceiveBody,
+            })),
+            wit::Failure::Refused => Self::Refused,
+            wit::Failure::Unresolved => Self::Unresolved,
+            wit::Failure::Unreachable => Self::Unreachable,
+            wit::Failure::Disconnected => Self::Disconnected,
+            wit::Failure::Reset => Self::Reset,
+            wit::Failure::TooLarge => Self::TooLarge,
+            wit::Failure::HeadTooLarge(kib) => Self::HeadTooLarge(kib),
+            wit::Failure::Unsendable(words) => Self::Unsendable(words),
+            wit::Failure::Other(words) => Self::Other(words),
+        }
+    }
+}
+
+impl From<wit::UploadStop> for request::UploadStop {
+    fn from(s: wit::UploadStop) -> Self {
+        match s {
+            wit::UploadStop::Digest((got, expected)) => Self::Digest { got, expected },
+            wit::UploadStop::Short((at, size)) => Self::Short { at, size },
+            wit::UploadStop::TooSlow(secs) => Self::TooSlow { secs },
+        }
+    }
+}
+
+impl From<wit::OsError> for messages::OsError {
+    fn from(e: wit::OsError) -> Self {
+        Self {
+            code: e.code,
+            name: e.name,
+            words: e.words,
+        }
+    }
+}
+
+impl From<wit::OpenFailure> for messages::OpenFailure {
+    fn from(f: wit::OpenFailure) -> Self {
+        match f {
+            wit::OpenFailure::NotRegular => Self::NotRegular,
+            wit::OpenFailure::Os(e) => Self::Os(e.into()),
+        }
+    }
+}
+
+impl From<wasm::Splice> for wit::Splice {
+    fn from(s: wasm::Splice) -> Self {
+        Self {
+            start: s.start,
+            end: s.end,
+            bytes: s.bytes,
+        }
+    }
+}
+
+impl From<messages::StderrLine> for wit::StderrLine {
+    fn from(l: messages::StderrLine) -> Self {
+        match l {
+            messages::StderrLine::Show => Self::Show,
+            messages::StderrLine::AllocFailure => Self::AllocFailure,
+            messages::StderrLine::Withhold => Self::Withhold,
+        }
+    }
+}
+
+impl From<wit::Program> for cli::Program {
+    fn from(p: wit::Program) -> Self {
+        Self {
+            name: p.name,
+            runtime: p.runtime,
+            native: p.native,
+        }
+    }
+}
+
+impl From<cli::Invocation> for wit::Invocation {
+    fn from(i: cli::Invocation) -> Self {
+        match i {
+            cli::Invocation::Usage => Self::Usage,
+            cli::Invocation::Help => Self::Help,
+            cli::Invocation::Version => Self::Version,
+            cli::Invocation::Component { host_logic } => Self::Component(host_logic),
+            cli::Invocation::NounHelp(noun) => Self::NounHelp(noun),
+            cli::Invocation::Command(noun, verb) => Self::Command((noun, verb)),
+            cli::Invocation::Unexpected(m) => Self::Unexpected(m),
+        }
+    }
+}
+
+impl From<wit::Notice> for messages::Notice {
+    fn from(n: wit::Notice) -> Self {
+        match n {
+            wit::Notice::NoInput => Self::NoInput,
+            wit::Notice::ReadingStdin(words) => Self::ReadingStdin(words),
+            wit::Notice::NoGrant => Self::NoGrant,
+            wit::Notice::MemoryLimit(mib) => Self::MemoryLimit(mib),
+            wit::Notice::CpuLimit(secs) => Self::CpuLimit(secs),
+            wit::Notice::Trap(words) => Self::Trap(words),
+            wit::Notice::GuestExited(status) => Self::GuestExited(status),
+            wit::Notice::WasmToTerminal => Self::WasmToTerminal,
+            wit::Notice::InvalidCommand(command) => Self::InvalidCommand(command),
+            wit::Notice::NoGithubOutput => Self::NoGithubOutput,
+            wit::Notice::ActionDone((command, outputs)) => Self::ActionDone { command, outputs },
+        }
+    }
+}
+
+/// The commands `describe` gave, as the logic lists them.
+pub fn commands(commands: Vec<wit::CommandInfo>) -> Vec<cli::CommandInfo> {
+    commands
+        .into_iter()
+        .map(|c| cli::CommandInfo {
+            name: c.name,
+            summary: c.summary,
+            inputs: c.inputs,
+        })
+        .collect()
+}
