@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -171,6 +171,10 @@ pub struct Endpoint {
     /// `all_proxy`, the first set), unless the base is a loopback address (never proxied) or
     /// its host is in `NO_PROXY` (`no_proxy`). A secret: its URL may carry a password.
     pub proxy: Option<Secret>,
+    /// Where answers the guest lets be reused are kept for a few minutes (the WIT's
+    /// `cache-hint`; see `cache.rs`): `OPENAI_FT_CACHE_DIR`, or `openai-ft/http` in
+    /// `XDG_CACHE_HOME` (default `~/.cache`); `OPENAI_FT_CACHE_DIR=off`, or no home, keeps none.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Endpoint {
@@ -241,6 +245,7 @@ impl Endpoint {
             connect_timeout: seconds("OPENAI_FT_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT_SECS)?,
             timeout: seconds("OPENAI_FT_TIMEOUT", DEFAULT_TIMEOUT_SECS)?,
             proxy,
+            cache_dir: cache_dir(&non_empty),
         })
     }
 
@@ -296,6 +301,21 @@ impl Endpoint {
             ),
         }
     }
+}
+
+/// The answer cache's folder: `OPENAI_FT_CACHE_DIR` (`off` for none), else the XDG cache folder
+/// (`XDG_CACHE_HOME`, or `HOME/.cache`; relative ones are ignored, as the XDG spec says).
+fn cache_dir(non_empty: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    if let Some(dir) = non_empty("OPENAI_FT_CACHE_DIR") {
+        return (dir != "off").then(|| PathBuf::from(dir));
+    }
+    let absolute = |name: &str| {
+        non_empty(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")))?;
+    Some(base.join("openai-ft").join("http"))
 }
 
 /// How far the guest may go.

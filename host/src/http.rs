@@ -11,6 +11,7 @@ use ureq::http;
 use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::bindings::wit_http as wit;
+use crate::cache::Cache;
 use crate::config::{Endpoint, Flavor};
 use crate::granted::{Changed, GrantedFile, Stop};
 use crate::redact::Redactor;
@@ -27,6 +28,8 @@ pub struct Client {
     agent: ureq::Agent,
     endpoint: Endpoint,
     redactor: Arc<Redactor>,
+    /// Where answers the guest lets be reused are kept (`OPENAI_FT_CACHE_DIR`), if anywhere.
+    cache: Option<Cache>,
 }
 
 impl Client {
@@ -64,6 +67,7 @@ impl Client {
         let redactor = Arc::new(Redactor::new(endpoint.secrets()));
         Self {
             agent: config.into(),
+            cache: Cache::new(&endpoint),
             endpoint,
             redactor,
         }
@@ -79,23 +83,14 @@ impl Client {
         self.redactor.clone()
     }
 
-    /// Sends `request` once. Errors are one line naming the cause and the fix.
+    /// Sends `request` once, or answers it from a copy young enough for its cache hint.
+    /// Errors are one line naming the cause and the fix.
     pub fn send(
         &self,
         request: &wit::Request,
         file: Option<&GrantedFile>,
     ) -> Result<wit::Response, wit::Error> {
         check_path(&request.path)?;
-        let (auth_name, auth_value) = match request.credential {
-            wit::Credential::Project => self
-                .endpoint
-                .project_header()
-                .map_err(wit::Error::MissingCredential)?,
-            wit::Credential::Admin => self
-                .endpoint
-                .admin_header()
-                .map_err(wit::Error::MissingCredential)?,
-        };
         let mut query = request.query.clone();
         if let Some(version) = &self.endpoint.api_version {
             query.push(("api-version".into(), version.clone()));
@@ -106,6 +101,34 @@ impl Client {
             request.path,
             encode_query(&query)
         );
+        match (&self.cache, &request.cache) {
+            (Some(cache), Some(hint)) => {
+                let max_age = std::time::Duration::from_secs(hint.max_age_seconds.into());
+                cache.through(request, &url, max_age, || {
+                    self.send_now(request, &url, file)
+                })
+            }
+            _ => self.send_now(request, &url, file),
+        }
+    }
+
+    /// Sends `request` to `url` once.
+    fn send_now(
+        &self,
+        request: &wit::Request,
+        url: &str,
+        file: Option<&GrantedFile>,
+    ) -> Result<wit::Response, wit::Error> {
+        let (auth_name, auth_value) = match request.credential {
+            wit::Credential::Project => self
+                .endpoint
+                .project_header()
+                .map_err(wit::Error::MissingCredential)?,
+            wit::Credential::Admin => self
+                .endpoint
+                .admin_header()
+                .map_err(wit::Error::MissingCredential)?,
+        };
         let method = match request.method {
             wit::Method::Get => http::Method::GET,
             wit::Method::Post => http::Method::POST,
@@ -113,7 +136,7 @@ impl Client {
         };
         let mut builder = http::Request::builder()
             .method(method)
-            .uri(&url)
+            .uri(url)
             .header(auth_name, auth_value)
             .header("accept", "application/json");
         if let Some(org) = &self.endpoint.organization {

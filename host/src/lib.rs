@@ -4,6 +4,7 @@
 //! component in the same sandbox.
 
 pub mod bindings;
+mod cache;
 pub mod cli;
 pub mod config;
 pub mod granted;
