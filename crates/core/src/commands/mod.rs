@@ -97,6 +97,7 @@ const TOKENS: &[&str] = &[
     "price_per_million_tokens",
     "price_source",
     "estimated_cost_usd",
+    "warnings",
 ];
 
 /// Every command.
@@ -157,12 +158,15 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "job check",
-        summary: "check everything job ensure would refuse (the files may be left out), with no write; warns of a near base-model shutdown (plan time, external data source)",
+        summary: "check everything job ensure would refuse (the files may be left out), the budget gate included, with no write; estimates what the job bills; warns of a near base-model shutdown (plan time, external data source)",
         inputs: job::ENSURE_INPUTS,
         outputs: &[&[
             "model",
             "training_method",
             "base_model_shutdown_date",
+            "estimated_n_epochs",
+            "estimated_billed_tokens",
+            "estimated_cost_usd",
             "warnings",
         ]],
         guard: None,
