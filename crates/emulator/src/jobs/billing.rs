@@ -150,6 +150,34 @@ fn sorted_json(v: &Value) -> String {
 mod tests {
     use super::*;
     use crate::models::base;
+
+    /// The notebook's rule, row by row, and the client's estimate (crates/core, written apart)
+    /// picks the same epochs for every size of file.
+    #[test]
+    fn auto_epochs_follow_the_documented_rule() {
+        for (examples, epochs) in [
+            (0, 25),
+            (1, 25),
+            (4, 25),
+            (5, 20),
+            (12, 8),
+            (33, 3),
+            (34, 3),
+            (8_333, 3),
+            (8_334, 2),
+            (12_501, 1),
+            (30_000, 1),
+        ] {
+            assert_eq!(auto_epochs(examples), epochs, "{examples} examples");
+        }
+        for examples in 0..30_000 {
+            assert_eq!(
+                auto_epochs(examples),
+                openai_ft_core::file::estimate::auto_epochs(examples),
+                "{examples} examples"
+            );
+        }
+    }
     use openai_ft_core::file::Validator;
     use openai_ft_core::file::stats::Counting;
     use openai_ft_core::tokens::Encoding;
