@@ -71,7 +71,7 @@ fn unknown_keys_are_refused_by_name() {
         .only_error();
     assert_eq!(
         line,
-        r#"invalid input "idd": unknown key; expected one of: id, idempotency_key, model, training_file, validation_file, suffix, training_method, hyperparameters, grader, seed, metadata, integrations, training_type, cancel_after_timeout, if_missing, checkpoints, shutdown_dates, output"#
+        r#"invalid input "idd": unknown key; expected one of: id, idempotency_key, model, training_file, validation_file, suffix, training_method, hyperparameters, grader, seed, metadata, integrations, training_type, cancel_after_timeout, checkpoints, shutdown_dates, if_missing, output"#
     );
 }
 

@@ -65,18 +65,26 @@ pub(super) const ENSURE_INPUTS: &[&str] =
 const JOB_REF: &[&str] =
     &concat::<{ 2 + JOB_SPEC_KEYS.len() }>(&["id", "idempotency_key"], JOB_SPEC_KEYS);
 
-/// What `job read` may add to its output.
-const READ_EXTRA: &[&str] = &["checkpoints", "shutdown_dates"];
-
-/// `job read`'s own settings: its timeout, what it adds, and what it does when the job is gone.
-const READ_OPTIONS: &[&str] =
-    &concat::<{ 2 + READ_EXTRA.len() }>(&["cancel_after_timeout", "if_missing"], READ_EXTRA);
+/// What `job read` may add to its output, and what it does when the job is gone.
+const READ_OPTIONS: &[&str] = &[
+    "cancel_after_timeout",
+    "checkpoints",
+    "shutdown_dates",
+    "if_missing",
+];
 
 pub(super) const READ_INPUTS: &[&str] =
     &concat::<{ JOB_REF.len() + READ_OPTIONS.len() }>(JOB_REF, READ_OPTIONS);
 
 /// Destroy-time calls carry the whole request plus settings that do not name the job.
-const CANCEL_EXTRA: &[&str] = &concat::<{ FOLLOW.len() + READ_EXTRA.len() }>(FOLLOW, READ_EXTRA);
+const CANCEL_EXTRA: &[&str] = &[
+    "cancel_after_timeout",
+    "wait",
+    "poll_interval",
+    "fail_on_unsuccessful",
+    "checkpoints",
+    "shutdown_dates",
+];
 
 pub(super) const CANCEL_INPUTS: &[&str] =
     &concat::<{ JOB_REF.len() + CANCEL_EXTRA.len() }>(JOB_REF, CANCEL_EXTRA);
