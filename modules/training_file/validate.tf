@@ -7,18 +7,7 @@
 
 data "external" "validate" {
   program = [var.openai_ft_path, "file", "validate"]
-  query = merge(
-    {
-      path               = var.path
-      training_method    = var.training_method
-      fail_on_truncation = tostring(var.fail_on_truncation)
-    },
-    { for k, v in {
-      model         = var.model
-      tokenizer     = var.tokenizer
-      context_limit = var.context_limit == null ? null : tostring(var.context_limit)
-    } : k => v if v != null },
-  )
+  query   = local.counting
 }
 
 locals {
