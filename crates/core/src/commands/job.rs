@@ -269,7 +269,7 @@ fn estimate_outputs(estimate: Option<&Estimate>) -> Output {
             "estimated_billed_tokens".into(),
             text(|e| Some(e.billed_tokens.to_string())),
         ),
-        // Unrounded: the module's output is a number (messages round to the cent's hundredth).
+        // Unrounded: the module's output is a number (messages show four decimals).
         (
             "estimated_cost_usd".into(),
             text(|e| e.cost_usd.map(|c| c.to_string())),

@@ -256,6 +256,20 @@ mod tests {
                 "f".repeat(64)
             )
         );
+        // Figures without the hash of what they counted cannot vouch for the file.
+        let mut unhashed = gated.clone();
+        if let Some(f) = unhashed.figures.as_mut() {
+            f.sha256 = None;
+        }
+        assert_eq!(
+            unhashed
+                .check_before_create(&mut fake, &spec(MODEL, "3"))
+                .unwrap_err()
+                .to_string(),
+            "invalid training_file_stats \"(no sha256)\": must name the SHA-256 of the file it \
+             counted, so the budget is checked against the file the job trains on: pass \
+             modules/training_file's stats output"
+        );
         // Without a limit nothing is gated, so the file is not read.
         let mut fake = Fake::new();
         budget(Some(MODEL), None, None)
