@@ -113,7 +113,7 @@ variable "openai_ft_path" {
   nullable    = false
 }
 
-# The base module's cost estimate and budget gate (budget.tf), passed through unchanged.
+# The base module's cost estimate and budget gate, passed through unchanged.
 
 variable "read_checkpoints" {
   description = "Whether every plan lists the job's checkpoints for the checkpoints output (one more request per job and plan). false leaves checkpoints null."
