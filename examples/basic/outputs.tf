@@ -11,8 +11,14 @@ output "status" {
   value = module.fine_tuning.status
 }
 
+output "estimated_billed_tokens" {
+  description = "What the job was estimated to bill at plan time, from the file's tokens and the epochs."
+  value       = module.fine_tuning.estimated_billed_tokens
+}
+
 output "trained_tokens" {
-  value = module.fine_tuning.trained_tokens
+  description = "What the job billed, once it has succeeded."
+  value       = module.fine_tuning.trained_tokens
 }
 
 output "training_file" {

@@ -20,6 +20,9 @@ module "dpo_fine_tuning" {
     n_epochs = "auto"
   }
 
+  # For the checkpoints output: one more request per plan.
+  read_checkpoints = true
+
   wait_for_completion = var.wait_for_completion
   poll_interval       = var.poll_interval
 }

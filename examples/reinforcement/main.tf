@@ -29,6 +29,9 @@ module "reinforcement_fine_tuning" {
     n_epochs         = 1
   }
 
+  # For the checkpoints output: one more request per plan.
+  read_checkpoints = true
+
   wait_for_completion = var.wait_for_completion
   poll_interval       = var.poll_interval
 }

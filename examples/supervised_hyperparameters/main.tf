@@ -34,6 +34,9 @@ module "supervised_fine_tuning" {
     team = "ml-platform"
   }
 
+  # For the checkpoints output: one more request per plan.
+  read_checkpoints = true
+
   wait_for_completion = var.wait_for_completion
   poll_interval       = var.poll_interval
 }

@@ -6,6 +6,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use openai_ft_host_logic::config::{self as logic, SecretHeader, is_loopback, mask, shown};
@@ -88,6 +89,7 @@ impl Config {
                 logic: settings.endpoint,
                 secrets,
                 proxy,
+                cache_dir: cache_dir(&var),
             },
             limits: Limits {
                 memory: (settings.limits.memory_mib as usize) << 20,
@@ -129,6 +131,11 @@ pub struct Endpoint {
     /// `all_proxy`, the first set), unless the base is a loopback address (never proxied) or
     /// its host is in `NO_PROXY` (`no_proxy`). A secret: its URL may carry a password.
     pub proxy: Option<Secret>,
+    /// Where answers the guest lets be reused are kept for a few minutes (the WIT's
+    /// `cache-hint`; see `cache.rs`): `OPENAI_FT_CACHE_DIR`, or `openai-ft/http` in
+    /// `XDG_CACHE_HOME` (default `~/.cache`); `OPENAI_FT_CACHE_DIR=off`, or no home, keeps none.
+    /// Only this host keeps such a cache (HOST.md, section 2).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Endpoint {
@@ -157,6 +164,26 @@ impl Endpoint {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.logic.timeout_secs.into())
     }
+}
+
+/// The answer cache's folder: `OPENAI_FT_CACHE_DIR` (`off` for none), else the XDG cache folder
+/// (`XDG_CACHE_HOME`, or `HOME/.cache`; relative ones are ignored, as the XDG spec says).
+fn cache_dir(var: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let non_empty = |name: &str| {
+        var(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(dir) = non_empty("OPENAI_FT_CACHE_DIR") {
+        return (dir != "off").then(|| PathBuf::from(dir));
+    }
+    let absolute = |name: &str| {
+        non_empty(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")))?;
+    Some(base.join("openai-ft").join("http"))
 }
 
 /// How far the guest may go.

@@ -17,6 +17,7 @@ use ureq::http;
 use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::bindings::wit_http as wit;
+use crate::cache::Cache;
 use crate::config::{Endpoint, Flavor};
 use crate::granted::{Changed, GrantedFile};
 use crate::redact::Redactor;
@@ -29,6 +30,8 @@ pub struct Client {
     agent: ureq::Agent,
     endpoint: Endpoint,
     redactor: Arc<Redactor>,
+    /// Where answers the guest lets be reused are kept (`OPENAI_FT_CACHE_DIR`), if anywhere.
+    cache: Option<Cache>,
 }
 
 impl Client {
@@ -65,6 +68,7 @@ impl Client {
         let redactor = Arc::new(Redactor::new(endpoint.secrets()));
         Self {
             agent: config.into(),
+            cache: Cache::new(&endpoint),
             endpoint,
             redactor,
         }
@@ -80,7 +84,8 @@ impl Client {
         self.redactor.clone()
     }
 
-    /// Sends `request` once. Errors are one line naming the cause and the fix.
+    /// Sends `request` once, or answers it from a copy young enough for its cache hint.
+    /// Errors are one line naming the cause and the fix.
     pub fn send(
         &self,
         request: &wit::Request,
@@ -93,6 +98,22 @@ impl Client {
             boundary_seed(),
         )
         .map_err(wit_error)?;
+        match (&self.cache, &request.cache) {
+            (Some(cache), Some(hint)) => {
+                let max_age = Duration::from_secs(hint.max_age_seconds.into());
+                let url = outgoing.url.clone();
+                cache.through(request, &url, max_age, || self.send_now(outgoing, file))
+            }
+            _ => self.send_now(outgoing, file),
+        }
+    }
+
+    /// Sends the prepared request once.
+    fn send_now(
+        &self,
+        outgoing: logic::Outgoing,
+        file: Option<&GrantedFile>,
+    ) -> Result<wit::Response, wit::Error> {
         let (name, value) = self.endpoint.header(&outgoing.credential);
         let mut builder = http::Request::builder()
             .method(outgoing.method)

@@ -5,6 +5,7 @@
 //! shared with the Node and Python hosts.
 
 pub mod bindings;
+mod cache;
 pub mod cli;
 pub mod config;
 pub mod granted;

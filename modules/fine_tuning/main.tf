@@ -1,9 +1,11 @@
 # One OpenAI fine-tuning job, managed through the openai-ft CLI:
-#   apply   -> terraform_data.job + local-exec: `openai-ft job ensure` (idempotent create), then
-#              terraform_data.wait: `openai-ft job ensure` with wait (follows it to the end)
-#   plan    -> data "external": `openai-ft job check` (refuses a bad request before any write,
-#              from the variables alone), `openai-ft job read` (finds the job by its request; no
-#              writes); check blocks turn their warnings into plan warnings (checks.tf)
+#   apply   -> terraform_data.job + local-exec: `openai-ft job ensure` (idempotent create; the
+#              budget gate again, against the uploaded file), then terraform_data.wait:
+#              `openai-ft job ensure` with wait (follows it to the end)
+#   plan    -> data "external": `openai-ft job check` (refuses a bad request, and a job over the
+#              budget, before any write, from the variables alone), `openai-ft job read` (finds
+#              the job by its request; no writes); one check block turns their warnings into
+#              plan warnings (checks.tf)
 #   destroy -> local-exec when = destroy: `openai-ft job cancel` (cancels a running job only;
 #              a finished job and its fine-tuned model are left alone)
 
@@ -34,22 +36,46 @@ locals {
 
   timeout = var.cancel_after_timeout == null ? {} : { cancel_after_timeout = tostring(var.cancel_after_timeout) }
 
+  # The budget gate's inputs, the same for job check (plan) and job ensure (apply): the file's
+  # figures, the price and the limits; unset ones left out. openai-ft estimates from them, with
+  # the job's own model and n_epochs ("auto" by the service's documented rule).
+  stats = var.training_file_stats
+  budget = { for k, v in {
+    training_file_stats = local.stats == null ? null : jsonencode({
+      model                   = local.stats.model
+      examples                = local.stats.examples
+      billed_tokens_per_epoch = local.stats.billed_tokens_per_epoch
+      sha256                  = local.stats.sha256
+    })
+    price_per_million_tokens = var.price_per_million_tokens == null ? null : tostring(var.price_per_million_tokens)
+    max_billed_tokens        = var.max_billed_tokens == null ? null : tostring(var.max_billed_tokens)
+    max_cost_usd             = var.max_cost_usd == null ? null : tostring(var.max_cost_usd)
+  } : k => v if v != null }
+
   # Under local-exec each command prints one line for the apply log instead of its JSON result.
   summary = { output = "summary" }
 }
 
 # Runs at plan time, before anything is uploaded or created: the same checks `job ensure` makes
-# (hyperparameters per method, grader, metadata, suffix, a base model past its shutdown date).
-# Built from the variables only, without the file ids (often unknown until the upload), so it is
-# read at plan even in a for_each whose training files are still to be uploaded; a refusal fails
-# the plan with the same one-line message apply would give.
+# (hyperparameters per method, grader, metadata, suffix, a base model past its shutdown date, the
+# budget gate), and the estimate of what the job bills. Built from the variables only, without
+# the file ids (often unknown until the upload), so it is read at plan even in a for_each whose
+# training files are still to be uploaded; a refusal fails the plan with the same one-line
+# message apply would give. terraform_data.job depends on it, so no path to the job (-target of
+# any resource or data source here, a wrapper module) skips it.
 data "external" "check" {
   program = [var.openai_ft_path, "job", "check"]
   query = merge(
     { for k, v in local.request : k => v if !contains(["training_file", "validation_file"], k) },
     local.timeout,
+    local.budget,
     { fail_on_unsuccessful = tostring(var.fail_on_unsuccessful) },
   )
+}
+
+locals {
+  # The estimate of what the job bills (empty strings without training_file_stats).
+  estimate = data.external.check.result
 }
 
 resource "terraform_data" "job" {
@@ -68,12 +94,13 @@ resource "terraform_data" "job" {
   # The interpreter form runs the binary without a shell: `openai-ft job ensure`. The input
   # travels in OPENAI_FT_INPUT (local-exec has no stdin); keys stay in the environment Terraform
   # was started with. Creating only: a failure here means there is no job, and the taint that
-  # follows retries it.
+  # follows retries it. The budget goes along: a job is created only within it, estimated again
+  # with the job's own model against the file actually uploaded (a saved plan applied later).
   provisioner "local-exec" {
     interpreter = [var.openai_ft_path, "job"]
     command     = "ensure"
     environment = {
-      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, local.summary, { wait = "false" }))
+      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, local.budget, local.summary, { wait = "false" }))
     }
   }
 
@@ -117,7 +144,7 @@ resource "terraform_data" "wait" {
 data "external" "job" {
   program = [var.openai_ft_path, "job", "read"]
   query = merge(local.request, local.timeout, {
-    checkpoints    = "true"
+    checkpoints    = tostring(var.read_checkpoints)
     shutdown_dates = "true"
     if_missing     = "report"
   })
@@ -130,7 +157,14 @@ locals {
 }
 
 # The job Terraform manages now, as the plan will show it: when a change to the request replaces
-# the job, this value turns "(known after apply)" and the plan prints the old job's id beside it.
+# the job, this resource is replaced with it, and the plan prints the old job's id beside
+# "(known after apply)". Otherwise it never changes: a read deferred to apply (turning
+# wait_for_completion on waits, then reads the job again) plans the wait step alone.
 resource "terraform_data" "current_job" {
   input = local.job.id == "" ? "no job: it was deleted outside Terraform" : "${local.job.id}: a change to the training request cancels it if still running and starts a new job"
+
+  lifecycle {
+    ignore_changes       = [input]
+    replace_triggered_by = [terraform_data.job]
+  }
 }

@@ -19,8 +19,8 @@ output "fine_tuned_model" {
 }
 
 output "created_at" {
-  description = "When the job was created (Unix seconds)."
-  value       = tonumber(local.job.created_at)
+  description = "When the job was created (Unix seconds); null when it no longer exists."
+  value       = local.job.created_at == "" ? null : tonumber(local.job.created_at)
 }
 
 output "finished_at" {
@@ -39,13 +39,13 @@ output "estimated_finish" {
 }
 
 output "checkpoints" {
-  description = "The job's checkpoints, oldest first: a list of { name, step, metrics }. name is the checkpoint model (ft:...:ckpt-step-N)."
-  value       = jsondecode(local.job.checkpoints == "" ? "[]" : local.job.checkpoints)
+  description = "The job's checkpoints, oldest first: a list of { name, step, metrics }. name is the checkpoint model (ft:...:ckpt-step-N). null unless read_checkpoints = true."
+  value       = var.read_checkpoints ? jsondecode(local.job.checkpoints == "" ? "[]" : local.job.checkpoints) : null
 }
 
 output "result_files" {
   description = "The IDs of the job's result files (training metrics CSV)."
-  value       = jsondecode(local.job.result_files)
+  value       = jsondecode(local.job.result_files == "" ? "[]" : local.job.result_files)
 }
 
 output "error" {
@@ -92,6 +92,21 @@ output "request" {
 }
 
 output "warnings" {
-  description = "What openai-ft warns of, kind => messages: base_model_shutdown, fine_tuned_model_shutdown (within 90 days), job_failed, job_cancelled, job_timed_out, job_missing (deleted outside Terraform). Each is also a check warning in the plan. Empty when all is well."
-  value       = local.warnings
+  description = "What openai-ft warns of, kind => messages: base_model_shutdown, fine_tuned_model_shutdown (within 90 days), job_failed, job_cancelled, job_timed_out, job_missing (deleted outside Terraform), and any kind a later openai-ft adds. Each is also a check warning in the plan. Empty when all is well."
+  value       = { for w in local.warnings : w.kind => w.message... }
+}
+
+output "estimated_n_epochs" {
+  description = "The epochs the estimate assumes: hyperparameters.n_epochs, or the service's default for \"auto\" (3, adjusted so examples x epochs lands in 100-25,000). null without training_file_stats."
+  value       = local.estimate.estimated_n_epochs == "" ? null : tonumber(local.estimate.estimated_n_epochs)
+}
+
+output "estimated_billed_tokens" {
+  description = "The tokens the job is estimated to bill: per epoch the sum over examples of min(context limit, tokens), times the epochs. Known at plan time; compare trained_tokens after training. null without training_file_stats."
+  value       = local.estimate.estimated_billed_tokens == "" ? null : tonumber(local.estimate.estimated_billed_tokens)
+}
+
+output "estimated_cost_usd" {
+  description = "estimated_billed_tokens times the price per million tokens (price_per_million_tokens, or the table's for the job's model). null when no price is known."
+  value       = local.estimate.estimated_cost_usd == "" ? null : tonumber(local.estimate.estimated_cost_usd)
 }

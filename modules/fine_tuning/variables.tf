@@ -179,6 +179,57 @@ variable "poll_interval" {
   }
 }
 
+variable "read_checkpoints" {
+  description = "Whether every plan lists the job's checkpoints for the checkpoints output (one more request per job and plan). false leaves checkpoints null."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "training_file_stats" {
+  description = "The training file's figures at plan time: modules/training_file's stats output (module.training_data.stats), counted with this job's model (pass the same model to both modules; other figures are refused). Needed for the estimated_* outputs and the budget gate; null for none."
+  type = object({
+    model                   = optional(string)
+    examples                = number
+    billed_tokens_per_epoch = number
+    sha256                  = optional(string)
+  })
+  default = null
+}
+
+variable "price_per_million_tokens" {
+  description = "USD per 1M billed training tokens, for estimated_cost_usd and max_cost_usd. null takes the price of the job's model family in openai-ft's dated table (docs/tokens-and-cost.md)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.price_per_million_tokens == null || try(var.price_per_million_tokens > 0, false)
+    error_message = "price_per_million_tokens must be a positive number of US dollars (e.g. 3 or 25), or null for the table's price."
+  }
+}
+
+variable "max_billed_tokens" {
+  description = "The budget gate: a plan (and any apply, -target or saved plan included) fails before the job is created when estimated_billed_tokens is over this. Needs training_file_stats. null for no limit."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_billed_tokens == null || try(var.max_billed_tokens >= 0 && floor(var.max_billed_tokens) == var.max_billed_tokens, false)
+    error_message = "max_billed_tokens must be a whole number of tokens >= 0, or null for no limit."
+  }
+}
+
+variable "max_cost_usd" {
+  description = "The budget gate: a plan (and any apply, -target or saved plan included) fails before the job is created when estimated_cost_usd is over this many US dollars. Needs training_file_stats and a price. null for no limit."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_cost_usd == null || try(var.max_cost_usd > 0, false)
+    error_message = "max_cost_usd must be a positive number of US dollars (e.g. 25 or 3.50), or null for no limit."
+  }
+}
+
 variable "openai_ft_path" {
   description = "The openai-ft binary: a name looked up on PATH (default \"openai-ft\") or an absolute path. Keys come from its environment (OPENAI_API_KEY, OPENAI_BASE_URL), never from Terraform."
   type        = string

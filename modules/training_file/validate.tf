@@ -2,61 +2,17 @@
 #   plan -> data "external": `openai-ft file validate` on the LOCAL file (no network), so invalid
 #           JSONL fails `terraform plan`, and the token figures (exact, with the tokenizer of
 #           `model`) are known to the plan: the outputs below, `stats` for modules/fine_tuning's
-#           budget gate, and a `check` warning for examples over the model's context limit.
-
-variable "model" {
-  description = "The model the job fine-tunes (pass the job's model, e.g. \"gpt-4o-mini-2024-07-18\"): it picks the tokenizer, the context limit and the price of the token figures. null counts with o200k_base and assumes no limit or price."
-  type        = string
-  default     = null
-}
-
-variable "tokenizer" {
-  description = "The tokenizer to count with, \"o200k_base\" or \"cl100k_base\", instead of the model's: needed for a model openai-ft's table does not know. null follows model."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.tokenizer == null || contains(["o200k_base", "cl100k_base"], coalesce(var.tokenizer, "o200k_base"))
-    error_message = "tokenizer must be \"o200k_base\" (gpt-4o and later) or \"cl100k_base\" (gpt-3.5-turbo, gpt-4), or null to follow model."
-  }
-}
-
-variable "context_limit" {
-  description = "Tokens one training example may hold before the service truncates it, instead of the model's figure in openai-ft's table. null follows model."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.context_limit == null || try(var.context_limit >= 1 && floor(var.context_limit) == var.context_limit, false)
-    error_message = "context_limit must be a whole number of tokens >= 1, or null to follow model."
-  }
-}
-
-variable "fail_on_truncation" {
-  description = "Fail the plan when examples are over the context limit, instead of warning (a check block) and letting the service truncate them."
-  type        = bool
-  default     = false
-  nullable    = false
-}
+#           budget gate, and the warnings openai-ft returns (examples over the model's context
+#           limit) as one `check` block.
 
 data "external" "validate" {
   program = [var.openai_ft_path, "file", "validate"]
-  query = merge(
-    {
-      path               = var.path
-      training_method    = var.training_method
-      fail_on_truncation = tostring(var.fail_on_truncation)
-    },
-    { for k, v in {
-      model         = var.model
-      tokenizer     = var.tokenizer
-      context_limit = var.context_limit == null ? null : tostring(var.context_limit)
-    } : k => v if v != null },
-  )
+  query   = local.counting
 }
 
 locals {
-  figures = data.external.validate.result
+  figures  = data.external.validate.result
+  warnings = local.figures.warnings
   # The figures as numbers; the ones openai-ft leaves empty (no limit, no price) are null.
   stats = {
     model                    = local.figures.model == "" ? null : local.figures.model
@@ -75,31 +31,22 @@ locals {
     billed_tokens_per_epoch  = tonumber(local.figures.billed_tokens_per_epoch)
     price_per_million_tokens = local.figures.price_per_million_tokens == "" ? null : tonumber(local.figures.price_per_million_tokens)
     price_source             = local.figures.price_source == "" ? null : local.figures.price_source
+    sha256                   = local.figures.sha256
   }
 }
 
-# A warning in `terraform plan` (fail_on_truncation = true fails the plan instead, in the data
-# source above): a data source's stderr is not shown by plan, a check block is.
-check "context_limit" {
+# The warnings in `terraform plan` (fail_on_truncation = true fails the plan instead, in the data
+# source above): a data source's stderr is not shown by plan, a check block is. One assertion over
+# every warning openai-ft returns, so a new kind needs no change here.
+check "warnings" {
   assert {
-    condition = local.stats.over_limit_examples == 0
-    error_message = format(
-      "%d example%s of %s %s over the %d-token context limit of %s (line%s %s%s) and would be truncated: shorten or split them, or set fail_on_truncation = true to fail the plan.",
-      local.stats.over_limit_examples,
-      local.stats.over_limit_examples == 1 ? "" : "s",
-      var.path,
-      local.stats.over_limit_examples == 1 ? "is" : "are",
-      coalesce(local.stats.context_limit, 0),
-      coalesce(local.stats.model, local.stats.tokenizer),
-      length(local.stats.over_limit_lines) == 1 ? "" : "s",
-      join(", ", local.stats.over_limit_lines),
-      local.stats.over_limit_examples > length(local.stats.over_limit_lines) ? format(" and %d more", local.stats.over_limit_examples - length(local.stats.over_limit_lines)) : "",
-    )
+    condition     = local.warnings == "[]"
+    error_message = join("\n", [for w in jsondecode(local.warnings) : "openai-ft: ${w.message}."])
   }
 }
 
 output "stats" {
-  description = "Every token figure of the file, known at plan time: pass it to modules/fine_tuning as training_file_stats for the billed-token estimate and the budget gate. model, tokenizer, context_limit, examples, total_tokens, trained_tokens, tokens_min/mean/p50/p95/max, over_limit_examples, over_limit_lines, billed_tokens_per_epoch, price_per_million_tokens, price_source (null when not known)."
+  description = "Every token figure of the file, known at plan time: pass it to modules/fine_tuning as training_file_stats for the billed-token estimate and the budget gate. model, tokenizer, context_limit, examples, total_tokens, trained_tokens, tokens_min/mean/p50/p95/max, over_limit_examples, over_limit_lines, billed_tokens_per_epoch, price_per_million_tokens, price_source (null when not known), and the sha256 of the bytes counted (the job's apply checks its file is these bytes)."
   value       = local.stats
 }
 

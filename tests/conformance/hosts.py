@@ -84,8 +84,11 @@ def hosts() -> Dict[str, Host]:
 
 
 def clean_env(extra: Dict[str, str]) -> Dict[str, str]:
-    """Only what a host needs to start (PATH, HOME for the Python compile cache), plus `extra`."""
+    """Only what a host needs to start (PATH, HOME for the Python compile cache), plus `extra`.
+    The native host's answer cache (WIT cache-hint) is off: the hosts are compared request for
+    request, and an emulator's port may be another's a minute later."""
     env = {k: os.environ[k] for k in ("PATH", "HOME", "XDG_CACHE_HOME", "SYSTEMROOT") if k in os.environ}
+    env["OPENAI_FT_CACHE_DIR"] = "off"
     env.update(extra)
     return env
 

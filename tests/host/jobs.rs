@@ -232,7 +232,7 @@ fn bad_requests_are_refused_before_any_call() {
         ),
         (
             json!({"model": "gpt-4o-mini", "training_file": "file-x", "epochs": "3"}),
-            r#"invalid input "epochs": unknown key; expected one of: model, training_file, validation_file, suffix, training_method, hyperparameters, grader, seed, metadata, integrations, training_type, cancel_after_timeout, wait, poll_interval, fail_on_unsuccessful, output"#,
+            r#"invalid input "epochs": unknown key; expected one of: model, training_file, validation_file, suffix, training_method, hyperparameters, grader, seed, metadata, integrations, training_type, cancel_after_timeout, wait, poll_interval, fail_on_unsuccessful, training_file_stats, price_per_million_tokens, max_billed_tokens, max_cost_usd, output"#,
         ),
     ];
     for (input, message) in cases {

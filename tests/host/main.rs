@@ -5,6 +5,7 @@
 mod util;
 
 mod azure;
+mod cache;
 mod cli;
 mod config;
 mod faults;

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -63,11 +64,17 @@ def copy_tree(dest: Path, example: str | None = None) -> Path:
 
 
 class Emulator(_Emulator):
-    """The emulator binary with the test keys, plus its request counters."""
+    """The emulator binary with the test keys, plus its request counters, and a folder of its own
+    for openai-ft's answer cache (a port may be another emulator's a minute later)."""
 
     def __init__(self, bin_dir: Path, step_ms: int, *extra_args: str):
         with tf.patched_environ({"OPENAI_FT_EMULATOR_BIN": str(bin_dir / "openai-ft-emulator")}):
             super().__init__(*extra_args, step_ms=step_ms)
+        self.cache_dir = Path(tempfile.mkdtemp(prefix="openai-ft-cache-"))
+
+    def stop(self):
+        super().stop()
+        shutil.rmtree(self.cache_dir, ignore_errors=True)
 
     def counts(self) -> dict[str, int]:
         return self.control("GET", "/_emulator/requests")
@@ -94,6 +101,7 @@ def terraform_env(bins: Path, emulator: Emulator) -> dict[str, str | None]:
         "OPENAI_ORG_ID": None,
         "OPENAI_PROJECT_ID": None,
         "OPENAI_FT_INPUT": None,
+        "OPENAI_FT_CACHE_DIR": str(emulator.cache_dir),
     }
 
 

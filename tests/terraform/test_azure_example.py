@@ -23,6 +23,7 @@ def test_azure_example(flavor, terraform, openai_ft_bins, tmp_path):
             "OPENAI_API_KEY": None,
             "OPENAI_BASE_URL": None,
             "OPENAI_ADMIN_KEY": None,
+            "OPENAI_FT_CACHE_DIR": str(emu.cache_dir),
         }
         tf = terraform(workdir, env=environment)
         fast = ["-var=poll_interval=0.05"]

@@ -64,6 +64,9 @@ def test_example_lifecycle(example, terraform, emulator, openai_ft_bins, tmp_pat
     assert out["fine_tuned_model"].startswith(f"ft:{BASE_MODEL[example]}:")
     if "trained_tokens" in out:
         assert isinstance(out["trained_tokens"], int) and out["trained_tokens"] > 0
+    if "estimated_billed_tokens" in out:
+        # The plan's estimate is the bill: "auto" epochs by the same documented rule (basic: 8).
+        assert out["estimated_billed_tokens"] == out["trained_tokens"], out
     if "checkpoints" in out:
         assert out["checkpoints"] and all(c["name"].startswith("ft:") for c in out["checkpoints"])
     check_request(example, emu.api(f"/fine_tuning/jobs/{out['job_id']}"))

@@ -26,6 +26,7 @@ CONFIG = textwrap.dedent(
       suffix              = "outputs"
       wait_for_completion = var.wait_for_completion
       poll_interval       = 0.05
+      read_checkpoints    = true
     }
 
     output "job" {
@@ -62,7 +63,8 @@ def test_outputs_of_a_succeeded_job(terraform, emulator, openai_ft_bins, tmp_pat
     assert out["timed_out"] is False
     assert out["idempotency_key"] == job["metadata"]["openai_ft_key"]
     steps = [c["step"] for c in out["checkpoints"]]
-    assert steps == sorted(steps) and len(steps) == 3  # oldest first, one per epoch
+    # Oldest first, one per epoch: "auto" is 8 epochs for the 12 examples.
+    assert steps == sorted(steps) and len(steps) == 8
     assert all(c["name"].startswith(out["fine_tuned_model"] + ":ckpt-step-") for c in out["checkpoints"])
     assert all(isinstance(c["metrics"]["train_loss"], float) for c in out["checkpoints"])
     tf.destroy("-var=wait_for_completion=true")

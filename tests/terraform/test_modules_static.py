@@ -44,8 +44,27 @@ BASE = env.MODULES / "fine_tuning"
 ENHANCED = BASE / "enhanced_fine_tuning"
 
 
+@pytest.mark.parametrize("folder", env.module_dirs(), ids=lambda p: str(p.relative_to(env.MODULES)))
+def test_every_variable_is_in_variables_tf(folder):
+    elsewhere = {
+        path.name: names
+        for path in sorted(folder.glob("*.tf"))
+        if path.name != "variables.tf"
+        and (names := re.findall(r'^variable "([a-z_0-9]+)"', path.read_text(), flags=re.M))
+    }
+    assert elsewhere == {}
+
+
+def test_one_check_shows_every_warning():
+    # One check over the warnings the two commands return: a new kind needs no module edit.
+    checks = re.findall(r'^check "([a-z_]+)"', (BASE / "checks.tf").read_text(), flags=re.M)
+    assert checks == ["warnings"]
+    every = [name for path in BASE.glob("*.tf") for name in re.findall(r'^check "([a-z_]+)"', path.read_text(), flags=re.M)]
+    assert every == ["warnings"]
+
+
 def test_enhanced_module_passes_every_base_variable():
-    # budget.tf's variables too: a wrapper that drops one silently loses the budget gate.
+    # The budget gate's variables too: a wrapper that drops one silently loses the gate.
     base = declared(BASE, "variable")
     assert {"training_file_stats", "max_billed_tokens", "max_cost_usd", "price_per_million_tokens"} <= set(base)
     assert sorted(declared(ENHANCED, "variable")) == sorted([*base, "checkpoint_permissions"])

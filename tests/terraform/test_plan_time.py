@@ -2,7 +2,7 @@
 plan before any write; warnings (a near shutdown, a failed, cancelled or timed-out job) are check
 warnings in the plan text; a grant revoked outside Terraform plans as a re-grant and converges; an
 awaited job that fails fails the apply; a replaced job's id is in the plan; local-exec logs one
-line per command."""
+line per command; turning the wait on plans the wait step and nothing else (issue 27)."""
 
 import datetime
 import json
@@ -149,3 +149,17 @@ def test_a_grant_revoked_outside_terraform_is_planned_and_restored(terraform, em
     assert tf.output("permission_ids")["proj_bravo"] == ids["proj_bravo"]
     assert tf.plan(*settings).changes is False
     assert emu.counts().get("POST /v1/fine_tuning/jobs") == 1
+
+
+def test_turning_the_wait_on_plans_the_wait_alone(terraform, emulator, openai_ft_bins, tmp_path):
+    emu = emulator(step_ms=FROZEN_MS)
+    workdir = env.copy_tree(tmp_path, "basic")
+    tf = terraform(workdir, env=env.terraform_env(openai_ft_bins, emu))
+    tf.init()
+    tf.apply("-var=wait_for_completion=false", "-var=poll_interval=0.05")
+    plan = tf.plan("-var=wait_for_completion=true", "-var=poll_interval=0.05")
+    assert env.managed_actions(plan) == {"module.fine_tuning.terraform_data.wait[0]": ["create"]}
+    text = env.plan_text(tf, "-var=wait_for_completion=true", "-var=poll_interval=0.05")
+    assert "Plan: 1 to add, 0 to change, 0 to destroy." in text
+    assert "module.fine_tuning.terraform_data.wait[0] will be created" in text
+    assert "will be updated" not in text and "must be replaced" not in text

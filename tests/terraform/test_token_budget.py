@@ -1,5 +1,6 @@
 """Issue 15 at plan time, on real engines: modules/training_file counts the local file with the
-job's model (`file validate`, no network) and modules/fine_tuning gates the job on the estimate.
+job's model (`file validate`, no network) and modules/fine_tuning gates the job on the estimate
+(`job check`; test_budget_gate.py tries every way around the gate).
 Over max_billed_tokens or max_cost_usd, or with invalid JSONL, the plan fails with one line that
 names the figure and the fix, and the emulator sees no write at all (nor does an apply); examples
 over the context limit are named by line in a plan warning; after training, trained_tokens is the
@@ -139,8 +140,14 @@ def failed_plan(tf, *args):
 
 
 def only_model_reads(log) -> bool:
-    """Every request is a GET of a model: nothing about files or jobs is read or written."""
-    return all(e["method"] == "GET" and e["path"].startswith("/v1/models/") for e in log)
+    """Every request is a GET of the models: nothing about files or jobs is read or written."""
+    return all(e["method"] == "GET" and (e["path"] == "/v1/models" or e["path"].startswith("/v1/models/")) for e in log)
+
+
+def gate_error(error) -> str:
+    """The gate's refusal in a failed plan: job check's one line, as Terraform shows it."""
+    assert error["address"] == "module.fine_tuning.data.external.check", error
+    return " ".join(error["detail"].split())
 
 
 def test_the_plan_knows_the_figures_and_they_are_openai_ft_s(workspace, openai_ft_bins):
@@ -164,17 +171,17 @@ def test_over_the_token_budget_the_plan_fails_and_nothing_is_written(workspace):
     tf, emu = workspace
     billed = planned_outputs(tf.plan())["estimated_billed_tokens"]
     error = failed_plan(tf, f"-var=max_billed_tokens={billed - 1}")
-    assert error["detail"] == (
-        f"estimated billed tokens {billed} exceed max_billed_tokens {billed - 1}: raise max_billed_tokens, "
-        "trim the file or lower n_epochs."
-    )
+    assert (
+        f"openai-ft: estimated billed tokens {billed} exceed max_billed_tokens {billed - 1}: raise "
+        "max_billed_tokens, trim the file or lower n_epochs"
+    ) in gate_error(error)
     assert env.writes(emu.log()) == []
     assert emu.counts().get("POST /v1/files") is None
 
     # Raised to the estimate, the same plan passes.
     plan = tf.plan(f"-var=max_billed_tokens={billed}")
     assert plan.changes
-    assert "module.fine_tuning.terraform_data.budget[0]" in env.managed_actions(plan)
+    assert "module.fine_tuning.terraform_data.job" in env.managed_actions(plan)
     assert env.writes(emu.log()) == []
 
 
@@ -185,10 +192,10 @@ def test_over_the_cost_budget_the_plan_fails_and_nothing_is_written(workspace):
     # gpt-4o-mini's training price in the table: 3 USD per 1M tokens.
     assert cost == pytest.approx(billed * 3 / 1e6)
     error = failed_plan(tf, "-var=n_epochs=3", "-var=max_cost_usd=0.0001")
-    assert error["detail"] == (
-        f"estimated cost {cost:.4f} USD ({billed} billed tokens) exceeds max_cost_usd 0.0001: raise max_cost_usd, "
-        "trim the file or lower n_epochs."
-    )
+    assert (
+        f"openai-ft: estimated cost {cost:.4f} USD ({billed} billed tokens) exceeds max_cost_usd 0.0001: raise "
+        "max_cost_usd, trim the file or lower n_epochs"
+    ) in gate_error(error)
     assert env.writes(emu.log()) == []
     tf.plan("-var=n_epochs=3", "-var=max_cost_usd=1")
 
@@ -203,15 +210,15 @@ def test_examples_over_the_context_limit_are_named_by_line_in_the_plan(workspace
     plan = tf.plan("-var=context_limit=150")
     warnings = [d for d in plan.result.diagnostics if d.get("severity") == "warning"]
     details = [d["detail"] for d in warnings if "context limit" in d.get("detail", "")]
+    shown = ", ".join(lines[:5]) + (f" and {n - 5} more" if n > 5 else "")
     assert details == [
-        f"{n} examples of ./train.jsonl are over the 150-token context limit of gpt-4o-mini-2024-07-18 "
-        f"(lines {', '.join(lines)}) and would be truncated: shorten or split them, or set "
+        f"openai-ft: ./train.jsonl: {n} examples are over the 150-token context limit of gpt-4o-mini-2024-07-18 "
+        f"(lines {shown}) and would be truncated in training: shorten or split them, or set "
         "fail_on_truncation = true to fail the plan."
     ], warnings
     assert planned_outputs(plan)["stats"]["over_limit_lines"] == [int(line) for line in lines]
 
     error = failed_plan(tf, "-var=context_limit=150", "-var=fail_on_truncation=true")
-    shown = ", ".join(lines[:5]) + (f" and {n - 5} more" if n > 5 else "")
     assert (
         f"openai-ft: {n} examples are over the 150-token context limit of gpt-4o-mini-2024-07-18 (lines {shown}) "
         "and would be truncated; shorten or split them, or unset fail_on_truncation\n"
@@ -230,12 +237,17 @@ def test_invalid_jsonl_fails_the_plan_and_nothing_is_written(workspace):
     assert only_model_reads(emu.log()), emu.log()
 
 
-def test_the_job_bills_what_the_plan_estimated(workspace):
+@pytest.mark.parametrize("n_epochs", ["2", "auto"])
+def test_the_job_bills_what_the_plan_estimated(n_epochs, workspace):
+    # "auto" too: the emulator picks the epochs by OpenAI's documented rule, as the estimate does
+    # (14 examples: 7 epochs).
     tf, emu = workspace
-    estimated = planned_outputs(tf.plan("-var=n_epochs=2"))["estimated_billed_tokens"]
-    tf.apply("-var=n_epochs=2")
-    assert tf.output("trained_tokens") == tf.output("estimated_billed_tokens") == estimated
-    tf.destroy("-var=n_epochs=2")
+    out = planned_outputs(tf.plan(f"-var=n_epochs={n_epochs}"))
+    tf.apply(f"-var=n_epochs={n_epochs}")
+    assert tf.output("trained_tokens") == tf.output("estimated_billed_tokens") == out["estimated_billed_tokens"]
+    job = emu.api("/fine_tuning/jobs")["data"][0]
+    assert job["method"]["supervised"]["hyperparameters"]["n_epochs"] == (7 if n_epochs == "auto" else 2)
+    tf.destroy(f"-var=n_epochs={n_epochs}")
 
 
 def test_the_enhanced_module_passes_the_estimate_and_the_gate_through(enhanced_workspace, openai_ft_bins):
@@ -247,9 +259,11 @@ def test_the_enhanced_module_passes_the_estimate_and_the_gate_through(enhanced_w
     assert out["estimated_cost_usd"] == pytest.approx(float(cli["estimated_cost_usd"]), abs=5e-5)
 
     error = failed_plan(tf, "-var=n_epochs=2", f"-var=max_billed_tokens={billed - 1}")
-    assert error["detail"].startswith(f"estimated billed tokens {billed} exceed max_billed_tokens {billed - 1}: ")
+    detail = " ".join(error["detail"].split())
+    assert f"openai-ft: estimated billed tokens {billed} exceed max_billed_tokens {billed - 1}: " in detail
     error = failed_plan(tf, "-var=n_epochs=2", "-var=max_cost_usd=0.0001")
-    assert error["detail"].startswith("estimated cost ") and "exceeds max_cost_usd 0.0001: " in error["detail"]
+    detail = " ".join(error["detail"].split())
+    assert "openai-ft: estimated cost " in detail and "exceeds max_cost_usd 0.0001: " in detail
     assert env.writes(emu.log()) == []
     assert emu.counts().get("POST /v1/files") is None
 

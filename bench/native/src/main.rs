@@ -112,6 +112,9 @@ impl Platform for Native {
                 core_http::Credential::Project => wit::Credential::Project,
                 core_http::Credential::Admin => wit::Credential::Admin,
             },
+            cache: request
+                .max_age_seconds
+                .map(|max_age_seconds| wit::CacheHint { max_age_seconds }),
         };
         match self.http.send(&request, None) {
             Ok(r) => Ok(core_http::Response {

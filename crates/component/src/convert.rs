@@ -80,6 +80,9 @@ impl From<&Request> for http::Request {
             query: r.query.clone(),
             body: r.body.as_ref().map(Into::into),
             credential: r.credential.into(),
+            cache: r
+                .max_age_seconds
+                .map(|max_age_seconds| http::CacheHint { max_age_seconds }),
         }
     }
 }

@@ -66,6 +66,9 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub body: Option<Body>,
     pub credential: Credential,
+    /// For a GET whose answer holds nothing secret: how many seconds old a copy the host kept
+    /// may be (the WIT's `cache-hint`). A hint: a host may always send the request instead.
+    pub max_age_seconds: Option<u32>,
 }
 
 impl Request {
@@ -76,7 +79,19 @@ impl Request {
             query: Vec::new(),
             body: None,
             credential,
+            max_age_seconds: None,
         }
+    }
+
+    /// Lets the host answer from a copy at most `seconds` old (GET only).
+    pub fn cached(mut self, seconds: u32) -> Self {
+        debug_assert_eq!(
+            self.method,
+            Method::Get,
+            "only a GET may be answered from a copy"
+        );
+        self.max_age_seconds = Some(seconds);
+        self
     }
 
     pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {

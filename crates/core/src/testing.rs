@@ -377,6 +377,9 @@ impl Fake {
                     None => Self::not_found("file"),
                 }
             }
+            (Method::Get, ["models"]) => {
+                Self::answer(200, json!({"object": "list", "data": self.models.clone()}))
+            }
             (Method::Get, ["models", id]) => match self.models.iter().find(|m| m["id"] == *id) {
                 Some(model) => Self::answer(200, model.clone()),
                 None => Self::not_found("model"),

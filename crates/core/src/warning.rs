@@ -1,8 +1,8 @@
 //! Warnings a command reports in its output as well as on stderr: a data source's stderr never
-//! reaches `terraform plan`, so the modules turn each kind into a `check` block, whose failed
-//! assertion is a warning in the plan text.
+//! reaches `terraform plan`, so the modules show every warning a command returns through one
+//! `check` block, whose failed assertion is a warning in the plan text.
 
-/// One warning: a stable `kind` (one `check` block per kind in the modules) and the one-line
+/// One warning: a stable `kind` (the key of the modules' `warnings` output) and the one-line
 /// message a person reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
@@ -10,7 +10,7 @@ pub struct Warning {
     pub message: String,
 }
 
-/// Every kind of warning, so the modules' check blocks and the commands cannot drift apart.
+/// Every kind of warning. tests/terraform/test_warnings.py finds each in `terraform plan` text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// The base model shuts down within [`crate::models::WARN_DAYS`] days (`job check`).
@@ -26,7 +26,7 @@ pub enum Kind {
     /// No job exists for the request although the module created one (`job read` with
     /// `if_missing = "report"`).
     JobMissing,
-    /// Examples longer than the model's context window (`file validate`).
+    /// Examples longer than the model's context window (the `file` commands).
     OverContextLimit,
 }
 

@@ -37,6 +37,9 @@ pub struct Config {
     pub model_shutdown: BTreeMap<String, String>,
     /// One compact line per request on stderr (method, path, status; never headers). Default false.
     pub log_requests: bool,
+    /// Milliseconds every API request waits before it is answered, as over a long network path
+    /// (control endpoints answer at once). Default 0.
+    pub latency_ms: u64,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             state_file: None,
             model_shutdown: BTreeMap::new(),
             log_requests: false,
+            latency_ms: 0,
         }
     }
 }

@@ -104,6 +104,17 @@ const FLAGS: &[Flag] = &[
         "milliseconds per job step (default 1000)",
     ),
     flag(
+        "latency-ms",
+        Takes::Value("N", |o, v| {
+            o.config.latency_ms = v.parse().ok().filter(|n| *n <= 60_000).ok_or_else(|| {
+                format!("invalid --latency-ms \"{v}\": must be an integer 0-60000")
+            })?;
+            Ok(())
+        }),
+        "milliseconds every API answer waits, as over a long\n\
+         network path (default 0)",
+    ),
+    flag(
         "org",
         Takes::Text("ORG", |o| &mut o.config.org),
         "organization id (default org-emulator)",

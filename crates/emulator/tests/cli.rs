@@ -131,6 +131,7 @@ fn help_prints_usage() {
         "--api-key",
         "--admin-key",
         "--step-ms",
+        "--latency-ms",
         "--org",
         "--state",
         "--model-shutdown",
@@ -154,6 +155,10 @@ fn bad_flags_exit_2_with_one_line() {
         (
             vec!["--api-key"],
             "openai-ft-emulator: flag \"--api-key\" needs a value\n",
+        ),
+        (
+            vec!["--latency-ms", "soon"],
+            "openai-ft-emulator: invalid --latency-ms \"soon\": must be an integer 0-60000\n",
         ),
     ] {
         let out = Command::new(BIN).args(&args).output().expect("runs");

@@ -487,3 +487,28 @@ fn control_endpoint_fails_a_running_job() {
     emu.control_post("/_emulator/jobs/ftjob-nope/fail", &json!({}))
         .error(404);
 }
+
+#[test]
+fn auto_epochs_follow_the_size_of_the_training_file() {
+    // OpenAI's documented default: 3 epochs, raised so that examples x epochs reaches 100.
+    let emu = Emulator::start(5);
+    let row = format!(
+        "{}\n",
+        json!({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]})
+    );
+    for (examples, epochs) in [(12, 8), (40, 3)] {
+        let file = emu.upload_file("train.jsonl", &row.repeat(examples));
+        for hyperparameters in [json!({}), json!({"n_epochs": "auto"})] {
+            let job = emu.create_job(json!({
+                "model": "gpt-4o-mini", "training_file": file["id"],
+                "method": {"type": "supervised", "supervised": {"hyperparameters": hyperparameters}}
+            }));
+            assert_eq!(
+                job["method"]["supervised"]["hyperparameters"]["n_epochs"],
+                epochs
+            );
+            let done = emu.wait_status(job["id"].as_str().expect("id"), "succeeded");
+            assert_eq!(done["trained_tokens"], json!(13 * examples * epochs));
+        }
+    }
+}

@@ -24,6 +24,7 @@ module "fine_tuning" {
   wait_for_completion  = var.wait_for_completion
   fail_on_unsuccessful = var.fail_on_unsuccessful
   poll_interval        = var.poll_interval
+  read_checkpoints     = var.read_checkpoints
   openai_ft_path       = var.openai_ft_path
 
   training_file_stats      = var.training_file_stats

@@ -56,7 +56,7 @@ output "estimated_finish" {
 }
 
 output "checkpoints" {
-  description = "The job's checkpoints, oldest first: a list of { name, step, metrics }."
+  description = "The job's checkpoints, oldest first: a list of { name, step, metrics }. null unless read_checkpoints = true."
   value       = module.fine_tuning.checkpoints
 }
 

@@ -113,34 +113,40 @@ variable "openai_ft_path" {
   nullable    = false
 }
 
-# The base module's cost estimate and budget gate (budget.tf), passed through unchanged.
+# The base module's cost estimate and budget gate, passed through unchanged.
+
+variable "read_checkpoints" {
+  description = "Whether every plan lists the job's checkpoints for the checkpoints output (one more request per job and plan). false leaves checkpoints null."
+  type        = bool
+  default     = false
+  nullable    = false
+}
 
 variable "training_file_stats" {
-  description = "The training file's token figures at plan time: modules/training_file's stats output (module.training_data.stats), counted with this job's model. Needed for estimated_billed_tokens, estimated_cost_usd and the budget gate; null for none."
+  description = "The training file's figures at plan time: modules/training_file's stats output (module.training_data.stats), counted with this job's model (other figures are refused). Needed for the estimated_* outputs and the budget gate; null for none."
   type = object({
-    model                    = optional(string)
-    examples                 = number
-    billed_tokens_per_epoch  = number
-    price_per_million_tokens = optional(number)
-    price_source             = optional(string)
+    model                   = optional(string)
+    examples                = number
+    billed_tokens_per_epoch = number
+    sha256                  = optional(string)
   })
   default = null
 }
 
 variable "price_per_million_tokens" {
-  description = "USD per 1M billed training tokens, for estimated_cost_usd and max_cost_usd. null takes the price of the model's family in openai-ft's dated table, via training_file_stats."
+  description = "USD per 1M billed training tokens, for estimated_cost_usd and max_cost_usd. null takes the price of the job's model family in openai-ft's dated table."
   type        = number
   default     = null
 }
 
 variable "max_billed_tokens" {
-  description = "The budget gate: plan fails when estimated_billed_tokens is over this (nothing is uploaded, created or granted). Needs training_file_stats. null for no limit."
+  description = "The budget gate: a plan (and any apply, -target or saved plan included) fails before the job is created when estimated_billed_tokens is over this (nothing is created or granted). Needs training_file_stats. null for no limit."
   type        = number
   default     = null
 }
 
 variable "max_cost_usd" {
-  description = "The budget gate: plan fails when estimated_cost_usd is over this many US dollars (nothing is uploaded, created or granted). Needs training_file_stats and a price. null for no limit."
+  description = "The budget gate: a plan (and any apply, -target or saved plan included) fails before the job is created when estimated_cost_usd is over this many US dollars (nothing is created or granted). Needs training_file_stats and a price. null for no limit."
   type        = number
   default     = null
 }

@@ -5,15 +5,16 @@
 use super::field;
 use crate::api::create::Origin;
 use crate::error::{Error, InputError, Result};
-use crate::file::estimate::{Budget, Estimate, Plan, Price, PriceSource, usd};
+use crate::file::estimate::{Budget, Estimate, Plan, Price, PriceSource, over_limit, usd};
 use crate::file::stats::Counting;
 use crate::file::{self, FileObject, Report};
 use crate::input::{Input, Output};
 use crate::job::spec::{Auto, n_epochs_input};
 use crate::platform::Platform;
 use crate::tokens::Encoding;
-use crate::tokens::families::family_of;
+use crate::tokens::families::{Family, family_of};
 use crate::training_method::TrainingMethod;
+use crate::warning::{self, Kind, Warning};
 
 /// The inputs every `file` command accepts, required first.
 pub(super) const INPUTS: &[&str] = &[
@@ -64,7 +65,25 @@ fn plan(input: &Input) -> Result<Plan, InputError> {
         Some(limit) => Some(limit),
         None => family.and_then(|f| f.context_limit),
     };
-    let price = match positive(input, "price_per_million_tokens")? {
+    let price = price(input, family)?;
+    Ok(Plan {
+        counting: Counting {
+            encoding,
+            context_limit,
+        },
+        model,
+        n_epochs: n_epochs(input)?,
+        price,
+        budget: Budget {
+            fail_on_truncation: input.flag("fail_on_truncation", false)?,
+            ..limits(input)?
+        },
+    })
+}
+
+/// `price_per_million_tokens`, or the price of the model `family` in the dated table.
+pub(super) fn price(input: &Input, family: Option<&Family>) -> Result<Option<Price>, InputError> {
+    Ok(match positive(input, "price_per_million_tokens")? {
         Some((per_million, _)) => Some(Price {
             per_million,
             source: PriceSource::Input,
@@ -75,20 +94,15 @@ fn plan(input: &Input) -> Result<Plan, InputError> {
                 source: PriceSource::Table(f.prefix),
             })
         }),
-    };
-    Ok(Plan {
-        counting: Counting {
-            encoding,
-            context_limit,
-        },
-        model,
-        n_epochs: n_epochs(input)?,
-        price,
-        budget: Budget {
-            max_billed_tokens: whole(input, "max_billed_tokens")?,
-            max_cost_usd: positive(input, "max_cost_usd")?,
-            fail_on_truncation: input.flag("fail_on_truncation", false)?,
-        },
+    })
+}
+
+/// The limits `max_billed_tokens` and `max_cost_usd` (file and job commands alike).
+pub(super) fn limits(input: &Input) -> Result<Budget, InputError> {
+    Ok(Budget {
+        max_billed_tokens: whole(input, "max_billed_tokens")?,
+        max_cost_usd: positive(input, "max_cost_usd")?,
+        fail_on_truncation: false,
     })
 }
 
@@ -129,13 +143,13 @@ pub(super) fn validate(platform: &mut dyn Platform, input: &Input) -> Result<Out
     let (path, method, plan) = file_method(input)?;
     let report = file::validate(platform, method, &path, &plan)?;
     let mut out = vec![
-        ("path".into(), path),
         ("training_method".into(), method.as_str().to_owned()),
         ("examples".into(), report.examples.to_string()),
         ("bytes".into(), report.bytes.to_string()),
     ];
-    out.extend(token_outputs(&report, &plan));
+    out.extend(token_outputs(&path, &report, &plan));
     out.push(("sha256".into(), report.sha256));
+    out.insert(0, ("path".into(), path));
     Ok(out)
 }
 
@@ -149,7 +163,7 @@ pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output>
              (file upload) to upload it"
         )));
     };
-    Ok(file_outputs(file, report, method, &plan))
+    Ok(file_outputs(&path, file, report, method, &plan))
 }
 
 pub(super) fn upload(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
@@ -161,10 +175,16 @@ pub(super) fn upload(platform: &mut dyn Platform, input: &Input) -> Result<Outpu
             file.id
         ));
     }
-    Ok(file_outputs(file, report, method, &plan))
+    Ok(file_outputs(&path, file, report, method, &plan))
 }
 
-fn file_outputs(file: FileObject, report: Report, method: TrainingMethod, plan: &Plan) -> Output {
+fn file_outputs(
+    path: &str,
+    file: FileObject,
+    report: Report,
+    method: TrainingMethod,
+    plan: &Plan,
+) -> Output {
     let mut out = vec![
         ("id".into(), file.id),
         ("bytes".into(), report.bytes.to_string()),
@@ -172,13 +192,14 @@ fn file_outputs(file: FileObject, report: Report, method: TrainingMethod, plan: 
         ("examples".into(), report.examples.to_string()),
         ("training_method".into(), method.as_str().to_owned()),
     ];
-    out.extend(token_outputs(&report, plan));
+    out.extend(token_outputs(path, &report, plan));
     out.push(("sha256".into(), report.sha256));
     out
 }
 
-/// Every token figure, as flat strings; empty when not known (no context limit, no price).
-fn token_outputs(report: &Report, plan: &Plan) -> Output {
+/// Every token figure, as flat strings; empty when not known (no context limit, no price). And
+/// the `warnings`: examples over the context limit (unless `fail_on_truncation` refused them).
+fn token_outputs(path: &str, report: &Report, plan: &Plan) -> Output {
     let t = &report.tokens;
     let Estimate {
         n_epochs,
@@ -224,10 +245,28 @@ fn token_outputs(report: &Report, plan: &Plan) -> Output {
             opt(plan.price.as_ref().map(|p| p.source.describe())),
         ),
         ("estimated_cost_usd", opt(cost_usd.map(usd))),
+        (
+            "warnings",
+            warning::to_json(over_limit_warning(path, report, plan).as_slice()),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
+}
+
+/// The warning for examples the service will truncate, if any.
+fn over_limit_warning(path: &str, report: &Report, plan: &Plan) -> Option<Warning> {
+    (report.tokens.over_limit > 0).then(|| {
+        Warning::new(
+            Kind::OverContextLimit,
+            format!(
+                "{path}: {} and would be truncated in training: shorten or split them, or set \
+                 fail_on_truncation = true to fail the plan",
+                over_limit(&report.tokens, plan.model.as_deref())
+            ),
+        )
+    })
 }
 
 pub(super) fn validate_outcome(input: &Input, out: &Output) -> String {

@@ -1,19 +1,20 @@
 //! The `job` commands: check, ensure, read, cancel, pause, resume and list, from the flat input
 //! map to the flat outputs Terraform reads, and the one line each prints for a person.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use std::collections::BTreeMap;
-
-use super::field;
+use super::{field, file};
 use crate::api::create::Origin;
 use crate::error::{Error, InputError, Result};
+use crate::file::estimate::Estimate;
 use crate::ids::{IdempotencyKey, JobId};
 use crate::input::{Input, Output};
 use crate::job::spec::{JOB_SPEC_KEYS, JobSpec};
-use crate::job::{self, Job, WaitOptions};
+use crate::job::{self, FileFigures, Job, JobBudget, WaitOptions};
 use crate::models;
 use crate::platform::Platform;
+use crate::tokens::families::family_of;
 use crate::warning::{self, Kind, Warning};
 
 /// Two key lists as one array, at compile time, so each list of keys is written once.
@@ -43,10 +44,22 @@ const FOLLOW: &[&str] = &[
     "fail_on_unsuccessful",
 ];
 
-/// `job ensure` takes the job request plus how to follow it; `job check` takes exactly the same,
-/// so a module can check at plan time everything it will pass at apply time.
+/// The budget gate: the training file's figures (modules/training_file's `stats`, jsonencode()d),
+/// the price and the limits.
+const BUDGET: &[&str] = &[
+    "training_file_stats",
+    "price_per_million_tokens",
+    "max_billed_tokens",
+    "max_cost_usd",
+];
+
+/// How to follow a job, and its budget: what `job ensure` takes besides the request.
+const SETTINGS: &[&str] = &concat::<{ FOLLOW.len() + BUDGET.len() }>(FOLLOW, BUDGET);
+
+/// `job ensure` takes the job request plus how to follow it and its budget; `job check` takes
+/// exactly the same, so a module can check at plan time everything it will pass at apply time.
 pub(super) const ENSURE_INPUTS: &[&str] =
-    &concat::<{ JOB_SPEC_KEYS.len() + FOLLOW.len() }>(JOB_SPEC_KEYS, FOLLOW);
+    &concat::<{ JOB_SPEC_KEYS.len() + SETTINGS.len() }>(JOB_SPEC_KEYS, SETTINGS);
 
 /// The keys naming a job, one of three ways: by id, by idempotency key, or by the request.
 const JOB_REF: &[&str] =
@@ -167,33 +180,39 @@ fn poll_interval(input: &Input) -> Result<Duration, InputError> {
 }
 
 /// The shutdown dates of the job's base and fine-tuned models (empty when none is announced),
-/// and a warning for each that is near (also on stderr).
+/// from one read of the model list, and a warning for each that is near (also on stderr).
 fn model_dates(platform: &mut dyn Platform, job: &Job) -> Result<(Output, Vec<Warning>)> {
-    let mut warnings = Vec::new();
-    let base = if job.model.is_empty() {
-        None
-    } else {
-        models::shutdown_date(platform, &job.model)?
+    let base = Some(job.model.as_str()).filter(|m| !m.is_empty());
+    let tuned = job.fine_tuned_model.as_deref();
+    let named: Vec<&str> = [base, tuned].into_iter().flatten().collect();
+    let dates = match named.as_slice() {
+        [] => Vec::new(),
+        some => models::shutdown_dates(platform, some)?,
     };
-    if let Some(w) = models::warn_if_near(platform, "base model", &job.model, base.as_deref()) {
+    let date_of = |model: Option<&str>| -> Option<String> {
+        let i = named.iter().position(|n| Some(*n) == model)?;
+        dates[i].clone()
+    };
+    let (base_date, tuned_date) = (date_of(base), date_of(tuned));
+    let mut warnings = Vec::new();
+    if let Some(w) = models::warn_if_near(platform, "base model", &job.model, base_date.as_deref())
+    {
         warnings.push(Warning::new(Kind::BaseModelShutdown, w));
     }
-    let tuned = match &job.fine_tuned_model {
-        Some(m) => {
-            let date = models::shutdown_date(platform, m)?;
-            if let Some(w) = models::warn_if_near(platform, "fine-tuned model", m, date.as_deref())
-            {
-                warnings.push(Warning::new(Kind::FineTunedModelShutdown, w));
-            }
-            date
-        }
-        None => None,
-    };
+    if let Some(m) = tuned
+        && let Some(w) =
+            models::warn_if_near(platform, "fine-tuned model", m, tuned_date.as_deref())
+    {
+        warnings.push(Warning::new(Kind::FineTunedModelShutdown, w));
+    }
     let out = vec![
-        ("base_model_shutdown_date".into(), base.unwrap_or_default()),
+        (
+            "base_model_shutdown_date".into(),
+            base_date.unwrap_or_default(),
+        ),
         (
             "fine_tuned_model_shutdown_date".into(),
-            tuned.unwrap_or_default(),
+            tuned_date.unwrap_or_default(),
         ),
     ];
     Ok((out, warnings))
@@ -208,6 +227,51 @@ fn job_outputs(job: &Job, key: Option<&str>, timeout: Option<u64>, now: u64) -> 
         job::timed_out(job, timeout, now).to_string(),
     ));
     out
+}
+
+/// The budget inputs: the figures, the price (the user's, or the table's for the job's model)
+/// and the limits.
+fn budget(input: &Input, spec: &JobSpec) -> Result<JobBudget, InputError> {
+    let figures = input
+        .get("training_file_stats")
+        .map(|raw| {
+            serde_json::from_str::<FileFigures>(raw).map_err(|e| {
+                InputError::invalid(
+                    "training_file_stats",
+                    raw,
+                    format!(
+                        "must be modules/training_file's stats as a jsonencode()d object of \
+                         model, examples, billed_tokens_per_epoch and sha256 ({e})"
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(JobBudget {
+        figures,
+        price: file::price(input, family_of(spec.model.as_str()).ok())?,
+        limits: file::limits(input)?,
+    })
+}
+
+/// The estimate's outputs (empty without the file's figures).
+fn estimate_outputs(estimate: Option<&Estimate>) -> Output {
+    let text = |f: fn(&Estimate) -> Option<String>| estimate.and_then(f).unwrap_or_default();
+    vec![
+        (
+            "estimated_n_epochs".into(),
+            text(|e| Some(e.n_epochs.to_string())),
+        ),
+        (
+            "estimated_billed_tokens".into(),
+            text(|e| Some(e.billed_tokens.to_string())),
+        ),
+        // Unrounded: the module's output is a number (messages show four decimals).
+        (
+            "estimated_cost_usd".into(),
+            text(|e| e.cost_usd.map(|c| c.to_string())),
+        ),
+    ]
 }
 
 /// Stands in for a file id `job check` is not given: at plan time the upload is often still to
@@ -228,6 +292,7 @@ pub(super) fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output
     }
     let spec = JobSpec::parse(&Input::new(pairs))?;
     Follow::parse(input)?;
+    let estimate = budget(input, &spec)?.check(&spec)?;
     job::refuse_before_create(platform, &spec)?;
     let shutdown = models::refuse_if_shut_down(platform, spec.model.as_str())?;
     let warnings: Vec<Warning> = shutdown
@@ -235,7 +300,7 @@ pub(super) fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output
         .map(|w| Warning::new(Kind::BaseModelShutdown, w))
         .into_iter()
         .collect();
-    Ok(vec![
+    let mut out = vec![
         ("model".into(), spec.model.as_str().to_owned()),
         (
             "training_method".into(),
@@ -245,15 +310,18 @@ pub(super) fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output
             "base_model_shutdown_date".into(),
             shutdown.date.unwrap_or_default(),
         ),
-        ("warnings".into(), warning::to_json(&warnings)),
-    ])
+    ];
+    out.extend(estimate_outputs(estimate.as_ref()));
+    out.push(("warnings".into(), warning::to_json(&warnings)));
+    Ok(out)
 }
 
 pub(super) fn ensure(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     let spec = JobSpec::parse(input)?;
     let follow = Follow::parse(input)?;
+    let budget = budget(input, &spec)?;
     let key = spec.idempotency_key();
-    let (job, origin) = job::create_or_adopt(platform, &spec)?;
+    let (job, origin) = job::create_within(platform, &spec, &budget)?;
     match origin {
         Origin::Created => platform.progress(&format!("created {} for {key}", job.id)),
         Origin::Adopted => platform.progress(&format!(

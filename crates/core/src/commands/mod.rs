@@ -97,6 +97,7 @@ const TOKENS: &[&str] = &[
     "price_per_million_tokens",
     "price_source",
     "estimated_cost_usd",
+    "warnings",
 ];
 
 /// Every command.
@@ -157,12 +158,15 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "job check",
-        summary: "check everything job ensure would refuse (the files may be left out), with no write; warns of a near base-model shutdown (plan time, external data source)",
+        summary: "check everything job ensure would refuse (the files may be left out), the budget gate included, with no write; estimates what the job bills; warns of a near base-model shutdown (plan time, external data source)",
         inputs: job::ENSURE_INPUTS,
         outputs: &[&[
             "model",
             "training_method",
             "base_model_shutdown_date",
+            "estimated_n_epochs",
+            "estimated_billed_tokens",
+            "estimated_cost_usd",
             "warnings",
         ]],
         guard: None,
@@ -359,6 +363,36 @@ mod tests {
         assert_eq!(field(&out, "model"), "gpt-4o-mini-2024-07-18");
         assert_eq!(field(&out, "warnings"), "[]");
         assert_eq!(fake.count("POST"), 0);
+    }
+
+    /// `job check` estimates the job from the file's figures, and refuses figures it cannot read.
+    #[test]
+    fn job_check_estimates_from_the_figures_and_refuses_others() {
+        let stats = r#"{"model":"gpt-4o-mini-2024-07-18","examples":12,"billed_tokens_per_epoch":381,"sha256":null}"#;
+        let input: Input = [
+            ("model", "gpt-4o-mini-2024-07-18"),
+            ("training_file_stats", stats),
+        ]
+        .into_iter()
+        .collect();
+        let out = run(&mut Fake::new(), "job check", &input).unwrap();
+        assert_eq!(field(&out, "estimated_n_epochs"), "8");
+        assert_eq!(field(&out, "estimated_billed_tokens"), "3048");
+        assert_eq!(field(&out, "estimated_cost_usd"), "0.009144");
+        let input: Input = [
+            ("model", "gpt-4o-mini-2024-07-18"),
+            ("training_file_stats", r#"{"examples":12}"#),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            run(&mut Fake::new(), "job check", &input)
+                .unwrap_err()
+                .to_string(),
+            "invalid training_file_stats \"{\\\"examples\\\":12}\": must be modules/training_file's \
+             stats as a jsonencode()d object of model, examples, billed_tokens_per_epoch and sha256 \
+             (missing field `billed_tokens_per_epoch` at line 1 column 15)"
+        );
     }
 
     /// `output = "summary"` answers with one line for a person; anything else is refused.

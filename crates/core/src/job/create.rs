@@ -2,6 +2,7 @@
 //! metadata, or where jobs have none, at the end of its suffix) and looked up before any create,
 //! and a create that fails is resolved by the same lookup, never by a blind re-post.
 
+use super::budget::JobBudget;
 use super::object::{Job, JobStatus};
 use super::ops::{cancel, read};
 use super::spec::JobSpec;
@@ -180,11 +181,22 @@ pub fn refuse_before_create(platform: &dyn Platform, spec: &JobSpec) -> Result<(
 
 /// Creates the job for `spec` unless one already exists for its key; returns it and how.
 pub fn create_or_adopt(platform: &mut dyn Platform, spec: &JobSpec) -> Result<(Job, Origin)> {
+    create_within(platform, spec, &JobBudget::default())
+}
+
+/// [`create_or_adopt`], refusing to create a job `budget` refuses (an existing job is adopted
+/// whatever it cost: it is paid for already).
+pub fn create_within(
+    platform: &mut dyn Platform,
+    spec: &JobSpec,
+    budget: &JobBudget,
+) -> Result<(Job, Origin)> {
     refuse_before_create(platform, spec)?;
     let key = spec.idempotency_key();
     if let Some(job) = find_by_key(platform, &key)? {
         return Ok((job, Origin::Adopted));
     }
+    budget.check_before_create(platform, spec)?;
     models::refuse_if_shut_down(platform, spec.model.as_str())?;
     let mut body = spec.request_body(&[(KEY_METADATA, key.as_str())]);
     stamp_suffix(platform, &mut body, &key);

@@ -11,6 +11,32 @@ use tiktoken_rs::CoreBPE;
 use crate::models::{BaseModel, Tokenizer};
 use crate::state::Method;
 
+/// The epochs `"auto"` (or no `n_epochs`) trains for, on a file of `examples` examples: OpenAI's
+/// documented default, the `n_epochs` heuristic of its data-preparation notebook (the cookbook's
+/// "Data preparation and analysis for chat model fine-tuning"): 3 epochs, raised so that
+/// examples x epochs reaches 100 (at most 25 epochs), or lowered so that it stays within 25,000
+/// (at least 1). The API reference says only that `auto` picks a value from the dataset.
+pub fn auto_epochs(examples: u64) -> u64 {
+    const TARGET_EPOCHS: u64 = 3;
+    const MIN_TARGET_EXAMPLES: u64 = 100;
+    const MAX_TARGET_EXAMPLES: u64 = 25_000;
+    const MIN_DEFAULT_EPOCHS: u64 = 1;
+    const MAX_DEFAULT_EPOCHS: u64 = 25;
+    let n = examples.max(1);
+    if n * TARGET_EPOCHS < MIN_TARGET_EXAMPLES {
+        MAX_DEFAULT_EPOCHS.min(MIN_TARGET_EXAMPLES / n)
+    } else if n * TARGET_EPOCHS > MAX_TARGET_EXAMPLES {
+        MIN_DEFAULT_EPOCHS.max(MAX_TARGET_EXAMPLES / n)
+    } else {
+        TARGET_EPOCHS
+    }
+}
+
+/// The examples of a training file: its non-blank lines.
+pub fn examples(content: &str) -> u64 {
+    content.lines().filter(|l| !l.trim().is_empty()).count() as u64
+}
+
 /// Tokens billed per epoch for `content` (valid JSONL for `method`) trained on `model`.
 pub fn billed_per_epoch(content: &str, model: &BaseModel, method: Method) -> u64 {
     let bpe = match model.tokenizer {
@@ -124,6 +150,34 @@ fn sorted_json(v: &Value) -> String {
 mod tests {
     use super::*;
     use crate::models::base;
+
+    /// The notebook's rule, row by row, and the client's estimate (crates/core, written apart)
+    /// picks the same epochs for every size of file.
+    #[test]
+    fn auto_epochs_follow_the_documented_rule() {
+        for (examples, epochs) in [
+            (0, 25),
+            (1, 25),
+            (4, 25),
+            (5, 20),
+            (12, 8),
+            (33, 3),
+            (34, 3),
+            (8_333, 3),
+            (8_334, 2),
+            (12_501, 1),
+            (30_000, 1),
+        ] {
+            assert_eq!(auto_epochs(examples), epochs, "{examples} examples");
+        }
+        for examples in 0..30_000 {
+            assert_eq!(
+                auto_epochs(examples),
+                openai_ft_core::file::estimate::auto_epochs(examples),
+                "{examples} examples"
+            );
+        }
+    }
     use openai_ft_core::file::Validator;
     use openai_ft_core::file::stats::Counting;
     use openai_ft_core::tokens::Encoding;

@@ -1,6 +1,7 @@
 //! Creating a job: the request checked field by field ([`validation`]), the model resolved to its
 //! snapshot, and a new job in `validating_files` with its first two events.
 
+use super::billing;
 use super::handlers::job_object;
 use super::lifecycle::event;
 use super::validation::{
@@ -35,9 +36,9 @@ pub fn create(
         )
         .with_code("model_not_available")
     })?;
-    let training = check_file(state, body.get("training_file"), "training_file")?
-        .map(|f| f.id.clone())
-        .unwrap_or_default();
+    let training_file = check_file(state, body.get("training_file"), "training_file")?;
+    let examples = training_file.map_or(0, |f| billing::examples(&f.content));
+    let training = training_file.map(|f| f.id.clone()).unwrap_or_default();
     let validation =
         check_file(state, body.get("validation_file"), "validation_file")?.map(|f| f.id.clone());
     let suffix = opt_string(body.get("suffix"), "suffix")?.map(str::to_string);
@@ -51,7 +52,7 @@ pub fn create(
         _ => None,
     };
     let integrations = check_integrations(body.get("integrations"))?;
-    let (method, method_echo, hyper) = method_of(body)?;
+    let (method, method_echo, hyper) = method_of(body, examples)?;
     if !resolved.methods.contains(&method) {
         return Err(ApiError::invalid(
             Some("model"),

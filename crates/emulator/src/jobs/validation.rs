@@ -94,6 +94,7 @@ fn hyperparameters(
     method: Method,
     hp: Option<&Map<String, Value>>,
     prefix: &str,
+    examples: u64,
 ) -> Result<Hyper, ApiError> {
     let empty = Map::new();
     let hp = hp.unwrap_or(&empty);
@@ -121,7 +122,8 @@ fn hyperparameters(
             ),
         ));
     }
-    let n_epochs = auto_int(hp.get("n_epochs"), &p("n_epochs"), 1, Some(50))?.unwrap_or(3) as u64;
+    let n_epochs = auto_int(hp.get("n_epochs"), &p("n_epochs"), 1, Some(50))?
+        .map_or_else(|| super::billing::auto_epochs(examples), |n| n as u64);
     let batch_size =
         auto_int(hp.get("batch_size"), &p("batch_size"), 1, Some(256))?.unwrap_or(1) as u64;
     let lr = auto_num(
@@ -207,13 +209,17 @@ fn check_grader(grader: Option<&Value>) -> Result<Value, ApiError> {
     }
 }
 
-/// The method, its resolved echo, and the resolved hyperparameters.
-pub(super) fn method_of(body: &Map<String, Value>) -> Result<(Method, Value, Hyper), ApiError> {
+/// The method, its resolved echo, and the resolved hyperparameters (`auto` epochs for a training
+/// file of `examples` examples).
+pub(super) fn method_of(
+    body: &Map<String, Value>,
+    examples: u64,
+) -> Result<(Method, Value, Hyper), ApiError> {
     let method = opt_object(body.get("method"), "method")?;
     let Some(m) = method else {
         // The deprecated top-level `hyperparameters` means supervised.
         let hp = opt_object(body.get("hyperparameters"), "hyperparameters")?;
-        let hyper = hyperparameters(Method::Supervised, hp, "hyperparameters")?;
+        let hyper = hyperparameters(Method::Supervised, hp, "hyperparameters", examples)?;
         let echo = json!({"type": "supervised", "supervised": {"hyperparameters": hyper.echo}});
         return Ok((Method::Supervised, echo, hyper));
     };
@@ -242,7 +248,12 @@ pub(super) fn method_of(body: &Map<String, Value>) -> Result<(Method, Value, Hyp
         )?,
         None => None,
     };
-    let hyper = hyperparameters(kind, hp, &format!("method.{name}.hyperparameters"))?;
+    let hyper = hyperparameters(
+        kind,
+        hp,
+        &format!("method.{name}.hyperparameters"),
+        examples,
+    )?;
     let mut inner = json!({"hyperparameters": hyper.echo});
     if kind == Method::Reinforcement {
         inner["grader"] = check_grader(sub.and_then(|s| s.get("grader")))?;

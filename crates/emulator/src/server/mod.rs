@@ -96,6 +96,11 @@ async fn handle(
         shared.record(&call, None, None, None);
         return Err(Dropped);
     };
+    // A distant server: every API answer waits this long (the work is done after the wait, as
+    // a server that is slow to reach would do it).
+    if shared.config.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(shared.config.latency_ms)).await;
+    }
     let credential = dispatch::credential(&parts.headers);
     let (then_drop, shape) = match inject::apply(&shared, &call, &sock, fault, &credential).await {
         Next::Serve { then_drop, shape } => (then_drop, shape),

@@ -62,6 +62,17 @@ impl Method {
             Method::Reinforcement { .. } => TrainingMethod::Reinforcement,
         }
     }
+
+    /// The `n_epochs` the user set (`None`: unset, which the service treats as `auto`).
+    pub fn n_epochs(&self) -> Option<Auto<u32>> {
+        match self {
+            Method::Supervised(h) => h.n_epochs,
+            Method::Dpo(h) => h.n_epochs,
+            Method::Reinforcement {
+                hyperparameters, ..
+            } => hyperparameters.n_epochs,
+        }
+    }
 }
 
 /// A checked create-job request.
