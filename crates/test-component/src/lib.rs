@@ -138,6 +138,7 @@ fn send(input: &[(String, String)]) -> Result<Vec<(String, String)>, Error> {
         path: get("path").unwrap_or("/models").into(),
         query: Vec::new(),
         body,
+        cache: None,
         credential: match get("credential") {
             Some("admin") => http::Credential::Admin,
             _ => http::Credential::Project,
