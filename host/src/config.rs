@@ -258,6 +258,17 @@ impl Endpoint {
         [project, admin, proxy].into_iter().flatten().collect()
     }
 
+    /// The Azure resource endpoint (`AZURE_OPENAI_ENDPOINT` as checked: the base without its
+    /// `/openai/v1` or `/openai`), under an Azure flavour.
+    pub fn azure_resource(&self) -> Option<&str> {
+        let suffix = match self.flavor {
+            Flavor::Openai => return None,
+            Flavor::Azure => "/openai/v1",
+            Flavor::AzureClassic => "/openai",
+        };
+        self.base.strip_suffix(suffix)
+    }
+
     /// The header that carries the project credential, or the message naming what to set.
     pub fn project_header(&self) -> Result<(&'static str, String), String> {
         match (&self.project, self.flavor) {

@@ -74,6 +74,11 @@ impl Client {
         self.endpoint.flavor
     }
 
+    /// The `api-version` added to every request to the configured base (azure-classic).
+    pub fn api_version(&self) -> Option<String> {
+        self.endpoint.api_version.clone()
+    }
+
     /// What removes this configuration's secrets from text.
     pub fn redactor(&self) -> Arc<Redactor> {
         self.redactor.clone()
@@ -96,16 +101,7 @@ impl Client {
                 .admin_header()
                 .map_err(wit::Error::MissingCredential)?,
         };
-        let mut query = request.query.clone();
-        if let Some(version) = &self.endpoint.api_version {
-            query.push(("api-version".into(), version.clone()));
-        }
-        let url = format!(
-            "{}{}{}",
-            self.endpoint.base,
-            request.path,
-            encode_query(&query)
-        );
+        let url = self.url(request)?;
         let method = match request.method {
             wit::Method::Get => http::Method::GET,
             wit::Method::Post => http::Method::POST,
@@ -179,6 +175,34 @@ impl Client {
             headers,
             body,
         })
+    }
+}
+
+impl Client {
+    /// The URL of `request`: below the configured base (with the configured `api-version`), or
+    /// for the `azure-dated` target below the Azure resource's dated API, with that version.
+    fn url(&self, request: &wit::Request) -> Result<String, wit::Error> {
+        let mut query = request.query.clone();
+        let base = match &request.target {
+            wit::Target::Api => {
+                if let Some(version) = &self.endpoint.api_version {
+                    query.push(("api-version".into(), version.clone()));
+                }
+                self.endpoint.base.clone()
+            }
+            wit::Target::AzureDated(version) => {
+                let Some(root) = self.endpoint.azure_resource() else {
+                    return Err(wit::Error::Denied(
+                        "the component asked for Azure's dated API, which the openai flavour \
+                         does not have"
+                            .into(),
+                    ));
+                };
+                query.push(("api-version".into(), version.clone()));
+                format!("{root}/openai")
+            }
+        };
+        Ok(format!("{base}{}{}", request.path, encode_query(&query)))
     }
 }
 

@@ -49,7 +49,7 @@ fn run() -> Result<ExitCode> {
         }
         ["-V" | "--version"] => {
             println!(
-                "openai-ft {} (wit openai:fine-tuning@0.2.0, wasmtime 48.0.8)",
+                "openai-ft {} (wit openai:fine-tuning@0.3.0, wasmtime 48.0.8)",
                 env!("CARGO_PKG_VERSION")
             );
             Ok(ExitCode::SUCCESS)

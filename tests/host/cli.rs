@@ -31,7 +31,7 @@ fn version_names_the_contract() {
     assert_eq!(
         out.stdout,
         format!(
-            "openai-ft {} (wit openai:fine-tuning@0.2.0, wasmtime 48.0.8)\n",
+            "openai-ft {} (wit openai:fine-tuning@0.3.0, wasmtime 48.0.8)\n",
             env!("CARGO_PKG_VERSION")
         )
     );

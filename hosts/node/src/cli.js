@@ -46,7 +46,7 @@ async function dispatch(args) {
     return 0;
   }
   if (args.length === 1 && ['-V', '--version'].includes(noun)) {
-    process.stdout.write(`openai-ft-node ${VERSION} (wit openai:fine-tuning@0.2.0, node ${process.versions.node})\n`);
+    process.stdout.write(`openai-ft-node ${VERSION} (wit openai:fine-tuning@0.3.0, node ${process.versions.node})\n`);
     return 0;
   }
   if (args.length === 2 && ['-h', '--help'].includes(verb)) {

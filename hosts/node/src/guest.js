@@ -15,7 +15,7 @@ const MAX_READ = 1 << 20;
 const ALLOC_FAILED = /^memory allocation of \d+ bytes failed$/;
 const BACKTRACE_NOTE = /^note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace$/;
 
-const { componentUrl, modules, call, flavor, file, signal, replies } = workerData;
+const { componentUrl, modules, call, flavor, apiVersion, file, signal, replies } = workerData;
 const wake = new Int32Array(signal);
 let allocFailed = false;
 
@@ -171,6 +171,7 @@ function throwPayload(value) {
 
 const http = {
   flavor: () => flavor,
+  apiVersion: () => apiVersion,
   send: (request) => {
     const answer = ask({ kind: 'send', request });
     if (answer.err) throwPayload(answer.err);

@@ -26,9 +26,9 @@ export async function send(endpoint, request, file) {
   if (denied) return err('denied', denied);
   const auth = request.credential === 'admin' ? endpoint.admin : endpoint.project;
   if (auth.missing) return err('missing-credential', auth.missing);
-  const query = [...request.query];
-  if (endpoint.apiVersion !== undefined) query.push(['api-version', endpoint.apiVersion]);
-  const url = new URL(`${endpoint.base}${request.path}${encodeQuery(query)}`);
+  const target = requestBase(endpoint, request);
+  if (target.denied) return err('denied', target.denied);
+  const url = new URL(`${target.base}${request.path}${encodeQuery(target.query)}`);
   const headers = { [auth[0]]: auth[1], accept: 'application/json', 'user-agent': USER_AGENT };
   if (endpoint.organization !== undefined) headers['openai-organization'] = endpoint.organization;
   if (endpoint.projectId !== undefined) headers['openai-project'] = endpoint.projectId;
@@ -47,6 +47,27 @@ export async function send(endpoint, request, file) {
     headers['content-length'] = '0';
   }
   return exchange(endpoint, url, request.method.toUpperCase(), headers, body);
+}
+
+/**
+ * Where a request goes, by its `target`: the configured base with the configured api-version, or
+ * (`azure-dated`, Azure flavours only) the resource's dated API `{endpoint}/openai` with the
+ * version the guest named. The resource endpoint is the base without its `/openai/v1` or
+ * `/openai`. Returns `{base, query}` or `{denied}`.
+ */
+export function requestBase(endpoint, request) {
+  const query = [...request.query];
+  const target = request.target ?? { tag: 'api' };
+  if (target.tag !== 'azure-dated') {
+    if (endpoint.apiVersion !== undefined) query.push(['api-version', endpoint.apiVersion]);
+    return { base: endpoint.base, query };
+  }
+  if (endpoint.flavor === 'openai') {
+    return { denied: "the component asked for Azure's dated API, which the openai flavour does not have" };
+  }
+  const resource = endpoint.base.replace(/\/openai(\/v1)?$/, '');
+  query.push(['api-version', target.val]);
+  return { base: `${resource}/openai`, query };
 }
 
 function err(tag, val) {

@@ -110,6 +110,7 @@ export function runGuest(component, call, { endpoint, limits, file, onStderr }) 
       modules: component.modules(limits.memoryMiB),
       call,
       flavor: endpoint.flavor,
+      apiVersion: endpoint.apiVersion,
       file: file ? { fd: file.fd, size: file.size, path: file.path } : null,
       signal,
       replies,

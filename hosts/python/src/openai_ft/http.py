@@ -10,6 +10,7 @@ import errno
 import hashlib
 import http.client
 import os
+import re
 import socket
 import ssl
 import time
@@ -165,19 +166,38 @@ def multipart(fields, file: Optional[GrantedFile], timeout: float = 120.0):
     return boundary, length, chunks()
 
 
+def request_base(endpoint: Endpoint, target) -> Union[Tuple[str, List[Tuple[str, str]]], Failure]:
+    """Where a request goes, by its `target` (None for `api`, or the api-version of
+    `azure-dated`): the configured base with the configured api-version, or, under an Azure
+    flavour, the resource's dated API `{endpoint}/openai` with the version the guest named. The
+    resource endpoint is the base without its `/openai/v1` or `/openai`."""
+    if target is None:
+        extra = [] if endpoint.api_version is None else [("api-version", endpoint.api_version)]
+        return endpoint.base, extra
+    if endpoint.flavor == "openai":
+        return Failure(
+            "denied", "the component asked for Azure's dated API, which the openai flavour does not have"
+        )
+    resource = re.sub(r"/openai(/v1)?$", "", endpoint.base)
+    return f"{resource}/openai", [("api-version", target)]
+
+
 def send(endpoint: Endpoint, request, file: Optional[GrantedFile]) -> Union[Response, Failure]:
-    """Sends one request. `request` has method, path, query, body and credential as the WIT
-    record (body: None, ("json", str) or ("multipart", fields as `multipart` takes them))."""
+    """Sends one request. `request` has method, target, path, query, body and credential as the
+    WIT record (target: None for `api`, else the `azure-dated` api-version; body: None, ("json",
+    str) or ("multipart", fields as `multipart` takes them))."""
     denied = check_path(request.path)
     if denied:
         return Failure("denied", denied)
     auth = endpoint.admin if request.credential == "admin" else endpoint.project
     if isinstance(auth, Missing):
         return Failure("missing-credential", auth.message)
-    query = list(request.query)
-    if endpoint.api_version is not None:
-        query.append(("api-version", endpoint.api_version))
-    url = urlsplit(f"{endpoint.base}{request.path}{encode_query(query)}")
+    where = request_base(endpoint, request.target)
+    if isinstance(where, Failure):
+        return where
+    base, extra = where
+    query = list(request.query) + extra
+    url = urlsplit(f"{base}{request.path}{encode_query(query)}")
     headers = [auth, ("accept", "application/json"), ("user-agent", USER_AGENT)]
     if endpoint.organization is not None:
         headers.append(("openai-organization", endpoint.organization))

@@ -26,7 +26,7 @@ from .protocol import HostError, debug_quote
 WASMTIME_VERSION = "50.0.1"
 
 #: The version of the `openai:fine-tuning` WIT package the component exports and imports.
-WIT_VERSION = "0.2.0"
+WIT_VERSION = "0.3.0"
 
 #: The component this package ships (put there by the wheel build).
 DEFAULT_COMPONENT = Path(__file__).with_name("component") / "openai-ft.wasm"
@@ -123,6 +123,7 @@ class Sandbox:
         with self.linker.root() as root:
             with root.add_instance(f"openai:fine-tuning/http@{WIT_VERSION}") as h:
                 h.add_func("flavor", self._flavor)
+                h.add_func("api-version", self._api_version)
                 h.add_func("send", self._send)
             with root.add_instance(f"openai:fine-tuning/input-file@{WIT_VERSION}") as f:
                 f.add_func("size", self._size)
@@ -159,13 +160,19 @@ class Sandbox:
     def _flavor(self, _store) -> str:
         return self._call.endpoint.flavor
 
+    def _api_version(self, _store) -> Optional[str]:
+        return self._call.endpoint.api_version
+
     def _send(self, _store, request):
         body = request.body
         if isinstance(body, str):
             body = ("json", body)
         elif body is not None:
             body = ("multipart", [_form_field(f) for f in body])
-        req = _Request(request.method, request.path, request.query, body, request.credential)
+        req = _Request(
+            request.method, _target(request.target), request.path, request.query, body,
+            request.credential,
+        )
         answer = http.send(self._call.endpoint, req, self._call.file)
         if isinstance(answer, http.Failure):
             return wc.Variant(answer.tag, answer.message)
@@ -252,9 +259,19 @@ class Sandbox:
             raise HostError(f"the component failed (a bug in openai-ft, please report it): {first}")
 
 
+def _target(t) -> Optional[str]:
+    """The WIT `target` as `http.send` takes it: None for `api`, the version of `azure-dated`.
+    wasmtime-py gives a variant as a `Variant`, or a case's bare payload where the cases' types
+    tell them apart."""
+    if isinstance(t, wc.Variant):
+        return t.payload if t.tag == "azure-dated" else None
+    return t if isinstance(t, str) else None
+
+
 @dataclass
 class _Request:
     method: str
+    target: Optional[str]
     path: str
     query: List
     body: object
