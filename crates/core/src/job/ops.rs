@@ -5,6 +5,7 @@ use super::object::{Checkpoint, Job, JobStatus};
 use crate::api::page::{Page, Pager};
 use crate::api::{self, retry::Policy};
 use crate::error::{Error, Result};
+use crate::flavor::{DatedApi, Surface};
 use crate::ids::JobId;
 use crate::platform::{Credential, Method, Platform, Request};
 use crate::warning::{Kind, Warning};
@@ -27,6 +28,13 @@ pub fn read(platform: &mut dyn Platform, id: &JobId) -> Result<Job> {
 /// finds the job moved and is refused (400, 409). Then fresh state decides: a job already where
 /// the action takes it is success, reported as it now is.
 pub fn action(platform: &mut dyn Platform, id: &str, action: &str) -> Result<Job> {
+    if action != "cancel" && platform.surface() == Surface::AzureDated(DatedApi::Ga) {
+        return Err(Error::Failed(format!(
+            "cannot {action} {id}: Azure OpenAI's GA api-version (2024-10-21) has no {action} \
+             operation; set OPENAI_API_VERSION=2025-04-01-preview, or use Azure OpenAI's v1 API \
+             (OPENAI_FT_FLAVOR=azure)"
+        )));
+    }
     let request = Request::new(
         Method::Post,
         format!("/fine_tuning/jobs/{id}/{action}"),

@@ -1,5 +1,5 @@
-//! The request as JSON: the `POST /fine_tuning/jobs` body as the user wrote it, and the
-//! normalised canonical form whose digest is the idempotency key.
+//! The request as JSON: the `POST /fine_tuning/jobs` body as the user wrote it, in the shape of
+//! the surface it goes to, and the normalised canonical form whose digest is the idempotency key.
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -7,13 +7,19 @@ use sha2::{Digest, Sha256};
 use super::fields::WandbIntegration;
 use super::hyperparameters::{Auto, EXACT, ReasoningEffort};
 use super::{JobSpec, Method};
+use crate::flavor::{DatedApi, Surface};
 use crate::ids::IdempotencyKey;
 
 impl JobSpec {
-    /// The `POST /fine_tuning/jobs` body. Hyperparameters go under `method` (the top-level
-    /// `hyperparameters` is deprecated); `extra_metadata` is merged into `metadata` and wins over a
-    /// user pair with the same key, since the caller relies on its stamp being there.
-    pub fn request_body(&self, extra_metadata: &[(&str, &str)]) -> Value {
+    /// The `POST /fine_tuning/jobs` body for `surface`. On OpenAI and Azure's v1 surface the
+    /// hyperparameters go under `method` (the top-level `hyperparameters` is deprecated) and
+    /// `extra_metadata` is merged into `metadata`, winning over a user pair with the same key,
+    /// since the caller relies on its stamp being there. Azure's dated surface has its own shape
+    /// (see [`dated_body`](Self::dated_body)) and no metadata.
+    pub fn request_body(&self, surface: Surface, extra_metadata: &[(&str, &str)]) -> Value {
+        if let Surface::AzureDated(form) = surface {
+            return Value::Object(self.dated_body(form));
+        }
         let mut body = self.body(Form::AsWritten);
         if !extra_metadata.is_empty() {
             let mut metadata: Map<String, Value> = self
@@ -73,7 +79,77 @@ impl JobSpec {
             body.insert("integrations".into(), Value::Array(list));
         }
         if let Some(t) = self.training_type {
-            body.insert("trainingType".into(), t.as_str().into());
+            let name = match form {
+                Form::AsWritten => t.spelled(false),
+                Form::Normalised => t.key_name(),
+            };
+            body.insert("trainingType".into(), name.into());
+        }
+        body
+    }
+
+    /// The body Azure's dated API defines (`FineTuningJobCreation`): the supervised
+    /// hyperparameters top-level, as numbers only (an `"auto"` is left out: the schema types them
+    /// as numbers, and leaving one out is the default); on a preview version DPO as
+    /// `method: {type: dpo, dpo: {hyperparameters}}`, the integrations and `trainingType` in the
+    /// preview docs' spelling. What a GA version cannot express (another method, integrations, a
+    /// training type) is refused before this is built (`job::refuse_before_create`).
+    fn dated_body(&self, form: DatedApi) -> Map<String, Value> {
+        let mut body = Map::new();
+        body.insert("model".into(), self.model.as_str().into());
+        body.insert("training_file".into(), self.training_file.as_str().into());
+        if let Some(v) = &self.validation_file {
+            body.insert("validation_file".into(), v.as_str().into());
+        }
+        if let Some(s) = &self.suffix {
+            body.insert("suffix".into(), s.as_str().into());
+        }
+        if let Some(seed) = self.seed {
+            body.insert("seed".into(), seed.into());
+        }
+        // The Normalised form writes exactly the numbers given and leaves every "auto" out.
+        let mut hp = Map::new();
+        match &self.method {
+            Method::Supervised(h) => {
+                put_int(&mut hp, Form::Normalised, "n_epochs", h.n_epochs);
+                put_int(&mut hp, Form::Normalised, "batch_size", h.batch_size);
+                put_num(
+                    &mut hp,
+                    Form::Normalised,
+                    "learning_rate_multiplier",
+                    h.learning_rate_multiplier,
+                );
+                if !hp.is_empty() {
+                    body.insert("hyperparameters".into(), Value::Object(hp));
+                }
+            }
+            Method::Dpo(h) => {
+                put_int(&mut hp, Form::Normalised, "n_epochs", h.n_epochs);
+                put_int(&mut hp, Form::Normalised, "batch_size", h.batch_size);
+                put_num(
+                    &mut hp,
+                    Form::Normalised,
+                    "learning_rate_multiplier",
+                    h.learning_rate_multiplier,
+                );
+                put_num(&mut hp, Form::Normalised, "beta", h.beta);
+                let mut dpo = Map::new();
+                if !hp.is_empty() {
+                    dpo.insert("hyperparameters".into(), Value::Object(hp));
+                }
+                body.insert("method".into(), json!({"type": "dpo", "dpo": dpo}));
+            }
+            // Refused before any body is built; nothing to write.
+            Method::Reinforcement { .. } => {}
+        }
+        if form == DatedApi::Preview {
+            if !self.integrations.is_empty() {
+                let list = self.integrations.iter().map(integration_json).collect();
+                body.insert("integrations".into(), Value::Array(list));
+            }
+            if let Some(t) = self.training_type {
+                body.insert("trainingType".into(), t.spelled(true).into());
+            }
         }
         body
     }

@@ -6,6 +6,7 @@ mod body;
 mod fields;
 mod grader;
 mod hyperparameters;
+mod surface;
 #[cfg(test)]
 mod tests;
 
