@@ -53,7 +53,8 @@ pub fn answer(
     };
     let authorization = header("authorization");
     let api_key = header("api-key");
-    let host = header("host");
+    // Behind a proxy (Prism in the spec tests) the public name is the forwarded one.
+    let host = header("x-forwarded-host").or_else(|| header("host"));
     let content_type = header("content-type");
     let flavor = shared.config.flavor;
     let mut query = Query::parse(call.query.as_deref());
@@ -152,7 +153,8 @@ fn run(shared: &Shared, route: &Route, req: &Incoming) -> Result<Body, ApiError>
 
 /// The dated surface answers a create with 201 and the new item's `Location` (as its examples
 /// write it: `{endpoint}/openai/fine_tuning/jobs/{id}`, `{endpoint}/openai/files/{id}`), on the
-/// host the client used (the bound address when it sent none).
+/// host the client used (`X-Forwarded-Host` through a proxy, else `Host`; the bound address when
+/// it sent neither).
 fn location(
     shared: &Shared,
     surface: Surface,
