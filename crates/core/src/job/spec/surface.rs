@@ -1,6 +1,7 @@
 //! What a checked request must also be on the surface it goes to: Azure's documented suffix
-//! characters, and what Azure's APIs cannot express (a method, a grader, integrations, a training
-//! type), each refused with the setting that would carry it. `job check` runs these at plan time.
+//! characters, what Azure's APIs cannot express (a method, a grader, integrations, a training
+//! type), and Azure's training type on OpenAI, each refused with the setting that would carry it.
+//! `job check` runs these at plan time.
 
 use super::{JobSpec, Method};
 use crate::error::InputError;
@@ -16,7 +17,15 @@ impl JobSpec {
     /// Refuses what `surface` cannot carry for this request.
     pub fn check_surface(&self, surface: Surface) -> Result<(), InputError> {
         if surface == Surface::OpenAi {
-            return Ok(());
+            return match self.training_type {
+                Some(t) => Err(InputError::invalid(
+                    "training_type",
+                    t.spelled(false),
+                    "is Azure OpenAI's setting, which the OpenAI API refuses; leave it unset, or \
+                     set AZURE_OPENAI_ENDPOINT to train on Azure",
+                )),
+                None => Ok(()),
+            };
         }
         if let Some(s) = &self.suffix
             && !s

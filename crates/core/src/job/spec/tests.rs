@@ -881,4 +881,8 @@ fn each_azure_surface_refuses_what_it_cannot_express() {
     assert_eq!(refusal(&[("training_method", "dpo")], preview), Ok(()));
     assert_eq!(refusal(&grader, Surface::AzureV1), Ok(()));
     assert_eq!(refusal(&[("suffix", "my.model")], Surface::OpenAi), Ok(()));
+    assert_eq!(
+        refusal(&[("training_type", "global")], Surface::OpenAi),
+        Err(r#"invalid training_type "GlobalStandard": is Azure OpenAI's setting, which the OpenAI API refuses; leave it unset, or set AZURE_OPENAI_ENDPOINT to train on Azure"#.to_owned())
+    );
 }
