@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { checkPath, encodeQuery } from '../src/http.js';
+import { checkPath, encodeQuery, requestBase } from '../src/http.js';
 
 test('paths stay under the base', () => {
   assert.equal(checkPath('/fine_tuning/jobs/ftjob-1'), null);
@@ -20,4 +20,28 @@ test('the query is percent-encoded except for unreserved characters', () => {
     ]),
     '?metadata%5Bk%5D=a%20b%26c&limit=10&%C3%A9=~-._',
   );
+});
+
+test("a request reaches the configured base, or under Azure the resource's dated API", () => {
+  const request = (target) => ({ query: [['limit', '1']], target });
+  const classic = { flavor: 'azure-classic', base: 'https://r.openai.azure.com/openai', apiVersion: '2025-04-01-preview' };
+  assert.deepEqual(requestBase(classic, request({ tag: 'api' })), {
+    base: 'https://r.openai.azure.com/openai',
+    query: [['limit', '1'], ['api-version', '2025-04-01-preview']],
+  });
+  const dated = request({ tag: 'azure-dated', val: '2024-10-21' });
+  assert.deepEqual(requestBase(classic, dated), {
+    base: 'https://r.openai.azure.com/openai',
+    query: [['limit', '1'], ['api-version', '2024-10-21']],
+  });
+  const v1 = { flavor: 'azure', base: 'https://r.openai.azure.com/openai/v1' };
+  assert.deepEqual(requestBase(v1, dated).base, 'https://r.openai.azure.com/openai');
+  assert.deepEqual(requestBase(v1, request({ tag: 'api' })), {
+    base: 'https://r.openai.azure.com/openai/v1',
+    query: [['limit', '1']],
+  });
+  const openai = { flavor: 'openai', base: 'https://api.openai.com/v1' };
+  assert.deepEqual(requestBase(openai, dated), {
+    denied: "the component asked for Azure's dated API, which the openai flavour does not have",
+  });
 });

@@ -153,3 +153,27 @@ def test_the_wasmtime_pins_agree():
     pin = f"wasmtime=={sandbox.WASMTIME_VERSION}"
     assert (project, requirements) == ([pin], [pin])
     assert importlib.metadata.version("wasmtime") == sandbox.WASMTIME_VERSION
+
+
+def test_a_request_reaches_the_base_or_azures_dated_api():
+    """`azure-dated` goes to the resource's `{endpoint}/openai` with the version the guest
+    named, under an Azure flavour only; `api` to the base with the configured version."""
+    from openai_ft import http
+    from openai_ft.config import endpoint_from_env
+
+    classic = endpoint_from_env({
+        "OPENAI_FT_FLAVOR": "azure-classic", "AZURE_OPENAI_ENDPOINT": "https://r.openai.azure.com",
+        "AZURE_OPENAI_API_KEY": "k", "OPENAI_API_VERSION": "2025-04-01-preview",
+    })
+    assert http.request_base(classic, None) == (
+        "https://r.openai.azure.com/openai", [("api-version", "2025-04-01-preview")])
+    assert http.request_base(classic, "2024-10-21") == (
+        "https://r.openai.azure.com/openai", [("api-version", "2024-10-21")])
+    v1 = endpoint_from_env({"AZURE_OPENAI_ENDPOINT": "https://r.openai.azure.com",
+                            "AZURE_OPENAI_API_KEY": "k"})
+    assert http.request_base(v1, None) == ("https://r.openai.azure.com/openai/v1", [])
+    assert http.request_base(v1, "2024-10-21")[0] == "https://r.openai.azure.com/openai"
+    openai = endpoint_from_env({"OPENAI_API_KEY": "k"})
+    refused = http.request_base(openai, "2024-10-21")
+    assert (refused.tag, refused.message) == (
+        "denied", "the component asked for Azure's dated API, which the openai flavour does not have")
