@@ -209,7 +209,11 @@ pub fn list(
                 == Some(v.as_str())
         })
     };
-    Ok(page.data.into_iter().filter(|j| by_query || matches(j)).collect())
+    Ok(page
+        .data
+        .into_iter()
+        .filter(|j| by_query || matches(j))
+        .collect())
 }
 
 #[cfg(test)]
@@ -232,7 +236,10 @@ mod tests {
         v1.add_job(&serde_json::json!({"model": "m", "metadata": {"team": "ml"}}));
         v1.add_job(&serde_json::json!({"model": "m", "metadata": {"team": "other"}}));
         let found = list(&mut v1, &filter, 20).unwrap();
-        assert_eq!(found.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["ftjob-001"]);
+        assert_eq!(
+            found.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
+            ["ftjob-001"]
+        );
         assert_eq!(v1.log, ["GET jobs?limit=20"], "no metadata filter sent");
         let mut dated = Fake::flavored(crate::flavor::Flavor::AzureClassic);
         let e = list(&mut dated, &filter, 20).unwrap_err().to_string();
