@@ -139,17 +139,7 @@ pub fn create(
         return Err(ApiError::unknown_argument(&p.name));
     }
     let purpose = text("purpose").ok_or_else(|| ApiError::missing("purpose"))?;
-    let purposes = surface.upload_purposes();
-    if !purposes.contains(&purpose.as_str()) {
-        return Err(ApiError::invalid(
-            Some("purpose"),
-            format!(
-                "Invalid value for 'purpose': '{purpose}'. Supported values are: {}.",
-                quoted(purposes)
-            ),
-        )
-        .with_code("invalid_value"));
-    }
+    check_purpose(surface, &purpose)?;
     let file = field("file").ok_or_else(|| ApiError::missing("file"))?;
     let filename = file.filename.clone().unwrap_or_else(|| "file".to_string());
     if purpose == "fine-tune" && !filename.ends_with(".jsonl") {
@@ -192,6 +182,22 @@ pub fn create(
     let obj = file_object(&rec, surface);
     state.files.push(rec);
     Ok(obj)
+}
+
+/// Refuses a purpose the surface's upload does not take.
+fn check_purpose(surface: Surface, purpose: &str) -> Result<(), ApiError> {
+    let purposes = surface.upload_purposes();
+    if purposes.contains(&purpose) {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        Some("purpose"),
+        format!(
+            "Invalid value for 'purpose': '{purpose}'. Supported values are: {}.",
+            quoted(purposes)
+        ),
+    )
+    .with_code("invalid_value"))
 }
 
 /// The Unix time an upload expires, from its `expires_after` fields as the surface bounds them.
@@ -251,16 +257,7 @@ pub fn import(
         string("filename")?,
         string("content_url")?,
     );
-    let purposes = surface.upload_purposes();
-    if !purposes.contains(&purpose.as_str()) {
-        return Err(ApiError::invalid(
-            Some("purpose"),
-            format!(
-                "Invalid value for 'purpose': '{purpose}'. Supported values are: {}.",
-                quoted(purposes)
-            ),
-        ));
-    }
+    check_purpose(surface, &purpose)?;
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(ApiError::invalid(
             Some("content_url"),

@@ -302,12 +302,13 @@ impl Surface {
         !self.is_dated() || c.is_ascii_alphanumeric() || c == '-' || c == '_'
     }
 
-    /// The top-level fields a create-job body may hold (`trainingType` is [`training_types`]'
-    /// business). Anything else is refused, as the real API refuses an unknown argument.
+    /// Whether a create-job body may hold the top-level field `name` (`trainingType` is
+    /// [`training_types`]' business). Anything else is refused, as the real API refuses an unknown
+    /// argument.
     ///
     /// [`training_types`]: Surface::training_types
-    pub fn create_fields(self) -> &'static [&'static str] {
-        const COMMON: &[&str] = &[
+    pub fn takes_create_field(self, name: &str) -> bool {
+        const EVERY: &[&str] = &[
             "model",
             "training_file",
             "validation_file",
@@ -315,30 +316,12 @@ impl Surface {
             "suffix",
             "seed",
         ];
-        match self {
-            Surface::OpenAi | Surface::V1 => &[
-                "model",
-                "training_file",
-                "validation_file",
-                "hyperparameters",
-                "suffix",
-                "seed",
-                "integrations",
-                "method",
-                "metadata",
-            ],
-            Surface::Dated(Dated::Ga) => COMMON,
-            Surface::Dated(Dated::Preview) => &[
-                "model",
-                "training_file",
-                "validation_file",
-                "hyperparameters",
-                "suffix",
-                "seed",
-                "integrations",
-                "method",
-            ],
-        }
+        let more: &[&str] = match self {
+            Surface::OpenAi | Surface::V1 => &["integrations", "method", "metadata"],
+            Surface::Dated(Dated::Preview) => &["integrations", "method"],
+            Surface::Dated(Dated::Ga) => &[],
+        };
+        EVERY.contains(&name) || more.contains(&name)
     }
 
     /// The `method.type` values the surface defines: all three on OpenAI and v1, `supervised`

@@ -24,8 +24,7 @@ pub fn create(
 ) -> Result<Value, ApiError> {
     let body = body.as_object().ok_or_else(ApiError::bad_json)?;
     let known = |k: &str| {
-        surface.create_fields().contains(&k)
-            || (k == "trainingType" && surface.training_types().is_some())
+        surface.takes_create_field(k) || (k == "trainingType" && surface.training_types().is_some())
     };
     if let Some(k) = body.keys().find(|k| !known(k)) {
         return Err(ApiError::unknown_argument(k));

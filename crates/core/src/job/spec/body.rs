@@ -52,7 +52,9 @@ impl JobSpec {
         IdempotencyKey::from_digest(&Sha256::digest(canonical.as_bytes()))
     }
 
-    fn body(&self, form: Form) -> Map<String, Value> {
+    /// The fields every surface's create body has alike: the model, the files, the suffix and
+    /// the seed.
+    fn common_fields(&self) -> Map<String, Value> {
         let mut body = Map::new();
         body.insert("model".into(), self.model.as_str().into());
         body.insert("training_file".into(), self.training_file.as_str().into());
@@ -65,6 +67,11 @@ impl JobSpec {
         if let Some(seed) = self.seed {
             body.insert("seed".into(), seed.into());
         }
+        body
+    }
+
+    fn body(&self, form: Form) -> Map<String, Value> {
+        let mut body = self.common_fields();
         body.insert("method".into(), self.method_json(form));
         if !self.metadata.is_empty() {
             let metadata = self
@@ -95,43 +102,24 @@ impl JobSpec {
     /// preview docs' spelling. What a GA version cannot express (another method, integrations, a
     /// training type) is refused before this is built (`job::refuse_before_create`).
     fn dated_body(&self, form: DatedApi) -> Map<String, Value> {
-        let mut body = Map::new();
-        body.insert("model".into(), self.model.as_str().into());
-        body.insert("training_file".into(), self.training_file.as_str().into());
-        if let Some(v) = &self.validation_file {
-            body.insert("validation_file".into(), v.as_str().into());
-        }
-        if let Some(s) = &self.suffix {
-            body.insert("suffix".into(), s.as_str().into());
-        }
-        if let Some(seed) = self.seed {
-            body.insert("seed".into(), seed.into());
-        }
+        let mut body = self.common_fields();
         // The Normalised form writes exactly the numbers given and leaves every "auto" out.
         let mut hp = Map::new();
+        let (batch_size, learning_rate_multiplier, n_epochs) = self.method.common();
+        put_int(&mut hp, Form::Normalised, "n_epochs", n_epochs);
+        put_int(&mut hp, Form::Normalised, "batch_size", batch_size);
+        put_num(
+            &mut hp,
+            Form::Normalised,
+            "learning_rate_multiplier",
+            learning_rate_multiplier,
+        );
         match &self.method {
-            Method::Supervised(h) => {
-                put_int(&mut hp, Form::Normalised, "n_epochs", h.n_epochs);
-                put_int(&mut hp, Form::Normalised, "batch_size", h.batch_size);
-                put_num(
-                    &mut hp,
-                    Form::Normalised,
-                    "learning_rate_multiplier",
-                    h.learning_rate_multiplier,
-                );
-                if !hp.is_empty() {
-                    body.insert("hyperparameters".into(), Value::Object(hp));
-                }
+            Method::Supervised(_) if !hp.is_empty() => {
+                body.insert("hyperparameters".into(), Value::Object(hp));
             }
+            Method::Supervised(_) => {}
             Method::Dpo(h) => {
-                put_int(&mut hp, Form::Normalised, "n_epochs", h.n_epochs);
-                put_int(&mut hp, Form::Normalised, "batch_size", h.batch_size);
-                put_num(
-                    &mut hp,
-                    Form::Normalised,
-                    "learning_rate_multiplier",
-                    h.learning_rate_multiplier,
-                );
                 put_num(&mut hp, Form::Normalised, "beta", h.beta);
                 let mut dpo = Map::new();
                 if !hp.is_empty() {
@@ -157,13 +145,7 @@ impl JobSpec {
     fn method_json(&self, form: Form) -> Value {
         let mut hp = Map::new();
         let mut grader = None;
-        let (batch_size, learning_rate_multiplier, n_epochs) = match &self.method {
-            Method::Supervised(h) => (h.batch_size, h.learning_rate_multiplier, h.n_epochs),
-            Method::Dpo(h) => (h.batch_size, h.learning_rate_multiplier, h.n_epochs),
-            Method::Reinforcement {
-                hyperparameters: h, ..
-            } => (h.batch_size, h.learning_rate_multiplier, h.n_epochs),
-        };
+        let (batch_size, learning_rate_multiplier, n_epochs) = self.method.common();
         put_int(&mut hp, form, "batch_size", batch_size);
         put_num(
             &mut hp,
