@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 enum Server {
     /// v1, keeping the metadata and `user_provided_suffix` its schema lists, in its status words.
     V1,
-    /// v1 keeping neither metadata nor the suffix, answering Azure's status words.
+    /// v1 keeping neither metadata nor the suffix, answering Azure's status words, and 201 to
+    /// creates as the dated API does.
     V1KeepsNothing,
     /// The dated API at 2025-04-01-preview.
     Preview,
@@ -46,6 +47,7 @@ impl Server {
                 c.switches.v1_metadata = Keep::Drop;
                 c.switches.v1_user_provided_suffix = Keep::Drop;
                 c.switches.v1_statuses = V1Statuses::Azure;
+                c.switches.v1_creates_201 = true;
             }
             configure(c);
         })

@@ -162,6 +162,11 @@ def test_the_azure_checks_have_teeth():
             validate_azure_entry(entry("azure-v1", "GET", job_path, 200, bad))
     validate_azure_entry(entry("azure-v1", "GET", job_path, 200, {**v1_job, "status": "pending"},
                                ["v1-statuses-azure"]))
+    # A 201 where v1 declares 200 passes only when the emulator says it departs.
+    create = "/openai/v1/fine_tuning/jobs"
+    with _pytest.raises(AssertionError):
+        validate_azure_entry(entry("azure-v1", "POST", create, 201, v1_job))
+    validate_azure_entry(entry("azure-v1", "POST", create, 201, v1_job, ["v1-creates-201"]))
     error = {"error": {"code": "404", "message": "m", "type": "error", "inner_error": {}}}
     validate_azure_entry(entry("azure-v1", "GET", job_path, 404, error))
     with _pytest.raises(AssertionError):

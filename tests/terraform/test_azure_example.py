@@ -21,7 +21,8 @@ SERVERS = {
     "v1-keeps-nothing": (
         "azure",
         None,
-        ("--v1-metadata", "drop", "--v1-user-provided-suffix", "drop", "--v1-statuses", "azure"),
+        ("--v1-metadata", "drop", "--v1-user-provided-suffix", "drop", "--v1-statuses", "azure",
+         "--v1-creates-201"),
     ),
     "2025-04-01-preview": ("azure-classic", "2025-04-01-preview", ()),
     "2024-10-21": ("azure-classic", "2024-10-21", ()),

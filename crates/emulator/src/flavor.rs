@@ -239,9 +239,14 @@ impl Surface {
     }
 
     /// The status a successful create answers with: the dated surface's creates (job, upload,
-    /// import) are 201 with a `Location`.
-    pub fn created_status(self) -> u16 {
-        if self.is_dated() { 201 } else { 200 }
+    /// import) are 201 with a `Location`; v1's are 200 as its spec says, or 201 (as the dated
+    /// API's are) by [`Switches::v1_creates_201`].
+    pub fn created_status(self, config: &Config) -> u16 {
+        match self {
+            Surface::Dated(_) => 201,
+            Surface::V1 if config.switches.v1_creates_201 => 201,
+            _ => 200,
+        }
     }
 
     /// How a job status is spelled. OpenAI's own words; v1 as [`Switches::v1_statuses`] says;
@@ -455,6 +460,9 @@ impl Surface {
         if self == Surface::V1 && config.switches.v1_statuses == V1Statuses::Azure {
             out.push("v1-statuses-azure");
         }
+        if self == Surface::V1 && config.switches.v1_creates_201 {
+            out.push("v1-creates-201");
+        }
         out
     }
 }
@@ -530,6 +538,9 @@ pub struct Switches {
     pub v1_model_dates: bool,
     /// Is v1's `expires_after` on upload required? The schema says so; every doc example omits it.
     pub v1_expires_after: Need,
+    /// Do v1's creates (job, upload) answer 201, as the dated API's do, rather than the 200 its
+    /// spec gives?
+    pub v1_creates_201: bool,
 }
 
 #[cfg(test)]

@@ -198,6 +198,11 @@ const FLAGS: &[Flag] = &[
         "v1: models also carry lifecycle_status and deprecation",
     ),
     flag(
+        "v1-creates-201",
+        Takes::Switch(|o| o.config.switches.v1_creates_201 = true),
+        "v1: job creates and uploads answer 201 (the spec: 200)",
+    ),
+    flag(
         "v1-expires-after",
         Takes::Value("required|optional", |o, v| {
             o.config.switches.v1_expires_after = choice("v1-expires-after", &v)?;

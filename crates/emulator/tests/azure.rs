@@ -594,3 +594,19 @@ fn the_resource_also_serves_its_dated_api() {
     assert_eq!(r.status, 400);
     assert_eq!(r.body["error"]["code"], "invalidPayload");
 }
+
+#[test]
+fn creates_answer_201_by_switch() {
+    let emu = azure_with(10, |c| c.switches.v1_creates_201 = true);
+    let r = emu.upload_to("/openai/v1/files", H, "train.jsonl", &sft_rows(1));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.header("location").is_none(), "v1 gives no Location");
+    let id = r.body["id"].as_str().expect("id").to_string();
+    wait_for(&emu, &format!("/files/{id}"), "status", "processed");
+    let job = post(
+        &emu,
+        "/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": id}),
+    );
+    assert_eq!(job.status, 201, "{}", job.body);
+}

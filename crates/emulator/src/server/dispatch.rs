@@ -105,7 +105,7 @@ pub fn answer(
     });
     let (status, journal, response) = match result {
         Ok(Body::Json(v)) if route.as_ref().is_some_and(Route::creates) => {
-            let status = shown_as.created_status();
+            let status = shown_as.created_status(&shared.config);
             let extra = location(shared, shown_as, host.as_deref(), route.as_ref(), &v);
             let response = reply::json(shared, status, &v, &extra);
             (status, v, response)
