@@ -155,7 +155,10 @@ pub fn wait_processed(platform: &mut dyn Platform, id: &str) -> Result<FileObjec
     loop {
         let file: FileObject = api::fetch(platform, &request, &Policy::SDK)?;
         match file.status.as_deref() {
-            Some("processed") | None => return Ok(file),
+            // Azure's specs say it never returns `uploaded`, kept "for compatibility" with
+            // OpenAI, where it is a usable upload: whatever answers with it speaks OpenAI's
+            // words, and waiting an hour for another would stall the upload for nothing.
+            Some("processed" | "uploaded") | None => return Ok(file),
             Some("error") => {
                 let details = file
                     .status_details
@@ -332,6 +335,49 @@ mod tests {
 "#
         .repeat(10)
         .into_bytes()
+    }
+
+    #[test]
+    fn azure_waits_for_processed_but_not_for_a_state_it_never_returns() {
+        let mut fake = Fake::flavored(crate::flavor::Flavor::Azure);
+        fake.files
+            .push(serde_json::json!({"id": "file-1", "status": "uploaded"}));
+        assert_eq!(wait_processed(&mut fake, "file-1").unwrap().id, "file-1");
+        assert_eq!(fake.count("GET"), 1);
+        fake.files.push(
+            serde_json::json!({"id": "file-2", "status": "error", "status_details": "bad line"}),
+        );
+        assert_eq!(
+            wait_processed(&mut fake, "file-2").unwrap_err().to_string(),
+            "file file-2 failed processing on Azure OpenAI: bad line; fix the file and upload it again"
+        );
+    }
+
+    #[test]
+    fn v1_uploads_carry_the_expiry_v1_requires() {
+        for (surface, fields) in [
+            (
+                Surface::AzureV1,
+                vec!["expires_after[anchor]", "expires_after[seconds]"],
+            ),
+            (Surface::OpenAi, vec![]),
+            (
+                Surface::AzureDated(crate::flavor::DatedApi::Preview),
+                vec![],
+            ),
+        ] {
+            let names: Vec<String> = expiry(surface)
+                .into_iter()
+                .map(|f| match f {
+                    FormField::Text { name, value } => {
+                        assert!(value == "created_at" || value == "2592000", "{value}");
+                        name
+                    }
+                    FormField::GrantedFile { .. } => unreachable!("text fields only"),
+                })
+                .collect();
+            assert_eq!(names, fields, "{surface:?}");
+        }
     }
 
     #[test]
