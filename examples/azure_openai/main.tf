@@ -15,8 +15,8 @@ module "fine_tuning" {
   training_file = module.training_data.id
   suffix        = var.suffix
 
-  # Azure only: standard (trains in the resource's region), global or developer.
-  training_type = "standard"
+  # Azure only: Standard (trains in the resource's region), GlobalStandard or Developer.
+  training_type = var.training_type
 
   wait_for_completion = var.wait_for_completion
   poll_interval       = var.poll_interval

@@ -4,6 +4,12 @@ variable "suffix" {
   default     = "my-custom-model"
 }
 
+variable "training_type" {
+  description = "Azure's training tier: Standard (in the resource's region), GlobalStandard (anywhere, cheaper) or Developer (idle capacity, preview); null with api-version 2024-10-21, which takes none."
+  type        = string
+  default     = "Standard"
+}
+
 variable "wait_for_completion" {
   description = "Whether apply waits for the job to finish (with live progress)."
   type        = bool

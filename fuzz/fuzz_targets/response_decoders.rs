@@ -95,11 +95,13 @@ fn assert_one_line(what: &str, line: &str) {
 }
 
 fn check_error(request: &Request, response: &Response, now: u64) {
-    let e = api_error(request, response, now);
-    assert_eq!(e.status, response.status);
-    assert!(!e.message.is_empty());
-    assert_eq!(e.retry_after, retry::server_delay(response, now));
-    assert_one_line("api error", &Error::from(e).to_string());
+    for flavor in openai_ft_core::Flavor::ALL {
+        let e = api_error(request, response, now, flavor);
+        assert_eq!(e.status, response.status);
+        assert!(!e.message.is_empty());
+        assert_eq!(e.retry_after, retry::server_delay(response, now));
+        assert_one_line("api error", &Error::from(e).to_string());
+    }
 }
 
 /// A wait the server asks for is obeyed only up to the policy's limit, and backoff never

@@ -251,6 +251,7 @@ mod tests {
     fn get(path: &str) -> wit::Request {
         wit::Request {
             method: wit::Method::Get,
+            target: wit::Target::Api,
             path: path.into(),
             query: Vec::new(),
             body: None,

@@ -79,6 +79,11 @@ impl Client {
         self.endpoint.logic.flavor
     }
 
+    /// The `api-version` added to every request to the configured base (azure-classic).
+    pub fn api_version(&self) -> Option<String> {
+        self.endpoint.logic.api_version().map(str::to_owned)
+    }
+
     /// What removes this configuration's secrets from text.
     pub fn redactor(&self) -> Arc<Redactor> {
         self.redactor.clone()
@@ -190,6 +195,10 @@ fn request_of(r: &wit::Request) -> logic::Request {
             wit::Method::Get => logic::Method::Get,
             wit::Method::Post => logic::Method::Post,
             wit::Method::Delete => logic::Method::Delete,
+        },
+        target: match &r.target {
+            wit::Target::Api => logic::Target::Api,
+            wit::Target::AzureDated(version) => logic::Target::AzureDated(version.clone()),
         },
         path: r.path.clone(),
         query: r.query.clone(),

@@ -77,13 +77,28 @@ output "api_status" {
 }
 
 output "base_model_shutdown_date" {
-  description = "The announced shutdown date (YYYY-MM-DD) of the base model, or null when none is announced."
+  description = "The announced shutdown date (YYYY-MM-DD) of the base model (on Azure its deprecation.inference: the day it stops serving), or null when none is announced."
   value       = local.job.base_model_shutdown_date == "" ? null : local.job.base_model_shutdown_date
 }
 
+output "base_model_fine_tune_retirement_date" {
+  description = "Azure OpenAI only: the day (YYYY-MM-DD) the base model stops taking fine-tuning jobs (its deprecation.fine_tune), or null when none is announced (always on OpenAI)."
+  value       = local.job.base_model_fine_tune_retirement_date == "" ? null : local.job.base_model_fine_tune_retirement_date
+}
+
+output "base_model_lifecycle_status" {
+  description = "Azure OpenAI only: the base model's lifecycle_status (preview, generally-available, deprecating, deprecated), or null (always on OpenAI)."
+  value       = local.job.base_model_lifecycle_status == "" ? null : local.job.base_model_lifecycle_status
+}
+
 output "fine_tuned_model_shutdown_date" {
-  description = "The announced shutdown date (YYYY-MM-DD) of the fine-tuned model, or null when none is announced."
+  description = "The announced shutdown date (YYYY-MM-DD) of the fine-tuned model (on Azure its deprecation.inference), or null when none is announced."
   value       = local.job.fine_tuned_model_shutdown_date == "" ? null : local.job.fine_tuned_model_shutdown_date
+}
+
+output "fine_tuned_model_lifecycle_status" {
+  description = "Azure OpenAI only: the fine-tuned model's lifecycle_status, or null (always on OpenAI, and until the job has succeeded)."
+  value       = local.job.fine_tuned_model_lifecycle_status == "" ? null : local.job.fine_tuned_model_lifecycle_status
 }
 
 output "request" {
@@ -92,7 +107,7 @@ output "request" {
 }
 
 output "warnings" {
-  description = "What openai-ft warns of, kind => messages: base_model_shutdown, fine_tuned_model_shutdown (within 90 days), job_failed, job_cancelled, job_timed_out, job_missing (deleted outside Terraform), and any kind a later openai-ft adds. Each is also a check warning in the plan. Empty when all is well."
+  description = "What openai-ft warns of, kind => messages: base_model_shutdown (a shutdown, or on Azure the end of fine-tuning, within 90 days), fine_tuned_model_shutdown (within 90 days), job_failed, job_cancelled, job_timed_out, job_missing (deleted outside Terraform), and any kind a later openai-ft adds. Each is also a check warning in the plan. Empty when all is well."
   value       = { for w in local.warnings : w.kind => w.message... }
 }
 

@@ -143,13 +143,13 @@ variable "integrations" {
 }
 
 variable "training_type" {
-  description = "Azure OpenAI only: the training type, \"standard\", \"global\" or \"developer\". Leave null for OpenAI."
+  description = "Azure OpenAI only: the training tier, as Microsoft names it: \"Standard\" (trains in the resource's region), \"GlobalStandard\" (anywhere, cheaper) or \"Developer\" (idle capacity, preview); also \"globalstandard\", \"developerTier\" and the short \"standard\", \"global\", \"developer\", in any case. openai-ft sends each API version its documented spelling. Leave null for OpenAI."
   type        = string
   default     = null
 
   validation {
-    condition     = var.training_type == null || contains(["standard", "global", "developer"], lower(coalesce(var.training_type, "standard")))
-    error_message = "training_type must be \"standard\", \"global\" or \"developer\" (Azure OpenAI only), or null for OpenAI."
+    condition     = var.training_type == null || contains(["standard", "globalstandard", "global", "developer", "developertier"], lower(coalesce(var.training_type, "standard")))
+    error_message = "training_type must be \"Standard\", \"GlobalStandard\" or \"Developer\" (also \"globalstandard\", \"developerTier\", \"standard\", \"global\", \"developer\"; any case; Azure OpenAI only), or null for OpenAI."
   }
 }
 

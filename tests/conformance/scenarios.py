@@ -194,6 +194,8 @@ SCENARIOS: List[Scenario] = [
     ), step_ms=20),
     # ---- Azure
     Scenario("azure-lifecycle", (
+        # job check reads the retirement dates from the resource's dated API (target azure-dated).
+        Step(("job", "check"), {"model": "gpt-4o-mini", "training_type": "GlobalStandard"}),
         azure_upload(), ensure({"wait": "true"}, stderr="sorted"), Step(("job", "read"), {"id": "@job@"}),
         Step(("permissions", "check"), {}, code=1),
     ), flavor="azure", step_ms=300),

@@ -2,29 +2,10 @@
 //! read within 90 days of a shutdown, and no training on a base model that is already shut down.
 //! Dates are set relative to today.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::util::*;
 use serde_json::{Value, json};
 
 const BASE: &str = "gpt-4o-mini-2024-07-18";
-
-/// Today plus `days`, as `YYYY-MM-DD`.
-fn date_in(days: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let z = now.div_euclid(86_400) + days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
-}
 
 fn emulator_with_shutdown(date: &str, step_ms: u64) -> Emulator {
     let date = date.to_owned();

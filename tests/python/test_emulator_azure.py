@@ -1,7 +1,7 @@
 """Drives openai-ft-emulator's Azure flavours with the official `openai` SDK the way Azure users do:
 `OpenAI(base_url=<endpoint>/openai/v1)` against `--flavor azure`, and `AzureOpenAI(azure_endpoint=,
 api_version=)` (which sends `api-key` and `?api-version=`) against `--flavor azure-classic`. Every
-response is also checked for Azure's shapes (see `validate_azure_entry`)."""
+response is also checked against its surface's spec (see `validate_azure_entry`)."""
 
 import io
 import json
@@ -19,8 +19,8 @@ ROWS = [
 ENTRA_TOKEN = "entra-token-for-python-tests"
 
 
-def start(flavor, step_ms=20):
-    return Emulator("--flavor", flavor, "--ad-token", ENTRA_TOKEN, step_ms=step_ms)
+def start(flavor, *switches, step_ms=20):
+    return Emulator("--flavor", flavor, "--ad-token", ENTRA_TOKEN, *switches, step_ms=step_ms)
 
 
 @pytest.fixture
@@ -43,9 +43,13 @@ def classic():
         e.stop()
 
 
-def upload_processed(c):
+# v1's schema requires an expiry; 30 days is within every surface's range.
+EXPIRY = {"anchor": "created_at", "seconds": 2592000}
+
+
+def upload_processed(c, **extra):
     data = "".join(json.dumps(r) + "\n" for r in ROWS).encode()
-    f = c.files.create(file=("train.jsonl", io.BytesIO(data)), purpose="fine-tune")
+    f = c.files.create(file=("train.jsonl", io.BytesIO(data)), purpose="fine-tune", **extra)
     assert f.status == "pending"
     deadline = time.monotonic() + 10
     while f.status != "processed":
@@ -68,10 +72,18 @@ def wait_status(c, job_id, wanted, timeout=10.0):
 
 def test_openai_client_on_the_v1_surface(v1):
     c = openai.OpenAI(base_url=v1.base + "/openai/v1", api_key=PROJECT_KEY, max_retries=0)
-    f = upload_processed(c)
+    with pytest.raises(openai.BadRequestError) as no_expiry:
+        upload_processed(c)
+    assert no_expiry.value.body["param"] == "expires_after"
+    f = upload_processed(c, expires_after=EXPIRY)
+    with pytest.raises(openai.BadRequestError) as spelled:
+        c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id,
+                                  extra_body={"trainingType": "globalstandard"})
+    assert spelled.value.body["param"] == "trainingType"
     job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id, metadata={"team": "ml"},
-                                    extra_body={"trainingType": "globalstandard"})
-    assert job.status == "pending" and job.organization_id is None
+                                    extra_body={"trainingType": "GlobalStandard"})
+    assert job.status == "validating_files" and job.organization_id == "org-emulator"
+    assert job.metadata == {"team": "ml"}
     done = wait_status(c, job.id, "succeeded")
     assert done.fine_tuned_model == f"gpt-4o-mini-2024-07-18.ft-{job.id.removeprefix('ftjob-')}"
     # The metadata filter is ignored on Azure: a non-matching filter still lists the job.
@@ -89,17 +101,20 @@ def test_openai_client_on_the_v1_surface(v1):
     assert entra.models.retrieve("gpt-4.1").id == "gpt-4.1"
 
 
-def test_openai_client_sees_pause_and_resume_states():
-    slow = start("azure", step_ms=150)
+@pytest.mark.parametrize("statuses", ["spec", "azure"])
+def test_openai_client_sees_pause_and_resume_states(statuses):
+    slow = start("azure", "--v1-statuses", statuses, step_ms=150)
     try:
         c = openai.OpenAI(base_url=slow.base + "/openai/v1", api_key=PROJECT_KEY, max_retries=0)
-        f = upload_processed(c)
+        f = upload_processed(c, expires_after=EXPIRY)
         job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id,
                                         hyperparameters={"n_epochs": 5})
+        assert job.status == ("pending" if statuses == "azure" else "validating_files")
         wait_status(c, job.id, "running")
-        assert c.fine_tuning.jobs.pause(job.id).status == "pausing"
+        paused, resumed = ("pausing", "resuming") if statuses == "azure" else ("paused", "running")
+        assert c.fine_tuning.jobs.pause(job.id).status == paused
         wait_status(c, job.id, "paused")
-        assert c.fine_tuning.jobs.resume(job.id).status == "resuming"
+        assert c.fine_tuning.jobs.resume(job.id).status == resumed
         wait_status(c, job.id, "running")
         assert c.fine_tuning.jobs.cancel(job.id).status == "cancelled"
         validate_journal(slow.control("GET", "/_emulator/journal"))
@@ -117,13 +132,13 @@ def test_azure_client_on_the_classic_surface(classic):
     assert early.value.body["code"] == "unexpectedEntityState"
     f = upload_processed(c)
     raw = c.fine_tuning.jobs.with_raw_response.create(model="gpt-4o-mini", training_file=f.id,
-                                                      extra_body={"trainingType": "Standard"})
+                                                      extra_body={"trainingType": "developerTier"})
     assert raw.status_code == 201
-    assert raw.headers["location"].startswith(classic.base + "/openai/fine_tuning/jobs/ftjob-")
+    assert raw.headers["location"] == f"{classic.base}/openai/fine_tuning/jobs/{raw.parse().id}"
     job = raw.parse()
     assert job.status == "pending"
-    assert job.model_extra["trainingType"] == "standard"
-    assert job.model_extra["organisation_id"] is None
+    # The dated job schema has neither, so the emulator sends neither.
+    assert "trainingType" not in job.model_extra and "organisation_id" not in job.model_extra
     done = wait_status(c, job.id, "succeeded")
     assert done.fine_tuned_model.startswith("gpt-4o-mini-2024-07-18.ft-")
     with pytest.raises(openai.BadRequestError) as terminal:
@@ -135,3 +150,34 @@ def test_azure_client_on_the_classic_surface(classic):
     assert old.value.body["target"] == "api-version"
     counts = classic.control("GET", "/_emulator/requests")
     assert counts["POST /openai/fine_tuning/jobs"] == 2
+
+
+def test_azure_client_on_the_ga_version(classic):
+    """2024-10-21: top-level hyperparameters, no `method` (refused), uploads answer 201."""
+    c = openai.AzureOpenAI(azure_endpoint=classic.base, api_key=PROJECT_KEY,
+                           api_version="2024-10-21", max_retries=0)
+    raw = c.files.with_raw_response.create(
+        file=("t.jsonl", io.BytesIO("".join(json.dumps(r) + "\n" for r in ROWS).encode())),
+        purpose="fine-tune")
+    assert raw.status_code == 201
+    assert raw.headers["location"] == f"{classic.base}/openai/files/{raw.parse().id}"
+    f = upload_processed(c)
+    with pytest.raises(openai.BadRequestError) as method:
+        c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id,
+                                  method={"type": "supervised"})
+    assert "method" in method.value.body["message"]
+    with pytest.raises(openai.BadRequestError) as auto:
+        c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id,
+                                  hyperparameters={"n_epochs": "auto"})
+    assert auto.value.body["target"] == "hyperparameters.n_epochs"
+    job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id,
+                                    hyperparameters={"n_epochs": 2}, suffix="ga")
+    assert job.hyperparameters.n_epochs == 2 and job.model_extra["suffix"] == "ga"
+    assert job.method is None and job.integrations is None
+    with pytest.raises(openai.NotFoundError):
+        c.fine_tuning.jobs.pause(job.id)
+    raw = c.fine_tuning.jobs.with_raw_response.retrieve(job.id)
+    assert raw.status_code == 200
+    model = c.models.retrieve("gpt-4o-mini-2024-07-18")
+    assert model.model_extra["lifecycle_status"] == "generally-available"
+    assert model.model_extra["deprecation"]["inference"] > 0

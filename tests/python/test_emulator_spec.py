@@ -136,3 +136,58 @@ def test_every_operation_conforms():
         validate_journal(journal)
     finally:
         emu.stop()
+
+
+def test_the_azure_checks_have_teeth():
+    """validate_azure_entry refuses what each Azure spec refuses, and allows exactly the
+    departures an emulator switch names."""
+    import pytest as _pytest
+
+    from emulator_fixture import validate_azure_entry
+
+    def entry(surface, method, path, status, body, departures=()):
+        return {"surface": surface, "method": method, "path": path, "status": status,
+                "body": body, "departures": list(departures), "operation_id": None}
+
+    v1_job = {"id": "ftjob-1", "object": "fine_tuning.job", "created_at": 1, "error": None,
+              "fine_tuned_model": None, "finished_at": None, "hyperparameters": {"n_epochs": 3},
+              "model": "m", "organization_id": "org", "result_files": [], "status": "queued",
+              "trained_tokens": None, "training_file": "file-1", "validation_file": None,
+              "seed": 1, "metadata": None}
+    job_path = "/openai/v1/fine_tuning/jobs/ftjob-1"
+    validate_azure_entry(entry("azure-v1", "GET", job_path, 200, v1_job))
+    for bad in [{**v1_job, "status": "pending"}, {**v1_job, "organization_id": None},
+                {k: v for k, v in v1_job.items() if k != "seed"}]:
+        with _pytest.raises(AssertionError):
+            validate_azure_entry(entry("azure-v1", "GET", job_path, 200, bad))
+    validate_azure_entry(entry("azure-v1", "GET", job_path, 200, {**v1_job, "status": "pending"},
+                               ["v1-statuses-azure"]))
+    # A 201 where v1 declares 200 passes only when the emulator says it departs.
+    create = "/openai/v1/fine_tuning/jobs"
+    with _pytest.raises(AssertionError):
+        validate_azure_entry(entry("azure-v1", "POST", create, 201, v1_job))
+    validate_azure_entry(entry("azure-v1", "POST", create, 201, v1_job, ["v1-creates-201"]))
+    error = {"error": {"code": "404", "message": "m", "type": "error", "inner_error": {}}}
+    validate_azure_entry(entry("azure-v1", "GET", job_path, 404, error))
+    with _pytest.raises(AssertionError):
+        validate_azure_entry(entry("azure-v1", "GET", job_path, 404,
+                                   {"error": {**error["error"], "param": None}}))
+    dated_job = {"id": "ftjob-1", "object": "fine_tuning.job", "created_at": 1, "model": "m",
+                 "status": "pending", "training_file": "file-1", "hyperparameters": {"n_epochs": 3}}
+    dated_path = "/openai/fine_tuning/jobs/ftjob-1"
+    validate_azure_entry(entry("azure-2024-10-21", "GET", dated_path, 200, dated_job))
+    for bad in [{**dated_job, "validation_file": None}, {**dated_job, "status": "paused"},
+                {**dated_job, "hyperparameters": {"n_epochs": "auto"}}]:
+        with _pytest.raises(AssertionError):
+            validate_azure_entry(entry("azure-2024-10-21", "GET", dated_path, 200, bad))
+    # An operation the version lacks cannot succeed, and a status the spec lacks is refused.
+    with _pytest.raises(AssertionError):
+        validate_azure_entry(entry("azure-2024-10-21", "POST", dated_path + "/pause", 200, dated_job))
+    with _pytest.raises(AssertionError):
+        validate_azure_entry(entry("azure-2025-04-01-preview", "POST", "/openai/fine_tuning/jobs",
+                                   200, dated_job))
+    dated_error = {"error": {"code": "notFound", "message": "m", "details": []}}
+    validate_azure_entry(entry("azure-2024-10-21", "GET", dated_path, 404, dated_error))
+    with _pytest.raises(AssertionError):
+        validate_azure_entry(entry("azure-2024-10-21", "GET", dated_path, 404,
+                                   {"error": {**dated_error["error"], "code": "fine_tune_not_found"}}))

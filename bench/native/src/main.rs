@@ -77,12 +77,20 @@ impl Platform for Native {
         }
     }
 
+    fn api_version(&self) -> Option<String> {
+        self.http.api_version()
+    }
+
     fn send(&mut self, request: &core_http::Request) -> Result<core_http::Response, HttpError> {
         let request = wit::Request {
             method: match request.method {
                 core_http::Method::Get => wit::Method::Get,
                 core_http::Method::Post => wit::Method::Post,
                 core_http::Method::Delete => wit::Method::Delete,
+            },
+            target: match &request.target {
+                core_http::Target::Api => wit::Target::Api,
+                core_http::Target::AzureDated(v) => wit::Target::AzureDated(v.clone()),
             },
             path: request.path.clone(),
             query: request.query.clone(),

@@ -4,7 +4,9 @@
 use openai_ft_core::file::Report;
 use openai_ft_core::job::{Job, JobError, JobStatus};
 use openai_ft_core::permissions::{Grant, Permission};
-use openai_ft_core::platform::{Body, Credential, FileError, FormField, Method, Request, Response};
+use openai_ft_core::platform::{
+    Body, Credential, FileError, FormField, Method, Request, Response, Target,
+};
 use openai_ft_core::training_method::TrainingMethod;
 use openai_ft_core::{Error, Flavor, HttpError};
 
@@ -21,6 +23,15 @@ impl From<http::ApiFlavor> for Flavor {
             http::ApiFlavor::Openai => Flavor::OpenAi,
             http::ApiFlavor::Azure => Flavor::Azure,
             http::ApiFlavor::AzureClassic => Flavor::AzureClassic,
+        }
+    }
+}
+
+impl From<&Target> for http::Target {
+    fn from(t: &Target) -> Self {
+        match t {
+            Target::Api => http::Target::Api,
+            Target::AzureDated(version) => http::Target::AzureDated(version.clone()),
         }
     }
 }
@@ -76,6 +87,7 @@ impl From<&Request> for http::Request {
     fn from(r: &Request) -> Self {
         http::Request {
             method: r.method.into(),
+            target: (&r.target).into(),
             path: r.path.clone(),
             query: r.query.clone(),
             body: r.body.as_ref().map(Into::into),

@@ -43,6 +43,10 @@ impl Platform for Guest {
         http::flavor().into()
     }
 
+    fn api_version(&self) -> Option<String> {
+        http::api_version()
+    }
+
     fn send(&mut self, request: &core_http::Request) -> Result<core_http::Response, HttpError> {
         http::send(&request.into())
             .map(Into::into)

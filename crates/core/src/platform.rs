@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::error::HttpError;
-pub use crate::flavor::Flavor;
+pub use crate::flavor::{Flavor, Surface};
 
 /// The HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +57,23 @@ pub enum Body {
     Multipart(Vec<FormField>),
 }
 
+/// Which API a request goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Target {
+    /// The configured API base (with the configured `api-version`, if any).
+    #[default]
+    Api,
+    /// Azure only: the resource's dated API at this `api-version`, for what only it documents
+    /// (models' retirement dates). Hosts refuse it under the openai flavour.
+    AzureDated(String),
+}
+
 /// A request relative to the API base.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub method: Method,
+    /// Which API: the configured base, or Azure's dated API.
+    pub target: Target,
     /// Starts with `/`, relative to the API base, already percent-encoded where needed.
     pub path: String,
     pub query: Vec<(String, String)>,
@@ -75,6 +88,7 @@ impl Request {
     pub fn new(method: Method, path: impl Into<String>, credential: Credential) -> Self {
         Self {
             method,
+            target: Target::Api,
             path: path.into(),
             query: Vec::new(),
             body: None,
@@ -96,6 +110,12 @@ impl Request {
 
     pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {
         self.query.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Sends the request to `target` instead of the configured base.
+    pub fn to(mut self, target: Target) -> Self {
+        self.target = target;
         self
     }
 
@@ -135,6 +155,16 @@ pub trait Platform {
     /// The API dialect the host is configured for.
     fn flavor(&self) -> Flavor {
         Flavor::OpenAi
+    }
+    /// The `api-version` the host adds to every request to the configured base (Azure's dated
+    /// surface), if any.
+    fn api_version(&self) -> Option<String> {
+        None
+    }
+    /// The surface requests are shaped for: the flavour and, on the dated surface, the form of
+    /// its `api-version`.
+    fn surface(&self) -> Surface {
+        Surface::of(self.flavor(), self.api_version().as_deref())
     }
     /// Sends one request; never retries.
     fn send(&mut self, request: &Request) -> Result<Response, HttpError>;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::error::{HttpError, Result};
 use crate::flavor::Flavor;
 use crate::platform::{
-    Body, Credential, FileError, FormField, Method, Platform, Request, Response,
+    Body, Credential, FileError, FormField, Method, Platform, Request, Response, Target,
 };
 
 /// The fake's clock at the start, Unix seconds.
@@ -36,6 +36,8 @@ pub enum Fault {
     Status(u16),
     /// Not applied, answered with this status and these headers.
     Answer(u16, &'static [(&'static str, &'static str)]),
+    /// Not applied, refused with 400 and this message (Azure's error shape, no `param`).
+    Refused(&'static str),
 }
 
 /// A server whose lists never end.
@@ -106,6 +108,12 @@ pub struct Fake {
     pub page_size: usize,
     /// A gateway that drops every filter (`metadata[...]`, `project_id`).
     pub ignore_filter: bool,
+    /// A server that keeps no job metadata (as Azure's v1 schema allows).
+    pub drops_metadata: bool,
+    /// A server that echoes no suffix (v1's `user_provided_suffix` is optional).
+    pub drops_suffix: bool,
+    /// The `api-version` the host is configured with (Azure's dated surface).
+    pub api_version: Option<String>,
     pub endless: Option<Endless>,
     /// How long every request takes, on the fake's clock (not recorded as a sleep).
     pub latency: Duration,
@@ -115,6 +123,8 @@ pub struct Fake {
     slept: Duration,
     /// Every request: `METHOD last-path-segment?query`.
     pub log: Vec<String>,
+    /// Every request's target (the configured base, or Azure's dated API).
+    pub targets: Vec<Target>,
     pub sleeps: Vec<Duration>,
     pub progress: Vec<String>,
 }
@@ -140,6 +150,9 @@ impl Fake {
             uploaded_digests: Vec::new(),
             page_size: 100,
             ignore_filter: false,
+            drops_metadata: false,
+            drops_suffix: false,
+            api_version: None,
             endless: None,
             latency: Duration::ZERO,
             faults: VecDeque::new(),
@@ -147,6 +160,7 @@ impl Fake {
             made_up: 0,
             slept: Duration::ZERO,
             log: Vec::new(),
+            targets: Vec::new(),
             sleeps: Vec::new(),
             progress: Vec::new(),
         }
@@ -197,16 +211,19 @@ impl Fake {
         let mut job = json!({
             "id": id, "object": "fine_tuning.job", "status": "validating_files",
             "model": body["model"], "training_file": body["training_file"],
+            "validation_file": body["validation_file"], "seed": body["seed"],
             "created_at": self.now(), "result_files": [],
         });
-        if self.flavor.stores_job_metadata() {
+        if self.flavor.stores_job_metadata() && !self.drops_metadata {
             job["metadata"] = body["metadata"].clone();
         }
         let suffix_field = match self.flavor {
             Flavor::AzureClassic => "suffix",
             _ => "user_provided_suffix",
         };
-        job[suffix_field] = body["suffix"].clone();
+        if !self.drops_suffix {
+            job[suffix_field] = body["suffix"].clone();
+        }
         self.jobs.push(job.clone());
         job
     }
@@ -455,6 +472,10 @@ impl Platform for Fake {
         self.flavor
     }
 
+    fn api_version(&self) -> Option<String> {
+        self.api_version.clone()
+    }
+
     fn send(&mut self, request: &Request) -> Result<Response, HttpError> {
         self.slept = self.slept.saturating_add(self.latency);
         let admin = request.path.contains("/permissions");
@@ -479,6 +500,7 @@ impl Platform for Fake {
             request.path.rsplit('/').next().unwrap_or_default(),
             query.join("&")
         ));
+        self.targets.push(request.target.clone());
         let fault = self
             .faults
             .iter()
@@ -520,6 +542,10 @@ impl Platform for Fake {
             }
             Some(Fault::Status(s)) => Ok(failure(s, &[])),
             Some(Fault::Answer(s, headers)) => Ok(failure(s, headers)),
+            Some(Fault::Refused(message)) => Ok(Self::answer(
+                400,
+                json!({"error": {"code": "invalid_value", "message": message, "type": "error"}}),
+            )),
         }
     }
 

@@ -5,6 +5,7 @@
 //! names), which is why it is an integration test and not a unit test.
 
 use openai_ft_core::Input;
+use openai_ft_core::flavor::Surface;
 use openai_ft_core::job::JobSpec;
 use serde_json::{Value, json};
 
@@ -99,7 +100,7 @@ fn request_bodies_match_create_fine_tuning_job_request() {
             extra.push(("grader", g));
         }
         match JobSpec::parse(&extra.into_iter().collect::<Input>()) {
-            Ok(spec) => spec.request_body(&[("openai_ft_key", "oaift-0")]),
+            Ok(spec) => spec.request_body(Surface::OpenAi, &[("openai_ft_key", "oaift-0")]),
             Err(e) => panic!("refused: {e}"),
         }
     };

@@ -5,7 +5,6 @@
 
 use crate::config::Config;
 use crate::errors::ApiError;
-use crate::flavor::Surface;
 
 /// What a configured key is allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

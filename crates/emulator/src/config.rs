@@ -1,7 +1,7 @@
 //! The emulator's configuration: one serde struct shared by the library API and the CLI.
 //! Every field has a documented default, so `Config::default()` plus a key or two is a working setup.
 
-use crate::flavor::Flavor;
+use crate::flavor::{Flavor, Switches};
 use openai_ft_core::time;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -33,8 +33,25 @@ pub struct Config {
     pub org: String,
     /// JSON file the state is saved to after each change and loaded from at start. Default: none.
     pub state_file: Option<PathBuf>,
-    /// `shutdown_date` (YYYY-MM-DD) per model id. Default: none.
+    /// OpenAI's `shutdown_date` (YYYY-MM-DD) per model id. Default: none.
     pub model_shutdown: BTreeMap<String, String>,
+    /// Azure: the day (YYYY-MM-DD) a model stops taking fine-tuning jobs, its
+    /// `deprecation.fine_tune`, per model id. Default: none given.
+    pub fine_tune_retirement: BTreeMap<String, String>,
+    /// Azure: the day (YYYY-MM-DD) a model stops serving, its `deprecation.inference`, per model
+    /// id. Default [`DEFAULT_INFERENCE_RETIREMENT`] (the dated schema requires one).
+    pub inference_retirement: BTreeMap<String, String>,
+    /// Azure: a model's `lifecycle_status` (`preview`, `generally-available`, `deprecating`,
+    /// `deprecated`), per model id. Default `generally-available`.
+    pub lifecycle_status: BTreeMap<String, String>,
+    /// Azure: the training types a base model trains with, per model id: some of `standard`,
+    /// `globalstandard`, `developer`, and `none` where the create may leave `trainingType` out. A
+    /// listed model refuses any other (`"Developer TrainingType is not supported ..."`), and one
+    /// without `none` or `standard` refuses a create without the field, as a model that requires
+    /// it does. Unlisted models take any. Default: none listed.
+    pub training_types: BTreeMap<String, Vec<String>>,
+    /// The questions the Azure specs leave open, one setting each (see [`Switches`]).
+    pub switches: Switches,
     /// One compact line per request on stderr (method, path, status; never headers). Default false.
     pub log_requests: bool,
     /// Milliseconds every API request waits before it is answered, as over a long network path
@@ -56,6 +73,11 @@ impl Default for Config {
             org: "org-emulator".to_string(),
             state_file: None,
             model_shutdown: BTreeMap::new(),
+            fine_tune_retirement: BTreeMap::new(),
+            inference_retirement: BTreeMap::new(),
+            lifecycle_status: BTreeMap::new(),
+            training_types: BTreeMap::new(),
+            switches: Switches::default(),
             log_requests: false,
             latency_ms: 0,
         }
@@ -63,18 +85,56 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Refuses what the types cannot: a `model_shutdown` date that is not a `YYYY-MM-DD` day.
+    /// Refuses what the types cannot: a date that is not a `YYYY-MM-DD` day, a lifecycle status
+    /// or a training type the specs do not name.
     pub(crate) fn check(&self) -> anyhow::Result<()> {
-        for (model, date) in &self.model_shutdown {
-            if !is_date(date) {
+        for (what, dates) in [
+            ("shutdown date", &self.model_shutdown),
+            ("fine-tune retirement date", &self.fine_tune_retirement),
+            ("inference retirement date", &self.inference_retirement),
+        ] {
+            for (model, date) in dates {
+                if !is_date(date) {
+                    anyhow::bail!(
+                        "invalid {what} \"{date}\" for model \"{model}\": expected YYYY-MM-DD"
+                    );
+                }
+            }
+        }
+        for (model, status) in &self.lifecycle_status {
+            if !LIFECYCLE_STATUSES.contains(&status.as_str()) {
                 anyhow::bail!(
-                    "invalid shutdown date \"{date}\" for model \"{model}\": expected YYYY-MM-DD"
+                    "invalid lifecycle status \"{status}\" for model \"{model}\": expected one of {}",
+                    LIFECYCLE_STATUSES.join(", ")
+                );
+            }
+        }
+        for (model, tiers) in &self.training_types {
+            if let Some(t) = tiers.iter().find(|t| !TRAINING_TIERS.contains(&t.as_str())) {
+                anyhow::bail!(
+                    "invalid training type \"{t}\" for model \"{model}\": expected some of {}",
+                    TRAINING_TIERS.join(", ")
                 );
             }
         }
         Ok(())
     }
 }
+
+/// The `LifeCycleStatus` values of the dated specs (2024-10-21 has only the first two).
+pub const LIFECYCLE_STATUSES: &[&str] = &[
+    "preview",
+    "generally-available",
+    "deprecating",
+    "deprecated",
+];
+
+/// What [`Config::training_types`] lists: the three tiers, and `none` for "may be left out".
+pub const TRAINING_TIERS: &[&str] = &["standard", "globalstandard", "developer", "none"];
+
+/// The `deprecation.inference` of a model that has none configured: the dated schema requires
+/// the field, and a day far enough away never to be near.
+pub const DEFAULT_INFERENCE_RETIREMENT: &str = "2099-12-31";
 
 /// Exactly `YYYY-MM-DD` (digits, dashes at 4 and 7) naming a month 1-12 and a day 1-31.
 fn is_date(s: &str) -> bool {

@@ -3,7 +3,6 @@
 //! The Azure flavours render the same error in Azure's two shapes (see [`ApiError::body_for`]).
 //! It depends on nothing else in the crate, so every module can build its errors.
 
-use openai_ft_core::Flavor;
 use serde_json::{Value, json};
 use std::cmp::Ordering;
 use std::fmt::Display;
@@ -21,12 +20,23 @@ pub struct ApiError {
     pub azure: Option<Box<AzureCodes>>,
 }
 
+/// The three shapes of an error body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorShape {
+    /// OpenAI's `ErrorResponse`: `{message, type, param, code}`.
+    OpenAi,
+    /// Azure v1's `AzureErrorResponse`.
+    AzureV1,
+    /// The dated surface's `ErrorResponse` (Microsoft REST guidelines).
+    AzureDated,
+}
+
 /// Codes of an error on the Azure surfaces.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AzureCodes {
-    /// Azure's `code` when it differs from OpenAI's (e.g. the gateway's `"401"`), on both shapes.
+    /// v1's `code` when it differs from OpenAI's (e.g. the gateway's `"401"`).
     pub both: Option<&'static str>,
-    /// The classic surface's `code` (REST-guideline enum) when the status default does not fit.
+    /// The dated surface's `code` (its `ErrorCode` enum) when the status default does not fit.
     pub classic: Option<&'static str>,
 }
 
@@ -61,7 +71,7 @@ impl ApiError {
         self
     }
 
-    /// Sets the code both Azure shapes use in place of the OpenAI one.
+    /// Sets the code v1 uses in place of the OpenAI one (the dated surface keeps its enum's).
     pub fn azure(mut self, code: &'static str) -> Self {
         self.azure.get_or_insert_default().both = Some(code);
         self
@@ -129,38 +139,49 @@ impl ApiError {
         ApiError::not_found(None, format!("Invalid URL ({method} {path})"))
     }
 
-    /// The error body in the flavour's shape. Azure v1: `{code, message, param, type: "error",
-    /// inner_error: {code}}`; classic: `{code, message, target, details: [], innererror: {code}}`.
-    /// Each Azure shape names the other surface's code in its inner error, so nothing is lost.
-    pub fn body_for(&self, flavor: Flavor) -> Value {
+    /// The error body in `shape`. Azure v1 (`AzureErrorResponse`): `{code, message, param?,
+    /// type: "error", inner_error: {code}}`, the inner error naming the dated surface's code.
+    /// Dated (`ErrorResponse`): `{code, message, target?, details: [], innererror?}`, `code` from
+    /// its `ErrorCode` enum and an `innererror` only for a refused payload (its `InnerErrorCode`
+    /// enum has only `invalidPayload`). Neither Azure schema lets `param`/`target` be null, so an
+    /// error about no parameter leaves them out.
+    pub fn body_for(&self, shape: ErrorShape) -> Value {
         let codes = self.azure.as_deref().cloned().unwrap_or_default();
         let v1_code = codes
             .both
             .map(str::to_string)
             .or_else(|| self.code.clone())
             .unwrap_or_else(|| self.status.to_string());
-        let classic_code = codes
+        let dated_code = codes
             .classic
-            .or(codes.both)
-            .unwrap_or_else(|| classic_default(self.status))
+            .unwrap_or_else(|| dated_default(self.status))
             .to_string();
-        match flavor {
-            Flavor::OpenAi => self.body(),
-            Flavor::Azure => json!({"error": {
+        let mut body = match shape {
+            ErrorShape::OpenAi => return self.body(),
+            ErrorShape::AzureV1 => json!({
                 "code": v1_code,
                 "message": self.message,
-                "param": self.param,
                 "type": "error",
-                "inner_error": {"code": classic_code},
-            }}),
-            Flavor::AzureClassic => json!({"error": {
-                "code": classic_code,
+                "inner_error": {"code": dated_code},
+            }),
+            ErrorShape::AzureDated => json!({
+                "code": dated_code,
                 "message": self.message,
-                "target": self.param,
                 "details": [],
-                "innererror": {"code": v1_code},
-            }}),
+            }),
+        };
+        let named = if shape == ErrorShape::AzureV1 {
+            "param"
+        } else {
+            "target"
+        };
+        if let Some(param) = &self.param {
+            body[named] = json!(param);
         }
+        if shape == ErrorShape::AzureDated && dated_code == "invalidPayload" {
+            body["innererror"] = json!({"code": "invalidPayload"});
+        }
+        json!({ "error": body })
     }
 
     pub fn body(&self) -> Value {
@@ -173,8 +194,8 @@ impl ApiError {
     }
 }
 
-/// The classic surface's error code for a status (its `ErrorCode` enum).
-fn classic_default(status: u16) -> &'static str {
+/// The dated surface's error code for a status (its `ErrorCode` enum).
+fn dated_default(status: u16) -> &'static str {
     match status {
         401 => "unauthorized",
         403 => "forbidden",

@@ -10,6 +10,8 @@ use serde_json::Value;
 pub enum FaultKind {
     /// Apply the request, then close the connection without sending the response.
     CommitThenDrop,
+    /// Apply the request, then answer 500 as a server that stored it and failed afterwards.
+    CommitThen500,
     /// Close the connection (with an RST) before doing anything.
     Reset,
     /// Sleep, then serve the request normally: applied even when the client has given up and
@@ -143,6 +145,7 @@ impl FaultRule {
                 retry_after_ms: hint("retry_after_ms")?,
             },
             (Some("commit_then_drop"), _) => FaultKind::CommitThenDrop,
+            (Some("commit_then_500"), _) => FaultKind::CommitThen500,
             (Some("reset"), _) => FaultKind::Reset,
             (Some("delay"), _) => FaultKind::Delay {
                 delay_ms: uint("delay_ms")?.ok_or("fault \"delay\" needs delay_ms")?,
@@ -168,8 +171,8 @@ impl FaultRule {
             },
             _ => {
                 return Err(format!(
-                    "invalid fault {fault}: must be commit_then_drop, reset, delay, echo, \
-                     endless_pages or an HTTP status 400-599"
+                    "invalid fault {fault}: must be commit_then_drop, commit_then_500, reset, \
+                     delay, echo, endless_pages or an HTTP status 400-599"
                 ));
             }
         };

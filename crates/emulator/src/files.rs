@@ -1,27 +1,19 @@
-//! The Files API: multipart upload, list (purpose/order/after/limit), retrieve, delete and content.
-//! Only the fields `OpenAIFile` defines are sent; `expires_at` appears only when an expiry was set.
-//! On Azure an upload is `pending`, then `running`, then `processed` (or `error` for a fine-tune
-//! file that is not JSONL), one job step apart; see [`advance`].
+//! The Files API: multipart upload, list (purpose/order/after/limit), retrieve, delete and content,
+//! and Azure's dated import from a URL. Only the fields each surface's file schema defines are
+//! sent; `expires_at` appears only when an expiry was set (and never on 2024-10-21, whose `File`
+//! has none). On Azure an upload is `pending`, then `running`, then `processed` (or `error` for a
+//! fine-tune file that is not JSONL, or an import the emulator cannot download), one job step
+//! apart; see [`advance`].
 
 use crate::config::Config;
 use crate::errors::{ApiError, quoted};
-use crate::flavor::Surface;
+use crate::flavor::{Dated, Mount, Surface};
 use crate::pagination::{list_body, page};
 use crate::query::Query;
 use crate::state::{FileRec, FileStatus, State};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-/// Purposes accepted on upload (the real API's list).
-const UPLOAD_PURPOSES: &[&str] = &[
-    "assistants",
-    "batch",
-    "fine-tune",
-    "vision",
-    "user_data",
-    "evals",
-];
-
-pub fn file_object(f: &FileRec) -> Value {
+pub fn file_object(f: &FileRec, surface: Surface) -> Value {
     let mut v = json!({
         "id": f.id,
         "object": "file",
@@ -31,7 +23,10 @@ pub fn file_object(f: &FileRec) -> Value {
         "purpose": f.purpose,
         "status": f.status.as_str(),
     });
-    if let Some(exp) = f.expires_at {
+    if let Some(exp) = f
+        .expires_at
+        .filter(|_| surface != Surface::Dated(Dated::Ga))
+    {
         v["expires_at"] = json!(exp);
     }
     if let Some(details) = &f.status_details {
@@ -119,6 +114,7 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<Part>, ApiError> {
 pub fn create(
     state: &mut State,
     config: &Config,
+    surface: Surface,
     content_type: Option<&str>,
     body: &[u8],
     now_ms: u64,
@@ -133,17 +129,17 @@ pub fn create(
     let parts = parse_multipart(body, &boundary)?;
     let field = |name: &str| parts.iter().find(|p| p.name == name);
     let text = |name: &str| field(name).map(|p| String::from_utf8_lossy(&p.data).into_owned());
-    let purpose = text("purpose").ok_or_else(|| ApiError::missing("purpose"))?;
-    if !UPLOAD_PURPOSES.contains(&purpose.as_str()) {
-        return Err(ApiError::invalid(
-            Some("purpose"),
-            format!(
-                "Invalid value for 'purpose': '{purpose}'. Supported values are: {}.",
-                quoted(UPLOAD_PURPOSES)
-            ),
-        )
-        .with_code("invalid_value"));
+    let expiry = surface.expiry(config);
+    let known = |name: &str| {
+        matches!(name, "purpose" | "file")
+            || expiry.is_some_and(|e| name == e.anchor || name == e.seconds)
+            || (surface == Surface::V1 && name == "expires_after")
+    };
+    if let Some(p) = parts.iter().find(|p| !known(&p.name)) {
+        return Err(ApiError::unknown_argument(&p.name));
     }
+    let purpose = text("purpose").ok_or_else(|| ApiError::missing("purpose"))?;
+    check_purpose(surface, &purpose)?;
     let file = field("file").ok_or_else(|| ApiError::missing("file"))?;
     let filename = file.filename.clone().unwrap_or_else(|| "file".to_string());
     if purpose == "fine-tune" && !filename.ends_with(".jsonl") {
@@ -152,26 +148,18 @@ pub fn create(
             format!("Invalid file format for Fine-Tuning API. Must be .jsonl (got '{filename}')."),
         ));
     }
-    let expires_at = match (
-        text("expires_after[anchor]"),
-        text("expires_after[seconds]"),
-    ) {
-        (None, None) => None,
-        (anchor, seconds) => {
-            if anchor.as_deref() != Some("created_at") {
-                return Err(ApiError::invalid(
-                    Some("expires_after.anchor"),
-                    "Invalid 'expires_after.anchor': must be 'created_at'.",
-                ));
-            }
-            let secs: u64 = seconds.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
-            if !(3600..=2_592_000).contains(&secs) {
-                return Err(ApiError::invalid(
-                    Some("expires_after.seconds"),
-                    "Invalid 'expires_after.seconds': expected an integer between 3600 and 2592000.",
-                ));
-            }
-            Some(now + secs)
+    let expires_at = match expiry {
+        None => None,
+        Some(e) => {
+            // v1's object may also come as one JSON part, OpenAPI's default for an object.
+            let json_part = text("expires_after")
+                .and_then(|t| serde_json::from_str::<Map<String, Value>>(&t).ok());
+            let shown = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            let (anchor, seconds) = match &json_part {
+                Some(o) => (o.get("anchor").map(shown), o.get("seconds").map(shown)),
+                None => (text(e.anchor), text(e.seconds)),
+            };
+            expires_at(e, anchor, seconds, now)?
         }
     };
     let rec = FileRec {
@@ -189,8 +177,107 @@ pub fn create(
         },
         status_details: None,
         uploaded_ms: now_ms,
+        import_url: None,
     };
-    let obj = file_object(&rec);
+    let obj = file_object(&rec, surface);
+    state.files.push(rec);
+    Ok(obj)
+}
+
+/// Refuses a purpose the surface's upload does not take.
+fn check_purpose(surface: Surface, purpose: &str) -> Result<(), ApiError> {
+    let purposes = surface.upload_purposes();
+    if purposes.contains(&purpose) {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        Some("purpose"),
+        format!(
+            "Invalid value for 'purpose': '{purpose}'. Supported values are: {}.",
+            quoted(purposes)
+        ),
+    )
+    .with_code("invalid_value"))
+}
+
+/// The Unix time an upload expires, from its `expires_after` fields as the surface bounds them.
+fn expires_at(
+    e: crate::flavor::Expiry,
+    anchor: Option<String>,
+    seconds: Option<String>,
+    now: u64,
+) -> Result<Option<u64>, ApiError> {
+    if anchor.is_none() && seconds.is_none() {
+        if e.required {
+            return Err(ApiError::missing("expires_after"));
+        }
+        return Ok(None);
+    }
+    if anchor.as_deref() != Some("created_at") {
+        return Err(ApiError::invalid(
+            Some("expires_after.anchor"),
+            "Invalid 'expires_after.anchor': must be 'created_at'.",
+        ));
+    }
+    let (min, max) = e.range;
+    match seconds.as_deref().and_then(|s| s.parse::<u64>().ok()) {
+        Some(secs) if (min..=max).contains(&secs) => Ok(Some(now + secs)),
+        _ => Err(ApiError::invalid(
+            Some("expires_after.seconds"),
+            format!(
+                "Invalid 'expires_after.seconds': expected an integer between {min} and {max}."
+            ),
+        )),
+    }
+}
+
+/// Azure's dated `POST /files/import`: a `pending` file whose content is to be fetched from
+/// `content_url`. The emulator has no network, so its processing ends in `error`, saying so.
+pub fn import(
+    state: &mut State,
+    surface: Surface,
+    body: &Value,
+    now_ms: u64,
+) -> Result<Value, ApiError> {
+    let body = body.as_object().ok_or_else(ApiError::bad_json)?;
+    let allowed: &[&str] = match surface {
+        Surface::Dated(Dated::Preview) => &["purpose", "filename", "content_url", "expires_after"],
+        _ => &["purpose", "filename", "content_url"],
+    };
+    if let Some(k) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::unknown_argument(k));
+    }
+    let string = |name: &str| match body.get(name) {
+        None | Some(Value::Null) => Err(ApiError::missing(name)),
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(other) => Err(ApiError::invalid_type(name, "a non-empty string", other)),
+    };
+    let (purpose, filename, url) = (
+        string("purpose")?,
+        string("filename")?,
+        string("content_url")?,
+    );
+    check_purpose(surface, &purpose)?;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ApiError::invalid(
+            Some("content_url"),
+            format!("Invalid 'content_url': '{url}' is not an absolute URL."),
+        ));
+    }
+    let rec = FileRec {
+        id: state.rng.id("file-", 22),
+        filename,
+        purpose,
+        bytes: 0,
+        created_at: now_ms / 1000,
+        expires_at: None,
+        content: String::new(),
+        status: FileStatus::Pending,
+        status_details: None,
+        uploaded_ms: now_ms,
+        import_url: Some(url),
+    };
+    let obj = file_object(&rec, surface);
     state.files.push(rec);
     Ok(obj)
 }
@@ -227,6 +314,11 @@ pub fn advance(state: &mut State, config: &Config, now_ms: u64) -> bool {
 /// Why a fine-tune upload cannot be used at all (not JSONL of objects); `None` when it can. The
 /// per-method row checks happen later, when a job validates its files.
 fn jsonl_problem(f: &FileRec) -> Option<String> {
+    if let Some(url) = &f.import_url {
+        return Some(format!(
+            "Could not download the file from {url}: openai-ft-emulator has no network access."
+        ));
+    }
     if f.purpose != "fine-tune" {
         return None;
     }
@@ -249,9 +341,20 @@ fn jsonl_problem(f: &FileRec) -> Option<String> {
     (rows == 0).then(|| "Invalid file format. The file contains no examples.".to_string())
 }
 
-pub fn list(state: &State, q: &Query) -> Result<Value, ApiError> {
-    let limit = q.limit(10_000, 10_000)?;
-    let order = q.choice("order", &["asc", "desc"], "desc")?;
+/// The file list. OpenAI and the dated preview take `purpose`, `order`, `after` and `limit`; v1
+/// and 2024-10-21 take only `purpose` (the others are ignored). The dated `FileList` is just
+/// `{object, data}`; v1's and OpenAI's give `first_id`/`last_id` as strings (`""` when empty).
+pub fn list(state: &State, surface: Surface, q: &Query) -> Result<Value, ApiError> {
+    let pages = matches!(surface, Surface::OpenAi | Surface::Dated(Dated::Preview));
+    let (limit, order) = if pages {
+        (
+            q.limit(10_000, 10_000)?,
+            q.choice("order", &["asc", "desc"], "desc")?,
+        )
+    } else {
+        (10_000, "desc")
+    };
+    let after = q.get("after").filter(|_| pages);
     let mut files: Vec<&FileRec> = state
         .files
         .iter()
@@ -261,8 +364,12 @@ pub fn list(state: &State, q: &Query) -> Result<Value, ApiError> {
     if order == "desc" {
         files.reverse();
     }
-    let (items, has_more) = page(files, |f| f.id.as_str(), q.get("after"), limit);
-    let mut body = list_body(items.into_iter().map(file_object).collect(), has_more, true);
+    let (items, has_more) = page(files, |f| f.id.as_str(), after, limit);
+    let data: Vec<Value> = items.into_iter().map(|f| file_object(f, surface)).collect();
+    if surface.is_dated() {
+        return Ok(json!({"object": "list", "data": data}));
+    }
+    let mut body = list_body(data, has_more, true);
     // ListFilesResponse types first_id/last_id as plain strings (not nullable).
     for key in ["first_id", "last_id"] {
         if body[key].is_null() {
@@ -272,8 +379,11 @@ pub fn list(state: &State, q: &Query) -> Result<Value, ApiError> {
     Ok(body)
 }
 
-pub fn retrieve(state: &State, id: &str) -> Result<Value, ApiError> {
-    state.file(id).map(file_object).ok_or_else(|| not_found(id))
+pub fn retrieve(state: &State, surface: Surface, id: &str) -> Result<Value, ApiError> {
+    state
+        .file(id)
+        .map(|f| file_object(f, surface))
+        .ok_or_else(|| not_found(id))
 }
 
 pub fn delete(state: &mut State, id: &str) -> Result<Value, ApiError> {

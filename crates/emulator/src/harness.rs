@@ -5,7 +5,7 @@
 //!
 //! It is test code: it panics (with a message) wherever a test would fail.
 
-use crate::{Config, Flavor, LogEntry, Running, Surface, start};
+use crate::{Config, Flavor, LogEntry, Mount, Running, start};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -275,6 +275,24 @@ impl Emulator {
         self.request(method, path, headers, body)
     }
 
+    /// Any request below the base with a body of `content_type` given as text (a hand-made
+    /// multipart form, say).
+    pub fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: &str,
+    ) -> Resp {
+        self.request(
+            method,
+            path,
+            headers,
+            Some((content_type.to_string(), body.to_string())),
+        )
+    }
+
     /// Multipart upload of a fine-tune file to `path` (e.g. `/openai/v1/files`) with `headers`.
     pub fn upload_to(
         &self,
@@ -304,8 +322,19 @@ impl Emulator {
         content: &str,
     ) -> Resp {
         let b = "----emulatortestboundary";
+        let field = |name: &str, value: &str| {
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+        };
+        // v1's schema requires an expiry; 30 days is within every surface's range.
+        let expiry = if self.flavor == Flavor::Azure && path.contains("/openai/v1/") {
+            field("expires_after[anchor]", "created_at")
+                + &field("expires_after[seconds]", "2592000")
+        } else {
+            String::new()
+        };
         let body = format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{purpose}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n--{b}--\r\n"
+            "{}{expiry}--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n--{b}--\r\n",
+            field("purpose", purpose)
         );
         let content_type = format!("multipart/form-data; boundary={b}");
         self.request("POST", path, headers, Some((content_type, body)))

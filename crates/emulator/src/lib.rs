@@ -23,7 +23,9 @@ mod state;
 pub use auth::mask_key;
 pub use config::Config;
 pub use faults::{Cursor, EchoInto, FaultKind, FaultRule};
-pub use flavor::{CLASSIC_API_VERSIONS, Flavor, Surface};
+pub use flavor::{
+    CLASSIC_API_VERSIONS, Dated, Flavor, Keep, Mount, Need, Surface, Switches, V1Statuses,
+};
 pub use server::{JournalEntry, LogEntry};
 
 use server::{Shared, lock};

@@ -130,14 +130,96 @@ const FLAGS: &[Flag] = &[
     flag(
         "model-shutdown",
         Takes::Value("MODEL=DATE", |o, v| {
-            let (model, date) = v.split_once('=').ok_or_else(|| {
-                format!("invalid --model-shutdown \"{v}\": expected MODEL=YYYY-MM-DD")
-            })?;
-            let (model, date) = (model.to_string(), date.to_string());
+            let (model, date) = per_model("model-shutdown", &v, "YYYY-MM-DD")?;
             o.config.model_shutdown.insert(model, date);
             Ok(())
         }),
-        "set shutdown_date (YYYY-MM-DD) on MODEL (repeatable)",
+        "OpenAI: set shutdown_date (YYYY-MM-DD) on MODEL (repeatable)",
+    ),
+    flag(
+        "fine-tune-retirement",
+        Takes::Value("MODEL=DATE", |o, v| {
+            let (model, date) = per_model("fine-tune-retirement", &v, "YYYY-MM-DD")?;
+            o.config.fine_tune_retirement.insert(model, date);
+            Ok(())
+        }),
+        "Azure: MODEL's deprecation.fine_tune, the day it stops\n\
+         taking fine-tuning jobs (repeatable)",
+    ),
+    flag(
+        "inference-retirement",
+        Takes::Value("MODEL=DATE", |o, v| {
+            let (model, date) = per_model("inference-retirement", &v, "YYYY-MM-DD")?;
+            o.config.inference_retirement.insert(model, date);
+            Ok(())
+        }),
+        "Azure: MODEL's deprecation.inference, the day it stops\n\
+         serving (repeatable; default 2099-12-31)",
+    ),
+    flag(
+        "lifecycle-status",
+        Takes::Value("MODEL=STATUS", |o, v| {
+            let (model, status) = per_model("lifecycle-status", &v, "STATUS")?;
+            o.config.lifecycle_status.insert(model, status);
+            Ok(())
+        }),
+        "Azure: MODEL's lifecycle_status: preview, generally-available\n\
+         (default), deprecating or deprecated (repeatable)",
+    ),
+    flag(
+        "training-types",
+        Takes::Value("MODEL=LIST", |o, v| {
+            let (model, list) = per_model("training-types", &v, "standard,globalstandard,...")?;
+            let tiers = list.split(',').map(|t| t.trim().to_string()).collect();
+            o.config.training_types.insert(model, tiers);
+            Ok(())
+        }),
+        "Azure: the training types MODEL trains with, some of standard,\n\
+         globalstandard, developer, and none (may be left out); others\n\
+         are refused (\"Standard TrainingType is not supported\")",
+    ),
+    flag(
+        "v1-metadata",
+        Takes::Value("keep|drop", |o, v| {
+            o.config.switches.v1_metadata = choice("v1-metadata", &v)?;
+            Ok(())
+        }),
+        "v1: do jobs keep the metadata they were created with? (keep)",
+    ),
+    flag(
+        "v1-user-provided-suffix",
+        Takes::Value("keep|drop", |o, v| {
+            o.config.switches.v1_user_provided_suffix = choice("v1-user-provided-suffix", &v)?;
+            Ok(())
+        }),
+        "v1: do jobs echo user_provided_suffix? (keep)",
+    ),
+    flag(
+        "v1-statuses",
+        Takes::Value("spec|azure", |o, v| {
+            o.config.switches.v1_statuses = choice("v1-statuses", &v)?;
+            Ok(())
+        }),
+        "v1: job statuses in the schema's words, or Azure's pending,\n\
+         pausing, resuming (spec)",
+    ),
+    flag(
+        "v1-model-dates",
+        Takes::Switch(|o| o.config.switches.v1_model_dates = true),
+        "v1: models also carry lifecycle_status and deprecation",
+    ),
+    flag(
+        "v1-creates-201",
+        Takes::Switch(|o| o.config.switches.v1_creates_201 = true),
+        "v1: job creates and uploads answer 201 (the spec: 200)",
+    ),
+    flag(
+        "v1-expires-after",
+        Takes::Value("required|optional", |o, v| {
+            o.config.switches.v1_expires_after = choice("v1-expires-after", &v)?;
+            Ok(())
+        }),
+        "v1: is an upload's expires_after required? (required)",
     ),
     flag(
         "ready-file",
@@ -158,6 +240,20 @@ const FLAGS: &[Flag] = &[
         ..flag("help", Takes::Help, "print this help")
     },
 ];
+
+/// `MODEL=VALUE`, split; `shape` names the value in the refusal.
+fn per_model(flag: &str, v: &str, shape: &str) -> Result<(String, String), String> {
+    match v.split_once('=') {
+        Some((model, value)) if !model.is_empty() => Ok((model.to_string(), value.to_string())),
+        _ => Err(format!("invalid --{flag} \"{v}\": expected MODEL={shape}")),
+    }
+}
+
+/// One of a switch's values, spelled as its serde name.
+fn choice<T: serde::de::DeserializeOwned>(flag: &str, v: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(v.to_string()))
+        .map_err(|_| format!("invalid --{flag} \"{v}\": see --help for its values"))
+}
 
 /// The usage text, from [`FLAGS`].
 fn usage() -> String {

@@ -1,12 +1,13 @@
 //! The model catalogue: base snapshots the emulator can fine-tune (with their aliases and the
 //! methods each supports) plus the fine-tuned models produced by succeeded jobs.
 
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_INFERENCE_RETIREMENT};
 use crate::errors::ApiError;
-use crate::flavor::Flavor;
+use crate::flavor::{Dated, Surface};
 use crate::state::{JobStatus, Method, State};
 use openai_ft_core::time;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// A base model snapshot known to the emulator.
 pub struct BaseModel {
@@ -135,29 +136,79 @@ fn live_fine_tuned(state: &State) -> impl Iterator<Item = (&str, &crate::state::
     })
 }
 
-/// A model as the flavour shows it. Every flavour sends `shutdown_date` (null unless configured);
-/// the classic surface also sends `capabilities` and, for a model with a shutdown date,
-/// `deprecation: {fine_tune, inference}` as Unix times of that date (its one retirement date).
-fn model_object(
-    config: &Config,
-    id: &str,
+/// What a model entry is made of, before a surface shapes it.
+struct Entry<'a> {
+    id: &'a str,
     created: u64,
-    owned_by: &str,
-    fine_tunable: bool,
-    shutdown: Option<&String>,
-) -> Value {
-    let mut v = json!({
-        "id": id,
-        "object": "model",
-        "created": created,
-        "owned_by": owned_by,
-        "shutdown_date": shutdown,
-    });
-    if config.flavor == Flavor::AzureClassic {
-        v["capabilities"] = json!({"fine_tune": fine_tunable, "inference": true});
-        if let Some(t) = shutdown.and_then(|d| unix_of_date(d)) {
-            v["deprecation"] = json!({"fine_tune": t, "inference": t});
+    owned_by: &'a str,
+    /// For a fine-tuned model: its base snapshot and the job that made it.
+    tuned: Option<(&'a str, &'a str)>,
+    /// The names whose configured dates apply, most specific first (a snapshot and its alias
+    /// share theirs, and a fine-tuned model falls back on its base's).
+    names: Vec<&'a str>,
+}
+
+/// A model as the surface's spec shows it. OpenAI: `Model` plus `shutdown_date` (null unless
+/// configured). v1: OpenAI's `Model` (`id`, `created`, `object`, `owned_by`), plus Azure's
+/// `lifecycle_status` and `deprecation` only when the `v1_model_dates` switch says so. Dated:
+/// its own `Model`: `capabilities`, `lifecycle_status` and `deprecation` (required, with
+/// `inference` required inside; `fine_tune` when configured), `status`, `created_at`, and for a
+/// fine-tuned model its base `model` and its job as `fine_tune`.
+fn model_object(config: &Config, surface: Surface, e: &Entry) -> Value {
+    let date =
+        |dates: &BTreeMap<String, String>| e.names.iter().find_map(|n| dates.get(*n)).cloned();
+    if surface == Surface::OpenAi {
+        return json!({
+            "id": e.id,
+            "object": "model",
+            "created": e.created,
+            "owned_by": e.owned_by,
+            "shutdown_date": date(&config.model_shutdown),
+        });
+    }
+    let inference = date(&config.inference_retirement)
+        .unwrap_or_else(|| DEFAULT_INFERENCE_RETIREMENT.to_string());
+    let mut deprecation = json!({"inference": unix_of_date(&inference)});
+    if let Some(d) = date(&config.fine_tune_retirement) {
+        deprecation["fine_tune"] = json!(unix_of_date(&d));
+    }
+    let lifecycle = date(&config.lifecycle_status).unwrap_or_else(|| "generally-available".into());
+    // 2024-10-21's LifeCycleStatus knows only these two.
+    let lifecycle = match (surface, lifecycle.as_str()) {
+        (Surface::Dated(Dated::Ga), "deprecating" | "deprecated") => "generally-available".into(),
+        _ => lifecycle,
+    };
+    let Surface::Dated(_) = surface else {
+        let mut v = json!({
+            "id": e.id,
+            "object": "model",
+            "created": e.created,
+            "owned_by": e.owned_by,
+        });
+        if config.switches.v1_model_dates {
+            v["lifecycle_status"] = json!(lifecycle);
+            v["deprecation"] = deprecation;
         }
+        return v;
+    };
+    let mut v = json!({
+        "id": e.id,
+        "object": "model",
+        "created_at": e.created,
+        "status": "succeeded",
+        "capabilities": {
+            "fine_tune": true,
+            "inference": true,
+            "completion": false,
+            "chat_completion": true,
+            "embeddings": false,
+        },
+        "lifecycle_status": lifecycle,
+        "deprecation": deprecation,
+    });
+    if let Some((base, job)) = e.tuned {
+        v["model"] = json!(base);
+        v["fine_tune"] = json!(job);
     }
     v
 }
@@ -167,35 +218,41 @@ fn unix_of_date(date: &str) -> Option<i64> {
     time::parse_date(date).map(|days| days * time::DAY as i64)
 }
 
-fn all_models(state: &State, config: &Config) -> Vec<Value> {
+fn all_models(state: &State, config: &Config, surface: Surface) -> Vec<Value> {
     let mut out = Vec::new();
-    // A snapshot and its alias share one date, and a fine-tuned model shuts down with its base
-    // unless it has a date of its own.
-    let date = |names: &[&str]| names.iter().find_map(|n| config.model_shutdown.get(*n));
     for b in BASE_MODELS {
-        let shutdown = date(&[b.id, b.alias]);
-        out.push(model_object(
-            config, b.id, b.created, b.owned_by, true, shutdown,
-        ));
-        out.push(model_object(
-            config, b.alias, b.created, b.owned_by, true, shutdown,
-        ));
+        for id in [b.id, b.alias] {
+            out.push(model_object(
+                config,
+                surface,
+                &Entry {
+                    id,
+                    created: b.created,
+                    owned_by: b.owned_by,
+                    tuned: None,
+                    names: vec![b.id, b.alias],
+                },
+            ));
+        }
     }
     for (name, job) in live_fine_tuned(state) {
         out.push(model_object(
             config,
-            name,
-            job.finished_at.unwrap_or(job.created_at),
-            &config.org,
-            true,
-            date(&[name, job.model.as_str()]),
+            surface,
+            &Entry {
+                id: name,
+                created: job.finished_at.unwrap_or(job.created_at),
+                owned_by: &config.org,
+                tuned: Some((&job.base_snapshot, &job.id)),
+                names: vec![name, job.model.as_str(), job.base_snapshot.as_str()],
+            },
         ));
     }
     out
 }
 
-pub fn list(state: &State, config: &Config) -> Value {
-    json!({"object": "list", "data": all_models(state, config)})
+pub fn list(state: &State, config: &Config, surface: Surface) -> Value {
+    json!({"object": "list", "data": all_models(state, config, surface)})
 }
 
 fn not_found(name: &str) -> ApiError {
@@ -203,8 +260,13 @@ fn not_found(name: &str) -> ApiError {
         .with_code("model_not_found")
 }
 
-pub fn retrieve(state: &State, config: &Config, name: &str) -> Result<Value, ApiError> {
-    all_models(state, config)
+pub fn retrieve(
+    state: &State,
+    config: &Config,
+    surface: Surface,
+    name: &str,
+) -> Result<Value, ApiError> {
+    all_models(state, config, surface)
         .into_iter()
         .find(|m| m["id"] == name)
         .ok_or_else(|| not_found(name))

@@ -38,6 +38,9 @@ pub struct FileRec {
     /// Wall-clock millisecond of the upload, from which processing steps are counted.
     #[serde(default)]
     pub uploaded_ms: u64,
+    /// Where an imported file (Azure's `POST /files/import`) was to be fetched from.
+    #[serde(default)]
+    pub import_url: Option<String>,
 }
 
 /// A file's processing status. Azure uploads start `pending`, go `running`, and end `processed` or

@@ -1,9 +1,11 @@
-//! `--flavor azure`: Azure OpenAI's v1 surface under `/openai/v1`: api-key/bearer/Entra auth, the
-//! optional `api-version`, Azure's error shape and request id, `pending`/`pausing`/`resuming`
-//! statuses, file processing, `<base>.ft-<hex>` model names, no metadata filter, no permissions.
+//! `--flavor azure`: Azure OpenAI's v1 surface under `/openai/v1`, as `azure-v1-v1-generated.yaml`
+//! defines it: api-key/bearer/Entra auth, the optional `api-version`, Azure's error shape and
+//! request id, the schema's status words (or Azure's, by switch), file processing and the
+//! required `expires_after`, `<base>.ft-<hex>` model names, no metadata filter, no permissions,
+//! Microsoft's `trainingType` spellings, and the switches for what the spec leaves open.
 
-use openai_ft_emulator::Flavor;
 use openai_ft_emulator::harness::{ADMIN_KEY, Emulator, Resp, sft_rows};
+use openai_ft_emulator::{Config, Flavor, Keep, Need, V1Statuses};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -11,17 +13,22 @@ const KEY: &str = "azure-resource-key-0123456789abcdef";
 const TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOi.entra.token";
 
 fn azure(step_ms: u64) -> Emulator {
+    azure_with(step_ms, |_| {})
+}
+
+fn azure_with(step_ms: u64, configure: impl FnOnce(&mut Config)) -> Emulator {
     Emulator::with(|c| {
         c.flavor = Flavor::Azure;
         c.api_keys = vec![KEY.to_string()];
         c.ad_tokens = vec![TOKEN.to_string()];
-        c.model_shutdown = [(
+        c.inference_retirement = [(
             "gpt-4o-mini-2024-07-18".to_string(),
             "2027-03-31".to_string(),
         )]
         .into_iter()
         .collect();
         c.step_ms = step_ms;
+        configure(c);
     })
 }
 
@@ -64,7 +71,8 @@ fn ready_file(emu: &Emulator, rows: usize) -> String {
     id
 }
 
-/// The v1 error object, checking the status and that the keys are exactly Azure v1's.
+/// The v1 error object, checking the status and that the keys are Azure v1's (`param` only
+/// when there is one: the schema's `param` is a string, never null).
 fn v1_error(r: &Resp, status: u16) -> Value {
     assert_eq!(r.status, status, "{}", r.body);
     let e = r.body["error"].clone();
@@ -73,9 +81,11 @@ fn v1_error(r: &Resp, status: u16) -> Value {
         .expect("error object")
         .keys()
         .map(String::as_str)
+        .filter(|k| *k != "param")
         .collect();
     keys.sort();
-    assert_eq!(keys, ["code", "inner_error", "message", "param", "type"]);
+    assert_eq!(keys, ["code", "inner_error", "message", "type"]);
+    assert!(e.get("param").is_none_or(Value::is_string), "{e}");
     assert_eq!(e["type"], "error");
     e
 }
@@ -111,14 +121,14 @@ fn refuses_missing_and_unknown_credentials_with_the_gateway_401() {
         json!({"error": {
             "code": "401",
             "message": "Access denied: no subscription key or token was sent. Send the resource key in an 'api-key' header, or a key or Microsoft Entra token as 'Authorization: Bearer ...'.",
-            "param": null, "type": "error", "inner_error": {"code": "401"},
+            "type": "error", "inner_error": {"code": "unauthorized"},
         }})
     );
     assert_eq!(r.status, 401);
     let denied = json!({"error": {
         "code": "401",
         "message": "Access denied: the subscription key or token is not valid for this resource, or the API endpoint is wrong. Check the key (or token) and that the endpoint is this resource's.",
-        "param": null, "type": "error", "inner_error": {"code": "401"},
+        "type": "error", "inner_error": {"code": "unauthorized"},
     }});
     // An Entra token is a bearer credential only; OpenAI admin keys do not exist on Azure.
     let admin = format!("Bearer {ADMIN_KEY}");
@@ -261,7 +271,7 @@ fn a_file_that_is_not_jsonl_ends_in_error_and_cannot_be_used() {
 
 #[test]
 fn a_job_goes_pending_running_pausing_paused_resuming_running_succeeded() {
-    let emu = azure(150);
+    let emu = azure_with(150, |c| c.switches.v1_statuses = V1Statuses::Azure);
     let file = ready_file(&emu, 4);
     let created = post(
         &emu,
@@ -272,8 +282,12 @@ fn a_job_goes_pending_running_pausing_paused_resuming_running_succeeded() {
     );
     let job = created.ok().clone();
     assert_eq!(job["status"], "pending");
-    assert_eq!(job["organization_id"], Value::Null);
+    assert_eq!(
+        job["organization_id"], "org-emulator",
+        "a string, as the schema types it"
+    );
     assert_eq!(job["metadata"], json!({"team": "ml"}));
+    assert_eq!(job["user_provided_suffix"], "mine");
     assert!(
         job.get("trainingType").is_none(),
         "v1 does not echo it: {job}"
@@ -327,8 +341,126 @@ fn a_job_goes_pending_running_pausing_paused_resuming_running_succeeded() {
 }
 
 #[test]
+fn statuses_are_the_schemas_words_by_default() {
+    let emu = azure(150);
+    let file = ready_file(&emu, 4);
+    let job = post(
+        &emu,
+        "/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": file,
+                "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 5}}}}),
+    );
+    let job = job.ok().clone();
+    assert_eq!(job["status"], "validating_files");
+    let path = format!("/fine_tuning/jobs/{}", job["id"].as_str().expect("id"));
+    wait_for(&emu, &path, "status", "queued");
+    wait_for(&emu, &path, "status", "running");
+    // The schema has pause but no word for its result: `paused` at once, `running` on resume.
+    assert_eq!(
+        post(&emu, &format!("{path}/pause"), &json!({})).ok()["status"],
+        "paused"
+    );
+    wait_for(&emu, &path, "status", "paused");
+    assert_eq!(
+        post(&emu, &format!("{path}/resume"), &json!({})).ok()["status"],
+        "running"
+    );
+}
+
+#[test]
+fn metadata_and_the_suffix_echo_follow_their_switches() {
+    let emu = azure_with(10, |c| {
+        c.switches.v1_metadata = Keep::Drop;
+        c.switches.v1_user_provided_suffix = Keep::Drop;
+    });
+    let file = ready_file(&emu, 1);
+    let job = post(
+        &emu,
+        "/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": file, "suffix": "s",
+                "metadata": {"team": "ml"}, "seed": 42}),
+    );
+    let job = job.ok().clone();
+    assert_eq!(
+        job["metadata"],
+        Value::Null,
+        "required, nullable: kept as null"
+    );
+    assert!(
+        job.get("user_provided_suffix").is_none(),
+        "optional: left out"
+    );
+    assert_eq!(
+        (job["seed"].clone(), job["training_file"].clone()),
+        (json!(42), json!(file))
+    );
+}
+
+#[test]
+fn uploads_need_an_expiry_unless_switched_off() {
+    let emu = azure(10);
+    let bare = |emu: &Emulator| {
+        let b = "----b";
+        let body = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.jsonl\"\r\n\r\n{}\r\n--{b}--\r\n",
+            sft_rows(1)
+        );
+        emu.call_raw(
+            "POST",
+            "/openai/v1/files",
+            H,
+            &format!("multipart/form-data; boundary={b}"),
+            &body,
+        )
+    };
+    let e = v1_error(&bare(&emu), 400);
+    assert_eq!(e["param"], "expires_after");
+    assert_eq!(e["message"], "Missing required parameter: 'expires_after'.");
+    let uploaded = upload(&emu, &sft_rows(1));
+    assert!(
+        uploaded["expires_at"].as_u64().expect("expires_at")
+            > uploaded["created_at"].as_u64().expect("created_at")
+    );
+    let lenient = azure_with(10, |c| c.switches.v1_expires_after = Need::Optional);
+    assert_eq!(bare(&lenient).status, 200);
+}
+
+#[test]
+fn creates_hold_only_what_the_schema_defines() {
+    let emu = azure(10);
+    let file = ready_file(&emu, 1);
+    let r = post(
+        &emu,
+        "/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": file, "suffixes": "x"}),
+    );
+    assert_eq!(
+        v1_error(&r, 400)["message"],
+        "Unrecognized request argument supplied: suffixes"
+    );
+    let python = json!({"type": "python", "name": "p", "source": "def grade(s, i): return 1"});
+    let r = post(
+        &emu,
+        "/fine_tuning/jobs",
+        &json!({"model": "o4-mini", "training_file": file,
+                "method": {"type": "reinforcement", "reinforcement": {"grader": python}}}),
+    );
+    assert_eq!(
+        v1_error(&r, 400)["param"],
+        "method.reinforcement.grader.type"
+    );
+    // The v1 schema has no DELETE for jobs or models.
+    for path in [
+        "/openai/v1/fine_tuning/jobs/ftjob-x".to_string(),
+        "/openai/v1/models/gpt-4o-mini".to_string(),
+    ] {
+        v1_error(&emu.call("DELETE", &path, H, None), 404);
+    }
+}
+
+#[test]
 fn cancel_works_from_pending() {
-    let emu = azure(300);
+    let emu = azure_with(300, |c| c.switches.v1_statuses = V1Statuses::Azure);
     let file = ready_file(&emu, 1);
     let job = post(
         &emu,
@@ -347,28 +479,46 @@ fn cancel_works_from_pending() {
 }
 
 #[test]
-fn training_type_is_case_insensitive_and_checked() {
-    let emu = azure(10);
+fn training_types_are_microsofts_v1_spellings() {
+    let emu = azure_with(10, |c| {
+        c.training_types = [(
+            "gpt-4.1-2025-04-14".to_string(),
+            vec!["globalstandard".to_string(), "developer".to_string()],
+        )]
+        .into_iter()
+        .collect();
+    });
     let file = ready_file(&emu, 1);
-    for t in ["standard", "Global", "DEVELOPER"] {
-        let r = post(
-            &emu,
-            "/fine_tuning/jobs",
-            &json!({"model": "gpt-4o-mini", "training_file": file, "trainingType": t}),
-        );
-        assert_eq!(r.status, 200, "{t}: {}", r.body);
+    let create = |model: &str, t: Option<&str>| {
+        let mut body = json!({"model": model, "training_file": file});
+        if let Some(t) = t {
+            body["trainingType"] = json!(t);
+        }
+        post(&emu, "/fine_tuning/jobs", &body)
+    };
+    for t in ["Standard", "GlobalStandard", "Developer"] {
+        assert_eq!(create("gpt-4o-mini", Some(t)).status, 200, "{t}");
     }
-    let r = post(
-        &emu,
-        "/fine_tuning/jobs",
-        &json!({"model": "gpt-4o-mini", "training_file": file, "trainingType": "premium"}),
-    );
-    let e = v1_error(&r, 400);
-    assert_eq!(
-        e["message"],
-        "Invalid value for 'trainingType': \"premium\". Supported values are: 'standard', 'global' and 'developer' (case-insensitive)."
-    );
-    assert_eq!(e["param"], "trainingType");
+    for t in ["standard", "globalstandard", "developerTier", "global"] {
+        let e = v1_error(&create("gpt-4o-mini", Some(t)), 400);
+        assert_eq!(
+            e["message"],
+            format!(
+                "Invalid value for 'trainingType': \"{t}\". Supported values are: 'Standard', 'GlobalStandard', 'Developer'."
+            )
+        );
+        assert_eq!(e["param"], "trainingType");
+    }
+    // A model that trains only globally refuses Standard, and a create that leaves the field out.
+    let refused = "Standard TrainingType is not supported for model gpt-4.1-2025-04-14. Supported training types: 'GlobalStandard', 'Developer'.";
+    for t in [None, Some("Standard")] {
+        assert_eq!(
+            v1_error(&create("gpt-4.1", t), 400)["message"],
+            refused,
+            "{t:?}"
+        );
+    }
+    assert_eq!(create("gpt-4.1", Some("Developer")).status, 200);
 }
 
 #[test]
@@ -395,23 +545,21 @@ fn the_job_list_ignores_metadata_filters() {
 }
 
 #[test]
-fn models_carry_their_shutdown_dates() {
+fn models_are_openais_model_object_with_dates_only_by_switch() {
     let emu = azure(10);
     let m = get(&emu, "/models/gpt-4o-mini-2024-07-18").ok().clone();
-    assert_eq!(m["shutdown_date"], "2027-03-31");
-    assert!(
-        m.get("deprecation").is_none(),
-        "v1 keeps OpenAI's model object: {m}"
-    );
-    let list = get(&emu, "/models").ok().clone();
-    let other = list["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .find(|m| m["id"] == "gpt-4.1-2025-04-14")
-        .expect("listed")
-        .clone();
-    assert_eq!(other["shutdown_date"], Value::Null);
+    let mut keys: Vec<&str> = m
+        .as_object()
+        .expect("model")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["created", "id", "object", "owned_by"], "{m}");
+    let dated = azure_with(10, |c| c.switches.v1_model_dates = true);
+    let m = get(&dated, "/models/gpt-4o-mini-2024-07-18").ok().clone();
+    assert_eq!(m["deprecation"], json!({"inference": 1_806_451_200}));
+    assert_eq!(m["lifecycle_status"], "generally-available");
 }
 
 #[test]
@@ -429,4 +577,36 @@ fn faults_match_the_real_path_and_use_azure_codes() {
     let log = emu.running.request_log();
     assert_eq!(log[0].path, "/openai/v1/models");
     assert_eq!(log[0].fault, Some("status"));
+}
+
+#[test]
+fn the_resource_also_serves_its_dated_api() {
+    // One Azure resource has both surfaces: the v1 flavour's client reads retirement dates from
+    // the dated models endpoint.
+    let emu = azure(10);
+    let path = "/openai/models/gpt-4o-mini-2024-07-18";
+    let r = emu.call("GET", &format!("{path}?api-version=2024-10-21"), H, None);
+    assert_eq!(r.ok()["deprecation"]["inference"], 1_806_451_200u64);
+    assert_eq!(r.body["lifecycle_status"], "generally-available");
+    assert_eq!(emu.counts()[&format!("GET {path}")], 1);
+    // Without a version it is the dated surface's refusal, in its shape.
+    let r = emu.call("GET", path, H, None);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["code"], "invalidPayload");
+}
+
+#[test]
+fn creates_answer_201_by_switch() {
+    let emu = azure_with(10, |c| c.switches.v1_creates_201 = true);
+    let r = emu.upload_to("/openai/v1/files", H, "train.jsonl", &sft_rows(1));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.header("location").is_none(), "v1 gives no Location");
+    let id = r.body["id"].as_str().expect("id").to_string();
+    wait_for(&emu, &format!("/files/{id}"), "status", "processed");
+    let job = post(
+        &emu,
+        "/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": id}),
+    );
+    assert_eq!(job.status, 201, "{}", job.body);
 }

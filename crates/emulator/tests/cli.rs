@@ -184,14 +184,55 @@ fn flavor_azure_serves_under_openai_v1_and_takes_an_ad_token() {
         "azure",
         "--ad-token",
         "entra-token-for-cli-test",
-        "--model-shutdown",
+        "--v1-model-dates",
+        "--inference-retirement",
         "gpt-4o-mini=2027-01-01",
+        "--fine-tune-retirement",
+        "gpt-4o-mini=2026-12-01",
+        "--lifecycle-status",
+        "gpt-4o-mini=deprecating",
     ]);
     let mut resp = emulator.get("/openai/v1/models/gpt-4o-mini", "entra-token-for-cli-test");
     assert_eq!(resp.status().as_u16(), 200);
     assert!(resp.headers().get("apim-request-id").is_some());
     let body = json_body(&mut resp);
-    assert_eq!(body["shutdown_date"], "2027-01-01");
+    assert_eq!(body["deprecation"]["inference"], 1_798_761_600u64);
+    assert_eq!(body["deprecation"]["fine_tune"], 1_796_083_200u64);
+    assert_eq!(body["lifecycle_status"], "deprecating");
+    assert!(
+        body.get("shutdown_date").is_none(),
+        "OpenAI's field: {body}"
+    );
+}
+
+#[test]
+fn the_azure_switches_take_only_their_values() {
+    for (args, msg) in [
+        (
+            &["--v1-metadata", "lose"][..],
+            "openai-ft-emulator: invalid --v1-metadata \"lose\": see --help for its values\n",
+        ),
+        (
+            &["--v1-statuses", "openai"][..],
+            "openai-ft-emulator: invalid --v1-statuses \"openai\": see --help for its values\n",
+        ),
+        (
+            &["--training-types", "gpt-4.1"][..],
+            "openai-ft-emulator: invalid --training-types \"gpt-4.1\": expected MODEL=standard,globalstandard,...\n",
+        ),
+    ] {
+        assert_refused(args, 2, msg);
+    }
+    assert_refused(
+        &["--training-types", "gpt-4.1=premium"],
+        1,
+        "openai-ft-emulator: invalid training type \"premium\" for model \"gpt-4.1\": expected some of standard, globalstandard, developer, none\n",
+    );
+    assert_refused(
+        &["--lifecycle-status", "gpt-4.1=retired"],
+        1,
+        "openai-ft-emulator: invalid lifecycle status \"retired\" for model \"gpt-4.1\": expected one of preview, generally-available, deprecating, deprecated\n",
+    );
 }
 
 #[test]

@@ -272,6 +272,28 @@ fn commit_then_drop_applies_and_sends_nothing() {
 }
 
 #[test]
+fn commit_then_500_applies_and_answers_a_server_error() {
+    let emu = Emulator::start(10);
+    let file = emu.training_file(2);
+    emu.fault(
+        json!({"method": "POST", "path": "/v1/fine_tuning/jobs", "fault": "commit_then_500"}),
+    );
+    let r = emu.post(
+        "/v1/fine_tuning/jobs",
+        &json!({"model": "gpt-4o-mini", "training_file": file}),
+    );
+    assert_eq!(r.error(500)["type"], "server_error");
+    // The job was stored all the same.
+    let jobs = emu.get("/v1/fine_tuning/jobs").ok().clone();
+    assert_eq!(jobs["data"].as_array().map(Vec::len), Some(1));
+    let log = emu.log();
+    assert_eq!(
+        (log[log.len() - 2].status, log[log.len() - 2].fault),
+        (Some(500), Some("commit_then_500"))
+    );
+}
+
+#[test]
 fn wildcard_times_and_clear() {
     let emu = Emulator::start(10);
     emu.fault(json!({"path": "/v1/*", "fault": 503, "times": 3}));
@@ -319,7 +341,7 @@ fn bad_fault_rules_are_refused() {
     );
     assert_eq!(
         r.error(400)["message"],
-        "invalid fault \"explode\": must be commit_then_drop, reset, delay, echo, endless_pages or an HTTP status 400-599"
+        "invalid fault \"explode\": must be commit_then_drop, commit_then_500, reset, delay, echo, endless_pages or an HTTP status 400-599"
     );
     let r = emu.control_post("/_emulator/faults", &json!({"fault": 429, "bogus": 1}));
     assert_eq!(

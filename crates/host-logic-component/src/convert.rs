@@ -144,6 +144,10 @@ impl From<wit::Request> for request::Request {
                 wit::Method::Post => request::Method::Post,
                 wit::Method::Delete => request::Method::Delete,
             },
+            target: match r.target {
+                wit::Target::Api => request::Target::Api,
+                wit::Target::AzureDated(version) => request::Target::AzureDated(version),
+            },
             path: r.path,
             query: r.query,
             body: r.body.map(|b| match b {

@@ -145,6 +145,28 @@ pub struct Endpoint {
     pub timeout_secs: u32,
 }
 
+impl Endpoint {
+    /// The `api-version` every `api` request ends with (azure-classic's), which a host answers
+    /// `http.api-version` with.
+    pub fn api_version(&self) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == "api-version")
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The Azure resource (`AZURE_OPENAI_ENDPOINT` as checked: the base without its `/openai/v1`
+    /// or `/openai`), under an Azure flavour.
+    pub fn azure_resource(&self) -> Option<&str> {
+        let suffix = match self.flavor {
+            Flavor::OpenAi => return None,
+            Flavor::Azure => "/openai/v1",
+            Flavor::AzureClassic => "/openai",
+        };
+        self.base.strip_suffix(suffix)
+    }
+}
+
 /// How far the guest may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

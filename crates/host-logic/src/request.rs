@@ -26,6 +26,7 @@ pub const MAX_READ_BYTES: u32 = 1 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub method: Method,
+    pub target: Target,
     pub path: String,
     pub query: Vec<(String, String)>,
     pub body: Option<Body>,
@@ -37,6 +38,15 @@ pub enum Method {
     Get,
     Post,
     Delete,
+}
+
+/// Which API a request goes to (the WIT's `http.target`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The configured base, with the configured `api-version` (if any).
+    Api,
+    /// Azure only: the same resource's dated API, with this `api-version` and no other.
+    AzureDated(String),
 }
 
 /// Which credential a request names.
@@ -119,8 +129,24 @@ pub fn prepare(
         Credential::Missing(message) => return Err(HttpError::MissingCredential(message.clone())),
     };
     let mut query = request.query.clone();
-    query.extend(endpoint.query.iter().cloned());
-    let url = format!("{}{}{}", endpoint.base, request.path, encode_query(&query));
+    let base = match &request.target {
+        Target::Api => {
+            query.extend(endpoint.query.iter().cloned());
+            endpoint.base.clone()
+        }
+        Target::AzureDated(version) => {
+            let Some(resource) = endpoint.azure_resource() else {
+                return Err(HttpError::Denied(
+                    "the component asked for Azure's dated API, which the openai flavour does not \
+                     have"
+                        .into(),
+                ));
+            };
+            query.push(("api-version".to_owned(), version.clone()));
+            format!("{resource}/openai")
+        }
+    };
+    let url = format!("{base}{}{}", request.path, encode_query(&query));
     let mut headers = endpoint.headers.clone();
     let (content_type, body, deadline_secs) = match &request.body {
         None => (None, Vec::new(), None),
@@ -411,11 +437,62 @@ mod tests {
     fn get(path: &str) -> Request {
         Request {
             method: Method::Get,
+            target: Target::Api,
             path: path.into(),
             query: vec![],
             body: None,
             credential: CredentialKind::Project,
         }
+    }
+
+    /// `azure-dated` goes to the resource's `{endpoint}/openai` with the version the guest named,
+    /// under an Azure flavour only; `api` to the base with the configured version.
+    #[test]
+    fn a_request_reaches_the_base_or_azures_dated_api() {
+        let url = |e: &Endpoint, target: Target| {
+            let request = Request {
+                target,
+                ..get("/models/m")
+            };
+            prepare(e, &request, None, 0).map(|o| o.url)
+        };
+        let dated = |v: &str| Target::AzureDated(v.into());
+        let classic = endpoint(&[
+            ("OPENAI_FT_FLAVOR", "azure-classic"),
+            ("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com"),
+            ("AZURE_OPENAI_API_KEY", "k"),
+            ("OPENAI_API_VERSION", "2025-04-01-preview"),
+        ]);
+        assert_eq!(classic.api_version(), Some("2025-04-01-preview"));
+        assert_eq!(
+            url(&classic, Target::Api).unwrap(),
+            "https://r.openai.azure.com/openai/models/m?api-version=2025-04-01-preview"
+        );
+        assert_eq!(
+            url(&classic, dated("2024-10-21")).unwrap(),
+            "https://r.openai.azure.com/openai/models/m?api-version=2024-10-21"
+        );
+        let v1 = endpoint(&[
+            ("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com"),
+            ("AZURE_OPENAI_API_KEY", "k"),
+        ]);
+        assert_eq!(v1.api_version(), None);
+        assert_eq!(
+            url(&v1, Target::Api).unwrap(),
+            "https://r.openai.azure.com/openai/v1/models/m"
+        );
+        assert_eq!(
+            url(&v1, dated("2024-10-21")).unwrap(),
+            "https://r.openai.azure.com/openai/models/m?api-version=2024-10-21"
+        );
+        let openai = endpoint(&[("OPENAI_API_KEY", "k")]);
+        assert_eq!(
+            url(&openai, dated("2024-10-21")),
+            Err(HttpError::Denied(
+                "the component asked for Azure's dated API, which the openai flavour does not have"
+                    .into()
+            ))
+        );
     }
 
     #[test]

@@ -135,6 +135,7 @@ fn send(input: &[(String, String)]) -> Result<Vec<(String, String)>, Error> {
         } else {
             http::Method::Get
         },
+        target: http::Target::Api,
         path: get("path").unwrap_or("/models").into(),
         query: Vec::new(),
         body,

@@ -17,6 +17,10 @@ impl wit_http::Host for Host {
         }
     }
 
+    fn api_version(&mut self) -> Option<String> {
+        self.http.api_version()
+    }
+
     fn send(&mut self, request: wit_http::Request) -> Result<wit_http::Response, wit_http::Error> {
         self.http.send(&request, self.file.as_ref())
     }

@@ -8,7 +8,7 @@
 import { readSync, readlinkSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 
-const { componentUrl, modules, call, flavor, file, noGrant, readBytes, signal, replies } = workerData;
+const { componentUrl, modules, call, flavor, apiVersion, file, noGrant, readBytes, signal, replies } = workerData;
 const wake = new Int32Array(signal);
 
 const post = (message) => parentPort.postMessage(message);
@@ -130,6 +130,7 @@ function throwPayload(value) {
 
 const http = {
   flavor: () => flavor,
+  apiVersion: () => apiVersion,
   send: (request) => {
     const answer = ask({ kind: 'send', request });
     if (answer.err) throwPayload(answer.err);

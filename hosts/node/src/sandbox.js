@@ -77,6 +77,7 @@ export function runGuest(component, call, { config, file, onStderr }) {
       modules: component.modules(limits.memoryMib),
       call,
       flavor: config.endpoint.flavor,
+      apiVersion: config.endpoint.query.find(([k]) => k === 'api-version')?.[1],
       file: file ? { fd: file.fd, size: file.size, path: file.path } : null,
       noGrant: logic().message({ tag: 'no-grant' }),
       readBytes: logic().bounds().readBytes,

@@ -97,9 +97,24 @@ output "base_model_shutdown_date" {
   value       = module.fine_tuning.base_model_shutdown_date
 }
 
+output "base_model_fine_tune_retirement_date" {
+  description = "Azure OpenAI only: the day (YYYY-MM-DD) the base model stops taking fine-tuning jobs, or null."
+  value       = module.fine_tuning.base_model_fine_tune_retirement_date
+}
+
+output "base_model_lifecycle_status" {
+  description = "Azure OpenAI only: the base model's lifecycle_status, or null."
+  value       = module.fine_tuning.base_model_lifecycle_status
+}
+
 output "fine_tuned_model_shutdown_date" {
   description = "The announced shutdown date (YYYY-MM-DD) of the fine-tuned model, or null."
   value       = module.fine_tuning.fine_tuned_model_shutdown_date
+}
+
+output "fine_tuned_model_lifecycle_status" {
+  description = "Azure OpenAI only: the fine-tuned model's lifecycle_status, or null."
+  value       = module.fine_tuning.fine_tuned_model_lifecycle_status
 }
 
 output "warnings" {

@@ -80,7 +80,7 @@ variable "integrations" {
 }
 
 variable "training_type" {
-  description = "Azure OpenAI only: the training type, \"standard\", \"global\" or \"developer\". Leave null for OpenAI."
+  description = "Azure OpenAI only: the training tier, as Microsoft names it: \"Standard\", \"GlobalStandard\" or \"Developer\" (or an alias the base module takes). Leave null for OpenAI."
   type        = string
   default     = null
 }

@@ -118,7 +118,7 @@ impl Create<'_> {
                     (
                         retry::after_response(policy, retry, &r, now, random),
                         format!("HTTP {}", r.status),
-                        api_error(self.request, &r, now).into(),
+                        api_error(self.request, &r, now, platform.flavor()).into(),
                         outcome,
                     )
                 }

@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 
 use super::retry::{self, Decision, Policy};
 use crate::error::{ApiError, Error, HttpError, Result};
+use crate::flavor::Flavor;
 use crate::platform::{Credential, Platform, Request, Response};
 
 /// Sends `request`, retrying by `policy`, and returns the first answer that is not retried. A
@@ -19,7 +20,7 @@ pub fn send(platform: &mut dyn Platform, request: &Request, policy: &Policy) -> 
                 let decision =
                     retry::after_response(policy, retry, &response, now, platform.random());
                 if decision == Decision::Stop {
-                    return Err(api_error(request, &response, now).into());
+                    return Err(api_error(request, &response, now, platform.flavor()).into());
                 }
                 (decision, format!("HTTP {}", response.status))
             }
@@ -77,8 +78,9 @@ pub fn fetch<T: DeserializeOwned>(
 }
 
 /// Builds the error for a non-2xx answer. Reads OpenAI's `{"error": {message, type, param, code}}`
-/// and Azure's variants of it; anything else is summarised by status.
-pub fn api_error(request: &Request, response: &Response, now: u64) -> ApiError {
+/// and Azure's variants of it; anything else is summarised by status. The advice names the
+/// variables of `flavor`.
+pub fn api_error(request: &Request, response: &Response, now: u64, flavor: Flavor) -> ApiError {
     let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
     let error = body.get("error").unwrap_or(&body);
     let text = |key: &str| error.get(key).and_then(|v| v.as_str()).map(str::to_owned);
@@ -107,6 +109,7 @@ pub fn api_error(request: &Request, response: &Response, now: u64) -> ApiError {
         &message,
         code.as_deref(),
         retry_after,
+        flavor,
     );
     ApiError {
         status: response.status,
@@ -128,7 +131,9 @@ fn hint(
     message: &str,
     code: Option<&str>,
     retry_after: Option<std::time::Duration>,
+    flavor: Flavor,
 ) -> Option<String> {
+    let azure = flavor.is_azure();
     let admin = request.credential == Credential::Admin;
     let lower = message.to_ascii_lowercase();
     let text = match status {
@@ -144,6 +149,11 @@ fn hint(
             "set OPENAI_ADMIN_KEY to a valid admin key (sk-admin-...) of the organisation that \
              owns the model"
         }
+        401 if azure => {
+            "check AZURE_OPENAI_API_KEY (or AZURE_OPENAI_AD_TOKEN): the resource key is wrong or \
+             regenerated, the token expired or lacks a role on the resource, or \
+             AZURE_OPENAI_ENDPOINT names another resource"
+        }
         401 => {
             "check OPENAI_API_KEY: the key is missing, revoked, or belongs to another \
              organisation or project"
@@ -152,7 +162,16 @@ fn hint(
             "the admin key lacks permission for checkpoint permissions: it needs the \
              api.fine_tuning.checkpoints.read/.write scopes and an Owner behind it"
         }
+        403 if azure => {
+            "the credential lacks permission on the Azure OpenAI resource; give the identity \
+             behind AZURE_OPENAI_AD_TOKEN a fine-tuning role there (Azure AI User or Cognitive \
+             Services OpenAI Contributor)"
+        }
         403 => "the key lacks permission for this operation; check the key's project and role",
+        404 if azure => {
+            "verify the id and that it exists in the Azure OpenAI resource AZURE_OPENAI_ENDPOINT \
+             names"
+        }
         404 => {
             "verify the id and that it exists in the organisation and project of the key \
              (OPENAI_ORG_ID, OPENAI_PROJECT_ID)"
@@ -212,7 +231,27 @@ mod tests {
     }
 
     fn api_error_at(req: &Request, response: &Response) -> ApiError {
-        api_error(req, response, 0)
+        api_error(req, response, 0, Flavor::OpenAi)
+    }
+
+    #[test]
+    fn azure_401s_and_404s_name_azure_variables() {
+        let req = Request::new(Method::Get, "/fine_tuning/jobs/x", Credential::Project);
+        for flavor in [Flavor::Azure, Flavor::AzureClassic] {
+            let body = r#"{"error":{"code":"401","message":"Access denied."}}"#;
+            let e = api_error(&req, &response(401, body), 0, flavor).to_string();
+            assert_eq!(
+                e,
+                "api error 401 (401): Access denied; check AZURE_OPENAI_API_KEY (or \
+                 AZURE_OPENAI_AD_TOKEN): the resource key is wrong or regenerated, the token \
+                 expired or lacks a role on the resource, or AZURE_OPENAI_ENDPOINT names another \
+                 resource (request id req_123)"
+            );
+            assert!(!e.contains("OPENAI_API_KEY:"));
+            let body = r#"{"error":{"code":"notFound","message":"Not found."}}"#;
+            let e = api_error(&req, &response(404, body), 0, flavor).to_string();
+            assert!(e.ends_with("; verify the id and that it exists in the Azure OpenAI resource AZURE_OPENAI_ENDPOINT names (request id req_123)"), "{e}");
+        }
     }
 
     #[test]

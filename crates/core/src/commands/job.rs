@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{field, file};
+use super::{MODEL_DATES, field, file};
 use crate::api::create::Origin;
 use crate::error::{Error, InputError, Result};
 use crate::file::estimate::Estimate;
@@ -90,11 +90,13 @@ pub(super) const ACTION_INPUTS: &[&str] = &["id"];
 
 pub(super) const LIST_INPUTS: &[&str] = &["metadata", "limit"];
 
-/// How a job is named in an input: by id, or by idempotency key (given, or derived from the
-/// request itself).
+/// How a job is named in an input: by id, by idempotency key, or by the request itself (whose
+/// key it has, and whose training file and seed find it where Azure keeps neither metadata nor
+/// suffix).
 enum JobRef {
     Id(JobId),
     Key(IdempotencyKey),
+    Request(Box<JobSpec>, IdempotencyKey),
 }
 
 impl JobRef {
@@ -109,7 +111,11 @@ impl JobRef {
                 "idempotency_key",
                 key,
             )?)),
-            (None, None, true) => Ok(JobRef::Key(JobSpec::parse(input)?.idempotency_key())),
+            (None, None, true) => {
+                let spec = JobSpec::parse(input)?;
+                let key = spec.idempotency_key();
+                Ok(JobRef::Request(Box::new(spec), key))
+            }
             (None, None, false) => Err(InputError::missing(
                 "id",
                 "set id (ftjob-...), idempotency_key (from job ensure), or the job request itself (model, training_file, ...)",
@@ -129,12 +135,13 @@ impl JobRef {
         match self {
             JobRef::Id(id) => job::read(platform, id).map(Some),
             JobRef::Key(key) => job::find_by_key(platform, key),
+            JobRef::Request(spec, _) => job::find_for(platform, spec),
         }
     }
 
-    fn key(&self) -> Option<&str> {
+    fn key(&self) -> Option<&IdempotencyKey> {
         match self {
-            JobRef::Key(k) => Some(k.as_str()),
+            JobRef::Key(k) | JobRef::Request(_, k) => Some(k),
             JobRef::Id(_) => None,
         }
     }
@@ -179,42 +186,51 @@ fn poll_interval(input: &Input) -> Result<Duration, InputError> {
     }
 }
 
-/// The shutdown dates of the job's base and fine-tuned models (empty when none is announced),
-/// from one read of the model list, and a warning for each that is near (also on stderr).
+/// The retirement dates of the job's base and fine-tuned models (see [`MODEL_DATES`]), from one
+/// read of the model list, and a warning for each shutdown that is near (also on stderr).
 fn model_dates(platform: &mut dyn Platform, job: &Job) -> Result<(Output, Vec<Warning>)> {
     let base = Some(job.model.as_str()).filter(|m| !m.is_empty());
     let tuned = job.fine_tuned_model.as_deref();
     let named: Vec<&str> = [base, tuned].into_iter().flatten().collect();
-    let dates = match named.as_slice() {
+    let mut found = match named.as_slice() {
         [] => Vec::new(),
-        some => models::shutdown_dates(platform, some)?,
-    };
-    let date_of = |model: Option<&str>| -> Option<String> {
-        let i = named.iter().position(|n| Some(*n) == model)?;
-        dates[i].clone()
-    };
-    let (base_date, tuned_date) = (date_of(base), date_of(tuned));
+        some => models::retirements(platform, some)?,
+    }
+    .into_iter();
+    let base = base
+        .map(|_| found.next().unwrap_or_default())
+        .unwrap_or_default();
+    let tuned_dates = tuned
+        .map(|_| found.next().unwrap_or_default())
+        .unwrap_or_default();
     let mut warnings = Vec::new();
-    if let Some(w) = models::warn_if_near(platform, "base model", &job.model, base_date.as_deref())
+    if let Some(w) =
+        models::warn_if_near(platform, "base model", &job.model, base.shutdown.as_deref())
     {
         warnings.push(Warning::new(Kind::BaseModelShutdown, w));
     }
     if let Some(m) = tuned
-        && let Some(w) =
-            models::warn_if_near(platform, "fine-tuned model", m, tuned_date.as_deref())
+        && let Some(w) = models::warn_if_near(
+            platform,
+            "fine-tuned model",
+            m,
+            tuned_dates.shutdown.as_deref(),
+        )
     {
         warnings.push(Warning::new(Kind::FineTunedModelShutdown, w));
     }
-    let out = vec![
-        (
-            "base_model_shutdown_date".into(),
-            base_date.unwrap_or_default(),
-        ),
-        (
-            "fine_tuned_model_shutdown_date".into(),
-            tuned_date.unwrap_or_default(),
-        ),
+    let values = [
+        base.shutdown,
+        base.fine_tune,
+        base.lifecycle,
+        tuned_dates.shutdown,
+        tuned_dates.lifecycle,
     ];
+    let out = MODEL_DATES
+        .iter()
+        .zip(values)
+        .map(|(k, v)| ((*k).into(), v.unwrap_or_default()))
+        .collect();
     Ok((out, warnings))
 }
 
@@ -279,9 +295,10 @@ fn estimate_outputs(estimate: Option<&Estimate>) -> Output {
 const UNKNOWN_FILE: &str = "file-not-yet-uploaded";
 
 /// `job check`: everything `job ensure` would refuse before it creates anything, with no write:
-/// the request and the follow settings, the metadata and suffix room, and a base model past its
-/// shutdown date (one read of the models endpoint). The file ids may be left out. Outputs the
-/// `model`, its `base_model_shutdown_date` and the `warnings`.
+/// the request and the follow settings, the metadata and suffix room, what the surface cannot
+/// express, and a base model past its shutdown date or (Azure) its fine-tuning retirement (one
+/// read of the models endpoint). The file ids may be left out. Outputs the `model`, its
+/// retirement dates and lifecycle status, and the `warnings`.
 pub(super) fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     let mut pairs: BTreeMap<String, String> = input
         .iter()
@@ -294,12 +311,13 @@ pub(super) fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output
     Follow::parse(input)?;
     let estimate = budget(input, &spec)?.check(&spec)?;
     job::refuse_before_create(platform, &spec)?;
-    let shutdown = models::refuse_if_shut_down(platform, spec.model.as_str())?;
-    let warnings: Vec<Warning> = shutdown
-        .warning
-        .map(|w| Warning::new(Kind::BaseModelShutdown, w))
+    let found = models::refuse_if_retired(platform, spec.model.as_str())?;
+    let warnings: Vec<Warning> = found
+        .warnings
         .into_iter()
+        .map(|w| Warning::new(Kind::BaseModelShutdown, w))
         .collect();
+    let dates = found.retirement;
     let mut out = vec![
         ("model".into(), spec.model.as_str().to_owned()),
         (
@@ -308,7 +326,15 @@ pub(super) fn check(platform: &mut dyn Platform, input: &Input) -> Result<Output
         ),
         (
             "base_model_shutdown_date".into(),
-            shutdown.date.unwrap_or_default(),
+            dates.shutdown.unwrap_or_default(),
+        ),
+        (
+            "base_model_fine_tune_retirement_date".into(),
+            dates.fine_tune.unwrap_or_default(),
+        ),
+        (
+            "base_model_lifecycle_status".into(),
+            dates.lifecycle.unwrap_or_default(),
         ),
     ];
     out.extend(estimate_outputs(estimate.as_ref()));
@@ -415,7 +441,12 @@ pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output>
     };
     let now = platform.now();
     let mut warnings: Vec<Warning> = job::unsuccessful(&job, timeout, now).into_iter().collect();
-    let mut out = job_outputs(&job, reference.key(), timeout, now);
+    let mut out = job_outputs(
+        &job,
+        reference.key().map(IdempotencyKey::as_str),
+        timeout,
+        now,
+    );
     out.push(("checkpoints".into(), checkpoints));
     if with_dates {
         let (dates, near) = model_dates(platform, &job)?;
@@ -431,7 +462,7 @@ pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output>
 fn missing_outputs(reference: &JobRef) -> Output {
     let named = match reference {
         JobRef::Id(id) => format!("job {id}"),
-        JobRef::Key(key) => format!("the job for this request ({key})"),
+        JobRef::Key(key) | JobRef::Request(_, key) => format!("the job for this request ({key})"),
     };
     let message = format!(
         "{named} no longer exists: it was deleted, or the key now reaches another organisation \
@@ -440,7 +471,7 @@ fn missing_outputs(reference: &JobRef) -> Output {
          (terraform apply -replace=...)"
     );
     let blank = Job::blank();
-    let mut out: Output = job_outputs(&blank, reference.key(), None, 0)
+    let mut out: Output = job_outputs(&blank, reference.key().map(IdempotencyKey::as_str), None, 0)
         .into_iter()
         .map(|(k, v)| {
             if k == "idempotency_key" {
@@ -450,12 +481,8 @@ fn missing_outputs(reference: &JobRef) -> Output {
             }
         })
         .collect();
-    for key in [
-        "checkpoints",
-        "base_model_shutdown_date",
-        "fine_tuned_model_shutdown_date",
-    ] {
-        out.push((key.into(), String::new()));
+    for key in std::iter::once(&"checkpoints").chain(MODEL_DATES) {
+        out.push(((*key).into(), String::new()));
     }
     out.push((
         "warnings".into(),

@@ -70,8 +70,16 @@ const JOB: &[&str] = &[
 /// How the job was named, and whether it ran past `cancel_after_timeout`.
 const JOB_REF_OUT: &[&str] = &["idempotency_key", "timed_out"];
 
-/// The models' announced shutdown dates (from `job read` only with `shutdown_dates`).
-const MODEL_DATES: &[&str] = &["base_model_shutdown_date", "fine_tuned_model_shutdown_date"];
+/// What the models endpoint announces of the job's models (from `job read` only with
+/// `shutdown_dates`), in this order: their retirement days (empty when none is announced) and
+/// Azure's lifecycle status.
+pub(super) const MODEL_DATES: &[&str] = &[
+    "base_model_shutdown_date",
+    "base_model_fine_tune_retirement_date",
+    "base_model_lifecycle_status",
+    "fine_tuned_model_shutdown_date",
+    "fine_tuned_model_lifecycle_status",
+];
 
 /// What a training file's check found.
 const REPORT: &[&str] = &["examples", "estimated_tokens", "bytes", "sha256"];
@@ -158,12 +166,14 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "job check",
-        summary: "check everything job ensure would refuse (the files may be left out), the budget gate included, with no write; estimates what the job bills; warns of a near base-model shutdown (plan time, external data source)",
+        summary: "check everything job ensure would refuse (the files may be left out), the budget gate included, with no write; estimates what the job bills; warns of a near base-model shutdown or end of fine-tuning (plan time, external data source)",
         inputs: job::ENSURE_INPUTS,
         outputs: &[&[
             "model",
             "training_method",
             "base_model_shutdown_date",
+            "base_model_fine_tune_retirement_date",
+            "base_model_lifecycle_status",
             "estimated_n_epochs",
             "estimated_billed_tokens",
             "estimated_cost_usd",

@@ -13,7 +13,7 @@ use crate::api::page::{Pager, listed_by_id};
 use crate::api::{self, retry::Policy};
 use crate::error::{Error, HttpError, InputError, Result};
 use crate::ids::FileId;
-use crate::platform::{Body, Credential, FileError, FormField, Method, Platform, Request};
+use crate::platform::{Body, Credential, FileError, FormField, Method, Platform, Request, Surface};
 use crate::training_method::TrainingMethod;
 
 /// How much the guest reads per call: large enough to keep calls few, small enough that a
@@ -155,7 +155,10 @@ pub fn wait_processed(platform: &mut dyn Platform, id: &str) -> Result<FileObjec
     loop {
         let file: FileObject = api::fetch(platform, &request, &Policy::SDK)?;
         match file.status.as_deref() {
-            Some("processed") | None => return Ok(file),
+            // Azure's specs say it never returns `uploaded`, kept "for compatibility" with
+            // OpenAI, where it is a usable upload: whatever answers with it speaks OpenAI's
+            // words, and waiting an hour for another would stall the upload for nothing.
+            Some("processed" | "uploaded") | None => return Ok(file),
             Some("error") => {
                 let details = file
                     .status_details
@@ -215,18 +218,18 @@ fn upload_validated(
         "uploading {path} as {filename} ({} bytes, {} examples)",
         report.bytes, report.examples
     ));
+    let mut fields = vec![FormField::Text {
+        name: "purpose".into(),
+        value: "fine-tune".into(),
+    }];
+    fields.extend(expiry(platform.surface()));
+    fields.push(FormField::GrantedFile {
+        name: "file".into(),
+        filename: filename.clone(),
+        sha256: report.sha256.clone(),
+    });
     let mut request = Request::new(Method::Post, "/files", Credential::Project);
-    request.body = Some(Body::Multipart(vec![
-        FormField::Text {
-            name: "purpose".into(),
-            value: "fine-tune".into(),
-        },
-        FormField::GrantedFile {
-            name: "file".into(),
-            filename: filename.clone(),
-            sha256: report.sha256.clone(),
-        },
-    ]));
+    request.body = Some(Body::Multipart(fields));
     let create = Create {
         request: &request,
         policy: CreatePolicy::PROJECT,
@@ -241,6 +244,29 @@ fn upload_validated(
         }
         Err(e) => Err(e),
     }
+}
+
+/// How long an upload asks to be kept, where it must say: 30 days, the longest every documented
+/// range allows (OpenAI 1 hour to 30 days, Azure's dated preview 14 to 30 days; v1 gives none),
+/// so a file outlives any queue and retry while its job is created and trains.
+pub const UPLOAD_EXPIRY_SECS: u64 = 30 * 86_400;
+
+/// The `expires_after` fields of an upload. Azure's v1 schema requires the object; it gives no
+/// multipart encoding for it, so it goes in the bracket form OpenAI's SDKs send, which Microsoft's
+/// v1 examples use. Elsewhere it is optional and left out (files are kept until deleted); 2024-10-21
+/// does not define it.
+fn expiry(surface: Surface) -> Vec<FormField> {
+    if surface != Surface::AzureV1 {
+        return Vec::new();
+    }
+    let text = |name: &str, value: String| FormField::Text {
+        name: name.into(),
+        value,
+    };
+    vec![
+        text("expires_after[anchor]", "created_at".into()),
+        text("expires_after[seconds]", UPLOAD_EXPIRY_SECS.to_string()),
+    ]
 }
 
 /// How many files under the upload's name a changed upload deletes at most: a server keeps one
@@ -309,6 +335,49 @@ mod tests {
 "#
         .repeat(10)
         .into_bytes()
+    }
+
+    #[test]
+    fn azure_waits_for_processed_but_not_for_a_state_it_never_returns() {
+        let mut fake = Fake::flavored(crate::flavor::Flavor::Azure);
+        fake.files
+            .push(serde_json::json!({"id": "file-1", "status": "uploaded"}));
+        assert_eq!(wait_processed(&mut fake, "file-1").unwrap().id, "file-1");
+        assert_eq!(fake.count("GET"), 1);
+        fake.files.push(
+            serde_json::json!({"id": "file-2", "status": "error", "status_details": "bad line"}),
+        );
+        assert_eq!(
+            wait_processed(&mut fake, "file-2").unwrap_err().to_string(),
+            "file file-2 failed processing on Azure OpenAI: bad line; fix the file and upload it again"
+        );
+    }
+
+    #[test]
+    fn v1_uploads_carry_the_expiry_v1_requires() {
+        for (surface, fields) in [
+            (
+                Surface::AzureV1,
+                vec!["expires_after[anchor]", "expires_after[seconds]"],
+            ),
+            (Surface::OpenAi, vec![]),
+            (
+                Surface::AzureDated(crate::flavor::DatedApi::Preview),
+                vec![],
+            ),
+        ] {
+            let names: Vec<String> = expiry(surface)
+                .into_iter()
+                .map(|f| match f {
+                    FormField::Text { name, value } => {
+                        assert!(value == "created_at" || value == "2592000", "{value}");
+                        name
+                    }
+                    FormField::GrantedFile { .. } => unreachable!("text fields only"),
+                })
+                .collect();
+            assert_eq!(names, fields, "{surface:?}");
+        }
     }
 
     #[test]

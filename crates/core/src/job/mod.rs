@@ -10,7 +10,9 @@ pub mod spec;
 pub mod wait;
 
 pub use budget::{FileFigures, JobBudget};
-pub use create::{create_or_adopt, create_within, find_by_key, key_of, refuse_before_create};
+pub use create::{
+    create_or_adopt, create_within, find_by_key, find_for, key_of, refuse_before_create,
+};
 pub use object::{Checkpoint, Event, Job, JobError, JobStatus, checkpoints_json};
 pub use ops::{
     action, cancel, checkpoints, deadline, enforce_timeout, list, read, timed_out, unsuccessful,

@@ -120,6 +120,14 @@ pub struct Job {
     pub result_files: Vec<String>,
     #[serde(default)]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The training and validation files and the seed: what finds a job on a server that keeps
+    /// neither metadata nor suffix (see `job::create::carries_key`).
+    #[serde(default)]
+    pub training_file: Option<String>,
+    #[serde(default)]
+    pub validation_file: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
     /// Azure's dated API calls the user's suffix `suffix`; OpenAI and Azure v1 echo it as
     /// `user_provided_suffix`.
     #[serde(default)]
@@ -179,6 +187,9 @@ impl Job {
             error: None,
             result_files: Vec::new(),
             metadata: None,
+            training_file: None,
+            validation_file: None,
+            seed: None,
             suffix: None,
             user_provided_suffix: None,
         }

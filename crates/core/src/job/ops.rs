@@ -5,6 +5,7 @@ use super::object::{Checkpoint, Job, JobStatus};
 use crate::api::page::{Page, Pager};
 use crate::api::{self, retry::Policy};
 use crate::error::{Error, Result};
+use crate::flavor::{DatedApi, Surface};
 use crate::ids::JobId;
 use crate::platform::{Credential, Method, Platform, Request};
 use crate::warning::{Kind, Warning};
@@ -27,6 +28,13 @@ pub fn read(platform: &mut dyn Platform, id: &JobId) -> Result<Job> {
 /// finds the job moved and is refused (400, 409). Then fresh state decides: a job already where
 /// the action takes it is success, reported as it now is.
 pub fn action(platform: &mut dyn Platform, id: &str, action: &str) -> Result<Job> {
+    if action != "cancel" && platform.surface() == Surface::AzureDated(DatedApi::Ga) {
+        return Err(Error::Failed(format!(
+            "cannot {action} {id}: Azure OpenAI's GA api-version (2024-10-21) has no {action} \
+             operation; set OPENAI_API_VERSION=2025-04-01-preview, or use Azure OpenAI's v1 API \
+             (OPENAI_FT_FLAVOR=azure)"
+        )));
+    }
     let request = Request::new(
         Method::Post,
         format!("/fine_tuning/jobs/{id}/{action}"),
@@ -170,13 +178,42 @@ pub fn list(
     filter: &[(String, String)],
     limit: u64,
 ) -> Result<Vec<Job>> {
+    let flavor = platform.flavor();
+    if !filter.is_empty() && !flavor.stores_job_metadata() {
+        return Err(crate::error::InputError::invalid(
+            "metadata",
+            &filter
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            "Azure OpenAI's dated API keeps no job metadata to filter by; list without it",
+        )
+        .into());
+    }
     let mut request = Request::new(Method::Get, "/fine_tuning/jobs", Credential::Project)
         .query("limit", limit.to_string());
-    for (k, v) in filter {
+    // Azure's list takes no metadata filter (it would ignore one): the page is filtered here,
+    // so the answer is the matching jobs among the newest `limit`.
+    let by_query = flavor.filters_jobs_by_metadata();
+    for (k, v) in filter.iter().filter(|_| by_query) {
         request = request.query(&format!("metadata[{k}]"), v.clone());
     }
     let page: Page<Job> = api::fetch(platform, &request, &Policy::SDK)?;
-    Ok(page.data)
+    let matches = |j: &Job| {
+        filter.iter().all(|(k, v)| {
+            j.metadata
+                .as_ref()
+                .and_then(|m| m.get(k))
+                .and_then(|x| x.as_str())
+                == Some(v.as_str())
+        })
+    };
+    Ok(page
+        .data
+        .into_iter()
+        .filter(|j| by_query || matches(j))
+        .collect())
 }
 
 #[cfg(test)]
@@ -190,6 +227,28 @@ mod tests {
             "id": "ftjob-1", "status": status, "created_at": created_at, "finished_at": finished_at
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn azure_lists_are_filtered_here_and_the_dated_api_has_no_metadata() {
+        let filter = [("team".to_owned(), "ml".to_owned())];
+        let mut v1 = Fake::flavored(crate::flavor::Flavor::Azure);
+        v1.add_job(&serde_json::json!({"model": "m", "metadata": {"team": "ml"}}));
+        v1.add_job(&serde_json::json!({"model": "m", "metadata": {"team": "other"}}));
+        let found = list(&mut v1, &filter, 20).unwrap();
+        assert_eq!(
+            found.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
+            ["ftjob-001"]
+        );
+        assert_eq!(v1.log, ["GET jobs?limit=20"], "no metadata filter sent");
+        let mut dated = Fake::flavored(crate::flavor::Flavor::AzureClassic);
+        let e = list(&mut dated, &filter, 20).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "invalid metadata \"team=ml\": Azure OpenAI's dated API keeps no job metadata to \
+             filter by; list without it"
+        );
+        assert!(dated.log.is_empty());
     }
 
     #[test]

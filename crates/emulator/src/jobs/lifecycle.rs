@@ -7,7 +7,7 @@ use super::handlers::{job_object, not_found};
 use super::training_file::validate_training;
 use crate::config::Config;
 use crate::errors::ApiError;
-use crate::flavor::Surface;
+use crate::flavor::{Mount, Surface};
 use crate::models;
 use crate::state::{Checkpoint, Event, FileRec, FileStatus, Job, JobStatus, State};
 use serde_json::{Value, json};
@@ -235,6 +235,7 @@ fn results_file(state: &mut State, job: &Job, at_ms: u64) -> FileRec {
         status: FileStatus::Processed,
         status_details: None,
         uploaded_ms: at_ms,
+        import_url: None,
     }
 }
 
@@ -265,11 +266,12 @@ pub fn force_fail(
     advance(state, config, now_ms);
     let mut jobs = std::mem::take(&mut state.jobs);
     let result = jobs.iter_mut().find(|j| j.id == id).map(|job| {
+        let surface = Surface::fallback(config.flavor, config.flavor.prefix());
         if job.status.is_terminal() {
-            return Err(config.flavor.status_name(job.status).to_string());
+            return Err(surface.status_name(job.status, config).to_string());
         }
         fail(state, job, now_ms / 1000, code, message.to_string(), None);
-        Ok(job_object(job, config.flavor))
+        Ok(job_object(job, surface, config))
     });
     state.jobs = jobs;
     result
@@ -286,6 +288,7 @@ pub enum Action {
 pub fn act(
     state: &mut State,
     config: &Config,
+    surface: Surface,
     id: &str,
     action: Action,
     now_ms: u64,
@@ -293,7 +296,7 @@ pub fn act(
     let mut jobs = std::mem::take(&mut state.jobs);
     let result = match jobs.iter_mut().find(|j| j.id == id) {
         None => Err(not_found(id)),
-        Some(job) => apply(state, config, job, action, now_ms),
+        Some(job) => apply(state, config, surface, job, action, now_ms),
     };
     state.jobs = jobs;
     result
@@ -302,14 +305,14 @@ pub fn act(
 fn apply(
     state: &mut State,
     config: &Config,
+    surface: Surface,
     job: &mut Job,
     action: Action,
     now_ms: u64,
 ) -> Result<Value, ApiError> {
     let now = now_ms / 1000;
     let status = job.status;
-    let flavor = config.flavor;
-    let shown = flavor.status_name(status);
+    let shown = surface.status_name(status, config);
     let refuse = |verb: &str, need: &str| {
         Err(ApiError::invalid(
             None,
@@ -340,7 +343,7 @@ fn apply(
             if status != JobStatus::Running {
                 return refuse("paused", "and only a running job can be paused");
             }
-            job.status = flavor.pause_status();
+            job.status = surface.pause_status(config);
             job.estimated_finish = None;
             job.next_step_ms = now_ms + config.step_ms.max(1);
             if job.status == JobStatus::Paused {
@@ -351,10 +354,10 @@ fn apply(
             if status != JobStatus::Paused {
                 return refuse("resumed", "and only a paused job can be resumed");
             }
-            job.status = flavor.resume_status();
+            job.status = surface.resume_status();
             job.next_step_ms = now_ms + config.step_ms.max(1);
             event(state, job, now, "info", "Fine-tuning job resumed");
         }
     }
-    Ok(job_object(job, flavor))
+    Ok(job_object(job, surface, config))
 }

@@ -11,5 +11,5 @@ mod training_file;
 mod validation;
 
 pub use create::create;
-pub use handlers::{checkpoints, events, list, retrieve};
+pub use handlers::{checkpoints, delete, events, list, retrieve};
 pub use lifecycle::{Action, act, advance, force_fail};

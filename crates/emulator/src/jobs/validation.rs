@@ -3,41 +3,47 @@
 //! integrations and the files, each refusal naming its `param`.
 
 use crate::errors::{ApiError, in_range, quoted};
+use crate::flavor::Surface;
 use crate::state::{FileRec, FileStatus, Method, Rng, State};
 use serde_json::{Map, Value, json};
 
 const MAX_SEED: i64 = 2_147_483_647;
 
-/// An "auto"-able hyperparameter: `None` means auto (or absent).
+/// A hyperparameter: `None` means absent, or `"auto"` where the surface allows it.
 fn auto_int(
     v: Option<&Value>,
     param: &str,
-    min: i64,
-    max: Option<i64>,
+    (min, max): (i64, Option<i64>),
+    auto: bool,
 ) -> Result<Option<i64>, ApiError> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s == "auto" => Ok(None),
+        Some(Value::String(s)) if auto && s == "auto" => Ok(None),
         Some(Value::Number(n)) if n.as_i64().is_some() => {
             let x = n.as_i64().unwrap_or_default();
             in_range(x, param, "integer", (min, false), max).map(Some)
         }
-        Some(other) => Err(ApiError::invalid_type(param, "'auto' or an integer", other)),
+        Some(other) if auto => Err(ApiError::invalid_type(param, "'auto' or an integer", other)),
+        Some(other) => Err(ApiError::invalid_type(param, "an integer", other)),
     }
 }
 
-/// An "auto"-able number with an exclusive minimum and an inclusive maximum.
+/// A number hyperparameter with an exclusive minimum and an inclusive maximum; `"auto"` where
+/// the surface allows it.
 fn auto_num(
     v: Option<&Value>,
     param: &str,
-    min_excl: f64,
-    max: Option<f64>,
+    (min_excl, max): (f64, Option<f64>),
+    auto: bool,
 ) -> Result<Option<f64>, ApiError> {
     let x = match v {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) if s == "auto" => return Ok(None),
+        Some(Value::String(s)) if auto && s == "auto" => return Ok(None),
         Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-        Some(other) => return Err(ApiError::invalid_type(param, "'auto' or a number", other)),
+        Some(other) if auto => {
+            return Err(ApiError::invalid_type(param, "'auto' or a number", other));
+        }
+        Some(other) => return Err(ApiError::invalid_type(param, "a number", other)),
     };
     in_range(x, param, "decimal", (min_excl, true), max).map(Some)
 }
@@ -91,6 +97,7 @@ pub(super) struct Hyper {
 }
 
 fn hyperparameters(
+    surface: Surface,
     method: Method,
     hp: Option<&Map<String, Value>>,
     prefix: &str,
@@ -99,9 +106,10 @@ fn hyperparameters(
     let empty = Map::new();
     let hp = hp.unwrap_or(&empty);
     let p = |name: &str| format!("{prefix}.{name}");
+    let auto = surface.allows_auto();
     let allowed: &[&str] = match method {
         Method::Supervised => &["batch_size", "learning_rate_multiplier", "n_epochs"],
-        Method::Dpo => &["batch_size", "learning_rate_multiplier", "n_epochs", "beta"],
+        Method::Dpo => surface.dpo_hyperparameters(),
         Method::Reinforcement => &[
             "batch_size",
             "learning_rate_multiplier",
@@ -122,15 +130,15 @@ fn hyperparameters(
             ),
         ));
     }
-    let n_epochs = auto_int(hp.get("n_epochs"), &p("n_epochs"), 1, Some(50))?
+    let n_epochs = auto_int(hp.get("n_epochs"), &p("n_epochs"), (1, Some(50)), auto)?
         .map_or_else(|| super::billing::auto_epochs(examples), |n| n as u64);
     let batch_size =
-        auto_int(hp.get("batch_size"), &p("batch_size"), 1, Some(256))?.unwrap_or(1) as u64;
+        auto_int(hp.get("batch_size"), &p("batch_size"), (1, Some(256)), auto)?.unwrap_or(1) as u64;
     let lr = auto_num(
         hp.get("learning_rate_multiplier"),
         &p("learning_rate_multiplier"),
-        0.0,
-        None,
+        (0.0, None),
+        auto,
     )?
     .unwrap_or(1.8);
     let mut echo =
@@ -139,23 +147,38 @@ fn hyperparameters(
         Method::Supervised => {}
         Method::Dpo => {
             echo["beta"] =
-                json!(auto_num(hp.get("beta"), &p("beta"), 0.0, Some(2.0))?.unwrap_or(0.1));
+                json!(auto_num(hp.get("beta"), &p("beta"), (0.0, Some(2.0)), auto)?.unwrap_or(0.1));
+            if let Some(l2) = auto_num(
+                hp.get("l2_multiplier"),
+                &p("l2_multiplier"),
+                (0.0, None),
+                auto,
+            )? {
+                echo["l2_multiplier"] = json!(l2);
+            }
         }
         Method::Reinforcement => {
             echo["compute_multiplier"] = json!(
                 auto_num(
                     hp.get("compute_multiplier"),
                     &p("compute_multiplier"),
-                    0.00001,
-                    Some(10.0)
+                    (0.00001, Some(10.0)),
+                    auto
                 )?
                 .unwrap_or(1.0)
             );
             echo["eval_interval"] = json!(
-                auto_int(hp.get("eval_interval"), &p("eval_interval"), 1, None)?.unwrap_or(1)
+                auto_int(
+                    hp.get("eval_interval"),
+                    &p("eval_interval"),
+                    (1, None),
+                    auto
+                )?
+                .unwrap_or(1)
             );
-            echo["eval_samples"] =
-                json!(auto_int(hp.get("eval_samples"), &p("eval_samples"), 1, None)?.unwrap_or(1));
+            echo["eval_samples"] = json!(
+                auto_int(hp.get("eval_samples"), &p("eval_samples"), (1, None), auto)?.unwrap_or(1)
+            );
             let effort = match hp.get("reasoning_effort") {
                 None | Some(Value::Null) => "default".to_string(),
                 Some(Value::String(s))
@@ -181,15 +204,8 @@ fn hyperparameters(
     })
 }
 
-const GRADER_TYPES: &[&str] = &[
-    "string_check",
-    "text_similarity",
-    "python",
-    "score_model",
-    "multi",
-];
-
-fn check_grader(grader: Option<&Value>) -> Result<Value, ApiError> {
+fn check_grader(surface: Surface, grader: Option<&Value>) -> Result<Value, ApiError> {
+    let types = surface.grader_types();
     let param = "method.reinforcement.grader";
     let g = match grader {
         None | Some(Value::Null) => return Err(ApiError::missing(param)),
@@ -197,12 +213,12 @@ fn check_grader(grader: Option<&Value>) -> Result<Value, ApiError> {
         Some(other) => return Err(ApiError::invalid_type(param, "an object", other)),
     };
     match g.get("type").and_then(Value::as_str) {
-        Some(t) if GRADER_TYPES.contains(&t) => Ok(Value::Object(g.clone())),
+        Some(t) if types.contains(&t) => Ok(Value::Object(g.clone())),
         _ => Err(ApiError::invalid(
             Some(&format!("{param}.type")),
             format!(
                 "Invalid grader type. Supported values are: {}.",
-                quoted(GRADER_TYPES)
+                quoted(types)
             ),
         )
         .with_code("invalid_value")),
@@ -210,29 +226,37 @@ fn check_grader(grader: Option<&Value>) -> Result<Value, ApiError> {
 }
 
 /// The method, its resolved echo, and the resolved hyperparameters (`auto` epochs for a training
-/// file of `examples` examples).
+/// file of `examples` examples), as the surface defines them:
+/// `method.<type>.hyperparameters` on OpenAI and v1 (top-level `hyperparameters`, deprecated,
+/// means supervised); on the dated surface the top-level `hyperparameters` are supervised's, and
+/// the preview's `method` is `{type: supervised}` or `{type: dpo, dpo: {hyperparameters}}`.
 pub(super) fn method_of(
+    surface: Surface,
     body: &Map<String, Value>,
     examples: u64,
 ) -> Result<(Method, Value, Hyper), ApiError> {
     let method = opt_object(body.get("method"), "method")?;
-    let Some(m) = method else {
-        // The deprecated top-level `hyperparameters` means supervised.
-        let hp = opt_object(body.get("hyperparameters"), "hyperparameters")?;
-        let hyper = hyperparameters(Method::Supervised, hp, "hyperparameters", examples)?;
+    let top = opt_object(body.get("hyperparameters"), "hyperparameters")?;
+    let supervised = |hp| -> Result<(Method, Value, Hyper), ApiError> {
+        let hyper = hyperparameters(surface, Method::Supervised, hp, "hyperparameters", examples)?;
         let echo = json!({"type": "supervised", "supervised": {"hyperparameters": hyper.echo}});
-        return Ok((Method::Supervised, echo, hyper));
+        Ok((Method::Supervised, echo, hyper))
+    };
+    let Some(m) = method else {
+        return supervised(top);
     };
     let kind = match m.get("type") {
         None | Some(Value::Null) => return Err(ApiError::missing("method.type")),
-        Some(Value::String(s)) => match s.as_str() {
-            "supervised" => Method::Supervised,
-            "dpo" => Method::Dpo,
-            "reinforcement" => Method::Reinforcement,
-            _ => {
+        Some(Value::String(s)) => match surface.methods().iter().find(|k| k.as_str() == s) {
+            Some(k) => *k,
+            None => {
+                let names: Vec<&str> = surface.methods().iter().map(|k| k.as_str()).collect();
                 return Err(ApiError::invalid(
                     Some("method.type"),
-                    format!("Invalid value: '{s}'. Supported values are: 'supervised', 'dpo', and 'reinforcement'."),
+                    format!(
+                        "Invalid value: '{s}'. Supported values are: {}.",
+                        quoted(&names)
+                    ),
                 )
                 .with_code("invalid_value"));
             }
@@ -240,6 +264,25 @@ pub(super) fn method_of(
         Some(other) => return Err(ApiError::invalid_type("method.type", "a string", other)),
     };
     let name = kind.as_str();
+    if surface.supervised_hyperparameters_top_level() {
+        let allowed: &[&str] = if kind == Method::Supervised {
+            &["type"]
+        } else {
+            &["type", "dpo"]
+        };
+        if let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(ApiError::unknown_argument(&format!("method.{k}")));
+        }
+        if kind == Method::Supervised {
+            return supervised(top);
+        }
+        if top.is_some() {
+            return Err(ApiError::invalid(
+                Some("hyperparameters"),
+                "The top-level 'hyperparameters' are for supervised fine-tuning; give DPO's in 'method.dpo.hyperparameters'.",
+            ));
+        }
+    }
     let sub = opt_object(m.get(name), &format!("method.{name}"))?;
     let hp = match sub {
         Some(s) => opt_object(
@@ -249,6 +292,7 @@ pub(super) fn method_of(
         None => None,
     };
     let hyper = hyperparameters(
+        surface,
         kind,
         hp,
         &format!("method.{name}.hyperparameters"),
@@ -256,7 +300,7 @@ pub(super) fn method_of(
     )?;
     let mut inner = json!({"hyperparameters": hyper.echo});
     if kind == Method::Reinforcement {
-        inner["grader"] = check_grader(sub.and_then(|s| s.get("grader")))?;
+        inner["grader"] = check_grader(surface, sub.and_then(|s| s.get("grader")))?;
     }
     let mut echo = json!({"type": name});
     echo[name] = inner;

@@ -11,7 +11,7 @@ use super::shared::{Shared, lock};
 use crate::auth::{Credentials, authorize};
 use crate::config::Config;
 use crate::errors::ApiError;
-use crate::flavor::{Flavor, Surface};
+use crate::flavor::{Flavor, Mount, Surface};
 use crate::query::Query;
 use crate::state::{State, now_ms};
 use crate::{files, jobs, models, permissions};
@@ -53,7 +53,8 @@ pub fn answer(
     };
     let authorization = header("authorization");
     let api_key = header("api-key");
-    let host = header("host");
+    // Behind a proxy (Prism in the spec tests) the public name is the forwarded one.
+    let host = header("x-forwarded-host").or_else(|| header("host"));
     let content_type = header("content-type");
     let flavor = shared.config.flavor;
     let mut query = Query::parse(call.query.as_deref());
@@ -62,12 +63,22 @@ pub fn answer(
         query.0.retain(|(k, _)| k != "after");
     }
     let route = Route::parse(flavor, &call.method, &call.path);
-    let result = match &route {
-        None => Err(ApiError::invalid_url(&call.method, &call.path)),
-        Some(route) => run(
+    let surface = Surface::of(flavor, &call.path, &query);
+    let shown_as = *surface
+        .as_ref()
+        .unwrap_or(&Surface::fallback(flavor, &call.path));
+    let result = match (&route, surface) {
+        (None, _) => Err(ApiError::invalid_url(&call.method, &call.path)),
+        // api-version is checked before the credentials, as the real gateway does.
+        (Some(_), Err(e)) => Err(e),
+        (Some(route), Ok(s)) if !route.exists_on(s) => {
+            Err(ApiError::invalid_url(&call.method, &call.path))
+        }
+        (Some(route), Ok(s)) => run(
             shared,
             route,
             &Incoming {
+                surface: s,
                 credentials: Credentials {
                     authorization: authorization.as_deref(),
                     api_key: api_key.as_deref(),
@@ -90,12 +101,12 @@ pub fn answer(
             }
             Body::Json(v)
         }
-        raw => raw,
+        other => other,
     });
     let (status, journal, response) = match result {
-        Ok(Body::Json(v)) if route == Some(Route::CreateJob) => {
-            let status = flavor.created_status();
-            let extra = location(shared, host.as_deref(), &v, &query);
+        Ok(Body::Json(v)) if route.as_ref().is_some_and(Route::creates) => {
+            let status = shown_as.created_status(&shared.config);
+            let extra = location(shared, shown_as, host.as_deref(), route.as_ref(), &v);
             let response = reply::json(shared, status, &v, &extra);
             (status, v, response)
         }
@@ -108,8 +119,12 @@ pub fn answer(
             let response = reply::respond(shared, 200, bytes, "application/octet-stream", &[]);
             (200, Value::String(text), response)
         }
+        Ok(Body::Empty) => {
+            let response = reply::respond(shared, 204, Bytes::new(), "application/json", &[]);
+            (204, Value::Null, response)
+        }
         Err(e) => {
-            let body = e.body_for(flavor);
+            let body = e.body_for(shown_as.error_shape());
             let response = reply::json(shared, e.status, &body, &[]);
             (e.status, body, response)
         }
@@ -118,7 +133,7 @@ pub fn answer(
     Answer {
         status,
         response,
-        entry: call.entry(flavor.name(), operation_id, status, journal),
+        entry: call.entry(shown_as, &shared.config, operation_id, status, journal),
     }
 }
 
@@ -136,37 +151,47 @@ fn run(shared: &Shared, route: &Route, req: &Incoming) -> Result<Body, ApiError>
     result
 }
 
-/// Classic create answers 201 with a `Location` of the new job (same `api-version`), on the host
-/// the client used (the bound address when it sent none).
+/// The dated surface answers a create with 201 and the new item's `Location` (as its examples
+/// write it: `{endpoint}/openai/fine_tuning/jobs/{id}`, `{endpoint}/openai/files/{id}`), on the
+/// host the client used (`X-Forwarded-Host` through a proxy, else `Host`; the bound address when
+/// it sent neither).
 fn location(
     shared: &Shared,
+    surface: Surface,
     host: Option<&str>,
-    job: &Value,
-    query: &Query,
+    route: Option<&Route>,
+    created: &Value,
 ) -> Vec<(&'static str, String)> {
-    if shared.config.flavor != Flavor::AzureClassic {
+    let collection = match route {
+        Some(Route::CreateJob) => "fine_tuning/jobs",
+        Some(Route::CreateFile | Route::ImportFile) => "files",
+        _ => return Vec::new(),
+    };
+    if !surface.is_dated() {
         return Vec::new();
     }
-    let id = job["id"].as_str().unwrap_or_default();
-    let version = query.get("api-version").unwrap_or_default();
+    let id = created["id"].as_str().unwrap_or_default();
     vec![(
         "location",
         format!(
-            "http://{}{}/fine_tuning/jobs/{id}?api-version={version}",
+            "http://{}{}/{collection}/{id}",
             host.map_or_else(|| shared.addr.to_string(), str::to_string),
             Flavor::AzureClassic.prefix()
         ),
     )]
 }
 
-/// A successful response body: JSON, or raw file content.
+/// A successful response body: JSON, raw file content, or none (a 204).
 pub enum Body {
     Json(Value),
     Raw(String),
+    Empty,
 }
 
 /// What a request carries that handlers need.
 pub struct Incoming<'a> {
+    /// The surface the request speaks (its flavour and `api-version`).
+    pub surface: Surface,
     pub credentials: Credentials<'a>,
     pub content_type: Option<&'a str>,
     pub query: &'a Query,
@@ -181,15 +206,15 @@ fn json_body(raw: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(raw).map_err(|_| ApiError::bad_json())
 }
 
-/// Checks `api-version` and the key's scope, then runs the operation's handler.
+/// Checks the key, then runs the operation's handler on the request's surface.
 fn perform(
     state: &mut State,
     config: &Config,
     route: &Route,
     req: &Incoming,
 ) -> Result<Body, ApiError> {
-    config.flavor.check_api_version(req.query)?;
     authorize(config, req.credentials, route.scope())?;
+    let surface = req.surface;
     let now = req.now_ms / 1000;
     let q = req.query;
     let json = Body::Json;
@@ -197,32 +222,46 @@ fn perform(
         Route::CreateFile => json(files::create(
             state,
             config,
+            surface,
             req.content_type,
             req.body,
             req.now_ms,
         )?),
-        Route::ListFiles => json(files::list(state, q)?),
-        Route::RetrieveFile(id) => json(files::retrieve(state, id)?),
+        Route::ImportFile => json(files::import(
+            state,
+            surface,
+            &json_body(req.body)?,
+            req.now_ms,
+        )?),
+        Route::ListFiles => json(files::list(state, surface, q)?),
+        Route::RetrieveFile(id) => json(files::retrieve(state, surface, id)?),
         Route::DeleteFile(id) => json(files::delete(state, id)?),
         Route::DownloadFile(id) => Body::Raw(files::content(state, id)?),
         Route::CreateJob => json(jobs::create(
             state,
             config,
+            surface,
             &json_body(req.body)?,
             req.now_ms,
         )?),
-        Route::ListJobs => json(jobs::list(state, config, q)?),
-        Route::RetrieveJob(id) => json(jobs::retrieve(state, config, id)?),
-        Route::JobAction(id, action) => json(jobs::act(state, config, id, *action, req.now_ms)?),
-        Route::ListEvents(id) => json(jobs::events(state, id, q)?),
-        Route::ListCheckpoints(id) => json(jobs::checkpoints(state, id, q)?),
+        Route::ListJobs => json(jobs::list(state, config, surface, q)?),
+        Route::RetrieveJob(id) => json(jobs::retrieve(state, config, surface, id)?),
+        Route::DeleteJob(id) => {
+            jobs::delete(state, id)?;
+            Body::Empty
+        }
+        Route::JobAction(id, action) => {
+            json(jobs::act(state, config, surface, id, *action, req.now_ms)?)
+        }
+        Route::ListEvents(id) => json(jobs::events(state, surface, id, q)?),
+        Route::ListCheckpoints(id) => json(jobs::checkpoints(state, surface, id, q)?),
         Route::CreatePermission(c) => {
             json(permissions::create(state, c, &json_body(req.body)?, now)?)
         }
         Route::ListPermissions(c) => json(permissions::list(state, c, q)?),
         Route::DeletePermission(c, p) => json(permissions::delete(state, c, p)?),
-        Route::ListModels => json(models::list(state, config)),
-        Route::RetrieveModel(m) => json(models::retrieve(state, config, m)?),
+        Route::ListModels => json(models::list(state, config, surface)),
+        Route::RetrieveModel(m) => json(models::retrieve(state, config, surface, m)?),
         Route::DeleteModel(m) => json(models::delete(state, m)?),
     })
 }

@@ -10,18 +10,29 @@ use super::routes::Route;
 use super::shared::Shared;
 use crate::errors::ApiError;
 use crate::faults::{Cursor, EchoInto, FaultKind};
+use crate::flavor::Surface;
+use crate::query::Query;
 use bytes::Bytes;
 use std::net::TcpStream as StdStream;
 use std::time::Duration;
 
 /// What happens next to a request after its fault, if any.
 pub enum Next {
-    /// Serve it; with `then_drop`, apply it and close the connection instead of answering.
-    Serve { then_drop: bool, shape: Shape },
+    /// Serve it, then answer as `after` says.
+    Serve { after: After, shape: Shape },
     /// Serve it after this long, even if the client has disconnected by then (a slow commit).
     Later(Duration),
     /// The fault already answered (or dropped the connection).
     Done(Result<Resp, Dropped>),
+}
+
+/// What follows a served request: its answer, or (applied all the same) a dropped connection or
+/// a 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Answer,
+    Drop,
+    Fail500,
 }
 
 /// How a served request's JSON answer is changed.
@@ -45,13 +56,17 @@ pub async fn apply(
     credential: &str,
 ) -> Next {
     let serve = |shape| Next::Serve {
-        then_drop: false,
+        after: After::Answer,
         shape,
     };
     match fault {
         None => serve(Shape::Plain),
         Some(FaultKind::CommitThenDrop) => Next::Serve {
-            then_drop: true,
+            after: After::Drop,
+            shape: Shape::Plain,
+        },
+        Some(FaultKind::CommitThen500) => Next::Serve {
+            after: After::Fail500,
             shape: Shape::Plain,
         },
         Some(FaultKind::Delay { delay_ms }) => Next::Later(Duration::from_millis(delay_ms)),
@@ -107,6 +122,14 @@ pub async fn apply(
     }
 }
 
+/// The 500 a committed request gets instead of its answer (`commit_then_500`).
+pub fn fail_after_commit(shared: &Shared, call: &Call) -> Resp {
+    match answer_error(shared, call, fault_error(500), &[], "commit_then_500") {
+        Next::Done(Ok(resp)) => resp,
+        _ => unreachable!("answer_error always answers"),
+    }
+}
+
 /// Answers `call` with `error` in the flavour's shape, journaled and logged as `fault`.
 fn answer_error(
     shared: &Shared,
@@ -116,10 +139,13 @@ fn answer_error(
     fault: &'static str,
 ) -> Next {
     let flavor = shared.config.flavor;
+    let query = Query::parse(call.query.as_deref());
+    let surface =
+        Surface::of(flavor, &call.path, &query).unwrap_or(Surface::fallback(flavor, &call.path));
     let status = error.status;
-    let body = error.body_for(flavor);
+    let body = error.body_for(surface.error_shape());
     let op = Route::parse(flavor, &call.method, &call.path).map(|r| r.operation_id());
-    let entry = call.entry(flavor.name(), op, status, body.clone());
+    let entry = call.entry(surface, &shared.config, op, status, body.clone());
     shared.record(call, Some(status), Some(fault), Some(entry));
     Next::Done(Ok(reply::json(shared, status, &body, extra)))
 }

@@ -1,7 +1,9 @@
 //! The test-facing bookkeeping, kept apart from the API state: request counts, the ordered request
 //! log, the response journal (for spec-conformance checks) and the active fault rules.
 
+use crate::config::Config;
 use crate::faults::{FaultKind, Faults};
+use crate::flavor::Surface;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -26,9 +28,13 @@ pub struct LogEntry {
 /// One response as seen by `GET /_emulator/journal`, for spec-conformance checks.
 #[derive(Debug, Clone, Serialize)]
 pub struct JournalEntry {
-    /// The flavour that answered (`openai`, `azure`, `azure-classic`): only `openai` entries are
-    /// meant to match OpenAI's openapi.yaml.
+    /// The flavour that answered (`openai`, `azure`, `azure-classic`).
     pub flavor: &'static str,
+    /// The surface whose spec the answer must match: `openai` (OpenAI's openapi.yaml),
+    /// `azure-v1`, `azure-2024-10-21` or `azure-2025-04-01-preview`.
+    pub surface: &'static str,
+    /// The departures from that spec the emulator's switches asked for (see `Surface::departures`).
+    pub departures: Vec<&'static str>,
     /// The openapi.yaml operationId, or `None` for an unknown URL.
     pub operation_id: Option<&'static str>,
     pub method: String,
@@ -58,13 +64,16 @@ impl Call {
     /// The journal entry of a response to this call.
     pub fn entry(
         &self,
-        flavor: &'static str,
+        surface: Surface,
+        config: &Config,
         operation_id: Option<&'static str>,
         status: u16,
         body: Value,
     ) -> JournalEntry {
         JournalEntry {
-            flavor,
+            flavor: config.flavor.name(),
+            surface: surface.name(),
+            departures: surface.departures(config),
             operation_id,
             method: self.method.clone(),
             path: self.path.clone(),

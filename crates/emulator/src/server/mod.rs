@@ -14,13 +14,13 @@ mod shared;
 pub use journal::{Control, JournalEntry, LogEntry};
 pub use shared::{Shared, lock};
 
-use crate::flavor::Surface;
+use crate::flavor::Mount;
 use http_body_util::BodyExt;
 use hyper::body::Incoming as HyperBody;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use inject::{Next, Shape};
+use inject::{After, Next, Shape};
 use journal::Call;
 use reply::{Dropped, Resp};
 use std::net::TcpStream as StdStream;
@@ -102,8 +102,8 @@ async fn handle(
         tokio::time::sleep(std::time::Duration::from_millis(shared.config.latency_ms)).await;
     }
     let credential = dispatch::credential(&parts.headers);
-    let (then_drop, shape) = match inject::apply(&shared, &call, &sock, fault, &credential).await {
-        Next::Serve { then_drop, shape } => (then_drop, shape),
+    let (after, shape) = match inject::apply(&shared, &call, &sock, fault, &credential).await {
+        Next::Serve { after, shape } => (after, shape),
         Next::Later(delay) => {
             // On a task of its own, so a client that disconnects meanwhile does not cancel
             // it: the request is applied either way, as a slow server commits it.
@@ -124,10 +124,15 @@ async fn handle(
         Next::Done(outcome) => return outcome,
     };
     let answer = dispatch::answer(&shared, &call, &parts.headers, &body, &shape);
-    if then_drop {
-        shared.record(&call, None, Some("commit_then_drop"), None);
-        return Err(Dropped);
+    match after {
+        After::Answer => {
+            shared.record(&call, Some(answer.status), None, Some(answer.entry));
+            Ok(answer.response)
+        }
+        After::Drop => {
+            shared.record(&call, None, Some("commit_then_drop"), None);
+            Err(Dropped)
+        }
+        After::Fail500 => Ok(inject::fail_after_commit(&shared, &call)),
     }
-    shared.record(&call, Some(answer.status), None, Some(answer.entry));
-    Ok(answer.response)
 }

@@ -2,7 +2,6 @@
 //! organization and version headers), a content type and any extra headers of the operation.
 
 use super::shared::{Shared, lock};
-use crate::flavor::Surface;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Response;

@@ -1,9 +1,9 @@
 //! The route table: API requests (below the flavour's prefix: `/v1`, `/openai/v1` or `/openai`)
-//! mapped to operations, named by their openapi.yaml `operationId`, with the scope each needs and
-//! whether it changes state.
+//! mapped to operations, named by their openapi.yaml `operationId`, with the surfaces that define
+//! each, the scope each needs and whether it changes state.
 
 use crate::auth::Scope;
-use crate::flavor::{Flavor, Surface};
+use crate::flavor::{Flavor, Mount, Surface};
 use crate::jobs::Action;
 use crate::query::decode_segment;
 
@@ -11,6 +11,8 @@ use crate::query::decode_segment;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     CreateFile,
+    /// Azure's dated `POST /files/import` (a file fetched from a URL).
+    ImportFile,
     ListFiles,
     RetrieveFile(String),
     DeleteFile(String),
@@ -18,6 +20,8 @@ pub enum Route {
     CreateJob,
     ListJobs,
     RetrieveJob(String),
+    /// Azure's dated `DELETE /fine_tuning/jobs/{id}`.
+    DeleteJob(String),
     JobAction(String, Action),
     ListEvents(String),
     ListCheckpoints(String),
@@ -30,8 +34,8 @@ pub enum Route {
 }
 
 impl Route {
-    /// Parses an API path of the flavour; `None` means the real API's "Invalid URL" 404. The
-    /// checkpoint-permission operations exist only on OpenAI.
+    /// Parses an API path of the flavour; `None` means the real API's "Invalid URL" 404. Whether
+    /// the operation exists on the request's surface is [`Route::exists_on`]'s question.
     pub fn parse(flavor: Flavor, method: &str, path: &str) -> Option<Route> {
         let rest = flavor.api_path(path)?;
         let seg: Vec<String> = rest.split('/').map(decode_segment).collect();
@@ -39,6 +43,7 @@ impl Route {
         let own = |x: &str| x.to_string();
         let route = match (method, s.as_slice()) {
             ("POST", ["files"]) => Route::CreateFile,
+            ("POST", ["files", "import"]) => Route::ImportFile,
             ("GET", ["files"]) => Route::ListFiles,
             ("GET", ["files", id]) => Route::RetrieveFile(own(id)),
             ("DELETE", ["files", id]) => Route::DeleteFile(own(id)),
@@ -46,6 +51,7 @@ impl Route {
             ("POST", ["fine_tuning", "jobs"]) => Route::CreateJob,
             ("GET", ["fine_tuning", "jobs"]) => Route::ListJobs,
             ("GET", ["fine_tuning", "jobs", id]) => Route::RetrieveJob(own(id)),
+            ("DELETE", ["fine_tuning", "jobs", id]) => Route::DeleteJob(own(id)),
             ("POST", ["fine_tuning", "jobs", id, "cancel"]) => {
                 Route::JobAction(own(id), Action::Cancel)
             }
@@ -71,16 +77,31 @@ impl Route {
             ("DELETE", ["models", m]) => Route::DeleteModel(own(m)),
             _ => return None,
         };
-        if route.scope().is_admin() && !flavor.has_permissions() {
-            return None;
+        // What no surface of the flavour has is an unknown URL whatever the api-version says.
+        flavor_surfaces(flavor)
+            .iter()
+            .any(|s| route.exists_on(*s))
+            .then_some(route)
+    }
+
+    /// Whether the surface's spec defines the operation.
+    pub fn exists_on(&self, surface: Surface) -> bool {
+        match self {
+            Route::CreatePermission(_)
+            | Route::ListPermissions(_)
+            | Route::DeletePermission(..) => surface.has_permissions(),
+            Route::JobAction(_, Action::Pause | Action::Resume) => surface.has_pause(),
+            Route::DeleteJob(_) | Route::ImportFile => surface.has_job_delete_and_import(),
+            Route::DeleteModel(_) => surface.has_model_delete(),
+            _ => true,
         }
-        Some(route)
     }
 
     /// The operation's `operationId` in openapi.yaml.
     pub fn operation_id(&self) -> &'static str {
         match self {
             Route::CreateFile => "createFile",
+            Route::ImportFile => "importFile",
             Route::ListFiles => "listFiles",
             Route::RetrieveFile(_) => "retrieveFile",
             Route::DeleteFile(_) => "deleteFile",
@@ -88,6 +109,7 @@ impl Route {
             Route::CreateJob => "createFineTuningJob",
             Route::ListJobs => "listPaginatedFineTuningJobs",
             Route::RetrieveJob(_) => "retrieveFineTuningJob",
+            Route::DeleteJob(_) => "deleteFineTuningJob",
             Route::JobAction(_, Action::Cancel) => "cancelFineTuningJob",
             Route::JobAction(_, Action::Pause) => "pauseFineTuningJob",
             Route::JobAction(_, Action::Resume) => "resumeFineTuningJob",
@@ -104,9 +126,9 @@ impl Route {
 
     pub fn scope(&self) -> Scope {
         match self {
-            Route::CreateFile | Route::DeleteFile(_) => Scope::FilesWrite,
+            Route::CreateFile | Route::ImportFile | Route::DeleteFile(_) => Scope::FilesWrite,
             Route::ListFiles | Route::RetrieveFile(_) | Route::DownloadFile(_) => Scope::FilesRead,
-            Route::CreateJob | Route::JobAction(..) => Scope::JobsWrite,
+            Route::CreateJob | Route::DeleteJob(_) | Route::JobAction(..) => Scope::JobsWrite,
             Route::ListJobs
             | Route::RetrieveJob(_)
             | Route::ListEvents(_)
@@ -118,17 +140,41 @@ impl Route {
         }
     }
 
+    /// Whether a success answers with the item created (201 with a `Location` on the dated surface).
+    pub fn creates(&self) -> bool {
+        matches!(
+            self,
+            Route::CreateJob | Route::CreateFile | Route::ImportFile
+        )
+    }
+
     /// Whether a successful call changes state (and so must be persisted).
     pub fn mutates(&self) -> bool {
         matches!(
             self,
             Route::CreateFile
+                | Route::ImportFile
                 | Route::DeleteFile(_)
                 | Route::CreateJob
+                | Route::DeleteJob(_)
                 | Route::JobAction(..)
                 | Route::CreatePermission(_)
                 | Route::DeletePermission(..)
                 | Route::DeleteModel(_)
         )
+    }
+}
+
+/// The surfaces a flavour serves, one per `api-version` it knows.
+fn flavor_surfaces(flavor: Flavor) -> &'static [Surface] {
+    use crate::flavor::Dated;
+    match flavor {
+        Flavor::OpenAi => &[Surface::OpenAi],
+        // An Azure resource serves both surfaces.
+        Flavor::Azure | Flavor::AzureClassic => &[
+            Surface::V1,
+            Surface::Dated(Dated::Ga),
+            Surface::Dated(Dated::Preview),
+        ],
     }
 }

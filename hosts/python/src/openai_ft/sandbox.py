@@ -84,7 +84,8 @@ class Sandbox:
         # component imports no filesystem or sockets, so those interfaces are unreachable.
         self.linker.add_wasip2()
         imports = self.component.type.imports(self.engine)
-        functions = {"http": {"flavor": self._flavor, "send": self._send},
+        functions = {"http": {"flavor": self._flavor, "api-version": self._api_version,
+                              "send": self._send},
                      "input-file": {"size": self._size, "read": self._read}}
         with self.linker.root() as root:
             for name in imports:
@@ -101,6 +102,9 @@ class Sandbox:
 
     def _flavor(self, _store: Any) -> str:
         return str(self._call.config.endpoint.flavor)
+
+    def _api_version(self, _store: Any) -> Optional[str]:
+        return next((v for k, v in self._call.config.endpoint.query if k == "api-version"), None)
 
     def _send(self, _store: Any, request: Any) -> Any:
         return http.send(self._call.config, request, self._call.file)

@@ -1,5 +1,5 @@
-//! The request as JSON: the `POST /fine_tuning/jobs` body as the user wrote it, and the
-//! normalised canonical form whose digest is the idempotency key.
+//! The request as JSON: the `POST /fine_tuning/jobs` body as the user wrote it, in the shape of
+//! the surface it goes to, and the normalised canonical form whose digest is the idempotency key.
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -7,13 +7,19 @@ use sha2::{Digest, Sha256};
 use super::fields::WandbIntegration;
 use super::hyperparameters::{Auto, EXACT, ReasoningEffort};
 use super::{JobSpec, Method};
+use crate::flavor::{DatedApi, Surface};
 use crate::ids::IdempotencyKey;
 
 impl JobSpec {
-    /// The `POST /fine_tuning/jobs` body. Hyperparameters go under `method` (the top-level
-    /// `hyperparameters` is deprecated); `extra_metadata` is merged into `metadata` and wins over a
-    /// user pair with the same key, since the caller relies on its stamp being there.
-    pub fn request_body(&self, extra_metadata: &[(&str, &str)]) -> Value {
+    /// The `POST /fine_tuning/jobs` body for `surface`. On OpenAI and Azure's v1 surface the
+    /// hyperparameters go under `method` (the top-level `hyperparameters` is deprecated) and
+    /// `extra_metadata` is merged into `metadata`, winning over a user pair with the same key,
+    /// since the caller relies on its stamp being there. Azure's dated surface has its own shape
+    /// (see [`dated_body`](Self::dated_body)) and no metadata.
+    pub fn request_body(&self, surface: Surface, extra_metadata: &[(&str, &str)]) -> Value {
+        if let Surface::AzureDated(form) = surface {
+            return Value::Object(self.dated_body(form));
+        }
         let mut body = self.body(Form::AsWritten);
         if !extra_metadata.is_empty() {
             let mut metadata: Map<String, Value> = self
@@ -46,7 +52,9 @@ impl JobSpec {
         IdempotencyKey::from_digest(&Sha256::digest(canonical.as_bytes()))
     }
 
-    fn body(&self, form: Form) -> Map<String, Value> {
+    /// The fields every surface's create body has alike: the model, the files, the suffix and
+    /// the seed.
+    fn common_fields(&self) -> Map<String, Value> {
         let mut body = Map::new();
         body.insert("model".into(), self.model.as_str().into());
         body.insert("training_file".into(), self.training_file.as_str().into());
@@ -59,6 +67,11 @@ impl JobSpec {
         if let Some(seed) = self.seed {
             body.insert("seed".into(), seed.into());
         }
+        body
+    }
+
+    fn body(&self, form: Form) -> Map<String, Value> {
+        let mut body = self.common_fields();
         body.insert("method".into(), self.method_json(form));
         if !self.metadata.is_empty() {
             let metadata = self
@@ -73,7 +86,58 @@ impl JobSpec {
             body.insert("integrations".into(), Value::Array(list));
         }
         if let Some(t) = self.training_type {
-            body.insert("trainingType".into(), t.as_str().into());
+            let name = match form {
+                Form::AsWritten => t.spelled(false),
+                Form::Normalised => t.key_name(),
+            };
+            body.insert("trainingType".into(), name.into());
+        }
+        body
+    }
+
+    /// The body Azure's dated API defines (`FineTuningJobCreation`): the supervised
+    /// hyperparameters top-level, as numbers only (an `"auto"` is left out: the schema types them
+    /// as numbers, and leaving one out is the default); on a preview version DPO as
+    /// `method: {type: dpo, dpo: {hyperparameters}}`, the integrations and `trainingType` in the
+    /// preview docs' spelling. What a GA version cannot express (another method, integrations, a
+    /// training type) is refused before this is built (`job::refuse_before_create`).
+    fn dated_body(&self, form: DatedApi) -> Map<String, Value> {
+        let mut body = self.common_fields();
+        // The Normalised form writes exactly the numbers given and leaves every "auto" out.
+        let mut hp = Map::new();
+        let (batch_size, learning_rate_multiplier, n_epochs) = self.method.common();
+        put_int(&mut hp, Form::Normalised, "n_epochs", n_epochs);
+        put_int(&mut hp, Form::Normalised, "batch_size", batch_size);
+        put_num(
+            &mut hp,
+            Form::Normalised,
+            "learning_rate_multiplier",
+            learning_rate_multiplier,
+        );
+        match &self.method {
+            Method::Supervised(_) if !hp.is_empty() => {
+                body.insert("hyperparameters".into(), Value::Object(hp));
+            }
+            Method::Supervised(_) => {}
+            Method::Dpo(h) => {
+                put_num(&mut hp, Form::Normalised, "beta", h.beta);
+                let mut dpo = Map::new();
+                if !hp.is_empty() {
+                    dpo.insert("hyperparameters".into(), Value::Object(hp));
+                }
+                body.insert("method".into(), json!({"type": "dpo", "dpo": dpo}));
+            }
+            // Refused before any body is built; nothing to write.
+            Method::Reinforcement { .. } => {}
+        }
+        if form == DatedApi::Preview {
+            if !self.integrations.is_empty() {
+                let list = self.integrations.iter().map(integration_json).collect();
+                body.insert("integrations".into(), Value::Array(list));
+            }
+            if let Some(t) = self.training_type {
+                body.insert("trainingType".into(), t.spelled(true).into());
+            }
         }
         body
     }
@@ -81,13 +145,7 @@ impl JobSpec {
     fn method_json(&self, form: Form) -> Value {
         let mut hp = Map::new();
         let mut grader = None;
-        let (batch_size, learning_rate_multiplier, n_epochs) = match &self.method {
-            Method::Supervised(h) => (h.batch_size, h.learning_rate_multiplier, h.n_epochs),
-            Method::Dpo(h) => (h.batch_size, h.learning_rate_multiplier, h.n_epochs),
-            Method::Reinforcement {
-                hyperparameters: h, ..
-            } => (h.batch_size, h.learning_rate_multiplier, h.n_epochs),
-        };
+        let (batch_size, learning_rate_multiplier, n_epochs) = self.method.common();
         put_int(&mut hp, form, "batch_size", batch_size);
         put_num(
             &mut hp,

@@ -24,36 +24,77 @@ pub struct WandbIntegration {
     pub tags: Vec<String>,
 }
 
-/// Azure's training tier (`trainingType`), not part of OpenAI's API.
+/// Azure's training tier (`trainingType`), not part of OpenAI's API: where a job trains and
+/// what it costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrainingType {
+    /// Trains in the resource's region (data residency).
     Standard,
-    Global,
+    /// Trains wherever Azure has capacity, for less.
+    GlobalStandard,
+    /// Idle capacity, pre-emptible, cheapest (preview).
     Developer,
 }
 
+/// Every name `training_type` takes, lower-cased, with the tier it means: Microsoft's spellings
+/// (`Standard`, `GlobalStandard`/`globalstandard`, `Developer`/`developerTier`) and the short
+/// names earlier versions took (`global`).
+const TRAINING_TYPE_NAMES: &[(&str, TrainingType)] = &[
+    ("standard", TrainingType::Standard),
+    ("globalstandard", TrainingType::GlobalStandard),
+    ("global", TrainingType::GlobalStandard),
+    ("developer", TrainingType::Developer),
+    ("developertier", TrainingType::Developer),
+];
+
 impl TrainingType {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [TrainingType; 3] = [
+        TrainingType::Standard,
+        TrainingType::GlobalStandard,
+        TrainingType::Developer,
+    ];
+
+    /// The tier as the idempotency key writes it: the short names earlier versions sent, so a
+    /// request keeps its key (and finds its job) whichever spelling it is given in.
+    pub fn key_name(self) -> &'static str {
         match self {
             TrainingType::Standard => "standard",
-            TrainingType::Global => "global",
+            TrainingType::GlobalStandard => "global",
             TrainingType::Developer => "developer",
         }
     }
 
-    /// Case-insensitive, because Microsoft's own docs spell it several ways.
-    pub fn parse(field: &str, raw: &str) -> Result<Self, InputError> {
-        match raw.to_ascii_lowercase().as_str() {
-            "standard" => Ok(TrainingType::Standard),
-            "global" => Ok(TrainingType::Global),
-            "developer" => Ok(TrainingType::Developer),
-            _ => Err(InputError::invalid(
-                field,
-                raw,
-                "must be one of standard, global, developer (Azure OpenAI only; leave it unset \
-                 for OpenAI)",
-            )),
+    /// The tier as Microsoft spells it for an API. The v1 API's docs send `Standard`,
+    /// `GlobalStandard` and `Developer` (azure-ai-docs `fine-tuning-oai-sdk.md`, the OpenAI
+    /// client on `/openai/v1`); the dated API's send `globalstandard` and `developerTier` with
+    /// `api-version=2025-04-01-preview` (`fine-tuning-rest.md`, `fine-tuning-oai-sdk.md`) and
+    /// name the regional tier `Standard`. OpenAI-compatible gateways get the v1 spelling.
+    pub fn spelled(self, dated: bool) -> &'static str {
+        match (self, dated) {
+            (TrainingType::Standard, _) => "Standard",
+            (TrainingType::GlobalStandard, false) => "GlobalStandard",
+            (TrainingType::GlobalStandard, true) => "globalstandard",
+            (TrainingType::Developer, false) => "Developer",
+            (TrainingType::Developer, true) => "developerTier",
         }
+    }
+
+    /// Case-insensitive: Microsoft's own docs spell the tiers several ways.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, InputError> {
+        let lower = raw.to_ascii_lowercase();
+        TRAINING_TYPE_NAMES
+            .iter()
+            .find(|(name, _)| *name == lower)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| {
+                InputError::invalid(
+                    field,
+                    raw,
+                    "must be one of Standard, GlobalStandard, Developer (also standard, global, \
+                     globalstandard, developer, developerTier; any case; Azure OpenAI only: leave \
+                     it unset for OpenAI)",
+                )
+            })
     }
 }
 

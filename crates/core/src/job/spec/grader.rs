@@ -12,6 +12,13 @@ use crate::training_method::TrainingMethod;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grader(pub(super) Map<String, Value>);
 
+impl Grader {
+    /// The grader's `type`.
+    pub fn kind(&self) -> Option<&str> {
+        self.0.get("type").and_then(Value::as_str)
+    }
+}
+
 const GRADER_TYPES: &str = "string_check, text_similarity, python, score_model, multi";
 
 pub(super) fn parse_grader(

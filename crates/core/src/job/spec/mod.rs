@@ -6,6 +6,7 @@ mod body;
 mod fields;
 mod grader;
 mod hyperparameters;
+mod surface;
 #[cfg(test)]
 mod tests;
 
@@ -54,7 +55,21 @@ pub enum Method {
     },
 }
 
+/// The hyperparameters every method has: batch size, learning rate multiplier and epochs.
+type CommonHyperparameters = (Option<Auto<u32>>, Option<Auto<f64>>, Option<Auto<u32>>);
+
 impl Method {
+    /// Every method's batch size, learning rate multiplier and epochs.
+    pub(crate) fn common(&self) -> CommonHyperparameters {
+        match self {
+            Method::Supervised(h) => (h.batch_size, h.learning_rate_multiplier, h.n_epochs),
+            Method::Dpo(h) => (h.batch_size, h.learning_rate_multiplier, h.n_epochs),
+            Method::Reinforcement {
+                hyperparameters: h, ..
+            } => (h.batch_size, h.learning_rate_multiplier, h.n_epochs),
+        }
+    }
+
     pub fn training_method(&self) -> TrainingMethod {
         match self {
             Method::Supervised(_) => TrainingMethod::Supervised,

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::body::write_canonical;
 use super::*;
+use crate::flavor::{DatedApi, Surface};
 
 const BASE: &[(&str, &str)] = &[
     ("model", "gpt-4o-mini-2024-07-18"),
@@ -412,7 +413,7 @@ fn every_refusal_names_field_value_and_rule() {
         ),
         (
             &[("training_type", "premium")],
-            r#"invalid training_type "premium": must be one of standard, global, developer (Azure OpenAI only; leave it unset for OpenAI)"#,
+            r#"invalid training_type "premium": must be one of Standard, GlobalStandard, Developer (also standard, global, globalstandard, developer, developerTier; any case; Azure OpenAI only: leave it unset for OpenAI)"#,
         ),
     ];
     for (extra, want) in rows {
@@ -481,7 +482,7 @@ fn accepted_values_parse_into_typed_fields() {
         })
     );
     assert_eq!(s.seed, Some(42));
-    assert_eq!(s.training_type, Some(TrainingType::Global));
+    assert_eq!(s.training_type, Some(TrainingType::GlobalStandard));
     let s = spec(&[(
         "hyperparameters",
         r#"{"n_epochs":"auto","batch_size":null,"learning_rate_multiplier":"3.0"}"#,
@@ -519,7 +520,7 @@ fn supervised_body_uses_method_and_typed_numbers() {
             r#"[{"type":"wandb","wandb":{"project":"p","name":null,"tags":["a","b"]}}]"#,
         ),
     ]);
-    let body = s.request_body(&[("openai_ft_key", "oaift-x")]);
+    let body = s.request_body(Surface::OpenAi, &[("openai_ft_key", "oaift-x")]);
     assert_eq!(
         body,
         json!({
@@ -543,7 +544,7 @@ fn supervised_body_uses_method_and_typed_numbers() {
 
 #[test]
 fn minimal_body_omits_every_absent_optional() {
-    let body = spec(&[]).request_body(&[]);
+    let body = spec(&[]).request_body(Surface::OpenAi, &[]);
     assert_eq!(
         body,
         json!({
@@ -561,19 +562,19 @@ fn dpo_and_reinforcement_bodies() {
         ("hyperparameters", r#"{"beta":"0.1"}"#),
         ("training_type", "DEVELOPER"),
     ])
-    .request_body(&[]);
+    .request_body(Surface::OpenAi, &[]);
     assert_eq!(
         body["method"],
         json!({"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.1}}})
     );
-    assert_eq!(body["trainingType"], "developer");
+    assert_eq!(body["trainingType"], "Developer");
 
     let body = spec(&[
         ("training_method", "reinforcement"),
         ("grader", GRADER),
         ("hyperparameters", r#"{"compute_multiplier":"1.5","eval_interval":"2","eval_samples":4,"reasoning_effort":"high"}"#),
     ])
-    .request_body(&[]);
+    .request_body(Surface::OpenAi, &[]);
     let grader: Value = serde_json::from_str(GRADER).unwrap();
     assert_eq!(
         body["method"],
@@ -585,8 +586,69 @@ fn dpo_and_reinforcement_bodies() {
 }
 
 #[test]
+fn each_surface_gets_the_training_type_spelled_as_microsoft_documents_it() {
+    let body = |t: &str, surface| spec(&[("training_type", t)]).request_body(surface, &[]);
+    for (given, v1, dated) in [
+        ("standard", "Standard", "Standard"),
+        ("global", "GlobalStandard", "globalstandard"),
+        ("globalstandard", "GlobalStandard", "globalstandard"),
+        ("developer", "Developer", "developerTier"),
+        ("DeveloperTier", "Developer", "developerTier"),
+    ] {
+        assert_eq!(body(given, Surface::AzureV1)["trainingType"], v1, "{given}");
+        let preview = Surface::AzureDated(DatedApi::Preview);
+        assert_eq!(body(given, preview)["trainingType"], dated, "{given}");
+    }
+}
+
+#[test]
+fn the_dated_api_gets_its_own_body_shape() {
+    let s = spec(&[
+        ("suffix", "demo"),
+        (
+            "hyperparameters",
+            r#"{"n_epochs":"3","batch_size":"auto","learning_rate_multiplier":"0.1"}"#,
+        ),
+        ("seed", "7"),
+        ("metadata", r#"{"team":"ml"}"#),
+    ]);
+    let want = json!({
+        "model": "gpt-4o-mini-2024-07-18",
+        "training_file": "file-abc123",
+        "suffix": "demo",
+        "seed": 7,
+        "hyperparameters": {"n_epochs": 3, "learning_rate_multiplier": 0.1},
+    });
+    for form in [DatedApi::Ga, DatedApi::Preview] {
+        let body = s.request_body(Surface::AzureDated(form), &[("openai_ft_key", "oaift-x")]);
+        assert_eq!(body, want, "{form:?}: no method, no metadata, no \"auto\"");
+    }
+    let dpo = spec(&[
+        ("training_method", "dpo"),
+        ("hyperparameters", r#"{"beta":"0.2","n_epochs":"auto"}"#),
+        ("training_type", "global"),
+        (
+            "integrations",
+            r#"[{"type":"wandb","wandb":{"project":"p"}}]"#,
+        ),
+    ])
+    .request_body(Surface::AzureDated(DatedApi::Preview), &[]);
+    assert_eq!(
+        dpo,
+        json!({
+            "model": "gpt-4o-mini-2024-07-18",
+            "training_file": "file-abc123",
+            "method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2}}},
+            "integrations": [{"type": "wandb", "wandb": {"project": "p"}}],
+            "trainingType": "globalstandard",
+        })
+    );
+}
+
+#[test]
 fn extra_metadata_wins_over_a_user_pair_with_the_same_key() {
-    let body = spec(&[("metadata", r#"{"k":"user"}"#)]).request_body(&[("k", "stamp")]);
+    let body =
+        spec(&[("metadata", r#"{"k":"user"}"#)]).request_body(Surface::OpenAi, &[("k", "stamp")]);
     assert_eq!(body["metadata"], json!({"k": "stamp"}));
 }
 
@@ -645,6 +707,15 @@ fn key_ignores_spelling_that_does_not_change_the_job() {
         (
             vec![("training_type", "global")],
             vec![("training_type", "Global")],
+        ),
+        // Microsoft's spellings of a tier keep the key the short names gave it.
+        (
+            vec![("training_type", "global")],
+            vec![("training_type", "GlobalStandard")],
+        ),
+        (
+            vec![("training_type", "developer")],
+            vec![("training_type", "developerTier")],
         ),
         (
             vec![("training_method", "reinforcement"), ("grader", GRADER)],
@@ -747,4 +818,71 @@ fn the_file_commands_take_n_epochs_by_the_hyperparameter_rule() {
             ),
         );
     }
+}
+
+#[test]
+fn each_azure_surface_refuses_what_it_cannot_express() {
+    let ga = Surface::AzureDated(DatedApi::Ga);
+    let preview = Surface::AzureDated(DatedApi::Preview);
+    let refusal = |extra: &[(&str, &str)], surface| {
+        spec(extra)
+            .check_surface(surface)
+            .map_err(|e| e.to_string())
+    };
+    let grader = [("training_method", "reinforcement"), ("grader", GRADER)];
+    let python = r#"{"type":"python","name":"p","source":"def grade(s, i):\n    return 1.0"}"#;
+    for (extra, surface, want) in [
+        (
+            &[("suffix", "my.model")][..],
+            Surface::AzureV1,
+            r#"invalid suffix "my.model": may only contain letters, digits, "-" and "_" on Azure OpenAI (Microsoft documents a-z, A-Z, 0-9, - and _; a model name there cannot hold a ".")"#,
+        ),
+        (
+            &[("training_method", "dpo")][..],
+            ga,
+            r#"invalid training_method "dpo": Azure OpenAI's GA api-version (2024-10-21) trains supervised jobs only (it has no method field); set OPENAI_API_VERSION=2025-04-01-preview, or use Azure OpenAI's v1 API (OPENAI_FT_FLAVOR=azure)"#,
+        ),
+        (
+            &grader[..],
+            ga,
+            r#"invalid training_method "reinforcement": Azure OpenAI's GA api-version (2024-10-21) trains supervised jobs only (it has no method field); use Azure OpenAI's v1 API (OPENAI_FT_FLAVOR=azure)"#,
+        ),
+        (
+            &[(
+                "integrations",
+                r#"[{"type":"wandb","wandb":{"project":"p"}}]"#,
+            )][..],
+            ga,
+            r#"invalid integrations "wandb project p": Azure OpenAI's GA api-version (2024-10-21) takes no integrations; set OPENAI_API_VERSION=2025-04-01-preview, or use Azure OpenAI's v1 API (OPENAI_FT_FLAVOR=azure)"#,
+        ),
+        (
+            &[("training_type", "global")][..],
+            ga,
+            r#"invalid training_type "globalstandard": Azure OpenAI's GA api-version (2024-10-21) takes no trainingType (Microsoft documents it from 2025-04-01-preview on); set OPENAI_API_VERSION=2025-04-01-preview, use Azure OpenAI's v1 API (OPENAI_FT_FLAVOR=azure), or leave training_type unset"#,
+        ),
+        (
+            &grader[..],
+            preview,
+            r#"invalid training_method "reinforcement": Azure OpenAI's dated API (2025-04-01-preview) trains supervised and dpo jobs only; for reinforcement use Azure OpenAI's v1 API (OPENAI_FT_FLAVOR=azure)"#,
+        ),
+        (
+            &[("training_method", "reinforcement"), ("grader", python)][..],
+            Surface::AzureV1,
+            r#"invalid grader.type "python": Azure OpenAI has no python grader; use string_check, text_similarity, score_model or multi"#,
+        ),
+    ] {
+        assert_eq!(
+            refusal(extra, surface),
+            Err(want.to_owned()),
+            "{extra:?} {surface:?}"
+        );
+    }
+    // What each surface has passes, and OpenAI takes everything the parser took.
+    assert_eq!(refusal(&[("training_method", "dpo")], preview), Ok(()));
+    assert_eq!(refusal(&grader, Surface::AzureV1), Ok(()));
+    assert_eq!(refusal(&[("suffix", "my.model")], Surface::OpenAi), Ok(()));
+    assert_eq!(
+        refusal(&[("training_type", "global")], Surface::OpenAi),
+        Err(r#"invalid training_type "GlobalStandard": is Azure OpenAI's setting, which the OpenAI API refuses; leave it unset, or set AZURE_OPENAI_ENDPOINT to train on Azure"#.to_owned())
+    );
 }
