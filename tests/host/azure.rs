@@ -476,12 +476,12 @@ fn retirement_dates_come_from_azures_deprecation_fields() {
             emulator.log().iter().all(|e| e.method == "GET"),
             "job check writes nothing"
         );
-        // On v1 too, the dates come from the resource's dated models endpoint.
+        // On v1 too, the dates come from the resource's dated models list.
         assert!(
             emulator
                 .log()
                 .iter()
-                .any(|e| e.path.starts_with("/openai/models/")
+                .any(|e| e.path == "/openai/models"
                     && e.query
                         .as_deref()
                         .is_some_and(|q| q.contains("api-version=20"))),
