@@ -95,10 +95,12 @@ pub fn shown(text: &str, sink: Sink) -> String {
         let before = |k: usize| i.checked_sub(k).map(|j| chars[j]);
         let colon_pair = c == ':' && (before(1) == Some(':') || chars.get(i + 1) == Some(&':'));
         let hash_bracket = c == '[' && before(1) == Some('#') && before(2) == Some('#');
-        match () {
-            _ if colon_pair => out.push_str("%3A"),
-            _ if hash_bracket => out.push_str("%5B"),
-            _ => out.push(c),
+        if colon_pair {
+            out.push_str("%3A");
+        } else if hash_bracket {
+            out.push_str("%5B");
+        } else {
+            out.push(c);
         }
     }
     out
