@@ -111,13 +111,13 @@ class Outcome:
 class Emulator:
     """A fresh emulator process of one flavour; `url` is the API base the hosts get."""
 
-    def __init__(self, flavor: str = "openai", step_ms: int = 150):
+    def __init__(self, flavor: str = "openai", step_ms: int = 150, flags: Sequence[str] = ()):
         binary = emulator_bin()
         assert binary.exists(), f"{binary} not found: run tests/conformance/prepare"
         args = [binary, "--flavor", flavor,
                 "--api-key", AZURE_KEY if flavor != "openai" else PROJECT_KEY,
                 "--admin-key", ADMIN_KEY, "--admin-key-read-only", READ_ONLY_KEY,
-                "--step-ms", str(step_ms)]
+                "--step-ms", str(step_ms), *flags]
         self.flavor = flavor
         self.proc, self.root = emulator.start(*args, stderr=subprocess.DEVNULL)
         self.url = self.root + {"openai": "/v1", "azure": "/openai/v1", "azure-classic": "/openai"}[flavor]

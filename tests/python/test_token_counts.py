@@ -1,7 +1,7 @@
 """`openai-ft file validate`'s token figures against an independent count: OpenAI's `tiktoken`
 with the same ranks files (scripts/lib/tiktoken_reference.py) and the notebook's formula, on the
 committed corpus (tests/data/tokens: unicode, emoji, code, long numbers, whitespace runs, tool
-calls and definitions, DPO and reinforcement files) and the sample files."""
+calls and definitions, numbers of every form in tool schemas, DPO and reinforcement files) and the sample files."""
 
 import json
 import math
@@ -19,6 +19,9 @@ import tiktoken_reference as ref  # noqa: E402
 FILES = [
     ("tokens/supervised.jsonl", "supervised"),
     ("tokens/tools.jsonl", "supervised"),
+    # Tool schemas with every form of JSON number: integers past 64 bits, -0, exponents.
+    ("tokens/numbers.jsonl", "supervised"),
+    ("tokens/numbers_dpo.jsonl", "dpo"),
     ("tokens/dpo.jsonl", "dpo"),
     ("tokens/reinforcement.jsonl", "reinforcement"),
     ("supervised.jsonl", "supervised"),

@@ -4,6 +4,8 @@
 
 use std::fmt::{self, Write};
 
+use openai_ft_host_logic::inert::OneLine;
+
 /// A failure of one command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
@@ -170,7 +172,7 @@ impl fmt::Display for HttpError {
 }
 
 /// The one line every error is shown as, whatever it quotes: the server's words (an error page,
-/// a message, a status detail) may span lines.
+/// a message, a status detail) may span lines and carry escapes ([`one_line`]).
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut line = OneLine::new(f);
@@ -183,41 +185,10 @@ impl fmt::Display for Error {
     }
 }
 
-/// `text` as one line: each run of line breaks and other control characters becomes one space.
-/// For progress lines, which quote the server's words as errors do.
-pub fn one_line(text: &str) -> String {
-    let mut line = OneLine::new(String::with_capacity(text.len()));
-    // Writing to a String cannot fail.
-    let _ = line.write_str(text);
-    line.out
-}
-
-/// Writes through to `out` with each run of control characters as one space.
-struct OneLine<W> {
-    out: W,
-    /// The last character was a control character (already written as a space).
-    broken: bool,
-}
-
-impl<W: Write> OneLine<W> {
-    fn new(out: W) -> Self {
-        Self { out, broken: false }
-    }
-}
-
-impl<W: Write> Write for OneLine<W> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars() {
-            if !c.is_control() {
-                self.out.write_char(c)?;
-            } else if !self.broken {
-                self.out.write_char(' ')?;
-            }
-            self.broken = c.is_control();
-        }
-        Ok(())
-    }
-}
+/// `text` as one inert line: each run of line breaks, escapes and other characters a terminal
+/// acts on becomes one space. For progress lines, which quote the server's words as errors do;
+/// the rule is the hosts' own (`openai_ft_host_logic::inert`).
+pub use openai_ft_host_logic::inert::one_line;
 
 impl std::error::Error for Error {}
 

@@ -57,7 +57,19 @@ pub struct Config {
     /// Milliseconds every API request waits before it is answered, as over a long network path
     /// (control endpoints answer at once). Default 0.
     pub latency_ms: u64,
+    /// Every failed job's `error.message` and every event's `message` end with [`HOSTILE_TEXT`]:
+    /// what a hostile server or gateway can put there, for the clients' "server text is inert"
+    /// tests. Default false.
+    pub hostile_text: bool,
 }
+
+/// What `--hostile-text` appends: screen-clearing and colour escapes, a raw C1 CSI, BEL, CR and
+/// LF starting a fake "Apply complete!" and "Error:", workflow commands (`::add-mask::`,
+/// `::set-output`, `::stop-commands::`, `##[error]`), and a right-to-left override.
+pub const HOSTILE_TEXT: &str = "\u{1b}[2J\u{1b}[31m\u{9b}1mError: fake\u{7}\r\nApply complete! Resources: 0 added.\r\n\
+                                ::add-mask::hostile-mask\n::set-output name=id::ftjob-hostile\n\
+                                ::stop-commands::hostile-token\n##[error]hostile annotation\u{7f} \
+                                \u{202e}txet desrever\u{1b}[0m";
 
 impl Default for Config {
     fn default() -> Self {
@@ -80,6 +92,7 @@ impl Default for Config {
             switches: Switches::default(),
             log_requests: false,
             latency_ms: 0,
+            hostile_text: false,
         }
     }
 }

@@ -231,6 +231,12 @@ const FLAGS: &[Flag] = &[
          (atomically: whoever waits for PATH reads the whole URL)",
     ),
     flag(
+        "hostile-text",
+        Takes::Switch(|o| o.config.hostile_text = true),
+        "end every failed job's error message and every event's message\n\
+         with escapes, CR/LF and workflow commands (hostile server text)",
+    ),
+    flag(
         "log",
         Takes::Switch(|o| o.config.log_requests = true),
         "one line per request on stderr (method, path, status)",

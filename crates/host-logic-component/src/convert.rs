@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use openai_ft_host_logic::{cli, config, input, messages, request, wasm};
+use openai_ft_host_logic::{cli, config, inert, input, messages, request, wasm};
 
 use crate::wit;
 
@@ -275,6 +275,15 @@ impl From<messages::StderrLine> for wit::StderrLine {
             messages::StderrLine::Show => Self::Show,
             messages::StderrLine::AllocFailure => Self::AllocFailure,
             messages::StderrLine::Withhold => Self::Withhold,
+        }
+    }
+}
+
+impl From<wit::Sink> for inert::Sink {
+    fn from(s: wit::Sink) -> Self {
+        match s {
+            wit::Sink::Terminal => Self::Terminal,
+            wit::Sink::ActionsLog => Self::ActionsLog,
         }
     }
 }

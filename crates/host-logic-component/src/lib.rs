@@ -135,6 +135,10 @@ impl wit::Guest for Component {
     fn error_line(message: String) -> String {
         logic::messages::error_line(&message)
     }
+
+    fn shown(text: String, sink: wit::Sink) -> String {
+        logic::inert::shown(&text, sink.into())
+    }
 }
 
 // What the standard library would bring, for the no_std wasm build.

@@ -2,7 +2,8 @@
 //! and output ([`input`]), the configuration read from the environment with every secret masked
 //! before it gets here ([`config`]), the framing of each request and the wording of its failures
 //! ([`request`]), the command line ([`cli`]), the memory cap written into a core module
-//! ([`wasm`]), and the text of the other messages a user can see ([`messages`]).
+//! ([`wasm`]), the text of the other messages a user can see ([`messages`]), and the rule that
+//! makes a server's text inert wherever it is printed ([`inert`]).
 //!
 //! The native host links this crate; `crates/host-logic-component` builds it into a component
 //! that imports nothing, which the Node and Python hosts load beside the openai-ft component
@@ -15,6 +16,7 @@ extern crate alloc;
 
 pub mod cli;
 pub mod config;
+pub mod inert;
 pub mod input;
 pub mod messages;
 pub mod request;

@@ -73,10 +73,11 @@ pub fn notice(notice: &Notice) -> String {
     }
 }
 
-/// The one line a host prints on stderr for an error: `openai-ft: {message}`, line breaks as
-/// spaces.
+/// The one line a host prints on stderr for an error: `openai-ft: {message}`, made inert
+/// ([`one_line`](crate::inert::one_line): line breaks, escapes and other control characters as
+/// spaces), since a message may quote a server's words.
 pub fn error_line(message: &str) -> String {
-    format!("openai-ft: {}", message.replace(['\n', '\r'], " "))
+    format!("openai-ft: {}", crate::inert::one_line(message))
 }
 
 /// An operating-system error as the host's runtime reports it.

@@ -1,5 +1,6 @@
 //! The guest's stderr, which carries its progress lines: passed on to the host's stderr a whole
-//! line at a time, each with the configuration's secrets redacted. The guest never holds a key,
+//! line at a time, each made inert (the host logic's rule: it may quote a server's words) and
+//! with the configuration's secrets redacted. The guest never holds a key,
 //! so this is the second line of defence, for text a server echoed past the first.
 
 use std::io::Write;
@@ -11,6 +12,8 @@ use bytes::Bytes;
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+use openai_ft_host_logic::inert::{Sink, shown};
 
 use crate::redact::Redactor;
 
@@ -66,9 +69,21 @@ impl Lines {
         };
         let lines: Vec<u8> = self.pending.drain(..complete).collect();
         let mut stderr = std::io::stderr().lock();
-        stderr.write_all(&self.redactor.bytes(&lines))?;
+        stderr.write_all(&self.redactor.bytes(&inert(&lines)))?;
         stderr.flush()
     }
+}
+
+/// Each line of `lines` made inert, line breaks kept between them.
+fn inert(lines: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(lines);
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (line, end) = line.strip_suffix('\n').map_or((line, ""), |l| (l, "\n"));
+        out.push_str(&shown(line, Sink::Terminal));
+        out.push_str(end);
+    }
+    out.into_bytes()
 }
 
 impl Drop for Lines {
@@ -78,7 +93,7 @@ impl Drop for Lines {
             return;
         }
         let mut stderr = std::io::stderr().lock();
-        let _ = stderr.write_all(&self.redactor.bytes(&self.pending));
+        let _ = stderr.write_all(&self.redactor.bytes(&inert(&self.pending)));
         let _ = stderr.flush();
     }
 }

@@ -26,8 +26,21 @@ function escapeData(s) {
   return s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
 }
 
+/**
+ * A line made inert for the runner (the host logic's rule): no server's words can be a workflow
+ * command. Without a build there is no logic, and nothing has run that a server could word.
+ */
+function forLog(line) {
+  try {
+    return logic().shown(line, 'actions-log');
+  } catch {
+    return line;
+  }
+}
+
 /** Runs the action with `env` (the process environment); resolves to the exit status. */
-export async function main(env = process.env, log = (line) => process.stdout.write(`${line}\n`)) {
+export async function main(env = process.env, write = (line) => process.stdout.write(`${line}\n`)) {
+  const log = (line) => write(forLog(line));
   try {
     const l = logic();
     const command = actionInput(env, 'command').trim();
@@ -52,7 +65,7 @@ export async function main(env = process.env, log = (line) => process.stdout.wri
     log(logic().message({ tag: 'action-done', val: [command, Object.keys(output).length] }));
     return 0;
   } catch (e) {
-    log(`::error::${escapeData(e.message)}`);
+    write(`::error::${escapeData(forLog(e.message))}`);
     return 1;
   }
 }

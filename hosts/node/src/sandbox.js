@@ -128,7 +128,8 @@ export function runGuest(component, call, { config, file, onStderr }) {
         case 'stderr': {
           const sort = logic().guestStderr(m.line, allocFailed);
           allocFailed ||= sort === 'alloc-failure';
-          if (sort === 'show') onStderr(m.line);
+          // Made inert: a progress line may quote a server's words (escapes, line breaks).
+          if (sort === 'show') onStderr(logic().shown(m.line, 'terminal'));
           break;
         }
         case 'read-failure':

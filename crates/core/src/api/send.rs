@@ -1,7 +1,9 @@
 //! The one place requests are sent: retries by [`retry`](super::retry) policy, error bodies
 //! turned into [`ApiError`]s with the troubleshooting table's advice, JSON answers decoded.
 
+use openai_ft_host_logic::inert::{is_one_line, one_line};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::retry::{self, Decision, Policy};
 use crate::error::{ApiError, Error, HttpError, Result};
@@ -56,15 +58,51 @@ pub fn send(platform: &mut dyn Platform, request: &Request, policy: &Policy) -> 
     }
 }
 
-/// Decodes a JSON answer into `T`.
+/// Decodes a JSON answer into `T`, every string in it (keys too) made inert ([`inert`]): a
+/// server's words reach stderr, the outputs and so what Terraform shows, and none of them may
+/// carry what a terminal or a log acts on.
 pub fn decode<T: DeserializeOwned>(request: &Request, response: &Response) -> Result<T> {
-    serde_json::from_slice(&response.body).map_err(|e| {
+    let decoded = if may_act(&response.body) {
+        serde_json::from_slice::<Value>(&response.body).and_then(|mut value| {
+            inert(&mut value);
+            T::deserialize(value)
+        })
+    } else {
+        serde_json::from_slice(&response.body)
+    };
+    decoded.map_err(|e| {
         Error::Failed(format!(
             "unexpected answer to {} {}: {e}; is OPENAI_BASE_URL an OpenAI-compatible API?",
             request.method.as_str(),
             request.path
         ))
     })
+}
+
+/// Whether a JSON text may hold a character that [`one_line`] changes: an escape (a backslash), DEL,
+/// or the first byte of a C1 control (U+0080-U+009F) or of a separator or bidirectional
+/// formatting character (U+2000-U+206F). Raw C0 controls are not JSON. Most answers hold none, and
+/// skip the second pass.
+fn may_act(json: &[u8]) -> bool {
+    json.iter().any(|b| matches!(b, b'\\' | 0x7f | 0xc2 | 0xe2))
+}
+
+/// Every string of `value`, object keys included, as [`one_line`] makes it.
+fn inert(value: &mut Value) {
+    match value {
+        Value::String(s) if !is_one_line(s) => *s = one_line(s),
+        Value::Array(items) => items.iter_mut().for_each(inert),
+        Value::Object(map) => {
+            if map.keys().any(|k| !is_one_line(k)) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (one_line(&k), v))
+                    .collect();
+            }
+            map.values_mut().for_each(inert);
+        }
+        _ => {}
+    }
 }
 
 /// Sends with retries and decodes the JSON answer.
@@ -81,7 +119,8 @@ pub fn fetch<T: DeserializeOwned>(
 /// and Azure's variants of it; anything else is summarised by status. The advice names the
 /// variables of `flavor`.
 pub fn api_error(request: &Request, response: &Response, now: u64, flavor: Flavor) -> ApiError {
-    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    let mut body: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    inert(&mut body);
     let error = body.get("error").unwrap_or(&body);
     let text = |key: &str| error.get(key).and_then(|v| v.as_str()).map(str::to_owned);
     let message = text("message")
@@ -232,6 +271,30 @@ mod tests {
 
     fn api_error_at(req: &Request, response: &Response) -> ApiError {
         api_error(req, response, 0, Flavor::OpenAi)
+    }
+
+    #[test]
+    fn every_string_of_an_answer_is_decoded_inert() {
+        let req = Request::new(Method::Get, "/fine_tuning/jobs/x", Credential::Project);
+        // Escapes, CR/LF, BEL, DEL, a raw C1 CSI and a bidi override, in values and in a key.
+        let body = concat!(
+            r#"{"id":"ftjob-1","error":{"message":"a\u001b[31mb\r\nApply complete!\u0007\u007f","#,
+            "\"code\":\"x\u{9b}1m\"},\"metadata\":{\"k\\n\":\"\u{202e}evil\"},\"n\":[1,\"ok\"]}"
+        );
+        let v: Value = decode(&req, &response(200, body)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"id":"ftjob-1","error":{"message":"a [31mb Apply complete! ","code":"x 1m"},"metadata":{"k ":" evil"},"n":[1,"ok"]})
+        );
+        // Nothing to change: decoded in one pass, as it was.
+        assert!(!may_act(
+            "{\"id\":\"ftjob-1\",\"n\":[1,\"été\"]}".as_bytes()
+        ));
+        let e = api_error_at(
+            &req,
+            &response(500, r#"{"error":{"message":"boom\u001b]0;title\u0007"}}"#),
+        );
+        assert_eq!(e.message, "boom ]0;title ");
     }
 
     #[test]

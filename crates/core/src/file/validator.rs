@@ -275,7 +275,7 @@ fn check_example(
         TrainingMethod::Reinforcement => check_reinforcement(&example)?,
     }
     Ok(tokenizer.map_or_else(ExampleTokens::default, |t| {
-        count::example(method, &example, t)
+        count::example(method, &example, line, t)
     }))
 }
 

@@ -1,7 +1,7 @@
 //! Reading jobs: retrieve, the list (newest first, with metadata filters on OpenAI), events and
 //! checkpoints, delete (Azure's dated surface), and the job object as each surface's spec shows it.
 
-use crate::config::Config;
+use crate::config::{Config, HOSTILE_TEXT};
 use crate::errors::ApiError;
 use crate::flavor::{Dated, Keep, Surface};
 use crate::pagination::{list_body, page};
@@ -17,6 +17,17 @@ use serde_json::{Map, Value, json};
 /// `{type: dpo, dpo: {hyperparameters}}`; 2024-10-21 has neither `method` nor `integrations`.
 pub fn job_object(j: &Job, surface: Surface, config: &Config) -> Value {
     let status = surface.status_name(j.status, config);
+    let hostile;
+    let j = if config.hostile_text && j.error.is_some() {
+        let mut job = j.clone();
+        if let Some(Value::String(m)) = job.error.as_mut().and_then(|e| e.get_mut("message")) {
+            m.push_str(HOSTILE_TEXT);
+        }
+        hostile = job;
+        &hostile
+    } else {
+        j
+    };
     let Surface::Dated(dated) = surface else {
         let mut v = json!({
             "id": j.id,
@@ -186,7 +197,13 @@ pub fn list(
     ))
 }
 
-pub fn events(state: &State, surface: Surface, id: &str, q: &Query) -> Result<Value, ApiError> {
+pub fn events(
+    state: &State,
+    config: &Config,
+    surface: Surface,
+    id: &str,
+    q: &Query,
+) -> Result<Value, ApiError> {
     let job = find(state, id)?;
     let limit = q.limit(20, 100)?;
     let newest_first: Vec<&Event> = job.events.iter().rev().collect();
@@ -199,7 +216,11 @@ pub fn events(state: &State, surface: Surface, id: &str, q: &Query) -> Result<Va
                 "object": "fine_tuning.job.event",
                 "created_at": e.created_at,
                 "level": level(surface, &e.level),
-                "message": e.message,
+                "message": if config.hostile_text {
+                    format!("{}{HOSTILE_TEXT}", e.message)
+                } else {
+                    e.message.clone()
+                },
                 "type": e.kind,
                 "data": e.data,
             })

@@ -253,7 +253,7 @@ fn perform(
         Route::JobAction(id, action) => {
             json(jobs::act(state, config, surface, id, *action, req.now_ms)?)
         }
-        Route::ListEvents(id) => json(jobs::events(state, surface, id, q)?),
+        Route::ListEvents(id) => json(jobs::events(state, config, surface, id, q)?),
         Route::ListCheckpoints(id) => json(jobs::checkpoints(state, surface, id, q)?),
         Route::CreatePermission(c) => {
             json(permissions::create(state, c, &json_body(req.body)?, now)?)

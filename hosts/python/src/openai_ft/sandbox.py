@@ -63,7 +63,8 @@ class _Call:
                 sort = logic().guest_stderr(line, self.alloc_failed)
                 self.alloc_failed |= sort == "alloc-failure"
                 if sort == "show":
-                    self.on_stderr(line)
+                    # Made inert: a progress line may quote a server's words (escapes, line breaks).
+                    self.on_stderr(logic().shown(line, "terminal"))
 
 
 class Sandbox:

@@ -1,7 +1,8 @@
 """Benchmark, not a test: how long each host takes to load the component and then to run `job
 read` against the emulator, beside the native binary's fresh process per call (what Terraform
-pays). Figures go to docs/hosts.md; nothing here asserts a time. Needs `prepare` first.
-Usage: python3 tests/conformance/bench.py [calls]"""
+pays). Figures go to docs/hosts.md; nothing here asserts a time. Needs `tests/conformance/prepare`
+first (the hosts and the emulator are found as the conformance suite finds them).
+Usage: python3 bench/hosts/hosts_bench.py [calls]"""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "conformance"))
 
 from hosts import Emulator, clean_env, native_bin, node_bin, python_bin  # noqa: E402
 
-DRIVERS = Path(__file__).parent / "drivers"
-DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+DRIVERS = Path(__file__).parent
+DATA = ROOT / "tests" / "data"
 
 
 def fresh(argv, stdin: bytes, env) -> float:
