@@ -1,6 +1,6 @@
 // The typed API's types, generated from the WIT by crates/host-logic/tests/types.rs; do not edit (regenerate: OPENAI_FT_REGENERATE=1 cargo test -p openai-ft-host-logic --test types).
 
-import type { Options } from '../index.js';
+import type { Options } from './index.js';
 
 /** A job's status, as the API spelled it. The API documents six values and returns more (`paused`, and on Azure `created`, `pending`, `pausing`, `resuming`); anything unknown arrives as `other`. */
 export type JobStatus = 'validating_files' | 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled' | 'created' | 'pending' | 'pausing' | 'resuming' | (string & {});
@@ -44,7 +44,7 @@ export type TrainingMethod = 'supervised' | 'dpo' | 'reinforcement';
 export interface Report {
   /** Examples (non-empty lines). */
   examples: number;
-  /** The exact token count of the valid examples, with o200k_base and the formula of OpenAI's data-preparation notebook (the README's "How tokens are counted"); the `file` commands of the generic entry take a `model` and give every figure. */
+  /** The exact token count of the valid examples, with o200k_base and the formula of OpenAI's data-preparation notebook (docs/tokens-and-cost.md, "How tokens are counted"); the `file` commands of the generic entry take a `model` and give every figure. */
   estimatedTokens: number;
   /** The file's size. */
   bytes: number;
