@@ -32,7 +32,10 @@ fn the_hosts_api_types_are_generated_from_the_wit() {
     let outputs: [(&str, String); 3] = [
         ("hosts/node/types/wit.d.ts", typescript(&api)),
         ("hosts/node/types/wit.js", javascript(&api)),
-        ("hosts/python/generated/openai_ft_wit/__init__.py", python(&api)),
+        (
+            "hosts/python/generated/openai_ft_wit/__init__.py",
+            python(&api),
+        ),
     ];
     let regenerate = std::env::var_os("OPENAI_FT_REGENERATE").is_some();
     for (file, text) in outputs {
