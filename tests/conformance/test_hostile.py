@@ -184,3 +184,28 @@ def test_loopback_is_never_proxied(host_table):
             assert out.code == 0, f"{name}: {out.stderr}"
             assert json.loads(out.stdout)["status"] == "failed"
             _no_key(name, out)
+
+
+@pytest.mark.parametrize("base", [
+    "http://127.0.0.1:99999/v1",  # a port past 65535
+    "http://[::1/v1",  # an unclosed bracket
+    "https://" + "a" * 64 + ".example/v1",  # a DNS label longer than 63 bytes
+    "https://b\u00fccher.invalid/v1",  # a host that is not ASCII
+    "http://127.0.0.1:0/v1",  # port 0
+])
+def test_a_base_url_no_client_can_use_ends_in_one_line(host_table, base):
+    """Whatever the host's HTTP client makes of a base the configuration let through (or the
+    refusal when it does not), every host ends with one `openai-ft: ` line per message and no
+    traceback; a refusal is native's, byte for byte."""
+    env = {**_env(base), "OPENAI_FT_TIMEOUT": "2", "OPENAI_FT_CONNECT_TIMEOUT": "2"}
+    outcomes = {}
+    for name in HOSTS:
+        out = host_table[name].run(["job", "read"], b'{"id": "ftjob-abc"}', env)
+        _no_key(name, out)
+        lines = out.stderr.splitlines()
+        assert (out.code, out.stdout) == (1, ""), f"{name}: {out}"
+        assert lines and all(line.startswith("openai-ft: ") for line in lines), f"{name}: {out.stderr}"
+        assert "Traceback" not in out.stderr and "a bug in openai-ft" not in out.stderr, f"{name}: {out.stderr}"
+        outcomes[name] = lines[-1]
+    if outcomes["native"].startswith("openai-ft: invalid "):  # the configuration's refusal
+        assert outcomes["node"] == outcomes["python"] == outcomes["native"], outcomes

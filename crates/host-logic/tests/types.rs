@@ -30,9 +30,12 @@ fn the_hosts_api_types_are_generated_from_the_wit() {
     let api = Api::load();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let outputs: [(&str, String); 3] = [
-        ("hosts/node/src/wit/index.d.ts", typescript(&api)),
-        ("hosts/node/src/wit/index.js", javascript(&api)),
-        ("hosts/python/src/openai_ft/wit/__init__.py", python(&api)),
+        ("hosts/node/types/wit.d.ts", typescript(&api)),
+        ("hosts/node/types/wit.js", javascript(&api)),
+        (
+            "hosts/python/generated/openai_ft_wit/__init__.py",
+            python(&api),
+        ),
     ];
     let regenerate = std::env::var_os("OPENAI_FT_REGENERATE").is_some();
     for (file, text) in outputs {
@@ -332,7 +335,7 @@ fn ts_doc(out: &mut String, indent: &str, docs: &str) {
 
 fn typescript(api: &Api) -> String {
     let mut out = format!(
-        "// The typed API's types, {HEADER}.\n\nimport type {{ Options }} from '../index.js';\n"
+        "// The typed API's types, {HEADER}.\n\nimport type {{ Options }} from './index.js';\n"
     );
     for t in &api.types {
         out.push('\n');

@@ -1,10 +1,60 @@
-// The configuration, read from the environment given: the host logic decides it from the
+// The configuration and the secrets it holds: the host logic decides the configuration from the
 // variables it names, each secret masked before it sees it; the secrets' values stay here, to
-// complete credential headers and to redact. No proxy is ever used (node:http reads no proxy
-// variable), so loopback traffic never leaves the machine.
+// complete credential headers and to redact them (the native host's rule, host/src/redact.rs)
+// wherever a server could echo one: in each answer before the guest sees it, and in everything
+// the host hands on. No proxy is ever used (node:http reads no proxy variable).
 
 import { HostError, logic } from './logic.js';
-import { Redactor } from './redact.js';
+
+/** What a secret becomes. */
+export const REDACTED = '[redacted]';
+
+/** Shorter secrets are not searched for: they would mangle unrelated text, and no key is this short. */
+export const MIN_SECRET_BYTES = 8;
+
+export class Redactor {
+  /**
+   * Redacts `secrets` (those of at least MIN_SECRET_BYTES UTF-8 bytes), as they are and as a
+   * JSON string would spell them (escaped as serde_json does, which JSON.stringify matches for
+   * every character a key holds; `/` escaped; non-ASCII as `\uXXXX`), so an echo inside a JSON
+   * body goes whole and the body stays valid JSON.
+   */
+  constructor(secrets) {
+    const forms = new Set();
+    const ascii = (json) => json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    for (const secret of secrets) {
+      if (secret === undefined || Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) continue;
+      const json = JSON.stringify(secret).slice(1, -1);
+      const slashed = json.replaceAll('/', '\\/');
+      for (const form of [secret, json, ascii(json), ascii(slashed), slashed]) forms.add(form);
+    }
+    // Longest first, so an escaped form goes whole before a shorter one could match inside it.
+    this.forms = [...forms].sort((a, b) => Buffer.byteLength(b, 'utf8') - Buffer.byteLength(a, 'utf8'));
+    // Latin-1 maps bytes to characters one to one: replacing text in it replaces bytes.
+    this.byteForms = this.forms.map((f) => Buffer.from(f, 'utf8').toString('latin1'));
+  }
+
+  /** `text` with every secret replaced. */
+  text(text) {
+    return this.forms.reduce((out, form) => out.replaceAll(form, REDACTED), text);
+  }
+
+  /** `bytes` (a Buffer or Uint8Array) with every secret replaced, as a Buffer. */
+  bytes(bytes) {
+    const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    return Buffer.from(this.byteForms.reduce((out, form) => out.replaceAll(form, REDACTED), latin1), 'latin1');
+  }
+
+  /** Every string in `value` (strings, arrays, plain objects, nested) redacted; the rest as is. */
+  deep(value) {
+    if (typeof value === 'string') return this.text(value);
+    if (Array.isArray(value)) return value.map((v) => this.deep(v));
+    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [this.text(k), this.deep(v)]));
+    }
+    return value;
+  }
+}
 
 /**
  * `{endpoint, limits}` as the logic decided them, with `redactor` (every secret set) and

@@ -30,6 +30,9 @@ class IoError {
     return 'io error';
   }
 }
+class InputStream {}
+class TerminalInput {}
+class TerminalOutput {}
 
 /** A pollable: ready at `deadline` (monotonic nanoseconds), or at once. */
 class Pollable {
@@ -41,14 +44,10 @@ class Pollable {
   }
   block() {
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
-    for (let left; (left = this.deadline - process.hrtime.bigint()) > 0n; ) {
-      // A blocking sleep costs no CPU time, so it does not count against the CPU limit.
-      Atomics.wait(sleeper, 0, 0, Number(left / 1_000_000n) + 1);
-    }
+    // A blocking sleep costs no CPU time, so it does not count against the CPU limit.
+    for (let left; (left = this.deadline - process.hrtime.bigint()) > 0n; ) Atomics.wait(sleeper, 0, 0, Number(left / 1_000_000n) + 1);
   }
 }
-
-class InputStream {}
 
 /** An output stream: `sink` gets each complete line (stderr, for the host to pass on or withhold), or nothing (stdout). */
 class OutputStream {
@@ -62,7 +61,7 @@ class OutputStream {
     if (!this.sink) return;
     const lines = (this.pending + this.decoder.decode(bytes, { stream: true })).split('\n');
     this.pending = lines.pop();
-    for (const line of lines) this.sink(line);
+    lines.forEach(this.sink);
   }
   blockingWriteAndFlush(bytes) {
     this.write(bytes);
@@ -74,9 +73,6 @@ class OutputStream {
   }
 }
 
-class TerminalInput {}
-class TerminalOutput {}
-
 const stdin = new InputStream();
 const stdout = new OutputStream(null);
 const stderr = new OutputStream((line) => post({ kind: 'stderr', line }));
@@ -84,11 +80,7 @@ const none = () => undefined;
 
 const wasi = {
   'wasi:cli/environment': { getEnvironment: () => [], getArguments: () => [], initialCwd: none },
-  'wasi:cli/exit': {
-    exit: (status) => {
-      throw new Error(`the component called exit (${status.tag})`);
-    },
-  },
+  'wasi:cli/exit': { exit: (status) => throwPayload(undefined, `the component called exit (${status.tag})`) },
   'wasi:cli/stdin': { getStdin: () => stdin },
   'wasi:cli/stdout': { getStdout: () => stdout },
   'wasi:cli/stderr': { getStderr: () => stderr },
@@ -124,8 +116,9 @@ const wasi = {
 
 // ---- openai:fine-tuning --------------------------------------------------------------------
 
-function throwPayload(value) {
-  throw Object.assign(new Error(value.val), { payload: value });
+/** Throws a WIT error (`payload`), or a trap (`message`). */
+function throwPayload(payload, message = payload.val) {
+  throw Object.assign(new Error(message), payload && { payload });
 }
 
 const http = {
@@ -138,23 +131,15 @@ const http = {
   },
 };
 
+const granted = () => file ?? throwPayload({ tag: 'denied', val: noGrant });
 const inputFile = {
-  size: () => {
-    if (!file) throwPayload({ tag: 'denied', val: noGrant });
-    return BigInt(file.size);
-  },
+  size: () => BigInt(granted().size),
   read: (offset, len) => {
-    if (!file) throwPayload({ tag: 'denied', val: noGrant });
     const start = Number(offset);
-    const want = Math.max(0, Math.min(len, readBytes, file.size - start));
-    const buf = Buffer.alloc(want);
+    const buf = Buffer.alloc(Math.max(0, Math.min(len, readBytes, granted().size - start)));
     let filled = 0;
     try {
-      while (filled < want) {
-        const n = readSync(file.fd, buf, filled, want - filled, start + filled);
-        if (n === 0) break;
-        filled += n;
-      }
+      for (let n = 1; filled < buf.length && n > 0; filled += n) n = readSync(file.fd, buf, filled, buf.length - filled, start + filled);
     } catch (e) {
       throwPayload({ tag: 'io', val: ask({ kind: 'read-failure', error: { code: e.code, errno: e.errno, message: e.message } }) });
     }

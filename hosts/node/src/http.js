@@ -25,9 +25,8 @@ export async function send(config, request, file) {
     return { err: e.payload };
   }
   const headers = Object.fromEntries([config.header(out.credential), ...out.headers]);
-  const deadline = Date.now() + Number(out.deadlineSecs ?? 0n) * 1000;
-  const body = out.body.length === 0 ? null : Readable.from(parts(out.body, file, deadline, Number(out.deadlineSecs)));
-  return exchange(config, new URL(out.url), out.method, headers, body, file);
+  const body = out.body.length === 0 ? null : Readable.from(parts(out.body, file));
+  return exchange(config, new URL(out.url), out.method, headers, body, file, out.deadlineSecs);
 }
 
 /** Why the granted file stopped an upload (the logic's `upload-stop`). */
@@ -40,10 +39,10 @@ class UploadStop extends Error {
 
 /**
  * The body's parts in order; the granted file read from disk from byte 0 as it is sent and
- * hashed on the way, so a file that is not the one the guest validated (or an upload past its
- * deadline) fails the stream before the part that follows, and no server gets a whole request.
+ * hashed on the way, so a file that is not the one the guest validated fails the stream before
+ * the part that follows, and no server gets a whole request.
  */
-async function* parts(body, file, deadline, allowedSecs) {
+async function* parts(body, file) {
   for (const part of body) {
     if (part.tag === 'bytes') {
       yield Buffer.from(part.val);
@@ -53,7 +52,6 @@ async function* parts(body, file, deadline, allowedSecs) {
     let sent = 0;
     if (file.size > 0) {
       for await (const chunk of createReadStream(null, { fd: file.fd, start: 0, end: file.size - 1, autoClose: false })) {
-        if (Date.now() > deadline) throw new UploadStop({ tag: 'too-slow', val: BigInt(allowedSecs) });
         hash.update(chunk);
         sent += chunk.length;
         yield chunk;
@@ -65,33 +63,36 @@ async function* parts(body, file, deadline, allowedSecs) {
   }
 }
 
-/** One exchange, every phase bounded: connect, then the response's head, then its body. */
-function exchange(config, url, method, headers, body, file) {
+/**
+ * One exchange, every phase bounded as the native host bounds it: the connection within the
+ * connect timeout; the head and each write of the body within the timeout (a peer that stops
+ * reading); the upload within its deadline; the response's head, then its whole body, each within
+ * the timeout however slowly they arrive.
+ */
+function exchange(config, url, method, headers, body, file, deadlineSecs) {
   const { base, connectTimeoutSecs, timeoutSecs } = config.endpoint;
   const failed = (failure) => ({ err: logic().exchangeError(base, failure) });
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
-    let timer;
+    const timers = [];
     let settled = false;
     const finish = (value) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timers.forEach(clearTimeout);
       resolve(value);
+      req.destroy();
     };
-    const phase = (which, secs) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        finish(failed({ tag: 'timeout', val: which }));
-        req.destroy();
-      }, secs * 1000);
+    const phase = (which, secs, why = failed({ tag: 'timeout', val: which })) => {
+      clearTimeout(timers[0]);
+      timers[0] = setTimeout(() => finish(why), secs * 1000);
     };
     // An agent per request and no keep-alive: the guest sends one request at a time, and a
     // dropped connection must never be reused.
     const req = lib.request(url, { method, headers, agent: false });
     phase('connect', connectTimeoutSecs);
     req.on('socket', (socket) => {
-      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => settled || clearTimeout(timer));
+      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => phase('send-request', timeoutSecs));
     });
     req.on('finish', () => phase('receive-response', timeoutSecs));
     req.on('error', (e) => finish(failed(failure(e))));
@@ -102,11 +103,8 @@ function exchange(config, url, method, headers, body, file) {
       let size = 0;
       res.on('data', (chunk) => {
         size += chunk.length;
-        if (size > limit) {
-          finish(failed({ tag: 'too-large' }));
-          return req.destroy();
-        }
-        received.push(chunk);
+        if (size > limit) finish(failed({ tag: 'too-large' }));
+        else received.push(chunk);
       });
       res.on('aborted', () => finish(failed({ tag: 'disconnected' })));
       res.on('error', (e) => finish(failed(failure(e))));
@@ -119,34 +117,22 @@ function exchange(config, url, method, headers, body, file) {
         finish({ ok: { ...answer, body: new Uint8Array(redactor.bytes(Buffer.concat(received))) } });
       });
     });
-    if (body === null) req.end();
-    else {
-      body.on('error', (e) => {
-        finish(e instanceof UploadStop ? { err: logic().uploadError(file.path, e.stop) } : failed(failure(e)));
-        req.destroy();
-      });
-      body.pipe(req);
-    }
+    if (body === null) return req.end();
+    const stopped = (stop) => ({ err: logic().uploadError(file.path, stop) });
+    // An upload of the granted file has a deadline of its own (`deadlineSecs`, a BigInt).
+    if (deadlineSecs !== undefined) timers[1] = setTimeout(() => finish(stopped({ tag: 'too-slow', val: deadlineSecs })), Number(deadlineSecs) * 1000);
+    // Each chunk the request takes is a write done: the next one has the timeout again.
+    body.on('data', () => req.socket?.connecting === false && phase('send-request', timeoutSecs));
+    body.on('error', (e) => finish(e instanceof UploadStop ? stopped(e.stop) : failed(failure(e))));
+    body.pipe(req);
   });
 }
 
-/** A socket failure as the logic's `failure`: the host maps its client's errors, the logic words them. */
+/** Node's error codes as the logic's `failure`: the host maps its client's errors, the logic words them. */
+const FAILURES = { ECONNREFUSED: 'refused', ENOTFOUND: 'unresolved', EAI_AGAIN: 'unresolved', EHOSTUNREACH: 'unreachable', ENETUNREACH: 'unreachable', ETIMEDOUT: 'timeout' };
+
 function failure(e) {
-  switch (e.code) {
-    case 'ECONNREFUSED':
-      return { tag: 'refused' };
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return { tag: 'unresolved' };
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return { tag: 'unreachable' };
-    case 'ETIMEDOUT':
-      return { tag: 'timeout' };
-    case 'ECONNRESET':
-      // Node words a close before any answer "socket hang up"; a reset is a reset.
-      return { tag: e.message === 'socket hang up' ? 'disconnected' : 'reset' };
-    default:
-      return { tag: 'other', val: e.message };
-  }
+  // Node words a close before any answer "socket hang up"; a reset is a reset.
+  if (e.code === 'ECONNRESET') return { tag: e.message === 'socket hang up' ? 'disconnected' : 'reset' };
+  return e.code in FAILURES ? { tag: FAILURES[e.code] } : { tag: 'other', val: e.message };
 }

@@ -1,28 +1,26 @@
 // openai-ft for Node: the same sandboxed component the native `openai-ft` runs, with the same
 // promises (HOST.md): keys read here and never given to the guest, network only to the configured
 // API base, one granted file, CPU and memory bounds. `run` is the generic entry Terraform's
-// protocol uses; `jobs`, `files` and `permissions` are the typed exports, whose types (wit/index.d.ts)
-// and signatures (wit/index.js) are generated from the WIT.
+// protocol uses; `jobs`, `files` and `permissions` are the typed exports, whose types and
+// signatures (types/wit.d.ts, types/wit.js) are generated from the WIT.
 
 import { closeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { configure } from './config.js';
+import { Redactor, configure } from './config.js';
 import { DIST, HostError, logic, refusal } from './logic.js';
-import { Redactor } from './redact.js';
 import { Component, grantFile, runGuest } from './sandbox.js';
-import { commandInfo, errorFields, interfaces } from './wit/index.js';
+import { commandInfo, errorFields, interfaces } from '../types/wit.js';
 
 export { HostError };
 
-/** Why a call failed: `kind` is the WIT error case, or `host` for the host's own refusals. */
+// The public API's documentation is its declarations, types/index.d.ts.
+
 export class OpenAiFtError extends Error {
   constructor(kind, message, detail = {}) {
     super(message);
-    this.name = 'OpenAiFtError';
-    this.kind = kind;
-    Object.assign(this, detail);
+    Object.assign(this, { name: 'OpenAiFtError', kind, ...detail });
   }
 }
 
@@ -35,10 +33,6 @@ function component(dir = new URL('component/', DIST)) {
   return components.get(url.href);
 }
 
-/**
- * Loads and compiles the component ahead of the first call (otherwise the first call does).
- * Options as for `run`.
- */
 export function load(options = {}) {
   component(options.component).modules(configure(options.env ?? process.env).limits.memoryMib);
 }
@@ -50,14 +44,13 @@ export function load(options = {}) {
 async function call(exportName, args, options, grant) {
   const onProgress = options.onProgress ?? ((line) => process.stderr.write(`${line}\n`));
   let file = null;
-  // Until the configuration is read there is no secret to redact (and no answer to echo one).
-  let redactor = new Redactor([]);
+  let redactor = new Redactor([]); // until the configuration is read there is no secret to redact
   try {
     if (grant !== undefined) file = grantFile(grant);
     const config = configure(options.env ?? process.env);
     redactor = config.redactor;
-    // Every string the caller gets (progress lines, values, error messages and fields) is
-    // redacted, though the answers were already: the guest could assemble a key from pieces.
+    // Every string the caller gets is redacted, though the answers were: the guest could
+    // assemble a key from pieces.
     const result = await runGuest(
       component(options.component),
       { export: exportName, args },
@@ -91,25 +84,18 @@ export async function execute(command, parsed, options = {}) {
   return logic().finish(out, parsed.summary);
 }
 
-/**
- * Runs `<noun> <verb>` with a flat map of strings, as `openai-ft` does for Terraform, and
- * resolves to the output map (keys in byte order). The `file` commands are granted their `path`.
- */
 export async function run(command, input = {}, options = {}) {
   const map = Array.isArray(input) ? Object.fromEntries(input) : (input ?? {});
   const parsed = parse(command, Buffer.from(JSON.stringify(map), 'utf8'), 'run()');
   return Object.fromEntries((await execute(command, parsed, options)).pairs);
 }
 
-/** Every command the component offers: `{name, summary, inputs}`. */
 export async function describe(options = {}) {
   return (await call('commands.describe', [], { ...options, env: {} })).map(commandInfo);
 }
 
-/** Renders output pairs as the CLI prints them. */
 export function renderOutput(pairs) {
   return logic().finish(pairs, false).line;
 }
 
-/** The typed exports (`jobs`, `files`, `permissions`), as generated from the WIT. */
 export const { jobs, files, permissions } = interfaces(call);

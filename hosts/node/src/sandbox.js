@@ -68,8 +68,7 @@ export function osError(e) {
  */
 export function runGuest(component, call, { config, file, onStderr }) {
   const { limits } = config;
-  const signal = new SharedArrayBuffer(4);
-  const wake = new Int32Array(signal);
+  const wake = new Int32Array(new SharedArrayBuffer(4));
   const { port1: replyTx, port2: replies } = new MessageChannel();
   const worker = new Worker(GUEST, {
     workerData: {
@@ -78,25 +77,22 @@ export function runGuest(component, call, { config, file, onStderr }) {
       call,
       flavor: config.endpoint.flavor,
       apiVersion: config.endpoint.query.find(([k]) => k === 'api-version')?.[1],
-      file: file ? { fd: file.fd, size: file.size, path: file.path } : null,
+      file: file && { fd: file.fd, size: file.size, path: file.path },
       noGrant: logic().message({ tag: 'no-grant' }),
       readBytes: logic().bounds().readBytes,
-      signal,
+      signal: wake.buffer,
       replies,
     },
     transferList: [replies],
     // The worker gets nothing of the host's: no environment (keys stay on this thread), no
     // arguments, no stdin; its stdout and stderr are not the process's.
-    env: {},
-    argv: [],
-    stdin: false,
-    stdout: true,
-    stderr: true,
+    env: {}, argv: [], stdin: false, stdout: true, stderr: true,
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MIB },
   });
   worker.stdout.resume();
   worker.stderr.resume();
   const stopped = (notice) => new HostError(logic().message(notice));
+  const memory = { tag: 'memory-limit', val: limits.memoryMib };
   let allocFailed = false;
 
   return new Promise((resolve, reject) => {
@@ -114,88 +110,65 @@ export function runGuest(component, call, { config, file, onStderr }) {
       Atomics.store(wake, 0, 1);
       Atomics.notify(wake, 0);
     };
-    worker.on('message', async (m) => {
-      switch (m.kind) {
-        case 'started': {
-          const clock = cpuClock(worker, m.tid);
-          ticker = setInterval(async () => {
-            if (!done && (await clock()) > limits.cpuSecs * 1000) {
-              finish(reject, stopped({ tag: 'cpu-limit', val: limits.cpuSecs }));
-            }
-          }, TICK_MS);
-          break;
-        }
-        case 'stderr': {
-          const sort = logic().guestStderr(m.line, allocFailed);
-          allocFailed ||= sort === 'alloc-failure';
-          // Made inert: a progress line may quote a server's words (escapes, line breaks).
-          if (sort === 'show') onStderr(logic().shown(m.line, 'terminal'));
-          break;
-        }
-        case 'read-failure':
-          answer(logic().readFailure(file.path, osError(m.error)));
-          break;
-        case 'send': {
-          // The guest is blocked until it gets an answer, so a failure here must become one.
-          const reply = await send(config, m.request, file).catch((e) => ({
-            err: logic().exchangeError(config.endpoint.base, { tag: 'other', val: e.message }),
-          }));
-          if (!done) answer(reply);
-          break;
-        }
-        case 'done':
-          finish(resolve, m.err ? { err: m.err } : { ok: m.ok });
-          break;
-        case 'trap':
-          finish(reject, stopped(allocFailed ? { tag: 'memory-limit', val: limits.memoryMib } : { tag: 'trap', val: m.message }));
-          break;
-      }
-    });
-    worker.on('error', (e) =>
-      finish(reject, stopped(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? { tag: 'memory-limit', val: limits.memoryMib } : { tag: 'trap', val: e.message })),
-    );
+    const handlers = {
+      started: (m) => {
+        const clock = cpuClock(worker, m.tid);
+        ticker = setInterval(async () => {
+          if (!done && (await clock()) > limits.cpuSecs * 1000) finish(reject, stopped({ tag: 'cpu-limit', val: limits.cpuSecs }));
+        }, TICK_MS);
+      },
+      stderr: (m) => {
+        const sort = logic().guestStderr(m.line, allocFailed);
+        allocFailed ||= sort === 'alloc-failure';
+        // Made inert: a progress line may quote a server's words (escapes, line breaks).
+        if (sort === 'show') onStderr(logic().shown(m.line, 'terminal'));
+      },
+      'read-failure': (m) => answer(logic().readFailure(file.path, osError(m.error))),
+      // The guest is blocked until it gets an answer, so a failure here must become one.
+      send: async (m) => {
+        const other = (e) => ({ err: logic().exchangeError(config.endpoint.base, { tag: 'other', val: e.message }) });
+        const reply = await send(config, m.request, file).catch(other);
+        if (!done) answer(reply);
+      },
+      done: (m) => finish(resolve, m.err ? { err: m.err } : { ok: m.ok }),
+      trap: (m) => finish(reject, stopped(allocFailed ? memory : { tag: 'trap', val: m.message })),
+    };
+    worker.on('message', (m) => handlers[m.kind](m));
+    worker.on('error', (e) => finish(reject, stopped(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? memory : { tag: 'trap', val: e.message })));
     worker.on('exit', (code) => finish(reject, stopped({ tag: 'guest-exited', val: code })));
   });
 }
 
 /**
  * The worker thread's CPU time in milliseconds since it started the guest: from Linux's
- * per-thread accounting (10 ms ticks), or Node's `worker.cpuUsage()` elsewhere; where neither
- * exists, wall time, which also counts waiting (HOST.md says so).
+ * per-thread accounting (utime and stime of stat(5), in 10 ms ticks), or Node's
+ * `worker.cpuUsage()` elsewhere; where neither exists, wall time, which also counts waiting
+ * (HOST.md says so).
  */
 function cpuClock(worker, tid) {
-  const stat = tid && `/proc/self/task/${tid}/stat`;
-  const fromProc = () => {
-    const text = readFileSync(stat, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // utime and stime, fields 14 and 15 of stat(5), in USER_HZ (100 on Linux) ticks.
+  const proc = () => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   };
-  if (stat) {
+  const usage = async () => {
+    const u = await worker.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let read = typeof worker.cpuUsage === 'function' ? usage : () => Date.now();
+  try {
+    if (tid) read = (proc(), proc);
+  } catch {
+    // Not Linux after all.
+  }
+  const start = read();
+  let last = 0;
+  return async () => {
     try {
-      const start = fromProc();
-      let last = 0;
-      return () => {
-        try {
-          last = fromProc() - start;
-        } catch {
-          // The thread has just ended; its last reading stands.
-        }
-        return last;
-      };
+      last = (await read()) - (await start);
     } catch {
-      // Not Linux after all.
+      // The thread has just ended; its last reading stands.
     }
-  }
-  if (typeof worker.cpuUsage === 'function') {
-    let start = null;
-    return async () => {
-      const u = await worker.cpuUsage();
-      const ms = (u.user + u.system) / 1000;
-      start ??= ms;
-      return ms - start;
-    };
-  }
-  const start = Date.now();
-  return () => Date.now() - start;
+    return last;
+  };
 }

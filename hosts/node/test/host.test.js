@@ -204,7 +204,7 @@ test('the Action runs a command from INPUT_* and writes every output to GITHUB_O
 test('the Action run from a ref without dist/ fails with one ::error:: line saying why', () => {
   // What GitHub runs for `uses: owner/repo/hosts/node@ref`: the checkout as it is, no build step.
   const checkout = mkdtempSync(join(tmpdir(), 'openai-ft-checkout-'));
-  for (const item of ['src', 'action.yml', 'package.json']) cpSync(join(PKG, item), join(checkout, item), { recursive: true });
+  for (const item of ['src', 'types', 'action.yml', 'package.json']) cpSync(join(PKG, item), join(checkout, item), { recursive: true });
   const r = spawnSync(process.execPath, [join(checkout, 'src', 'action.js')], {
     env: { PATH: process.env.PATH, ...emulator.env, GITHUB_OUTPUT: join(checkout, 'output'), INPUT_COMMAND: 'job list' },
     encoding: 'utf8',

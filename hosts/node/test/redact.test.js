@@ -1,9 +1,8 @@
-// The redaction rule (src/redact.js): every secret, as it is and as JSON spells it.
+// The redaction rule (src/config.js): every secret, as it is and as JSON spells it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { configure } from '../src/config.js';
-import { Redactor } from '../src/redact.js';
+import { Redactor, configure } from '../src/config.js';
 
 test('every occurrence of every secret goes; short ones are left alone', () => {
   const r = new Redactor(['sk-proj-0123456789', 'sk-admin-abcdefgh', 'abc', '1234567']);

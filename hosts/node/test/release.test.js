@@ -28,7 +28,7 @@ test('release-dist tags a commit carrying dist/ and leaves the branch alone', ()
   const repo = join(scratch, 'repo');
   const node = join(repo, 'hosts', 'node');
   mkdirSync(node, { recursive: true });
-  for (const item of ['package.json', '.gitignore', 'action.yml', 'src', 'scripts']) {
+  for (const item of ['package.json', '.gitignore', 'action.yml', 'src', 'types', 'scripts']) {
     cpSync(join(PKG, item), join(node, item), { recursive: true });
   }
   symlinkSync(join(PKG, 'node_modules'), join(node, 'node_modules'));

@@ -1,4 +1,4 @@
-"""The package's tests run from the source tree (src/ on the path, the component copied in by
+"""The package's tests run from the source tree (src/ and generated/ on the path, the component copied in by
 build_wheel.py or `prepare`) against an emulator process, started the repository's one way
 (scripts/lib/emulator.py)."""
 
@@ -13,6 +13,7 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE.parent / "generated"))
 sys.path.insert(0, str(REPO / "scripts" / "lib"))
 import emulator as emulator_lib  # noqa: E402
 

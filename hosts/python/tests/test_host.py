@@ -1,7 +1,9 @@
 """The package against the emulator: the generic and typed API, errors, grants, limits, the
 compile cache and the console script's protocol."""
 
+import hashlib
 import os
+import signal
 import subprocess
 import sys
 
@@ -117,14 +119,66 @@ def test_the_compiled_component_is_cached_on_disk(tmp_path, monkeypatch):
     assert first.component and second.component and third.component
 
 
+def script_env(env=None):
+    import openai_ft_wit
+    path = os.pathsep.join(str(sandbox.Path(m.__file__).parents[1]) for m in (openai_ft, openai_ft_wit))
+    return {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), "PYTHONPATH": path, **(env or {})}
+
+
 def script(args, stdin=None, env=None):
     code = "import sys; from openai_ft.cli import main; sys.exit(main())"
-    src = str(sandbox.Path(openai_ft.__file__).parents[1])
     r = subprocess.run([sys.executable, "-c", code, *args], input=stdin, capture_output=True, text=True,
-                       env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), "PYTHONPATH": src,
-                            **(env or {})}, timeout=120)
+                       env=script_env(env), timeout=120)
     no_keys(r.stdout, r.stderr)
     return r
+
+
+def test_a_damaged_compile_cache_is_compiled_again_never_run(tmp_path):
+    """Deserialising trusts the code it is given: a copy damaged past its header would run as
+    machine code (SIGILL, or worse). Each copy carries its SHA-256, so one that does not match is
+    compiled again and rewritten."""
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    assert script(["--help"], env=env).returncode == 0
+    copies = sorted((tmp_path / "openai-ft").rglob("*.cwasm"), key=lambda p: p.stat().st_size)
+    assert len(copies) == 2  # the host logic's and the component's
+    damaged = {}
+    for copy in copies:
+        data = bytearray(copy.read_bytes())
+        middle = len(data) // 2
+        data[middle:middle + 4096] = bytes(b ^ 0xFF for b in data[middle:middle + 4096])  # the header intact
+        damaged[copy] = bytes(data)
+        copy.write_bytes(damaged[copy])
+    again = script(["--help"], env=env)
+    assert (again.returncode, again.stderr) == (0, ""), again
+    assert "job ensure" in again.stdout
+    for copy in copies:
+        data = copy.read_bytes()
+        assert data != damaged[copy] and hashlib.sha256(data[32:]).digest() == data[:32]
+
+
+def test_ctrl_c_ends_the_script_as_it_ends_the_native_host(tmp_path):
+    """Interrupted while the guest waits for an answer, the script ends by the signal at once,
+    printing nothing (no KeyboardInterrupt inside the guest's call, no traceback)."""
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    env = {"OPENAI_BASE_URL": f"http://127.0.0.1:{silent.getsockname()[1]}/v1", "OPENAI_API_KEY": PROJECT_KEY}
+    code = "import sys; from openai_ft.cli import main; sys.exit(main())"
+    proc = subprocess.Popen([sys.executable, "-c", code, "job", "read"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=script_env(env))
+    proc.stdin.write(b'{"id": "ftjob-abc"}')
+    proc.stdin.close()
+    proc.stdin = None
+    conn, _ = silent.accept()  # the guest's request is under way
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    conn.close()
+    silent.close()
+    assert (proc.returncode, out, err) == (-signal.SIGINT, b"", b"")
 
 
 def test_the_console_script_speaks_the_protocol(emulator):

@@ -1,9 +1,9 @@
-"""The redaction rule (openai_ft/redact.py): every secret, as it is and as JSON spells it."""
+"""The redaction rule (openai_ft/config.py): every secret, as it is and as JSON spells it."""
 
 import json
 
 from openai_ft.config import configure
-from openai_ft.redact import Redactor
+from openai_ft.config import Redactor
 
 
 def test_every_occurrence_of_every_secret_goes_and_short_ones_are_left_alone():

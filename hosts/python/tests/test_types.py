@@ -1,6 +1,6 @@
 """The type check: mypy (pinned in tests/python/requirements.txt) over the package and
 tests/types/usage.py, which uses the typed API as documented; its types are generated from the WIT
-(src/openai_ft/wit), so a WIT change that breaks the documented use fails here."""
+(generated/openai_ft_wit), so a WIT change that breaks the documented use fails here."""
 
 import subprocess
 import sys

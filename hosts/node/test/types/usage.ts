@@ -1,5 +1,5 @@
 // Compiled (never run) by `npm run typecheck`: the declared types, generated from the WIT
-// (src/wit/index.d.ts), must fit the documented use.
+// (types/wit.d.ts), must fit the documented use.
 import { OpenAiFtError, files, jobs, permissions, run, type Job, type JobStatus, type Report } from 'openai-ft';
 
 async function example(): Promise<void> {

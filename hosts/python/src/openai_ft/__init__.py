@@ -2,7 +2,7 @@
 promises (HOST.md): keys read here and never given to the guest, network only to the configured
 API base, one granted file, CPU and memory bounds. `run` is the generic entry Terraform's protocol
 uses; `jobs`, `files` and `permissions` are the typed exports, whose types and signatures
-(the `wit` module) are generated from the WIT."""
+(the `openai_ft_wit` module, from generated/) are generated from the WIT."""
 
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from wasmtime.component import Variant
 
-from . import wit as _wit
-from .wit import (CommandInfo, ErrorFields, ErrorKind, Job, JobError, JobStatus, Permission, Report, TrainingMethod,
+import openai_ft_wit as _wit
+from openai_ft_wit import (CommandInfo, ErrorFields, ErrorKind, Job, JobError, JobStatus, Permission, Report, TrainingMethod,
                   Uploaded, error_fields)
-from .config import configure
+from .config import Redactor, configure
 from .logic import HostError, refused
 from .logic import logic as _logic
-from .redact import Redactor
 from .sandbox import Sandbox, grant_file
 
 __version__ = "0.1.0"
@@ -53,28 +52,24 @@ def _sandbox(component: Optional[str]) -> Sandbox:
     return Sandbox(component)
 
 
-def _call(interface: str, name: str, args: List[Any], env: Optional[Mapping[str, str]],
-          on_progress: Optional[Callable[[str], None]], component: Optional[os.PathLike],
-          grant: Optional[str] = None) -> Any:
+def _call(interface: str, name: str, args: List[Any], options: Mapping[str, Any], grant: Optional[str] = None) -> Any:
+    """Calls one export with `options` (`env`, `on_progress`, `component`); every string the caller
+    gets (progress lines, values, error messages and fields) is redacted, though the answers were
+    already: the guest could assemble a key from pieces."""
     file = None
-    # Until the configuration is read there is no secret to redact (and no answer to echo one).
-    redactor = Redactor()
-    progress = on_progress or (lambda line: print(line, file=sys.stderr, flush=True))
+    redactor = Redactor()  # until the configuration is read there is no secret to redact
+    progress = options.get("on_progress") or (lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        if grant:
-            file = grant_file(grant)
-        config = configure(os.environ if env is None else env)
+        file = grant_file(grant) if grant else None
+        config = configure(os.environ if options.get("env") is None else options["env"])
         redactor = config.redactor
-        # Every string the caller gets (progress lines, values, error messages and fields) is
-        # redacted, though the answers were already: the guest could assemble a key from pieces.
-        result = load(component).call(interface, name, args, config, file,
-                                      lambda line: progress(redactor.text(line)))
+        result = redactor.deep(load(options.get("component")).call(
+            interface, name, args, config, file, lambda line: progress(redactor.text(line))))
     except HostError as e:
         raise OpenAiFtError("host", redactor.text(str(e))) from None
     finally:
         if file is not None:
             os.close(file.fd)
-    result = redactor.deep(result)
     if isinstance(result, Variant) and result.tag in typing.get_args(ErrorKind):
         fields = error_fields(result)
         raise OpenAiFtError(result.tag, fields.pop("message"), **fields)
@@ -89,12 +84,9 @@ def _parse(command: str, data: bytes, source: str) -> Any:
         raise OpenAiFtError("host", str(e)) from None
 
 
-def _execute(command: str, parsed: Any, env: Optional[Mapping[str, str]] = None,
-             on_progress: Optional[Callable[[str], None]] = None,
-             component: Optional[os.PathLike] = None) -> Any:
+def _execute(command: str, parsed: Any, **options: Any) -> Any:
     """Runs `command` with a parsed input: the logic's `finished` (pairs and line)."""
-    out = _call("commands", "run", [command, parsed.pairs], env, on_progress, component, parsed.grant)
-    return _logic().finish(out, parsed.summary)
+    return _logic().finish(_call("commands", "run", [command, parsed.pairs], options, parsed.grant), parsed.summary)
 
 
 def run(command: str, input: Input = (), *, env: Optional[Mapping[str, str]] = None,
@@ -105,21 +97,15 @@ def run(command: str, input: Input = (), *, env: Optional[Mapping[str, str]] = N
     table = dict(input.items() if isinstance(input, Mapping) else input)
     data = json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     parsed = _parse(command, data, "run()")
-    return dict(_execute(command, parsed, env, on_progress, component).pairs)
+    return dict(_execute(command, parsed, env=env, on_progress=on_progress, component=component).pairs)
 
 
 def describe(*, component: Optional[os.PathLike] = None) -> List[CommandInfo]:
     """Every command the component offers."""
-    return [CommandInfo._from_wit(c) for c in _call("commands", "describe", [], {}, None, component)]
+    return [CommandInfo._from_wit(c) for c in _call("commands", "describe", [], {"env": {}, "component": component})]
 
 
-def _typed(interface: str, name: str, args: List[Any], options: Dict[str, Any], grant: Optional[str]) -> Any:
-    return _call(interface, name, args, options.get("env"), options.get("on_progress"), options.get("component"), grant)
-
-
-jobs = _wit.Jobs(_typed)
-files = _wit.Files(_typed)
-permissions = _wit.Permissions(_typed)
+jobs, files, permissions = _wit.Jobs(_call), _wit.Files(_call), _wit.Permissions(_call)
 
 __all__ = ["run", "describe", "load", "jobs", "files", "permissions", "OpenAiFtError", "Job", "JobError",
            "JobStatus", "Report", "Uploaded", "Permission", "CommandInfo", "TrainingMethod", "ErrorKind"]

@@ -5,6 +5,7 @@ file reads stdin and writes stdout and stderr."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Any, List, Optional
 
@@ -14,6 +15,9 @@ from .logic import PROGRAM, HostError, logic, message, refused
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    # Ctrl-C ends this host as it ends the native one: at once, by the signal, with nothing
+    # printed (Python would raise KeyboardInterrupt wherever it lands, the guest's calls included).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         return _dispatch(args)
     except (OpenAiFtError, HostError) as e:

@@ -1,23 +1,68 @@
-"""The configuration, read from the environment given: the host logic decides it from the
+"""The configuration and the secrets it holds: the host logic decides the configuration from the
 variables it names, each secret masked before it sees it; the secrets' values stay here, to
-complete credential headers and to redact. No proxy is ever used (http.client reads no proxy
-variable), so loopback traffic never leaves the machine."""
+complete credential headers and to redact them (the native host's rule, host/src/redact.rs)
+wherever a server could echo one: in each answer before the guest sees it, and in everything the
+host hands on. No proxy is ever used (http.client reads no proxy variable)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Tuple
+import json
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .logic import HostError, logic
-from .redact import Redactor
+
+#: What a secret becomes.
+REDACTED = "[redacted]"
+
+#: Shorter secrets are not searched for: they would mangle unrelated text, and no key is this short.
+MIN_SECRET_BYTES = 8
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[Optional[str]] = ()):
+        """Redacts `secrets` (those of at least MIN_SECRET_BYTES UTF-8 bytes), as they are and as
+        a JSON string would spell them (escaped, `/` escaped, non-ASCII as `\\uXXXX`: json's
+        `ensure_ascii` writes serde_json's escapes, and DEL's too, which no key holds), so an echo
+        inside a JSON body goes whole and the body stays valid JSON."""
+        forms: List[str] = []
+        for secret in secrets:
+            if secret is not None and len(secret.encode("utf-8")) >= MIN_SECRET_BYTES:
+                body, ascii = (json.dumps(secret, ensure_ascii=a)[1:-1] for a in (False, True))
+                slashed = (s.replace("/", "\\/") for s in (ascii, body))
+                forms += [f for f in (secret, body, ascii, *slashed) if f not in forms]
+        # Longest first, so an escaped form goes whole before a shorter one could match inside it.
+        self._forms = sorted(forms, key=lambda f: len(f.encode("utf-8")), reverse=True)
+
+    def text(self, text: str) -> str:
+        for form in self._forms:
+            text = text.replace(form, REDACTED)
+        return text
+
+    def bytes(self, data: bytes) -> bytes:
+        for form in self._forms:
+            data = data.replace(form.encode(), REDACTED.encode())
+        return data
+
+    def deep(self, value: Any) -> Any:
+        """Every string in `value` (str, tuples, lists, dicts, wasmtime records and variants)
+        redacted; the rest as is."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, (tuple, list)):
+            return type(value)(self.deep(v) for v in value)
+        if isinstance(value, dict):
+            return {self.text(k): self.deep(v) for k, v in value.items()}
+        if hasattr(value, "__dict__") and not isinstance(value, type):
+            for k, v in vars(value).items():
+                setattr(value, k, self.deep(v))
+        return value
 
 
 class Config:
     """`endpoint` and `limits` as the logic decided them (WIT records), and the secrets set."""
 
     def __init__(self, endpoint: Any, limits: Any, secrets: Dict[str, str]):
-        self.endpoint = endpoint
-        self.limits = limits
-        self._secrets = secrets
+        self.endpoint, self.limits, self._secrets = endpoint, limits, secrets
         self.redactor = Redactor(secrets.values())
 
     def header(self, h: Any) -> Tuple[str, str]:
@@ -36,13 +81,10 @@ def configure(env: Mapping[str, str]) -> Config:
 
     def value(name: str) -> Optional[str]:
         v = env.get(name)
-        if not isinstance(v, str):
-            return None
         try:
-            v.encode("utf-8")
+            return v if isinstance(v, str) and v.encode("utf-8") is not None else None
         except UnicodeEncodeError:
             return None  # bytes the OS could not decode: unset, as natively
-        return v
 
     given = [(v.name, v.secret, value(v.name)) for v in l.variables()]
     got = l.configure([(name, "".join(c if c in white else "*" for c in v) if secret else v)

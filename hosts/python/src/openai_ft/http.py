@@ -1,8 +1,7 @@
-"""The guest's only network access: each request as the host logic frames it (the path checked
-against the base, the URL, the headers, a multipart body around the granted file) with the
-credential completed here, the native host's phase timeouts, no redirects (http.client never
-follows one), no proxy, the granted file streamed from disk exactly as the guest validated it, and
-every secret a server echoes redacted from the answer before the guest sees it."""
+"""The guest's only network access: each request as the host logic frames it, with the credential
+completed here, every phase bounded as natively, no redirects (http.client never follows one), no
+proxy, the granted file streamed from disk exactly as the guest validated it, and every secret a
+server echoes redacted from the answer before the guest sees it."""
 
 from __future__ import annotations
 
@@ -13,9 +12,9 @@ import os
 import secrets
 import socket
 import ssl
+import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 from wasmtime.component import Variant
@@ -24,8 +23,7 @@ from .config import Config
 from .logic import logic, record
 
 
-@dataclass
-class GrantedFile:
+class GrantedFile(NamedTuple):
     """The one local file a command may read, opened by the host."""
 
     path: str
@@ -42,17 +40,13 @@ class _UploadStop(Exception):
 
 
 def send(config: Config, request: Any, file: Optional[GrantedFile]) -> Any:
-    """Sends the guest's `request` (as wasmtime-py lifted it) once: the WIT `response` record, or
-    the WIT `error` the guest gets."""
-    out = logic().prepare(config.endpoint, request, file.size if file else None,
-                          secrets.randbits(64))
+    """Sends the guest's `request` once: the WIT `response` record, or the WIT `error`."""
+    out = logic().prepare(config.endpoint, request, file.size if file else None, secrets.randbits(64))
     if isinstance(out, Variant):
         return out
     headers = [config.header(out.credential), *out.headers]
-    allowed = getattr(out, "deadline-secs") or 0
-    url = urlsplit(out.url)
     try:
-        return _exchange(config, url, out.method, headers, _body(out.body, file, allowed))
+        return _exchange(config, out.url, out.method, headers, _body(out.body, file, getattr(out, "deadline-secs") or 0))
     except _UploadStop as stop:
         return logic().upload_error(file.path if file else "", stop.stop)
 
@@ -66,8 +60,7 @@ def _body(parts: Any, file: Optional[GrantedFile], allowed: int) -> Iterator[byt
         if isinstance(part, bytes) or file is None:
             yield part
             continue
-        digest = hashlib.sha256()
-        offset = 0
+        digest, offset = hashlib.sha256(), 0
         while offset < file.size:
             if time.monotonic() > deadline:
                 raise _UploadStop("too-slow", allowed)
@@ -81,56 +74,86 @@ def _body(parts: Any, file: Optional[GrantedFile], allowed: int) -> Iterator[byt
             raise _UploadStop("digest", (digest.hexdigest(), part))
 
 
-def _exchange(config: Config, url: Any, method: str, headers: Any, body: Iterator[bytes]) -> Any:
-    endpoint = config.endpoint
-    connect = getattr(endpoint, "connect-timeout-secs")
-    conn = (http.client.HTTPSConnection(url.hostname, url.port, timeout=connect, context=ssl.create_default_context())
-            if url.scheme == "https" else http.client.HTTPConnection(url.hostname, url.port, timeout=connect))
-    phase = "connect"
-    try:
+class _Phase:
+    """The phase an exchange is in, and its bound: past it, the socket is shut down, so whatever
+    blocks on it (a peer sending a byte a second) returns at once."""
+
+    def __init__(self) -> None:
+        self.name, self.expired, self._timer = "connect", "", threading.Timer(0, lambda: None)
+
+    def start(self, name: str, secs: float, sock: socket.socket) -> None:
+        self._timer.cancel()
+        self.name = name
+        self._timer = threading.Timer(secs, self._expire, (sock,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self, sock: socket.socket) -> None:
+        self.expired = self.name
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def end(self) -> str:
+        self._timer.cancel()
+        return self.expired
+
+
+def _exchange(config: Config, address: str, method: str, headers: Any, body: Iterator[bytes]) -> Any:
+    """One exchange, every phase bounded as the native host bounds it (HOST.md, 2.7): the
+    connection; each write (a peer that stops reading); the upload (checked before each chunk,
+    `_body`); the response's head, then its whole body, however slowly they arrive."""
+    endpoint, phase, conn = config.endpoint, _Phase(), None
+    timeout, connect = getattr(endpoint, "timeout-secs"), getattr(endpoint, "connect-timeout-secs")
+    try:  # a URL http.client cannot take (a port past 65535, say) fails here too, as one line
+        url, host = urlsplit(address), str(urlsplit(address).hostname)
+        conn = (http.client.HTTPSConnection(host, url.port, timeout=connect, context=ssl.create_default_context())
+                if url.scheme == "https" else http.client.HTTPConnection(host, url.port, timeout=connect))
         conn.connect()
-        conn.sock.settimeout(getattr(endpoint, "timeout-secs"))
-        phase = "receive-response"
+        # Kept: http.client lets go of its socket once a `connection: close` answer's head is in.
+        sock = conn.sock
+        sock.settimeout(timeout)
+        phase.name = "send-request"
         conn.putrequest(method, url.path + (f"?{url.query}" if url.query else ""), skip_accept_encoding=True)
         for name, value in headers:
             conn.putheader(name, value)
         conn.endheaders()
         for chunk in body:
             conn.send(chunk)
+        phase.start("receive-response", timeout, sock)
         resp = conn.getresponse()
-        phase = "receive-body"
+        phase.start("receive-body", timeout, sock)
         limit = getattr(logic().bounds(), "response-bytes")
         data = resp.read(limit + 1)
-        if len(data) > limit:
-            return _failed(config, Variant("too-large", None))
+        if phase.end() or len(data) > limit:
+            return _failed(config, Variant("timeout", phase.expired) if phase.expired else Variant("too-large", None))
         # Whatever the server echoed of a key stops here: the guest never sees one.
-        redactor = config.redactor
-        pairs = [(k, redactor.text(v)) for k, v in resp.getheaders()]
-        return record(status=resp.status, headers=logic().response_headers(pairs), body=redactor.bytes(data))
+        pairs = [(k, config.redactor.text(v)) for k, v in resp.getheaders()]
+        return record(status=resp.status, headers=logic().response_headers(pairs), body=config.redactor.bytes(data))
     except _UploadStop:
         raise
-    except socket.timeout:
-        return _failed(config, Variant("timeout", phase))
     except Exception as e:  # every failure becomes the guest's transport error, one line
-        return _failed(config, _failure(e))
+        timed_out = phase.end() or (phase.name if isinstance(e, socket.timeout) else "")
+        return _failed(config, Variant("timeout", timed_out) if timed_out else _failure(e))
     finally:
-        conn.close()
+        phase.end()
+        if conn is not None:
+            conn.close()
 
 
 def _failed(config: Config, failure: Variant) -> Any:
     return logic().exchange_error(config.endpoint.base, failure)
 
 
+#: The client's errors as the logic's `failure`: the host maps them, the logic words them.
+#: In order: http.client's RemoteDisconnected is a ConnectionResetError too.
+_FAILURES = ((ConnectionRefusedError, "refused"), (socket.gaierror, "unresolved"),
+             ((http.client.RemoteDisconnected, http.client.IncompleteRead, BrokenPipeError), "disconnected"),
+             (ConnectionResetError, "reset"))
+
+
 def _failure(e: Exception) -> Variant:
-    """A socket failure as the logic's `failure`: the host maps its client's errors, the logic words them."""
-    if isinstance(e, ConnectionRefusedError):
-        return Variant("refused", None)
-    if isinstance(e, socket.gaierror):
-        return Variant("unresolved", None)
-    if isinstance(e, (http.client.RemoteDisconnected, http.client.IncompleteRead, BrokenPipeError)):
-        return Variant("disconnected", None)
-    if isinstance(e, ConnectionResetError):
-        return Variant("reset", None)
     if isinstance(e, OSError) and e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
         return Variant("unreachable", None)
-    return Variant("other", str(e))
+    return next((Variant(tag, None) for kind, tag in _FAILURES if isinstance(e, kind)), Variant("other", str(e)))

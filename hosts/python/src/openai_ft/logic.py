@@ -27,25 +27,27 @@ class HostError(Exception):
 
 
 def compiled(engine: wasmtime.Engine, wasm: Path, config: bytes) -> wc.Component:
-    """The component in `wasm`, compiled by `engine` (whose configuration `config` names) once
-    and cached on disk across processes."""
+    """The component in `wasm`, compiled by `engine` (whose configuration `config` names) once and
+    cached on disk across processes. A copy is its SHA-256 and then the compiled code: one whose
+    bytes do not match (a damaged disk, a partial write) is compiled again, never run, since
+    deserialising trusts the code it is given."""
     data = wasm.read_bytes()
     key = hashlib.sha256(data + config).hexdigest()[:32]
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     cached = Path(root) / "openai-ft" / f"wasmtime-{WASMTIME_VERSION}" / f"{key}.cwasm"
-    if cached.exists():
-        try:
-            # Trusted bytes: written below by this same wasmtime and configuration, in a folder
-            # only this user can write (deserialising runs native code).
-            return wc.Component.deserialize_file(engine, str(cached))
-        except wasmtime.WasmtimeError:
-            pass  # stale or damaged: compile again
+    try:
+        copy = cached.read_bytes()
+        if hashlib.sha256(copy[32:]).digest() == copy[:32]:
+            return wc.Component.deserialize(engine, copy[32:])
+    except (OSError, wasmtime.WasmtimeError):
+        pass  # none, or not this wasmtime's: compile again
     component = wc.Component(engine, data)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as out:
-            out.write(component.serialize())
+            code = component.serialize()
+            out.write(hashlib.sha256(code).digest() + code)
         os.replace(tmp, cached)
     except OSError:
         pass  # no cache, just a slower next load
@@ -109,13 +111,9 @@ PROGRAM = record(name="openai-ft-py", runtime=f"wasmtime-py {WASMTIME_VERSION}",
 def refused(result: Any) -> Any:
     """A logic function's `result`, or its refusal raised: wasmtime-py gives an `err` of another type
     than the `ok` as the bare string, and an `ok` of the same type inside a `Variant`."""
-    if isinstance(result, wc.Variant) and result.tag in ("ok", "err"):
-        if result.tag == "err":
-            raise HostError(result.payload)
-        return result.payload
-    if isinstance(result, str):
-        raise HostError(result)
-    return result
+    if isinstance(result, str) or (isinstance(result, wc.Variant) and result.tag == "err"):
+        raise HostError(getattr(result, "payload", result))
+    return result.payload if isinstance(result, wc.Variant) and result.tag == "ok" else result
 
 
 def message(tag: str, payload: Any = None) -> str:

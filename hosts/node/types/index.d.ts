@@ -1,9 +1,9 @@
 // Types of the openai-ft Node API (src/index.js): the typed exports' types are generated from the
-// WIT (wit/index.d.ts); this file declares what the host adds around them.
+// WIT (wit.d.ts, beside this file); this file declares what the host adds around them.
 
-import type { CommandInfo, ErrorFields, ErrorKind } from './wit/index.js';
+import type { CommandInfo, ErrorFields, ErrorKind } from './wit.js';
 
-export * from './wit/index.js';
+export * from './wit.js';
 
 /** Where the host reads its configuration and keys, and where the guest's progress lines go. */
 export interface Options {

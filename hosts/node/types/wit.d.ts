@@ -1,6 +1,6 @@
 // The typed API's types, generated from the WIT by crates/host-logic/tests/types.rs; do not edit (regenerate: OPENAI_FT_REGENERATE=1 cargo test -p openai-ft-host-logic --test types).
 
-import type { Options } from '../index.js';
+import type { Options } from './index.js';
 
 /** A job's status, as the API spelled it. The API documents six values and returns more (`paused`, and on Azure `created`, `pending`, `pausing`, `resuming`); anything unknown arrives as `other`. */
 export type JobStatus = 'validating_files' | 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled' | 'created' | 'pending' | 'pausing' | 'resuming' | (string & {});
