@@ -52,7 +52,6 @@ locals {
     max_billed_tokens        = var.max_billed_tokens == null ? null : tostring(var.max_billed_tokens)
     max_cost_usd             = var.max_cost_usd == null ? null : tostring(var.max_cost_usd)
   } : k => v if v != null }
-
 }
 
 # Runs at plan time, before anything is uploaded or created: the same checks `job ensure` makes
@@ -99,6 +98,7 @@ resource "terraform_data" "job" {
     interpreter = [var.openai_ft_path, "job"]
     command     = "ensure"
     environment = {
+      # output = "summary": one line in the apply log instead of the JSON result (each command here).
       OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, local.budget, { output = "summary" }, { wait = "false" }))
     }
   }
