@@ -12,8 +12,7 @@
 locals {
   # Optional request fields, as the strings the CLI takes; structured values are jsonencode()d
   # and unset ones left out, so adding an empty default later cannot change the request.
-  optional_request = {
-    validation_file = var.validation_file
+  optional_settings = {
     suffix          = var.suffix
     hyperparameters = length(var.hyperparameters) > 0 ? jsonencode(var.hyperparameters) : null
     grader          = var.grader == null ? null : jsonencode(var.grader)
@@ -23,15 +22,18 @@ locals {
     training_type   = var.training_type
   }
 
+  # The training request without the file ids: what job check reads, so that it does not wait
+  # for the training file's lookup (in a plan against a distant API, one round trip less).
+  settings = merge(
+    { model = var.model, training_method = var.training_method },
+    { for k, v in local.optional_settings : k => v if v != null },
+  )
   # The training request: exactly what names the job. Any change to it replaces the job; nothing
   # else does (wait_for_completion, poll_interval and cancel_after_timeout are settings, not request).
   request = merge(
-    {
-      model           = var.model
-      training_file   = var.training_file
-      training_method = var.training_method
-    },
-    { for k, v in local.optional_request : k => v if v != null },
+    local.settings,
+    { training_file = var.training_file },
+    { for k, v in { validation_file = var.validation_file } : k => v if v != null },
   )
 
   timeout = var.cancel_after_timeout == null ? {} : { cancel_after_timeout = tostring(var.cancel_after_timeout) }
@@ -39,21 +41,17 @@ locals {
   # The budget gate's inputs, the same for job check (plan) and job ensure (apply): the file's
   # figures, the price and the limits; unset ones left out. openai-ft estimates from them, with
   # the job's own model and n_epochs ("auto" by the service's documented rule).
-  stats = var.training_file_stats
   budget = { for k, v in {
-    training_file_stats = local.stats == null ? null : jsonencode({
-      model                   = local.stats.model
-      examples                = local.stats.examples
-      billed_tokens_per_epoch = local.stats.billed_tokens_per_epoch
-      sha256                  = local.stats.sha256
+    training_file_stats = var.training_file_stats == null ? null : jsonencode({
+      model                   = var.training_file_stats.model
+      examples                = var.training_file_stats.examples
+      billed_tokens_per_epoch = var.training_file_stats.billed_tokens_per_epoch
+      sha256                  = var.training_file_stats.sha256
     })
     price_per_million_tokens = var.price_per_million_tokens == null ? null : tostring(var.price_per_million_tokens)
     max_billed_tokens        = var.max_billed_tokens == null ? null : tostring(var.max_billed_tokens)
     max_cost_usd             = var.max_cost_usd == null ? null : tostring(var.max_cost_usd)
   } : k => v if v != null }
-
-  # Under local-exec each command prints one line for the apply log instead of its JSON result.
-  summary = { output = "summary" }
 }
 
 # Runs at plan time, before anything is uploaded or created: the same checks `job ensure` makes
@@ -66,7 +64,7 @@ locals {
 data "external" "check" {
   program = [var.openai_ft_path, "job", "check"]
   query = merge(
-    { for k, v in local.request : k => v if !contains(["training_file", "validation_file"], k) },
+    local.settings,
     local.timeout,
     local.budget,
     { fail_on_unsuccessful = tostring(var.fail_on_unsuccessful) },
@@ -100,7 +98,8 @@ resource "terraform_data" "job" {
     interpreter = [var.openai_ft_path, "job"]
     command     = "ensure"
     environment = {
-      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, local.budget, local.summary, { wait = "false" }))
+      # output = "summary": one line in the apply log instead of the JSON result (each command here).
+      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, local.budget, { output = "summary" }, { wait = "false" }))
     }
   }
 
@@ -129,7 +128,7 @@ resource "terraform_data" "wait" {
     interpreter = [var.openai_ft_path, "job"]
     command     = "ensure"
     environment = {
-      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, local.summary, {
+      OPENAI_FT_INPUT = jsonencode(merge(local.request, local.timeout, { output = "summary" }, {
         wait                 = "true"
         poll_interval        = tostring(var.poll_interval)
         fail_on_unsuccessful = tostring(var.fail_on_unsuccessful)
