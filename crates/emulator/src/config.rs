@@ -136,7 +136,11 @@ impl Config {
         }
         for (what, list, shape) in [
             ("Entra client", &self.entra_clients, "CLIENT_ID=SECRET"),
-            ("federated credential", &self.entra_federated, "CLIENT_ID=ISSUER,SUBJECT"),
+            (
+                "federated credential",
+                &self.entra_federated,
+                "CLIENT_ID=ISSUER,SUBJECT",
+            ),
         ] {
             if let Some(bad) = list.iter().find(|c| {
                 let (id, rest) = c.split_once('=').unwrap_or_default();

@@ -99,12 +99,7 @@ pub struct Request<'a> {
 }
 
 /// Answers one Entra request: the status and the JSON body.
-pub fn serve(
-    config: &Config,
-    tokens: &mut Tokens,
-    rng: &mut Rng,
-    req: &Request,
-) -> (u16, Value) {
+pub fn serve(config: &Config, tokens: &mut Tokens, rng: &mut Rng, req: &Request) -> (u16, Value) {
     let now = now_ms();
     if req.path == GITHUB_PATH {
         return github(config, rng, req, now / 1000);
@@ -309,7 +304,12 @@ fn token_endpoint(config: &Config, tenant: &str, req: &Request, now: u64) -> Gra
 fn github(config: &Config, rng: &mut Rng, req: &Request, now: u64) -> (u16, Value) {
     let expected = config.github_request_token.as_deref().unwrap_or_default();
     let given = (req.header)("authorization").unwrap_or_default();
-    if expected.is_empty() || given.strip_prefix("Bearer ").or_else(|| given.strip_prefix("bearer ")) != Some(expected) {
+    if expected.is_empty()
+        || given
+            .strip_prefix("Bearer ")
+            .or_else(|| given.strip_prefix("bearer "))
+            != Some(expected)
+    {
         return (401, json!({"message": "Bad credentials"}));
     }
     let query: BTreeMap<String, String> =
@@ -357,9 +357,7 @@ fn managed_identity(config: &Config, req: &Request) -> Granted {
         Shape::Imds
     } else {
         let expected = config.identity_header.as_deref().unwrap_or_default();
-        if expected.is_empty()
-            || (req.header)("x-identity-header").as_deref() != Some(expected)
-        {
+        if expected.is_empty() || (req.header)("x-identity-header").as_deref() != Some(expected) {
             return Err(invalid(401, "Invalid or missing X-IDENTITY-HEADER."));
         }
         Shape::AppService
@@ -367,13 +365,13 @@ fn managed_identity(config: &Config, req: &Request) -> Granted {
     if req.method != "GET" {
         return Err(invalid(405, "Only GET is allowed."));
     }
-    let resource = query.get("resource").map(String::as_str).unwrap_or_default();
+    let resource = query
+        .get("resource")
+        .map(String::as_str)
+        .unwrap_or_default();
     let resource = resource.trim_end_matches('/');
     if !AUDIENCES.contains(&resource) {
-        return Err(invalid(
-            400,
-            &format!("Invalid resource '{resource}'."),
-        ));
+        return Err(invalid(400, &format!("Invalid resource '{resource}'.")));
     }
     let asked = query.get("client_id").or_else(|| query.get("principal_id"));
     if asked.is_some_and(|c| c != identity) {
@@ -384,7 +382,14 @@ fn managed_identity(config: &Config, req: &Request) -> Granted {
 
 /// An access token shaped as Entra's are: a JWT whose claims name the audience, the tenant, the
 /// application and the validity, with a random signature.
-fn jwt(config: &Config, client: &str, audience: &str, now: u64, lifetime: u64, rng: &mut Rng) -> String {
+fn jwt(
+    config: &Config,
+    client: &str,
+    audience: &str,
+    now: u64,
+    lifetime: u64,
+    rng: &mut Rng,
+) -> String {
     let header = json!({"typ": "JWT", "alg": "RS256", "kid": "emulator"});
     let claims = json!({
         "aud": audience,

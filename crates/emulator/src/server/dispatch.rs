@@ -41,7 +41,10 @@ pub fn credential(headers: &HeaderMap) -> String {
 /// What Entra's records say of the request's bearer token, for the data plane.
 fn entra_check(shared: &Shared, authorization: Option<&str>) -> Check {
     let token = authorization
-        .and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")))
+        .and_then(|a| {
+            a.strip_prefix("Bearer ")
+                .or_else(|| a.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .unwrap_or_default();
     lock(&shared.tokens).check(token, entra::COGNITIVE_SERVICES, now_ms())
