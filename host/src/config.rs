@@ -109,6 +109,10 @@ pub fn input_var() -> Option<OsString> {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -147,12 +151,16 @@ impl Endpoint {
 
     /// The credential `header` names, completed with its secret.
     pub fn header(&self, header: &SecretHeader) -> (String, String) {
-        let value = self
-            .secrets
-            .iter()
-            .find(|(name, _)| *name == header.variable)
-            .map_or("", |(_, s)| s.expose());
+        let value = self.secret(&header.variable).unwrap_or_default();
         (header.name.clone(), format!("{}{value}", header.prefix))
+    }
+
+    /// The trimmed value of the secret `variable`, if it is set.
+    pub fn secret(&self, variable: &str) -> Option<&str> {
+        self.secrets
+            .iter()
+            .find(|(name, _)| *name == variable)
+            .map(|(_, s)| s.expose())
     }
 
     /// The connect timeout.

@@ -21,6 +21,8 @@ use crate::cache::Cache;
 use crate::config::{Endpoint, Flavor};
 use crate::granted::{Changed, GrantedFile};
 use crate::redact::Redactor;
+use crate::signin::{SignIn, SignInFailure, refused};
+use openai_ft_host_logic::signin::{Audience, TOKEN_VARIABLE};
 
 /// The client's buffer for a request's head (request line and headers), and its writes.
 const OUTPUT_BUFFER: usize = 32 * 1024;
@@ -32,6 +34,8 @@ pub struct Client {
     redactor: Arc<Redactor>,
     /// Where answers the guest lets be reused are kept (`OPENAI_FT_CACHE_DIR`), if anywhere.
     cache: Option<Cache>,
+    /// Azure: the Entra ID sign-in, when the project credential is a token the host gets.
+    signin: Option<SignIn>,
 }
 
 impl Client {
@@ -66,11 +70,31 @@ impl Client {
             )
             .build();
         let redactor = Arc::new(Redactor::new(endpoint.secrets()));
+        let signin = endpoint
+            .logic
+            .signin
+            .clone()
+            .map(|chain| SignIn::new(chain, endpoint.clone(), redactor.clone()));
         Self {
             agent: config.into(),
             cache: Cache::new(&endpoint),
             endpoint,
             redactor,
+            signin,
+        }
+    }
+
+    /// An Entra ID token for `audience` (Azure's data plane, or Resource Manager), from the
+    /// configured sign-in; `fresh` skips the cached one. For host code only: a token never
+    /// enters the guest.
+    pub fn token(&self, audience: Audience, fresh: bool) -> Result<String, SignInFailure> {
+        match &self.signin {
+            Some(signin) => signin.token(audience, fresh),
+            None => Err(SignInFailure {
+                message: "no Entra ID sign-in is configured (docs/azure.md, \"Sign in to Azure\")"
+                    .into(),
+                transient: false,
+            }),
         }
     }
 
@@ -113,13 +137,46 @@ impl Client {
         }
     }
 
-    /// Sends the prepared request once.
+    /// Sends the prepared request once; with an Entra token that the server refuses (401),
+    /// once more with a new token (a refused request did nothing, so sending it again is safe).
     fn send_now(
         &self,
         outgoing: logic::Outgoing,
         file: Option<&GrantedFile>,
     ) -> Result<wit::Response, wit::Error> {
-        let (name, value) = self.endpoint.header(&outgoing.credential);
+        if outgoing.credential.variable != TOKEN_VARIABLE {
+            let credential = self.endpoint.header(&outgoing.credential);
+            return self.exchange(outgoing, file, credential);
+        }
+        let audience = Audience::CognitiveServices;
+        let bearer = |fresh| {
+            self.token(audience, fresh)
+                .map(|t| ("authorization".to_owned(), format!("Bearer {t}")))
+                .map_err(|f| match f.transient {
+                    true => wit::Error::Transport(f.message),
+                    false => wit::Error::MissingCredential(f.message),
+                })
+        };
+        let response = self.exchange(outgoing.clone(), file, bearer(false)?)?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        let response = self.exchange(outgoing, file, bearer(true)?)?;
+        if response.status == 401
+            && let Some(source) = self.signin.as_ref().and_then(SignIn::chosen)
+        {
+            eprintln!("{}", refused(&source, audience));
+        }
+        Ok(response)
+    }
+
+    /// Sends the prepared request once, with `credential` (a header's name and value).
+    fn exchange(
+        &self,
+        outgoing: logic::Outgoing,
+        file: Option<&GrantedFile>,
+        (name, value): (String, String),
+    ) -> Result<wit::Response, wit::Error> {
         let mut builder = http::Request::builder()
             .method(outgoing.method)
             .uri(&outgoing.url)

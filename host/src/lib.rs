@@ -13,5 +13,6 @@ pub mod http;
 pub mod protocol;
 pub mod redact;
 mod sandbox;
+pub mod signin;
 
 pub use sandbox::{Build, Sandbox};

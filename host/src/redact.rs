@@ -3,6 +3,7 @@
 //! everything the host prints (the guest's progress lines, the output values, the error line).
 
 use std::borrow::Cow;
+use std::sync::RwLock;
 
 /// What a secret becomes.
 pub const REDACTED: &str = "[redacted]";
@@ -11,10 +12,11 @@ pub const REDACTED: &str = "[redacted]";
 /// mangle unrelated text, and no real key or token is this short.
 pub const MIN_SECRET_BYTES: usize = 8;
 
-/// The spellings of the secrets to replace, longest first.
-#[derive(Debug, Clone, Default)]
+/// The spellings of the secrets to replace, longest first. Secrets learned while running (an
+/// Entra token, a federated assertion) are added with [`Redactor::add`].
+#[derive(Debug, Default)]
 pub struct Redactor {
-    forms: Vec<Vec<u8>>,
+    forms: RwLock<Vec<Vec<u8>>>,
 }
 
 impl Redactor {
@@ -23,46 +25,56 @@ impl Redactor {
     /// character, `/` for some servers, anything non-ASCII for others) arrives escaped inside a
     /// JSON body, and replacing the escaped form whole keeps the body valid JSON.
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut forms: Vec<Vec<u8>> = Vec::new();
+        let redactor = Self::default();
         for secret in secrets {
-            if secret.len() < MIN_SECRET_BYTES {
-                continue;
-            }
-            let json = serde_json::to_string(secret).unwrap_or_default();
-            let json = json
-                .strip_prefix('"')
-                .and_then(|j| j.strip_suffix('"'))
-                .unwrap_or_default();
-            let slashed = json.replace('/', "\\/");
-            for form in [
-                secret.to_owned(),
-                json.to_owned(),
-                ascii_escaped(json),
-                ascii_escaped(&slashed),
-                slashed,
-            ] {
-                let form = form.into_bytes();
-                if !forms.contains(&form) {
-                    forms.push(form);
-                }
+            redactor.add(secret);
+        }
+        redactor
+    }
+
+    /// Redacts `secret` too, from now on.
+    pub fn add(&self, secret: &str) {
+        if secret.len() < MIN_SECRET_BYTES {
+            return;
+        }
+        let json = serde_json::to_string(secret).unwrap_or_default();
+        let json = json
+            .strip_prefix('"')
+            .and_then(|j| j.strip_suffix('"'))
+            .unwrap_or_default();
+        let slashed = json.replace('/', "\\/");
+        let mut forms = self.forms.write().unwrap_or_else(|e| e.into_inner());
+        for form in [
+            secret.to_owned(),
+            json.to_owned(),
+            ascii_escaped(json),
+            ascii_escaped(&slashed),
+            slashed,
+        ] {
+            let form = form.into_bytes();
+            if !forms.contains(&form) {
+                forms.push(form);
             }
         }
         // Longest first, so an escaped form is replaced whole before a shorter one could
         // match inside it.
         forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-        Self { forms }
+    }
+
+    fn forms(&self) -> std::sync::RwLockReadGuard<'_, Vec<Vec<u8>>> {
+        self.forms.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The length of the longest spelling searched for: a piece of text cut anywhere but in
     /// the last `longest() - 1` bytes cannot split one.
     pub fn longest(&self) -> usize {
-        self.forms.first().map_or(0, Vec::len)
+        self.forms().first().map_or(0, Vec::len)
     }
 
     /// `input` with every secret replaced.
     pub fn bytes<'a>(&self, input: &'a [u8]) -> Cow<'a, [u8]> {
         let mut out = Cow::Borrowed(input);
-        for form in &self.forms {
+        for form in self.forms().iter() {
             if let Some(replaced) = replace(&out, form) {
                 out = Cow::Owned(replaced);
             }

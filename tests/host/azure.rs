@@ -534,7 +534,10 @@ fn azure_errors_read_like_openai_ones_and_name_azures_variables() {
             .only_error();
         assert!(line.starts_with("api error 401"), "{line}");
         assert!(
-            line.contains("; check AZURE_OPENAI_API_KEY (or AZURE_OPENAI_AD_TOKEN):"),
+            line.contains(
+                "; check AZURE_OPENAI_API_KEY (or AZURE_OPENAI_AD_TOKEN, or the identity \
+                 openai-ft signed in to Azure with):"
+            ),
             "{line}"
         );
         assert!(!line.contains("OPENAI_API_KEY:"), "{line}");

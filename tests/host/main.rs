@@ -19,4 +19,5 @@ mod protocol;
 mod proxy;
 mod redaction;
 mod sandbox;
+mod signin;
 mod tokens;

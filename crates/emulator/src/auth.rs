@@ -4,6 +4,7 @@
 //! (bearer); there are no admin keys and no scopes there.
 
 use crate::config::Config;
+use crate::entra::Check;
 use crate::errors::ApiError;
 
 /// What a configured key is allowed to do.
@@ -58,6 +59,8 @@ pub struct Credentials<'a> {
     pub authorization: Option<&'a str>,
     /// Azure's `api-key` header (ignored by the OpenAI flavour, as OpenAI ignores it).
     pub api_key: Option<&'a str>,
+    /// What Entra's records say of the bearer token (Azure only).
+    pub entra: Check,
 }
 
 /// Finds the role of the caller's key and checks it may use an operation needing `scope`.
@@ -96,20 +99,43 @@ pub fn authorize(config: &Config, creds: Credentials, scope: Scope) -> Result<Ke
     }
 }
 
-/// Azure: an `api-key` header with a resource key, or a bearer resource key or Entra token. Every
-/// operation that exists is open to them (permission endpoints do not exist on Azure).
+/// Azure: an `api-key` header with a resource key, or a bearer resource key or Entra token (one
+/// configured as `ad_tokens`, or one the emulator's Entra issued: unexpired, for Cognitive
+/// Services). With `disable_local_auth` a key is refused whatever it is. Every operation that
+/// exists is open to them (permission endpoints do not exist on Azure).
 fn authorize_azure(config: &Config, creds: Credentials) -> Result<KeyRole, ApiError> {
     let has = |keys: &[String], k: &str| keys.iter().any(|x| x == k);
     let api_key = creds.api_key.map(str::trim).filter(|k| !k.is_empty());
     let bearer = creds.authorization.and_then(bearer);
+    let key_disabled = || {
+        ApiError::new(
+            401,
+            "invalid_request_error",
+            "Key based authentication is disabled for this resource.",
+        )
+        .azure("AuthenticationTypeDisabled")
+    };
     let ok = match (api_key, bearer) {
         (None, None) => {
             return Err(azure_denied(
                 "Access denied: no subscription key or token was sent. Send the resource key in an 'api-key' header, or a key or Microsoft Entra token as 'Authorization: Bearer ...'.",
             ));
         }
+        (Some(_), _) if config.disable_local_auth => return Err(key_disabled()),
         (Some(k), _) => has(&config.api_keys, k),
-        (None, Some(t)) => has(&config.api_keys, t) || has(&config.ad_tokens, t),
+        (None, Some(t)) if has(&config.api_keys, t) && config.disable_local_auth => {
+            return Err(key_disabled());
+        }
+        (None, Some(t)) if has(&config.api_keys, t) || has(&config.ad_tokens, t) => true,
+        (None, Some(_)) => match creds.entra {
+            Check::Valid => true,
+            Check::Unknown => false,
+            Check::Expired | Check::WrongAudience => {
+                return Err(azure_denied(
+                    "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.",
+                ));
+            }
+        },
     };
     if ok {
         Ok(KeyRole::Project)

@@ -21,6 +21,28 @@ pub struct Config {
     /// Microsoft Entra tokens accepted as `Authorization: Bearer TOKEN` on the Azure flavours.
     /// Default: none.
     pub ad_tokens: Vec<String>,
+    /// Azure: the Entra tenant whose token endpoint (`/{tenant}/oauth2/v2.0/token`) issues
+    /// tokens. Default [`DEFAULT_TENANT`].
+    pub entra_tenant: String,
+    /// Azure: applications that sign in with a client secret, `CLIENT_ID=SECRET`. Default: none.
+    pub entra_clients: Vec<String>,
+    /// Azure: federated credentials, `CLIENT_ID=ISSUER,SUBJECT`: an assertion (a JWT for
+    /// `api://AzureADTokenExchange`) with that issuer and subject signs the application in.
+    /// Default: none.
+    pub entra_federated: Vec<String>,
+    /// Azure: the client id of the managed identity the IMDS and App Service endpoints answer
+    /// for; none serves no managed-identity token. Default: none.
+    pub managed_identity: Option<String>,
+    /// Azure: the `X-IDENTITY-HEADER` value App Service's identity endpoint requires (its
+    /// `IDENTITY_HEADER`). Default: none (that endpoint refuses every request).
+    pub identity_header: Option<String>,
+    /// The request token GitHub Actions' OIDC endpoint (`/_github/idtoken`) requires (a job's
+    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`). Default: none (the endpoint refuses every request).
+    pub github_request_token: Option<String>,
+    /// Azure: seconds an issued token lives. Default 3600.
+    pub token_lifetime_secs: u64,
+    /// Azure: refuse keys (`disableLocalAuth`), so only Entra tokens get in. Default false.
+    pub disable_local_auth: bool,
     /// Admin keys of an Owner with every admin scope, accepted on checkpoint permissions only.
     pub admin_keys: Vec<String>,
     /// Admin keys whose user lacks the Owner role: permission calls get 403.
@@ -78,6 +100,14 @@ impl Default for Config {
             listen: "127.0.0.1:0".to_string(),
             api_keys: Vec::new(),
             ad_tokens: Vec::new(),
+            entra_tenant: DEFAULT_TENANT.to_string(),
+            entra_clients: Vec::new(),
+            entra_federated: Vec::new(),
+            managed_identity: None,
+            identity_header: None,
+            github_request_token: None,
+            token_lifetime_secs: 3600,
+            disable_local_auth: false,
             admin_keys: Vec::new(),
             admin_keys_no_owner: Vec::new(),
             admin_keys_read_only: Vec::new(),
@@ -114,6 +144,24 @@ impl Config {
                 }
             }
         }
+        if self.token_lifetime_secs == 0 {
+            anyhow::bail!("invalid token lifetime 0: must be at least 1 second");
+        }
+        for (what, list, shape) in [
+            ("Entra client", &self.entra_clients, "CLIENT_ID=SECRET"),
+            (
+                "federated credential",
+                &self.entra_federated,
+                "CLIENT_ID=ISSUER,SUBJECT",
+            ),
+        ] {
+            if let Some(bad) = list.iter().find(|c| {
+                let (id, rest) = c.split_once('=').unwrap_or_default();
+                id.is_empty() || rest.is_empty() || (shape.contains(',') && !rest.contains(','))
+            }) {
+                anyhow::bail!("invalid {what} \"{bad}\": expected {shape}");
+            }
+        }
         for (model, status) in &self.lifecycle_status {
             if !LIFECYCLE_STATUSES.contains(&status.as_str()) {
                 anyhow::bail!(
@@ -133,6 +181,9 @@ impl Config {
         Ok(())
     }
 }
+
+/// The Entra tenant the emulator's token endpoint serves unless told otherwise.
+pub const DEFAULT_TENANT: &str = "00000000-0000-4000-8000-0000000e1a7e";
 
 /// The `LifeCycleStatus` values of the dated specs (2024-10-21 has only the first two).
 pub const LIFECYCLE_STATUSES: &[&str] = &[

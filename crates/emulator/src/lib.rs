@@ -6,6 +6,7 @@
 
 mod auth;
 mod config;
+mod entra;
 mod errors;
 mod faults;
 mod files;
@@ -21,7 +22,8 @@ mod server;
 mod state;
 
 pub use auth::mask_key;
-pub use config::Config;
+pub use config::{Config, DEFAULT_TENANT};
+pub use entra::{EXCHANGE_AUDIENCE, GITHUB_ISSUER, GITHUB_PATH, GITHUB_SUBJECT, base64url};
 pub use faults::{Cursor, EchoInto, FaultKind, FaultRule};
 pub use flavor::{
     CLASSIC_API_VERSIONS, Dated, Flavor, Keep, Mount, Need, Surface, Switches, V1Statuses,
@@ -114,6 +116,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
         state: Mutex::new(state),
         control: Mutex::new(server::Control::default()),
         request_ids: Mutex::new(state::Rng::default()),
+        tokens: Mutex::new(entra::Tokens::default()),
         endless: Default::default(),
     });
     let runtime = tokio::runtime::Builder::new_current_thread()

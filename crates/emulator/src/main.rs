@@ -77,6 +77,66 @@ const FLAGS: &[Flag] = &[
         "Azure: accept TOKEN as a bearer Entra token (repeatable)",
     ),
     flag(
+        "entra-tenant",
+        Takes::Text("TENANT", |o| &mut o.config.entra_tenant),
+        "Azure: the Entra tenant whose token endpoint\n\
+         /TENANT/oauth2/v2.0/token issues tokens (default\n\
+         00000000-0000-4000-8000-0000000e1a7e)",
+    ),
+    flag(
+        "entra-client",
+        Takes::List("ID=SECRET", |o| &mut o.config.entra_clients),
+        "Azure: an application signing in with a client secret\n\
+         (repeatable)",
+    ),
+    flag(
+        "entra-federated",
+        Takes::List("ID=ISSUER,SUBJECT", |o| &mut o.config.entra_federated),
+        "Azure: a federated credential: an assertion with this\n\
+         issuer and subject signs application ID in (repeatable)",
+    ),
+    flag(
+        "managed-identity",
+        Takes::Value("CLIENT_ID", |o, v| {
+            o.config.managed_identity = Some(v);
+            Ok(())
+        }),
+        "Azure: serve tokens for this managed identity on IMDS'\n\
+         /metadata/identity/oauth2/token and App Service's /msi/token",
+    ),
+    flag(
+        "identity-header",
+        Takes::Value("SECRET", |o, v| {
+            o.config.identity_header = Some(v);
+            Ok(())
+        }),
+        "Azure: the X-IDENTITY-HEADER /msi/token requires",
+    ),
+    flag(
+        "github-request-token",
+        Takes::Value("SECRET", |o, v| {
+            o.config.github_request_token = Some(v);
+            Ok(())
+        }),
+        "serve GitHub Actions' OIDC token request on /_github/idtoken\n\
+         to a bearer of SECRET (its ACTIONS_ID_TOKEN_REQUEST_TOKEN)",
+    ),
+    flag(
+        "token-lifetime-secs",
+        Takes::Value("N", |o, v| {
+            o.config.token_lifetime_secs = v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                format!("invalid --token-lifetime-secs \"{v}\": must be an integer >= 1")
+            })?;
+            Ok(())
+        }),
+        "Azure: seconds an issued token lives (default 3600)",
+    ),
+    flag(
+        "disable-local-auth",
+        Takes::Switch(|o| o.config.disable_local_auth = true),
+        "Azure: refuse keys, as a resource with disableLocalAuth does",
+    ),
+    flag(
         "admin-key",
         Takes::List("KEY", |o| &mut o.config.admin_keys),
         "accept KEY as an Owner admin key (repeatable)",

@@ -145,3 +145,68 @@ fn unknown_url_is_404_invalid_url() {
         "Invalid URL (GET /v1/fine_tuning/nothing)"
     );
 }
+
+/// Entra's token endpoint issues a token for the data plane, which lets the request in until it
+/// expires; then, and for a Resource Manager token, the data plane answers Azure's 401. A wrong
+/// secret gets Entra's AADSTS7000215, and a key is refused where local auth is disabled.
+#[test]
+fn entra_tokens_let_in_until_they_expire_and_only_for_cognitive_services() {
+    let emu = Emulator::with(|c| {
+        c.flavor = openai_ft_emulator::Flavor::Azure;
+        c.disable_local_auth = true;
+        c.token_lifetime_secs = 1;
+        c.entra_clients = vec!["app=secret-0123".into()];
+    });
+    let token = |scope: &str, secret: &str| {
+        emu.call_raw(
+            "POST",
+            &format!("/{}/oauth2/v2.0/token", openai_ft_emulator::DEFAULT_TENANT),
+            &[],
+            "application/x-www-form-urlencoded",
+            &format!(
+                "grant_type=client_credentials&client_id=app&client_secret={secret}&scope={scope}"
+            ),
+        )
+    };
+    let data_plane = token(
+        "https://cognitiveservices.azure.com/.default",
+        "secret-0123",
+    );
+    assert_eq!(data_plane.status, 200, "{}", data_plane.body);
+    assert_eq!(data_plane.body["token_type"], "Bearer");
+    assert_eq!(data_plane.body["expires_in"], 1);
+    let access = data_plane.body["access_token"].as_str().unwrap().to_owned();
+    assert!(access.starts_with("eyJ") && access.split('.').count() == 3);
+    assert_eq!(
+        emu.get_as(Some(&access), "/openai/v1/fine_tuning/jobs")
+            .status,
+        200
+    );
+    let expired = "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.";
+    let arm = token("https://management.azure.com/.default", "secret-0123").body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = emu.get_as(Some(&arm), "/openai/v1/fine_tuning/jobs");
+    assert_eq!(
+        (refused.status, &refused.body["error"]["message"]),
+        (401, &json!(expired))
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let refused = emu.get_as(Some(&access), "/openai/v1/fine_tuning/jobs");
+    assert_eq!(
+        (refused.status, &refused.body["error"]["message"]),
+        (401, &json!(expired))
+    );
+    let wrong = token("https://cognitiveservices.azure.com/.default", "wrong-0123");
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.body["error"], "invalid_client");
+    assert_eq!(wrong.body["error_codes"], json!([7000215]));
+    let key = emu.get_as(Some(PROJECT_KEY), "/openai/v1/fine_tuning/jobs");
+    assert_eq!(key.status, 401);
+    assert_eq!(key.body["error"]["code"], "AuthenticationTypeDisabled");
+    assert_eq!(
+        key.body["error"]["message"],
+        "Key based authentication is disabled for this resource."
+    );
+}

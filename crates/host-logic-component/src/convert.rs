@@ -109,6 +109,8 @@ impl From<wit::Endpoint> for config::Endpoint {
             admin: e.admin.into(),
             connect_timeout_secs: e.connect_timeout_secs,
             timeout_secs: e.timeout_secs,
+            // Hosts that load this component do not sign in to Azure themselves yet.
+            signin: None,
         }
     }
 }

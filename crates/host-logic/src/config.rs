@@ -48,6 +48,17 @@ pub const VARIABLES: &[Variable] = &[
     var("OPENAI_ADMIN_KEY", true),
     var("AZURE_OPENAI_API_KEY", true),
     var("AZURE_OPENAI_AD_TOKEN", true),
+    var("OPENAI_FT_AZURE_CREDENTIAL", false),
+    var("AZURE_TENANT_ID", false),
+    var("AZURE_CLIENT_ID", false),
+    var("AZURE_CLIENT_SECRET", true),
+    var("AZURE_FEDERATED_TOKEN_FILE", false),
+    var("AZURE_AUTHORITY_HOST", false),
+    var("AZURE_POD_IDENTITY_AUTHORITY_HOST", false),
+    var("IDENTITY_ENDPOINT", false),
+    var("IDENTITY_HEADER", true),
+    var("ACTIONS_ID_TOKEN_REQUEST_URL", false),
+    var("ACTIONS_ID_TOKEN_REQUEST_TOKEN", true),
     var("OPENAI_ORG_ID", false),
     var("OPENAI_PROJECT_ID", false),
     var("OPENAI_FT_TIMEOUT", false),
@@ -143,6 +154,10 @@ pub struct Endpoint {
     pub connect_timeout_secs: u32,
     /// `OPENAI_FT_TIMEOUT` seconds: the longest wait for a response's head, and for its body.
     pub timeout_secs: u32,
+    /// Azure: the Entra ID credentials to sign in with, in order, when the project credential
+    /// is a token the host gets itself ([`crate::signin`]). A host that does not sign in
+    /// (`None` here) sends `project` as before.
+    pub signin: Option<crate::signin::Chain>,
 }
 
 impl Endpoint {
@@ -245,6 +260,7 @@ fn settings<'a>(var: &impl Fn(&str) -> Option<&'a str>) -> Result<Settings, Stri
         None if azure_endpoint.is_some() => Flavor::Azure,
         None => Flavor::OpenAi,
     };
+    let mut signin = None;
     let (base, query, project) = match flavor {
         Flavor::OpenAi => {
             let base = non_empty("OPENAI_BASE_URL").unwrap_or(DEFAULT_BASE_URL);
@@ -267,16 +283,29 @@ fn settings<'a>(var: &impl Fn(&str) -> Option<&'a str>) -> Result<Settings, Stri
                 ));
             };
             let root = check_base_url("AZURE_OPENAI_ENDPOINT", endpoint)?;
-            let project = header("api-key", "", "AZURE_OPENAI_API_KEY")
-                .or_else(|| header("authorization", "Bearer ", "AZURE_OPENAI_AD_TOKEN"))
-                .unwrap_or_else(|| {
-                    Credential::Missing(
-                        "AZURE_OPENAI_API_KEY is not set: export the Azure OpenAI resource key, or \
-                         an Entra ID token in AZURE_OPENAI_AD_TOKEN, in the environment that runs \
-                         Terraform"
-                            .into(),
-                    )
-                });
+            let key = header("api-key", "", "AZURE_OPENAI_API_KEY");
+            let token = header("authorization", "Bearer ", "AZURE_OPENAI_AD_TOKEN");
+            signin = crate::signin::choose(&non_empty, key.is_some(), token.is_some())?;
+            let pinned = non_empty(crate::signin::PIN);
+            let project = match pinned {
+                Some("ad-token") => token,
+                Some("api-key") => key,
+                _ => key.or(token),
+            }
+            .unwrap_or_else(|| {
+                Credential::Missing(match pinned {
+                    Some("ad-token") => "AZURE_OPENAI_AD_TOKEN is not set, and \
+                        OPENAI_FT_AZURE_CREDENTIAL=ad-token asks for it: export an Entra ID token \
+                        for https://cognitiveservices.azure.com, or unset \
+                        OPENAI_FT_AZURE_CREDENTIAL"
+                        .into(),
+                    _ => "AZURE_OPENAI_API_KEY is not set: export the Azure OpenAI resource key, \
+                        or an Entra ID token in AZURE_OPENAI_AD_TOKEN, or sign in to Azure \
+                        (docs/azure.md, \"Sign in to Azure\"), in the environment that runs \
+                        Terraform"
+                        .into(),
+                })
+            });
             if flavor == Flavor::Azure {
                 (format!("{root}/openai/v1"), vec![], project)
             } else {
@@ -357,6 +386,7 @@ fn settings<'a>(var: &impl Fn(&str) -> Option<&'a str>) -> Result<Settings, Stri
             MAX_SECS,
             " of seconds",
         )?,
+        signin,
     };
     let limits = Limits {
         memory_mib: number(
@@ -621,7 +651,8 @@ mod tests {
             endpoint(&[("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com")]).project,
             Credential::Missing(
                 "AZURE_OPENAI_API_KEY is not set: export the Azure OpenAI resource key, or an Entra \
-                 ID token in AZURE_OPENAI_AD_TOKEN, in the environment that runs Terraform"
+                 ID token in AZURE_OPENAI_AD_TOKEN, or sign in to Azure (docs/azure.md, \"Sign in \
+                 to Azure\"), in the environment that runs Terraform"
                     .into()
             )
         );

@@ -20,6 +20,7 @@ pub mod inert;
 pub mod input;
 pub mod messages;
 pub mod request;
+pub mod signin;
 pub mod wasm;
 
 /// The version every host reports and sends in `user-agent`.

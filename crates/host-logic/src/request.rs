@@ -121,6 +121,11 @@ pub fn prepare(
 ) -> Result<Outgoing, HttpError> {
     check_path(&request.path)?;
     let credential = match request.credential {
+        CredentialKind::Project if endpoint.signin.is_some() => &Credential::Header(SecretHeader {
+            name: "authorization".into(),
+            prefix: "Bearer ".into(),
+            variable: crate::signin::TOKEN_VARIABLE.into(),
+        }),
         CredentialKind::Project => &endpoint.project,
         CredentialKind::Admin => &endpoint.admin,
     };

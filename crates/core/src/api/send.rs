@@ -189,9 +189,10 @@ fn hint(
              owns the model"
         }
         401 if azure => {
-            "check AZURE_OPENAI_API_KEY (or AZURE_OPENAI_AD_TOKEN): the resource key is wrong or \
-             regenerated, the token expired or lacks a role on the resource, or \
-             AZURE_OPENAI_ENDPOINT names another resource"
+            "check AZURE_OPENAI_API_KEY (or AZURE_OPENAI_AD_TOKEN, or the identity openai-ft \
+             signed in to Azure with): the resource key is wrong or regenerated, the token \
+             expired or lacks a role on the resource, or AZURE_OPENAI_ENDPOINT names another \
+             resource"
         }
         401 => {
             "check OPENAI_API_KEY: the key is missing, revoked, or belongs to another \
@@ -306,9 +307,9 @@ mod tests {
             assert_eq!(
                 e,
                 "api error 401 (401): Access denied; check AZURE_OPENAI_API_KEY (or \
-                 AZURE_OPENAI_AD_TOKEN): the resource key is wrong or regenerated, the token \
-                 expired or lacks a role on the resource, or AZURE_OPENAI_ENDPOINT names another \
-                 resource (request id req_123)"
+                 AZURE_OPENAI_AD_TOKEN, or the identity openai-ft signed in to Azure with): the \
+                 resource key is wrong or regenerated, the token expired or lacks a role on the \
+                 resource, or AZURE_OPENAI_ENDPOINT names another resource (request id req_123)"
             );
             assert!(!e.contains("OPENAI_API_KEY:"));
             let body = r#"{"error":{"code":"notFound","message":"Not found."}}"#;

@@ -10,6 +10,7 @@ use super::routes::Route;
 use super::shared::{Shared, lock};
 use crate::auth::{Credentials, authorize};
 use crate::config::Config;
+use crate::entra::{self, Check};
 use crate::errors::ApiError;
 use crate::flavor::{Flavor, Mount, Surface};
 use crate::query::Query;
@@ -35,6 +36,18 @@ pub fn credential(headers: &HeaderMap) -> String {
         .find_map(|name| headers.get(*name)?.to_str().ok())
         .unwrap_or_default()
         .to_string()
+}
+
+/// What Entra's records say of the request's bearer token, for the data plane.
+fn entra_check(shared: &Shared, authorization: Option<&str>) -> Check {
+    let token = authorization
+        .and_then(|a| {
+            a.strip_prefix("Bearer ")
+                .or_else(|| a.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .unwrap_or_default();
+    lock(&shared.tokens).check(token, entra::COGNITIVE_SERVICES, now_ms())
 }
 
 /// Answers one API request, whose body has been read, in the `shape` a fault asked for.
@@ -82,6 +95,7 @@ pub fn answer(
                 credentials: Credentials {
                     authorization: authorization.as_deref(),
                     api_key: api_key.as_deref(),
+                    entra: entra_check(shared, authorization.as_deref()),
                 },
                 content_type: content_type.as_deref(),
                 query: &query,

@@ -82,6 +82,9 @@ async fn handle(
         let body = body.map(|c| c.to_bytes()).unwrap_or_default();
         return Ok(control::serve(&shared, &call, &body));
     }
+    if crate::entra::owns(&call.path) {
+        return Ok(entra(&shared, &call, req).await);
+    }
     // Only API paths are counted and faulted; anything else is an unknown URL, answered below.
     let fault = if shared.config.flavor.is_api_path(&call.path) {
         lock(&shared.control).count(&call)
@@ -135,4 +138,44 @@ async fn handle(
         }
         After::Fail500 => Ok(inject::fail_after_commit(&shared, &call)),
     }
+}
+
+/// Answers a request to Entra's token or managed-identity endpoints: counted and logged like
+/// an API request, never faulted or journaled (their answers are Entra's, not the API's).
+async fn entra(shared: &Shared, call: &Call, req: hyper::Request<HyperBody>) -> Resp {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (status, answer) = {
+        let mut tokens = lock(&shared.tokens);
+        let mut rng = lock(&shared.request_ids);
+        crate::entra::serve(
+            &shared.config,
+            &mut tokens,
+            &mut rng,
+            &crate::entra::Request {
+                method: &call.method,
+                path: &call.path,
+                query: call.query.as_deref(),
+                header: &header,
+                body: &body,
+            },
+        )
+    };
+    *lock(&shared.control)
+        .counts
+        .entry(format!("{} {}", call.method, call.path))
+        .or_insert(0) += 1;
+    shared.record(call, Some(status), None, None);
+    reply::json(shared, status, &answer, &[])
 }

@@ -15,6 +15,8 @@ pub struct Shared {
     pub state: Mutex<State>,
     pub control: Mutex<Control>,
     pub request_ids: Mutex<Rng>,
+    /// Every token the emulator's Entra issued.
+    pub tokens: Mutex<crate::entra::Tokens>,
     /// How many items endless lists have renamed so far: each new id's number.
     pub endless: AtomicU64,
 }
