@@ -478,13 +478,10 @@ fn retirement_dates_come_from_azures_deprecation_fields() {
         );
         // On v1 too, the dates come from the resource's dated models list.
         assert!(
-            emulator
-                .log()
-                .iter()
-                .any(|e| e.path == "/openai/models"
-                    && e.query
-                        .as_deref()
-                        .is_some_and(|q| q.contains("api-version=20"))),
+            emulator.log().iter().any(|e| e.path == "/openai/models"
+                && e.query
+                    .as_deref()
+                    .is_some_and(|q| q.contains("api-version=20"))),
             "{server:?}"
         );
     }

@@ -57,6 +57,11 @@ pub struct Config {
     /// Milliseconds every API request waits before it is answered, as over a long network path
     /// (control endpoints answer at once). Default 0.
     pub latency_ms: u64,
+    /// A clock that only moves when told (`POST /_emulator/clock` with `{"advance_ms": N}`, or
+    /// [`Running::advance`](crate::Running::advance)), starting at this Unix time in
+    /// milliseconds: jobs and uploads then step only when a test says time passed. Default: none
+    /// (the system clock).
+    pub manual_clock_ms: Option<u64>,
 }
 
 impl Default for Config {
@@ -80,6 +85,7 @@ impl Default for Config {
             switches: Switches::default(),
             log_requests: false,
             latency_ms: 0,
+            manual_clock_ms: None,
         }
     }
 }

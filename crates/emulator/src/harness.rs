@@ -125,6 +125,11 @@ impl Emulator {
         self.control_post("/_emulator/faults", &rule).ok();
     }
 
+    /// Moves the manual clock (`Config::manual_clock_ms`) on by `ms` milliseconds.
+    pub fn advance(&self, ms: u64) {
+        self.running.advance(ms);
+    }
+
     /// How many times `"METHOD /path"` was requested.
     pub fn count(&self, key: &str) -> u64 {
         self.running.requests().get(key).copied().unwrap_or(0)

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::errors::ApiError;
 use crate::flavor::{Flavor, Mount, Surface};
 use crate::query::Query;
-use crate::state::{State, now_ms};
+use crate::state::State;
 use crate::{files, jobs, models, permissions};
 use bytes::Bytes;
 use hyper::HeaderMap;
@@ -86,7 +86,7 @@ pub fn answer(
                 content_type: content_type.as_deref(),
                 query: &query,
                 body,
-                now_ms: now_ms(),
+                now_ms: shared.clock.now_ms(),
             },
         ),
     };
