@@ -11,3 +11,4 @@ mod models;
 mod pagination;
 mod permissions;
 mod persistence;
+mod scenarios;
