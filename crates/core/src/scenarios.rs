@@ -108,7 +108,12 @@ pub struct Scenario {
 }
 
 /// Builds a [`Step::Call`].
-pub struct StepBuilder(Step);
+pub struct StepBuilder {
+    call: Call,
+    status: Option<u16>,
+    checks: Vec<Check>,
+    save: Vec<(&'static str, &'static str)>,
+}
 
 pub fn call(method: &'static str, path: &str) -> StepBuilder {
     let (path, query) = match path.split_once('?') {
@@ -121,7 +126,7 @@ pub fn call(method: &'static str, path: &str) -> StepBuilder {
         ),
         None => (path, Vec::new()),
     };
-    StepBuilder(Step::Call {
+    StepBuilder {
         call: Call {
             method,
             path: path.to_owned(),
@@ -131,62 +136,49 @@ pub fn call(method: &'static str, path: &str) -> StepBuilder {
         status: Some(200),
         checks: Vec::new(),
         save: Vec::new(),
-    })
+    }
 }
 
 impl StepBuilder {
-    fn parts(
-        &mut self,
-    ) -> (
-        &mut Call,
-        &mut Option<u16>,
-        &mut Vec<Check>,
-        &mut Vec<(&'static str, &'static str)>,
-    ) {
-        match &mut self.0 {
-            Step::Call {
-                call,
-                status,
-                checks,
-                save,
-            } => (call, status, checks, save),
-            _ => unreachable!("a builder holds a call"),
-        }
-    }
     pub fn json(mut self, body: Value) -> Self {
-        self.parts().0.body = Body::Json(body);
+        self.call.body = Body::Json(body);
         self
     }
     pub fn upload(mut self, filename: &'static str) -> Self {
-        self.parts().0.body = Body::Upload(filename);
+        self.call.body = Body::Upload(filename);
         self
     }
     pub fn status(mut self, status: u16) -> Self {
-        *self.parts().1 = Some(status);
+        self.status = Some(status);
         self
     }
     pub fn dropped(mut self) -> Self {
-        *self.parts().1 = None;
+        self.status = None;
         self
     }
     pub fn eq(mut self, pointer: &'static str, value: Value) -> Self {
-        self.parts().2.push(Check::Eq(pointer, value));
+        self.checks.push(Check::Eq(pointer, value));
         self
     }
     pub fn prefix(mut self, pointer: &'static str, prefix: &'static str) -> Self {
-        self.parts().2.push(Check::Prefix(pointer, prefix));
+        self.checks.push(Check::Prefix(pointer, prefix));
         self
     }
     pub fn ids(mut self, pointer: &'static str, names: &[&'static str]) -> Self {
-        self.parts().2.push(Check::Ids(pointer, names.to_vec()));
+        self.checks.push(Check::Ids(pointer, names.to_vec()));
         self
     }
     pub fn save(mut self, name: &'static str, pointer: &'static str) -> Self {
-        self.parts().3.push((name, pointer));
+        self.save.push((name, pointer));
         self
     }
     pub fn done(self) -> Step {
-        self.0
+        Step::Call {
+            call: self.call,
+            status: self.status,
+            checks: self.checks,
+            save: self.save,
+        }
     }
 }
 
