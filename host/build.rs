@@ -17,11 +17,9 @@ use anyhow::{Context, Result, bail};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
-/// One nested build: its target folder, its cargo feature flags, the components it builds, by
-/// crate, with the name of their artifacts, and whether the host runs them (then they are
-/// precompiled). Two builds of the same crate need folders of their own (a cdylib's file name
-/// carries no feature hash, so one would take the other's file for its own); builds of different
-/// crates share one, and with it the host-side macro crates (wit-bindgen's), compiled once.
+/// One nested build: its own target folder (so no build rebuilds another's features), its cargo
+/// feature flags, the components it builds, by crate, with the name of their artifacts, and
+/// whether the host runs them (then they are precompiled).
 struct Build {
     folder: &'static str,
     flags: &'static [&'static str],
@@ -49,7 +47,7 @@ const BUILDS: [Build; 3] = [
     // links the crate itself. Its own build: it is no_std, and sharing a build with the others
     // would turn on serde_json's std feature for it.
     Build {
-        folder: "component",
+        folder: "host-logic",
         flags: &[],
         components: &[("openai-ft-host-logic-component", "openai-ft-host-logic")],
         precompile: false,
@@ -84,9 +82,8 @@ fn main() -> Result<()> {
     );
 
     let engine = wasmtime::Engine::new(&openai_ft_engine_config::config(&target)?)?;
-    // The builds run at once (those sharing a folder wait for each other): each ends in a long
-    // single-threaded link (LTO, one codegen unit), so one after the other they would leave a
-    // core idle for minutes.
+    // The three builds run at once: each ends in a long single-threaded link (LTO, one codegen
+    // unit), so one after the other they would leave a core idle for minutes.
     let running = BUILDS
         .iter()
         .map(|build| start_build(root, &out_dir, build))
