@@ -82,8 +82,26 @@ fn main() -> Result<()> {
     );
 
     let engine = wasmtime::Engine::new(&openai_ft_engine_config::config(&target)?)?;
+    // The three builds run at once: each ends in a long single-threaded link (LTO, one codegen
+    // unit), so one after the other they would leave a core idle for minutes.
+    let running = BUILDS
+        .iter()
+        .map(|build| start_build(root, &out_dir, build))
+        .collect::<Result<Vec<_>>>()?;
+    let mut running = running.into_iter();
     for build in &BUILDS {
-        let built = build_components(root, &out_dir, build)?;
+        let child = running.next().context("one nested build per entry")?;
+        let built = match finish_build(child) {
+            Ok(built) => built,
+            Err(e) => {
+                // The others would only build what is not used now.
+                for (mut other, _) in running {
+                    let _ = other.kill();
+                    let _ = other.wait();
+                }
+                return Err(e);
+            }
+        };
         for (crate_name, artifact) in build.components {
             let wasm = built.join(format!("{}.wasm", crate_name.replace('-', "_")));
             let bytes = std::fs::read(&wasm)?;
@@ -107,9 +125,13 @@ fn locked_version<'a>(lock: &'a str, name: &str) -> Option<&'a str> {
     lock[start..].split('"').next()
 }
 
-/// Runs one nested `cargo build` of `build`'s crates in its own target folder (sharing the outer
-/// one would deadlock on cargo's lock) and returns the folder holding their `.wasm` files.
-fn build_components(root: &Path, out_dir: &Path, build: &Build) -> Result<PathBuf> {
+/// Starts one nested `cargo build` of `build`'s crates in its own target folder (sharing the
+/// outer one would deadlock on cargo's lock); [`finish_build`] waits for it.
+fn start_build(
+    root: &Path,
+    out_dir: &Path,
+    build: &Build,
+) -> Result<(std::process::Child, PathBuf)> {
     // OUT_DIR is <target-dir>/<profile>/build/<pkg>-<hash>/out: keep the nested build beside
     // the outer one so it is cached across host rebuilds and cleaned by `cargo clean`.
     let target_dir = out_dir
@@ -139,13 +161,21 @@ fn build_components(root: &Path, out_dir: &Path, build: &Build) -> Result<PathBu
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd
-        .status()
+    let child = cmd
+        .spawn()
         .context("running cargo to build the component")?;
+    Ok((child, target_dir.join(WASM_TARGET).join("release")))
+}
+
+/// Waits for a nested build; returns the folder holding its `.wasm` files.
+fn finish_build((mut child, built): (std::process::Child, PathBuf)) -> Result<PathBuf> {
+    let status = child
+        .wait()
+        .context("waiting for cargo to build the component")?;
     if !status.success() {
         bail!(
             "building the wasm component failed; if the target is missing, run: rustup target add {WASM_TARGET}"
         );
     }
-    Ok(target_dir.join(WASM_TARGET).join("release"))
+    Ok(built)
 }

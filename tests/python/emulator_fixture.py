@@ -276,6 +276,6 @@ def validate_journal(entries):
 
 
 def rust_journals():
-    """Journals the Rust integration tests left behind (see crates/emulator/tests/common)."""
+    """Journals the Rust integration tests left behind (see crates/emulator/src/harness.rs)."""
     pattern = str(REPO / "target" / "tmp" / "emulator-journals" / "*.json")
     return sorted(glob.glob(pattern))

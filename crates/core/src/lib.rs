@@ -14,6 +14,9 @@ pub mod job;
 pub mod models;
 pub mod permissions;
 pub mod platform;
+/// The API scenarios the unit tests' fake and the emulator both run (test support).
+#[cfg(any(test, feature = "scenarios"))]
+pub mod scenarios;
 #[cfg(test)]
 mod testing;
 pub mod time;

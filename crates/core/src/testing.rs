@@ -89,7 +89,7 @@ fn grant(id: &str, project: &str) -> Value {
 #[derive(Debug)]
 pub struct Fake {
     pub flavor: Flavor,
-    /// Oldest first; listed newest first, as the API does.
+    /// Oldest first; listed newest first, as the API does (files too).
     pub jobs: Vec<Value>,
     /// Per job id, oldest first; listed newest first.
     pub events: BTreeMap<String, Vec<Value>>,
@@ -105,6 +105,7 @@ pub struct Fake {
     pub claimed_size: Option<u64>,
     /// The SHA-256 each upload's file part said it carries.
     pub uploaded_digests: Vec<String>,
+    /// The server's largest page; a request's `limit` asks for fewer.
     pub page_size: usize,
     /// A gateway that drops every filter (`metadata[...]`, `project_id`).
     pub ignore_filter: bool,
@@ -246,10 +247,14 @@ impl Fake {
     /// One page of `items` (in the order the API lists them) for `request`.
     fn page(&mut self, request: &Request, list: List, items: Vec<Value>) -> Response {
         let after = query(request, "after");
+        // The request's `limit`, up to the server's own page size.
+        let size = query(request, "limit")
+            .and_then(|l| l.parse().ok())
+            .map_or(self.page_size, |l: usize| l.min(self.page_size));
         let (data, has_more) = match self.endless {
-            Some(Endless::Stuck) => (items.into_iter().take(self.page_size).collect(), true),
+            Some(Endless::Stuck) => (items.into_iter().take(size).collect(), true),
             Some(Endless::Fresh) => {
-                let data = (0..self.page_size)
+                let data = (0..size)
                     .map(|_| {
                         self.made_up += 1;
                         list.made_up(self.made_up)
@@ -261,12 +266,7 @@ impl Fake {
                 let start = after
                     .and_then(|a| items.iter().position(|i| i["id"] == a))
                     .map_or(0, |i| i + 1);
-                let data: Vec<Value> = items
-                    .iter()
-                    .skip(start)
-                    .take(self.page_size)
-                    .cloned()
-                    .collect();
+                let data: Vec<Value> = items.iter().skip(start).take(size).cloned().collect();
                 let more = start + data.len() < items.len();
                 (data, more)
             }
@@ -344,6 +344,20 @@ impl Fake {
                 let Some(job) = self.jobs.iter_mut().find(|j| j["id"] == *id) else {
                     return Self::not_found("job");
                 };
+                // Cancel ends a job that has not ended, pause a running one, resume a paused one.
+                let status = job["status"].as_str().unwrap_or_default();
+                let allowed = match *action {
+                    "cancel" => !matches!(status, "succeeded" | "failed" | "cancelled"),
+                    "pause" => status == "running",
+                    _ => status == "paused",
+                };
+                if !allowed {
+                    return Self::answer(
+                        400,
+                        json!({"error": {"message": format!("Cannot {action} a {status} job"),
+                                         "type": "invalid_request_error"}}),
+                    );
+                }
                 job["status"] = match *action {
                     "cancel" => {
                         job["finished_at"] = now.into();
@@ -355,7 +369,7 @@ impl Fake {
                 Self::answer(200, job.clone())
             }
             (Method::Get, ["files"]) => {
-                let files = self.files.clone();
+                let files = self.files.iter().rev().cloned().collect();
                 self.page(request, List::Files, files)
             }
             (Method::Post, ["files"]) => {
@@ -616,4 +630,159 @@ pub fn assert_pages_are_bounded<T: Debug>(
         )
     );
     assert_eq!(endless.log.len(), budget);
+}
+
+/// The fake as a model the shared scenario table runs on, as the emulator's tests run it.
+impl crate::scenarios::Server for Fake {
+    fn call(&mut self, call: &crate::scenarios::Call) -> crate::scenarios::Outcome {
+        use crate::scenarios::{Body as Sent, Outcome, TRAINING_FILE};
+        let method = match call.method {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "DELETE" => Method::Delete,
+            other => panic!("no method {other}"),
+        };
+        let credential = if call.admin() {
+            Credential::Admin
+        } else {
+            Credential::Project
+        };
+        let mut request = Request::new(method, call.path.clone(), credential);
+        request.query = call.query.clone();
+        request.body = match &call.body {
+            Sent::None => None,
+            Sent::Json(v) => Some(Body::Json(v.to_string())),
+            Sent::Upload(filename) => {
+                self.file = Some(TRAINING_FILE.as_bytes().to_vec());
+                Some(Body::Multipart(vec![
+                    FormField::Text {
+                        name: "purpose".into(),
+                        value: "fine-tune".into(),
+                    },
+                    FormField::GrantedFile {
+                        name: "file".into(),
+                        filename: (*filename).into(),
+                        sha256: String::new(),
+                    },
+                ]))
+            }
+        };
+        match Platform::send(self, &request) {
+            Ok(r) => Outcome::Answer(
+                r.status,
+                serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+            ),
+            Err(HttpError::Transport(_) | HttpError::Timeout(_)) => Outcome::Dropped,
+            Err(e) => panic!("the fake failed a scenario call: {e:?}"),
+        }
+    }
+
+    fn fault(&mut self, method: &'static str, path: &'static str, fault: crate::scenarios::Fault) {
+        let method = match method {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            _ => Method::Delete,
+        };
+        let fault = match fault {
+            crate::scenarios::Fault::Status(s) => Fault::Status(s),
+            crate::scenarios::Fault::CommitThenDrop => Fault::CommitThenDrop,
+        };
+        self.faults.push_back((method, path, fault));
+    }
+
+    fn succeeded_model(&mut self) -> String {
+        let model = format!("ft:{}:org:scenario:abc", crate::scenarios::MODEL);
+        self.add_job(&json!({"model": crate::scenarios::MODEL}));
+        let last = self.jobs.len() - 1;
+        self.jobs[last]["status"] = "succeeded".into();
+        self.jobs[last]["fine_tuned_model"] = model.clone().into();
+        model
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::{Call, Fault as ScenarioFault, Outcome, Server, run_all};
+
+    /// The fake answers every scenario of the table the emulator's tests run
+    /// (`crates/emulator/tests/emulator/scenarios.rs`) as the table says.
+    #[test]
+    fn the_fake_answers_the_shared_scenarios_as_the_emulator_does() {
+        let failed = run_all(Fake::new);
+        assert!(failed.is_empty(), "{failed:#?}");
+    }
+
+    /// A fake changed by `before` (on each call) and `after` (on each outcome).
+    struct Twisted {
+        fake: Fake,
+        before: fn(&mut Call),
+        after: fn(&mut Outcome),
+        faults: bool,
+    }
+
+    impl Server for Twisted {
+        fn call(&mut self, call: &Call) -> Outcome {
+            let mut call = call.clone();
+            (self.before)(&mut call);
+            let mut outcome = Server::call(&mut self.fake, &call);
+            (self.after)(&mut outcome);
+            outcome
+        }
+        fn fault(&mut self, method: &'static str, path: &'static str, fault: ScenarioFault) {
+            if self.faults {
+                Server::fault(&mut self.fake, method, path, fault);
+            }
+        }
+        fn succeeded_model(&mut self) -> String {
+            self.fake.succeeded_model()
+        }
+    }
+
+    fn twisted(before: fn(&mut Call), after: fn(&mut Outcome), faults: bool) -> Twisted {
+        Twisted {
+            fake: Fake::new(),
+            before,
+            after,
+            faults,
+        }
+    }
+
+    /// The table tells models apart: one that drops list filters, lists oldest first, pages by
+    /// its own size whatever the `limit`, or never loses an answer fails it where it differs.
+    #[test]
+    fn a_fake_that_answers_differently_fails_the_scenarios() {
+        let fails = |failed: Vec<String>, scenario: &str| {
+            assert!(
+                failed.iter().any(|f| f.starts_with(scenario)),
+                "{scenario}: {failed:#?}"
+            );
+        };
+        let drops_filters = || Fake {
+            ignore_filter: true,
+            ..Fake::new()
+        };
+        fails(run_all(drops_filters), "jobs are listed newest first");
+        fails(run_all(drops_filters), "a checkpoint is granted");
+        let oldest_first = |o: &mut Outcome| {
+            if let Outcome::Answer(_, body) = o
+                && let Some(data) = body.get_mut("data").and_then(Value::as_array_mut)
+            {
+                data.reverse();
+            }
+        };
+        fails(
+            run_all(|| twisted(|_| {}, oldest_first, true)),
+            "files are listed newest first",
+        );
+        let no_limit = |c: &mut Call| c.query.retain(|(k, _)| k != "limit");
+        fails(
+            run_all(|| twisted(no_limit, |_| {}, true)),
+            "jobs are listed newest first",
+        );
+        fails(
+            run_all(|| twisted(|_| {}, |_| {}, false)),
+            "a create lost on the way back",
+        );
+    }
 }

@@ -83,6 +83,11 @@ pub struct Config {
     /// what a hostile server or gateway can put there, for the clients' "server text is inert"
     /// tests. Default false.
     pub hostile_text: bool,
+    /// A clock that only moves when told (`POST /_emulator/clock` with `{"advance_ms": N}`, or
+    /// [`Running::advance`](crate::Running::advance)), starting at this Unix time in
+    /// milliseconds: jobs and uploads then step only when a test says time passed. Default: none
+    /// (the system clock).
+    pub manual_clock_ms: Option<u64>,
 }
 
 /// What `--hostile-text` appends: screen-clearing and colour escapes, a raw C1 CSI, BEL, CR and
@@ -123,6 +128,7 @@ impl Default for Config {
             log_requests: false,
             latency_ms: 0,
             hostile_text: false,
+            manual_clock_ms: None,
         }
     }
 }

@@ -125,6 +125,11 @@ impl Emulator {
         self.control_post("/_emulator/faults", &rule).ok();
     }
 
+    /// Moves the manual clock (`Config::manual_clock_ms`) on by `ms` milliseconds.
+    pub fn advance(&self, ms: u64) {
+        self.running.advance(ms);
+    }
+
     /// How many times `"METHOD /path"` was requested.
     pub fn count(&self, key: &str) -> u64 {
         self.running.requests().get(key).copied().unwrap_or(0)
@@ -348,6 +353,30 @@ impl Emulator {
         headers: &[(&str, &str)],
         body: Option<(String, String)>,
     ) -> Resp {
+        self.try_request(method, path, headers, body)
+            .expect("request completes")
+    }
+
+    /// [`call`](Self::call), or `None` when the connection closes without an answer.
+    pub fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Option<Resp> {
+        let body = body.map(|b| ("application/json".to_string(), b.to_string()));
+        self.try_request(method, path, headers, body)
+    }
+
+    /// Sends `method` to `path` below the base; `None` when no answer arrives.
+    fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(String, String)>,
+    ) -> Option<Resp> {
         let method = ureq::http::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
         let url = format!("{}{path}", self.running.base());
         let mut req = ureq::http::Request::builder().method(method).uri(url);
@@ -361,7 +390,7 @@ impl Emulator {
             }
             None => self.agent.run(req.body(()).expect("request builds")),
         };
-        let mut resp = sent.expect("request completes");
+        let mut resp = sent.ok()?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -370,11 +399,11 @@ impl Emulator {
             .collect();
         let text = resp.body_mut().read_to_string().expect("body reads");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Resp {
+        Some(Resp {
             status,
             body,
             headers,
-        }
+        })
     }
 }
 

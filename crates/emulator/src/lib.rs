@@ -30,7 +30,7 @@ pub use flavor::{
 };
 pub use server::{JournalEntry, LogEntry};
 
-use server::{Shared, lock};
+use server::{Clock, Shared, lock};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -80,6 +80,15 @@ impl Running {
         lock(&self.shared.control).journal.clone()
     }
 
+    /// Moves the clock of an emulator started with [`Config::manual_clock_ms`] on by `ms`
+    /// milliseconds, as `POST /_emulator/clock` does; panics on one that runs on the system clock.
+    pub fn advance(&self, ms: u64) {
+        assert!(
+            self.shared.clock.advance(ms),
+            "the emulator runs on the system clock: set Config::manual_clock_ms"
+        );
+    }
+
     /// Blocks until the server stops (it only stops when dropped, so this serves forever).
     pub fn wait(mut self) {
         if let Some(t) = self.thread.take() {
@@ -111,6 +120,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
+        clock: Clock::of(&config),
         config,
         addr,
         state: Mutex::new(state),

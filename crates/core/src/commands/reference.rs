@@ -188,6 +188,8 @@ fn each_command_gives_exactly_the_outputs_listed() {
             ("shutdown_dates", "true"),
         ],
     );
+    // Only a running job can be paused, as on the API.
+    fake.jobs[0]["status"] = "running".into();
     call(&mut fake, "job pause", &by_id);
     call(&mut fake, "job resume", &by_id);
     call(&mut fake, "job list", &[]);

@@ -1,5 +1,5 @@
 //! The emulator's own endpoints under `/_emulator`, for tests and scripts: fault rules, request
-//! counts and log, the response journal, reset, failing a job, health. They are not counted,
+//! counts and log, the response journal, reset, failing a job, moving a manual clock, health. They are not counted,
 //! journaled, faulted or authenticated.
 
 use super::journal::{Call, Control};
@@ -8,7 +8,7 @@ use super::shared::{Shared, lock};
 use crate::errors::ApiError;
 use crate::faults::FaultRule;
 use crate::jobs;
-use crate::state::{State, now_ms};
+use crate::state::State;
 use serde_json::{Value, json};
 
 /// Whether `path` is one of the control endpoints (rather than the API).
@@ -73,7 +73,8 @@ pub fn serve(shared: &Shared, call: &Call, body: &[u8]) -> Resp {
                 .unwrap_or("Fine-tuning job failed due to an internal error. Please try again.");
             let result = {
                 let mut state = lock(&shared.state);
-                let r = jobs::force_fail(&mut state, &shared.config, id, code, message, now_ms());
+                let now = shared.clock.now_ms();
+                let r = jobs::force_fail(&mut state, &shared.config, id, code, message, now);
                 if let Some(Ok(_)) = r {
                     shared.persist(&state);
                 }
@@ -86,6 +87,20 @@ pub fn serve(shared: &Shared, call: &Call, body: &[u8]) -> Resp {
                 }
                 Some(Ok(job)) => ok(job),
             }
+        }
+        ("POST", "/_emulator/clock") => {
+            let opts: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let Some(ms) = opts["advance_ms"].as_u64() else {
+                return control_error(shared, 400, "expected {\"advance_ms\": N}, N >= 0");
+            };
+            if !shared.clock.advance(ms) {
+                return control_error(
+                    shared,
+                    409,
+                    "the emulator runs on the system clock: start it with manual_clock_ms",
+                );
+            }
+            ok(json!({"now_ms": shared.clock.now_ms()}))
         }
         ("GET", "/_emulator/journal") => ok(json!(lock(&shared.control).journal)),
         ("POST", "/_emulator/reset") => {

@@ -14,7 +14,7 @@ use crate::entra::{self, Check};
 use crate::errors::ApiError;
 use crate::flavor::{Flavor, Mount, Surface};
 use crate::query::Query;
-use crate::state::{State, now_ms};
+use crate::state::State;
 use crate::{files, jobs, models, permissions};
 use bytes::Bytes;
 use hyper::HeaderMap;
@@ -100,7 +100,7 @@ pub fn answer(
                 content_type: content_type.as_deref(),
                 query: &query,
                 body,
-                now_ms: now_ms(),
+                now_ms: shared.clock.now_ms(),
             },
         ),
     };

@@ -12,7 +12,7 @@ mod routes;
 mod shared;
 
 pub use journal::{Control, JournalEntry, LogEntry};
-pub use shared::{Shared, lock};
+pub use shared::{Clock, Shared, lock};
 
 use crate::flavor::Mount;
 use http_body_util::BodyExt;

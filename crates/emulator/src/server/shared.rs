@@ -4,7 +4,7 @@
 use super::journal::{Call, Control, JournalEntry};
 use crate::config::Config;
 use crate::state::{Rng, State};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// Everything a connection needs, shared by all of them.
@@ -19,6 +19,43 @@ pub struct Shared {
     pub tokens: Mutex<crate::entra::Tokens>,
     /// How many items endless lists have renamed so far: each new id's number.
     pub endless: AtomicU64,
+    pub clock: Clock,
+}
+
+/// The time handlers see: the system's, or one a test moves by hand.
+pub enum Clock {
+    System,
+    /// Unix milliseconds, moved only by [`Clock::advance`].
+    Manual(AtomicU64),
+}
+
+impl Clock {
+    /// The clock [`Config::manual_clock_ms`] asks for.
+    pub fn of(config: &Config) -> Self {
+        match config.manual_clock_ms {
+            Some(ms) => Clock::Manual(AtomicU64::new(ms)),
+            None => Clock::System,
+        }
+    }
+
+    /// Unix time in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        match self {
+            Clock::System => crate::state::now_ms(),
+            Clock::Manual(ms) => ms.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Moves a manual clock on by `ms`; returns false (and does nothing) on the system clock.
+    pub fn advance(&self, ms: u64) -> bool {
+        match self {
+            Clock::System => false,
+            Clock::Manual(now) => {
+                now.fetch_add(ms, Ordering::SeqCst);
+                true
+            }
+        }
+    }
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: the data is still consistent enough for an

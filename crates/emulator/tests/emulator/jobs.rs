@@ -512,3 +512,39 @@ fn auto_epochs_follow_the_size_of_the_training_file() {
         }
     }
 }
+
+#[test]
+fn a_manual_clock_moves_jobs_and_uploads_only_when_told() {
+    let start = 1_700_000_000_000;
+    let emu = Emulator::with(|c| {
+        c.step_ms = 1000;
+        c.manual_clock_ms = Some(start);
+    });
+    let file = emu.training_file(4);
+    let job = emu.create_job(json!({"model": "gpt-4o-mini", "training_file": file}));
+    assert_eq!(job["created_at"], start / 1000);
+    let id = job["id"].as_str().expect("id");
+    let path = format!("/v1/fine_tuning/jobs/{id}");
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    assert_eq!(emu.get(&path).ok()["status"], "validating_files");
+    emu.advance(999);
+    assert_eq!(emu.get(&path).ok()["status"], "validating_files");
+    emu.advance(1);
+    assert_ne!(emu.get(&path).ok()["status"], "validating_files");
+    let moved = emu.control_post("/_emulator/clock", &json!({"advance_ms": 3_600_000}));
+    assert_eq!(moved.ok()["now_ms"], start + 3_601_000);
+    let job = emu.get(&path).ok().clone();
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(
+        job["finished_at"]
+            .as_u64()
+            .map(|t| t <= start / 1000 + 3601),
+        Some(true)
+    );
+    let bad = emu.control_post("/_emulator/clock", &json!({"advance_ms": -1}));
+    bad.error(400);
+
+    let system = Emulator::start(20);
+    let refused = system.control_post("/_emulator/clock", &json!({"advance_ms": 1}));
+    refused.error(409);
+}

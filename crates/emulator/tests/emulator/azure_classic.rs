@@ -230,10 +230,11 @@ fn each_version_takes_the_body_its_spec_defines() {
         ),
     );
     assert_eq!(dpo.status, 201, "{}", dpo.body);
+    // `auto` epochs by the documented rule: 4 examples train for 100 / 4 = 25 epochs.
     assert_eq!(
         dpo.body["method"],
         json!({"type": "dpo", "dpo": {"hyperparameters": {
-            "batch_size": 1, "learning_rate_multiplier": 1.8, "n_epochs": 3, "beta": 0.2, "l2_multiplier": 0.1,
+            "batch_size": 1, "learning_rate_multiplier": 1.8, "n_epochs": 25, "beta": 0.2, "l2_multiplier": 0.1,
         }}})
     );
 }
