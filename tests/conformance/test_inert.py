@@ -45,7 +45,7 @@ def _values_inert(host: str, stdout: str) -> dict:
         bad = ACTS.search(value)
         assert bad is None, f"{host} gave {hex(ord(bad.group()))} in output {key}: {value!r}"
         # JSON-valued outputs (warnings, checkpoints) are decoded as Terraform's jsondecode would.
-        if value[:1] in "[{":
+        if value[:1] in ("[", "{"):
             _inert(host, f"decoded output {key}", json.dumps(json.loads(value), ensure_ascii=False))
     return values
 
