@@ -57,6 +57,17 @@ pub struct Config {
     /// Milliseconds every API request waits before it is answered, as over a long network path
     /// (control endpoints answer at once). Default 0.
     pub latency_ms: u64,
+    /// Azure Resource Manager (Azure flavours): the Entra tokens it accepts as `Authorization:
+    /// Bearer TOKEN`. Default: none (every ARM request is 401).
+    pub management_tokens: Vec<String>,
+    /// ARM: how many reads of a deployment a create or a deletion takes to finish (0: the next
+    /// read sees it done). Default 2.
+    pub arm_steps: u64,
+    /// ARM: the `Retry-After` seconds a create or deletion answers with. Default 1.
+    pub arm_retry_after_secs: u64,
+    /// ARM: models whose deployment ends `Failed` (a create the service cannot serve). Default:
+    /// none.
+    pub arm_failing_models: Vec<String>,
 }
 
 impl Default for Config {
@@ -80,6 +91,10 @@ impl Default for Config {
             switches: Switches::default(),
             log_requests: false,
             latency_ms: 0,
+            management_tokens: Vec::new(),
+            arm_steps: 2,
+            arm_retry_after_secs: 1,
+            arm_failing_models: Vec::new(),
         }
     }
 }

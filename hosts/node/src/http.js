@@ -27,7 +27,7 @@ export async function send(config, request, file) {
   const headers = Object.fromEntries([config.header(out.credential), ...out.headers]);
   const deadline = Date.now() + Number(out.deadlineSecs ?? 0n) * 1000;
   const body = out.body.length === 0 ? null : Readable.from(parts(out.body, file, deadline, Number(out.deadlineSecs)));
-  return exchange(config, new URL(out.url), out.method, headers, body, file);
+  return exchange(config, out, headers, body, file);
 }
 
 /** Why the granted file stopped an upload (the logic's `upload-stop`). */
@@ -66,9 +66,10 @@ async function* parts(body, file, deadline, allowedSecs) {
 }
 
 /** One exchange, every phase bounded: connect, then the response's head, then its body. */
-function exchange(config, url, method, headers, body, file) {
-  const { base, connectTimeoutSecs, timeoutSecs } = config.endpoint;
-  const failed = (failure) => ({ err: logic().exchangeError(base, failure) });
+function exchange(config, { url: href, method, origin }, headers, body, file) {
+  const url = new URL(href);
+  const { connectTimeoutSecs, timeoutSecs } = config.endpoint;
+  const failed = (failure) => ({ err: logic().exchangeError(origin, failure) });
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let timer;

@@ -83,7 +83,9 @@ async fn handle(
         return Ok(control::serve(&shared, &call, &body));
     }
     // Only API paths are counted and faulted; anything else is an unknown URL, answered below.
-    let fault = if shared.config.flavor.is_api_path(&call.path) {
+    let fault = if shared.config.flavor.is_api_path(&call.path)
+        || (shared.config.flavor.is_azure() && crate::arm::owns(&call.path))
+    {
         lock(&shared.control).count(&call)
     } else {
         None

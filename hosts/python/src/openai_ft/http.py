@@ -52,7 +52,7 @@ def send(config: Config, request: Any, file: Optional[GrantedFile]) -> Any:
     allowed = getattr(out, "deadline-secs") or 0
     url = urlsplit(out.url)
     try:
-        return _exchange(config, url, out.method, headers, _body(out.body, file, allowed))
+        return _exchange(config, url, out.method, headers, _body(out.body, file, allowed), out.origin)
     except _UploadStop as stop:
         return logic().upload_error(file.path if file else "", stop.stop)
 
@@ -81,7 +81,7 @@ def _body(parts: Any, file: Optional[GrantedFile], allowed: int) -> Iterator[byt
             raise _UploadStop("digest", (digest.hexdigest(), part))
 
 
-def _exchange(config: Config, url: Any, method: str, headers: Any, body: Iterator[bytes]) -> Any:
+def _exchange(config: Config, url: Any, method: str, headers: Any, body: Iterator[bytes], origin: str) -> Any:
     endpoint = config.endpoint
     connect = getattr(endpoint, "connect-timeout-secs")
     conn = (http.client.HTTPSConnection(url.hostname, url.port, timeout=connect, context=ssl.create_default_context())
@@ -102,7 +102,7 @@ def _exchange(config: Config, url: Any, method: str, headers: Any, body: Iterato
         limit = getattr(logic().bounds(), "response-bytes")
         data = resp.read(limit + 1)
         if len(data) > limit:
-            return _failed(config, Variant("too-large", None))
+            return _failed(origin, Variant("too-large", None))
         # Whatever the server echoed of a key stops here: the guest never sees one.
         redactor = config.redactor
         pairs = [(k, redactor.text(v)) for k, v in resp.getheaders()]
@@ -110,15 +110,15 @@ def _exchange(config: Config, url: Any, method: str, headers: Any, body: Iterato
     except _UploadStop:
         raise
     except socket.timeout:
-        return _failed(config, Variant("timeout", phase))
+        return _failed(origin, Variant("timeout", phase))
     except Exception as e:  # every failure becomes the guest's transport error, one line
-        return _failed(config, _failure(e))
+        return _failed(origin, _failure(e))
     finally:
         conn.close()
 
 
-def _failed(config: Config, failure: Variant) -> Any:
-    return logic().exchange_error(config.endpoint.base, failure)
+def _failed(origin: str, failure: Variant) -> Any:
+    return logic().exchange_error(origin, failure)
 
 
 def _failure(e: Exception) -> Variant:
