@@ -74,7 +74,7 @@ struct ArmError(u16, &'static str, String);
 
 impl ArmError {
     fn body(&self) -> Value {
-        json!({"error": {"code": self.1, "message": self.2, "target": null, "details": [], "additionalInfo": []}})
+        json!({"error": {"code": self.1, "message": self.2, "details": [], "additionalInfo": []}})
     }
 }
 

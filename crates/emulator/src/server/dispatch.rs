@@ -67,13 +67,7 @@ pub fn answer(
         );
         let response = match &a.body {
             Some(v) => reply::json(shared, a.status, v, &a.headers),
-            None => reply::respond(
-                shared,
-                a.status,
-                Bytes::new(),
-                "application/json",
-                &a.headers,
-            ),
+            None => reply::respond(shared, a.status, Bytes::new(), "", &a.headers),
         };
         return Answer {
             status: a.status,
