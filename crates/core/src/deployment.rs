@@ -61,6 +61,22 @@ const WRITE: Policy = Policy {
     max_server_delay: Duration::from_secs(120),
 };
 
+/// A single try: [`ensure`] decides itself what follows a PUT that failed.
+const ONCE: Policy = Policy {
+    max_retries: 0,
+    ..WRITE
+};
+
+/// Whether a failed write may have been applied, or may succeed when sent again: no answer, or a
+/// status worth retrying (409 while another operation runs, 429, 5xx).
+fn may_have_applied(e: &Error) -> bool {
+    match e {
+        Error::Http(h) => h.may_have_committed(),
+        Error::Api(a) => api::retry::retryable_status(a.status),
+        _ => false,
+    }
+}
+
 /// The `provisioningState`s that end an operation.
 const TERMINAL: &[&str] = &["Succeeded", "Failed", "Canceled", "Disabled"];
 
@@ -525,7 +541,33 @@ pub fn ensure(
         return Ok((d, false));
     }
     let request = at.request(Method::Put).json(&spec.body());
-    let response = api::send(platform, &request, &WRITE)?;
+    let mut attempt = 0;
+    let response = loop {
+        // One PUT at a time: a failed one may have been applied, and ARM refuses a second
+        // while the first runs (409), so the deployment is read, and followed, first.
+        match api::send(platform, &request, &ONCE) {
+            Ok(response) => break response,
+            Err(e) if attempt < WRITE.max_retries && may_have_applied(&e) => {
+                attempt += 1;
+                let delay = WRITE.backoff(attempt - 1, platform.random());
+                platform.progress(&format!(
+                    "deployment {}: the PUT got no usable answer ({}); reading the deployment \
+                     before sending it again ({attempt} of {})",
+                    at.name,
+                    crate::error::one_line(&e.to_string()),
+                    WRITE.max_retries
+                ));
+                platform.sleep(delay);
+                if let Some(d) = settle(platform, at, &mut wait, None)?
+                    && d.provisioning_state == "Succeeded"
+                    && d.serves(spec)
+                {
+                    return Ok((d, true));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    };
     platform.progress(&format!(
         "deployment {}: {} {} on {} (capacity {})",
         at.name,

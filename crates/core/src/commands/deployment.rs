@@ -81,8 +81,8 @@ fn wait(input: &Input) -> Result<Waiting, InputError> {
 pub(super) fn ensure(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     let at = Location::parse(input)?;
     azure_only(platform)?;
-    let spec = Spec::parse(input)?;
     let wait = wait(input)?;
+    let spec = Spec::parse(input)?;
     let (d, written) = deployment::ensure(platform, &at, &spec, wait)?;
     let mut out = d.outputs();
     out.push(("created".into(), written.to_string()));
@@ -97,11 +97,11 @@ pub(super) fn ensure(platform: &mut dyn Platform, input: &Input) -> Result<Outpu
 pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     let at = Location::parse(input)?;
     azure_only(platform)?;
+    wait(input)?;
     let spec = match input.get("model") {
         Some(_) => Some(Spec::parse(input)?),
         None => None,
     };
-    wait(input)?;
     let found = deployment::read(platform, &at)?;
     let mut out: Output = match &found {
         Some(d) => d.outputs(),
