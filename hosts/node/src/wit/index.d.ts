@@ -44,7 +44,7 @@ export type TrainingMethod = 'supervised' | 'dpo' | 'reinforcement';
 export interface Report {
   /** Examples (non-empty lines). */
   examples: number;
-  /** The exact token count of the valid examples, with o200k_base and the formula of OpenAI's data-preparation notebook (the README's "How tokens are counted"); the `file` commands of the generic entry take a `model` and give every figure. */
+  /** The exact token count of the valid examples, with o200k_base and the formula of OpenAI's data-preparation notebook (docs/tokens-and-cost.md, "How tokens are counted"); the `file` commands of the generic entry take a `model` and give every figure. */
   estimatedTokens: number;
   /** The file's size. */
   bytes: number;

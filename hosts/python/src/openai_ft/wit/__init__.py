@@ -70,7 +70,7 @@ class Report:
     examples: int
     """Examples (non-empty lines)."""
     estimated_tokens: int
-    """The exact token count of the valid examples, with o200k_base and the formula of OpenAI's data-preparation notebook (the README's "How tokens are counted"); the `file` commands of the generic entry take a `model` and give every figure."""
+    """The exact token count of the valid examples, with o200k_base and the formula of OpenAI's data-preparation notebook (docs/tokens-and-cost.md, "How tokens are counted"); the `file` commands of the generic entry take a `model` and give every figure."""
     bytes: int
     """The file's size."""
     sha256: str
