@@ -104,6 +104,7 @@ impl Cache {
         let credential = match request.credential {
             wit::Credential::Project => "project",
             wit::Credential::Admin => "admin",
+            wit::Credential::Management => "management",
         };
         let mut hash = Sha256::new();
         for part in [self.scope.as_str(), credential, url] {

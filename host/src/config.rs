@@ -81,14 +81,18 @@ impl Config {
             Err(e) => return Err(redact(&secrets, e)),
         };
         let proxy = proxy_for(&var, &settings.endpoint.base)?;
-        if let Some(password) = proxy.as_ref().and_then(|p| userinfo_password(p.expose())) {
-            secrets.push(("proxy".into(), Secret(password.to_owned())));
+        let management_proxy = proxy_for(&var, &settings.endpoint.management_base)?;
+        for p in [&proxy, &management_proxy].into_iter().flatten() {
+            if let Some(password) = userinfo_password(p.expose()) {
+                secrets.push(("proxy".into(), Secret(password.to_owned())));
+            }
         }
         Ok(Self {
             endpoint: Endpoint {
                 logic: settings.endpoint,
                 secrets,
                 proxy,
+                management_proxy,
                 cache_dir: cache_dir(&var),
             },
             limits: Limits {
@@ -135,6 +139,9 @@ pub struct Endpoint {
     /// `all_proxy`, the first set), unless the base is a loopback address (never proxied) or
     /// its host is in `NO_PROXY` (`no_proxy`). A secret: its URL may carry a password.
     pub proxy: Option<Secret>,
+    /// The proxy requests to Azure Resource Manager go through, by the same rules for its
+    /// endpoint.
+    pub management_proxy: Option<Secret>,
     /// Where answers the guest lets be reused are kept for a few minutes (the WIT's
     /// `cache-hint`; see `cache.rs`): `OPENAI_FT_CACHE_DIR`, or `openai-ft/http` in
     /// `XDG_CACHE_HOME` (default `~/.cache`); `OPENAI_FT_CACHE_DIR=off`, or no home, keeps none.

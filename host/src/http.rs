@@ -18,7 +18,7 @@ use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::bindings::wit_http as wit;
 use crate::cache::Cache;
-use crate::config::{Endpoint, Flavor};
+use crate::config::{Endpoint, Flavor, Secret};
 use crate::granted::{Changed, GrantedFile};
 use crate::redact::Redactor;
 use crate::signin::{SignIn, SignInFailure, refused};
@@ -30,6 +30,8 @@ const OUTPUT_BUFFER: usize = 32 * 1024;
 /// The HTTP client, built once per process.
 pub struct Client {
     agent: ureq::Agent,
+    /// For Azure Resource Manager, whose proxy is decided for its own endpoint.
+    management_agent: ureq::Agent,
     endpoint: Endpoint,
     redactor: Arc<Redactor>,
     /// Where answers the guest lets be reused are kept (`OPENAI_FT_CACHE_DIR`), if anywhere.
@@ -40,35 +42,6 @@ pub struct Client {
 
 impl Client {
     pub fn new(endpoint: Endpoint) -> Self {
-        // The configuration decided the proxy (none for loopback, none for a NO_PROXY host) and
-        // checked its URL; ureq must not read the environment again on its own.
-        let proxy = endpoint
-            .proxy
-            .as_ref()
-            .and_then(|p| ureq::Proxy::new(p.expose()).ok());
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            // A redirect could lead away from the configured base; the API never sends one.
-            .max_redirects(0)
-            .proxy(proxy)
-            // Every phase is bounded, so no request can hold the host (where the guest's CPU
-            // limit does not reach) for longer than its timeouts. Sending a body is bounded per
-            // write (a stalled server) and in total by the upload body's own deadline.
-            .timeout_connect(Some(endpoint.connect_timeout()))
-            .timeout_send_request(Some(endpoint.timeout()))
-            .timeout_per_write(Some(endpoint.timeout()))
-            .timeout_recv_response(Some(endpoint.timeout()))
-            .timeout_recv_body(Some(endpoint.timeout()))
-            // API answers are small; ureq's 128 KiB defaults cost a measurable share of a
-            // fresh process's time to allocate and zero (see bench/README.md).
-            .input_buffer_size(32 * 1024)
-            .output_buffer_size(OUTPUT_BUFFER)
-            .tls_config(
-                TlsConfig::builder()
-                    .root_certs(RootCerts::PlatformVerifier)
-                    .build(),
-            )
-            .build();
         let redactor = Arc::new(Redactor::new(endpoint.secrets()));
         let signin = endpoint
             .logic
@@ -76,7 +49,8 @@ impl Client {
             .clone()
             .map(|chain| SignIn::new(chain, endpoint.clone(), redactor.clone()));
         Self {
-            agent: config.into(),
+            agent: agent(&endpoint, endpoint.proxy.as_ref()),
+            management_agent: agent(&endpoint, endpoint.management_proxy.as_ref()),
             cache: Cache::new(&endpoint),
             endpoint,
             redactor,
@@ -177,6 +151,7 @@ impl Client {
         file: Option<&GrantedFile>,
         (name, value): (String, String),
     ) -> Result<wit::Response, wit::Error> {
+        let origin = outgoing.origin.clone();
         let mut builder = http::Request::builder()
             .method(outgoing.method)
             .uri(&outgoing.url)
@@ -205,15 +180,19 @@ impl Client {
             } else {
                 ureq::SendBody::none()
             })
-            .map_err(|e| self.failed(&Failure::Unsendable(e.to_string())))?;
-        let mut response =
-            self.agent
-                .run(http_request)
-                .map_err(|e| match (changed.take(), file) {
-                    // The upload body stopped the request itself: say why, not how ureq saw it.
-                    (Some(stop), Some(file)) => wit_error(upload_error(&file.path(), &stop)),
-                    _ => self.failed(&failure(&e)),
-                })?;
+            .map_err(|e| failed(&origin, &Failure::Unsendable(e.to_string())))?;
+        let agent = if origin == self.endpoint.logic.base {
+            &self.agent
+        } else {
+            &self.management_agent
+        };
+        let mut response = agent
+            .run(http_request)
+            .map_err(|e| match (changed.take(), file) {
+                // The upload body stopped the request itself: say why, not how ureq saw it.
+                (Some(stop), Some(file)) => wit_error(upload_error(&file.path(), &stop)),
+                _ => failed(&origin, &failure(&e)),
+            })?;
         let status = response.status().as_u16();
         // Whatever the server echoed of a key stops here: the guest never sees one.
         let headers = response
@@ -232,17 +211,49 @@ impl Client {
             .with_config()
             .limit(MAX_RESPONSE_BYTES)
             .read_to_vec()
-            .map_err(|e| self.failed(&failure(&e)))?;
+            .map_err(|e| failed(&origin, &failure(&e)))?;
         Ok(wit::Response {
             status,
             headers: logic::response_headers(headers),
             body: self.redactor.bytes(&body).into_owned(),
         })
     }
+}
 
-    fn failed(&self, failure: &Failure) -> wit::Error {
-        wit_error(exchange_error(&self.endpoint.logic.base, failure))
-    }
+/// The guest's error for a failed exchange with `origin`.
+fn failed(origin: &str, failure: &Failure) -> wit::Error {
+    wit_error(exchange_error(origin, failure))
+}
+
+/// An agent for one destination: the API base or Azure Resource Manager, each with the proxy the
+/// configuration decided for it (none for loopback, none for a NO_PROXY host), its URL already
+/// checked; ureq must not read the environment again on its own.
+fn agent(endpoint: &Endpoint, proxy: Option<&Secret>) -> ureq::Agent {
+    let proxy = proxy.and_then(|p| ureq::Proxy::new(p.expose()).ok());
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // A redirect could lead away from the configured base; the API never sends one.
+        .max_redirects(0)
+        .proxy(proxy)
+        // Every phase is bounded, so no request can hold the host (where the guest's CPU
+        // limit does not reach) for longer than its timeouts. Sending a body is bounded per
+        // write (a stalled server) and in total by the upload body's own deadline.
+        .timeout_connect(Some(endpoint.connect_timeout()))
+        .timeout_send_request(Some(endpoint.timeout()))
+        .timeout_per_write(Some(endpoint.timeout()))
+        .timeout_recv_response(Some(endpoint.timeout()))
+        .timeout_recv_body(Some(endpoint.timeout()))
+        // API answers are small; ureq's 128 KiB defaults cost a measurable share of a
+        // fresh process's time to allocate and zero (see bench/README.md).
+        .input_buffer_size(32 * 1024)
+        .output_buffer_size(OUTPUT_BUFFER)
+        .tls_config(
+            TlsConfig::builder()
+                .root_certs(RootCerts::PlatformVerifier)
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 /// The guest's request, as the host logic reads it.
@@ -252,10 +263,14 @@ fn request_of(r: &wit::Request) -> logic::Request {
             wit::Method::Get => logic::Method::Get,
             wit::Method::Post => logic::Method::Post,
             wit::Method::Delete => logic::Method::Delete,
+            wit::Method::Put => logic::Method::Put,
         },
         target: match &r.target {
             wit::Target::Api => logic::Target::Api,
             wit::Target::AzureDated(version) => logic::Target::AzureDated(version.clone()),
+            wit::Target::AzureManagement(version) => {
+                logic::Target::AzureManagement(version.clone())
+            }
         },
         path: r.path.clone(),
         query: r.query.clone(),
@@ -280,6 +295,7 @@ fn request_of(r: &wit::Request) -> logic::Request {
         credential: match r.credential {
             wit::Credential::Project => logic::CredentialKind::Project,
             wit::Credential::Admin => logic::CredentialKind::Admin,
+            wit::Credential::Management => logic::CredentialKind::Management,
         },
     }
 }

@@ -8,6 +8,7 @@ mod azure;
 mod cache;
 mod cli;
 mod config;
+mod deployment;
 mod faults;
 mod files;
 mod job_read;

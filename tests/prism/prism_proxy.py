@@ -39,13 +39,15 @@ def specs_dir() -> Path:
 
 @dataclass(frozen=True)
 class Surface:
-    """One spec Prism serves: its file (below specs_dir), the path prefix of its server, and the
-    encodings of multipart fields it gives none for, as `{path: {field: encoding}}`."""
+    """One spec Prism serves: its file (below specs_dir), the path prefix of its server, the
+    encodings of multipart fields it gives none for, as `{path: {field: encoding}}`, and, for a
+    spec of many resources, the one part of the path its operations are kept for (`only`)."""
 
     name: str
     file: str
     prefix: str
     encodings: dict = field(default_factory=dict)
+    only: str | None = None
 
 
 # The v1 upload's `expires_after` is an object in a multipart body, for which the spec names no
@@ -61,6 +63,16 @@ GA = Surface("azure-2024-10-21", "authoring/stable/2024-10-21/azureopenai.json",
 PREVIEW = Surface(
     "azure-2025-04-01-preview", "authoring/preview/2025-04-01-preview/azureopenai.json", "/openai"
 )
+# Azure Resource Manager's Microsoft.CognitiveServices, for deployments: its paths start at the
+# host's root (`/subscriptions/...`), and it is served for the deployments' operations only.
+ARM = Surface(
+    "arm-2026-09-01", "arm/stable/2026-09-01/cognitiveservices.json", "", only="/deployments"
+)
+
+# The ARM spec's `$ref`s reach Azure's common-types six folders up, which ../shared does not
+# hold; this folder keeps a copy of the one file its deployments need (see common-types/SOURCE.md).
+COMMON_TYPES = HERE / "common-types"
+_COMMON_REF = re.compile(r"^(\.\./)+common-types/")
 
 
 def _drop(node, key):
@@ -73,14 +85,59 @@ def _drop(node, key):
             _drop(v, key)
 
 
+def _common_refs(node, to: str):
+    """Points every `$ref` into common-types at the copy beside the served spec."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and _COMMON_REF.match(ref):
+            node["$ref"] = _COMMON_REF.sub(to, ref)
+        for v in node.values():
+            _common_refs(v, to)
+    elif isinstance(node, list):
+        for v in node:
+            _common_refs(v, to)
+
+
+def _local_refs(node, found: set):
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            found.add(ref.removeprefix("#/definitions/"))
+        for v in node.values():
+            _local_refs(v, found)
+    elif isinstance(node, list):
+        for v in node:
+            _local_refs(v, found)
+
+
+def _keep_only(spec: dict, part: str):
+    """Keeps the paths containing `part` and the definitions they reach, nothing else."""
+    spec["paths"] = {p: item for p, item in spec["paths"].items() if part in p}
+    keep: set = set()
+    todo = set()
+    _local_refs(spec["paths"], todo)
+    while todo:
+        name = todo.pop()
+        if name in keep:
+            continue
+        keep.add(name)
+        _local_refs(spec["definitions"].get(name, {}), todo)
+    spec["definitions"] = {k: v for k, v in spec["definitions"].items() if k in keep}
+
+
 def serveable_spec(surface: Surface, out: Path) -> Path:
     """Writes the surface's spec as Prism can serve it and returns its path: every path with the
     server's prefix (Prism serves paths as written, not below `servers`), `x-ms-examples` left out
-    (they point at example files beside the original), and the multipart encodings the spec omits
-    added. Schemas, parameters and responses are the spec's own."""
+    (they point at example files beside the original), the multipart encodings the spec omits
+    added, a spec of many resources cut to the operations of the one under test (`only`) and the
+    definitions they reach, and common-types read from this folder's copy. Schemas, parameters
+    and responses are the spec's own."""
     src = specs_dir() / surface.file
     spec = yaml.safe_load(src.read_text()) if src.suffix == ".yaml" else json.loads(src.read_text())
     _drop(spec, "x-ms-examples")
+    if surface.only:
+        _keep_only(spec, surface.only)
+    _common_refs(spec, (COMMON_TYPES.as_posix()) + "/")
     spec["paths"] = {surface.prefix + p: item for p, item in spec["paths"].items()}
     spec.pop("x-ms-parameterized-host", None)
     if "servers" in spec:

@@ -193,3 +193,46 @@ def test_the_proxy_reports_what_the_specs_refuse(tmp_path):
         if resource:
             resource.stop()
         emu.stop()
+
+
+MANAGEMENT_TOKEN = "arm-token-prism-0123"
+SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
+
+
+def test_deployments_conform_to_arm(tmp_path):
+    """`deployment ensure | read | delete` through Prism serving the ARM spec of
+    Microsoft.CognitiveServices (2026-09-01) in front of the emulator's ARM: a create followed
+    through Accepted and Creating, an update, an idle deletion seen and restored, a deletion
+    followed to its 404, a refused model: zero violations, request or response."""
+    bins = openai_ft_env.bin_dir()
+    emu = openai_ft_env.Emulator(bins, 20, "--flavor", "azure", "--management-token", MANAGEMENT_TOKEN)
+    prism = None
+    try:
+        prism = prism_proxy.Resource([("/subscriptions", prism_proxy.ARM)], emu.base, tmp_path)
+        run = Run(bins, {
+            "AZURE_OPENAI_ENDPOINT": emu.base,
+            "AZURE_OPENAI_API_KEY": PROJECT_KEY,
+            "AZURE_RESOURCE_MANAGER_ENDPOINT": prism.url,
+            "AZURE_MANAGEMENT_TOKEN": MANAGEMENT_TOKEN,
+        })
+        at = {"subscription_id": SUBSCRIPTION, "resource_group": "rg-prism", "account": "res",
+              "name": "served", "poll_interval": "0.05"}
+        spec = {**at, "model": "gpt-4o-mini-2024-07-18", "sku": "Standard", "capacity": "1"}
+        made = run("deployment ensure", spec)
+        assert (made["provisioning_state"], made["created"]) == ("Succeeded", "true"), made
+        assert run("deployment ensure", spec)["created"] == "false"
+        assert run("deployment ensure", {**spec, "capacity": "3"})["capacity"] == "3"
+        assert run("deployment read", spec)["serves"] == "false"
+        emu.control("POST", "/_emulator/deployments/served/idle")
+        assert run("deployment read", spec)["exists"] == "false"
+        assert run("deployment ensure", spec)["created"] == "true"
+        assert run("deployment delete", at)["deleted"] == "true"
+        assert run("deployment delete", at)["deleted"] == "false"
+        line = run("deployment ensure", {**spec, "model": "no-such-model"}, ok=False)
+        assert "DeploymentModelNotSupported" in line, line
+        assert prism.violations() == [], "\n".join(prism.violations())
+        assert prism.forwarded["/subscriptions"] > 10, prism.forwarded
+    finally:
+        if prism:
+            prism.stop()
+        emu.stop()

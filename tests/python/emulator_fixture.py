@@ -261,6 +261,10 @@ def validate_journal(entries):
     errors against ErrorResponse; Azure's against their surface's spec (`validate_azure_entry`).
     Returns the number of entries checked."""
     for e in entries:
+        if e.get("surface") == "arm-2026-09-01":
+            # Azure Resource Manager's answers: the ARM spec needs common-types to resolve, which
+            # tests/prism provides; its Prism checks every one of them (test_deployments_conform_to_arm).
+            continue
         if e.get("surface", "openai") != "openai":
             validate_azure_entry(e)
             continue

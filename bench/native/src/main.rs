@@ -87,10 +87,12 @@ impl Platform for Native {
                 core_http::Method::Get => wit::Method::Get,
                 core_http::Method::Post => wit::Method::Post,
                 core_http::Method::Delete => wit::Method::Delete,
+                core_http::Method::Put => wit::Method::Put,
             },
             target: match &request.target {
                 core_http::Target::Api => wit::Target::Api,
                 core_http::Target::AzureDated(v) => wit::Target::AzureDated(v.clone()),
+                core_http::Target::AzureManagement(v) => wit::Target::AzureManagement(v.clone()),
             },
             path: request.path.clone(),
             query: request.query.clone(),
@@ -119,6 +121,7 @@ impl Platform for Native {
             credential: match request.credential {
                 core_http::Credential::Project => wit::Credential::Project,
                 core_http::Credential::Admin => wit::Credential::Admin,
+                core_http::Credential::Management => wit::Credential::Management,
             },
             cache: request
                 .max_age_seconds

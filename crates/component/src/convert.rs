@@ -32,6 +32,7 @@ impl From<&Target> for http::Target {
         match t {
             Target::Api => http::Target::Api,
             Target::AzureDated(version) => http::Target::AzureDated(version.clone()),
+            Target::AzureManagement(version) => http::Target::AzureManagement(version.clone()),
         }
     }
 }
@@ -42,6 +43,7 @@ impl From<Method> for http::Method {
             Method::Get => http::Method::Get,
             Method::Post => http::Method::Post,
             Method::Delete => http::Method::Delete,
+            Method::Put => http::Method::Put,
         }
     }
 }
@@ -51,6 +53,7 @@ impl From<Credential> for http::Credential {
         match c {
             Credential::Project => http::Credential::Project,
             Credential::Admin => http::Credential::Admin,
+            Credential::Management => http::Credential::Management,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod commands;
+pub mod deployment;
 pub mod error;
 pub mod file;
 pub mod flavor;

@@ -13,6 +13,8 @@ pub enum Method {
     Get,
     Post,
     Delete,
+    /// Create or replace by name (Azure Resource Manager).
+    Put,
 }
 
 impl Method {
@@ -21,6 +23,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Delete => "DELETE",
+            Method::Put => "PUT",
         }
     }
 }
@@ -32,6 +35,8 @@ pub enum Credential {
     Project,
     /// The organisation admin key: checkpoint permissions.
     Admin,
+    /// The Azure Resource Manager token: deployments (only with [`Target::AzureManagement`]).
+    Management,
 }
 
 /// One field of a multipart body.
@@ -66,6 +71,9 @@ pub enum Target {
     /// Azure only: the resource's dated API at this `api-version`, for what only it documents
     /// (models' retirement dates). Hosts refuse it under the openai flavour.
     AzureDated(String),
+    /// Azure only: Azure Resource Manager at this `api-version` (deployments), with the
+    /// [`Credential::Management`] token. Hosts refuse it under the openai flavour.
+    AzureManagement(String),
 }
 
 /// A request relative to the API base.

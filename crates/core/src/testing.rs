@@ -128,6 +128,8 @@ pub struct Fake {
     pub targets: Vec<Target>,
     pub sleeps: Vec<Duration>,
     pub progress: Vec<String>,
+    /// Azure Resource Manager's deployments, by path; each succeeds at once.
+    pub deployments: BTreeMap<String, Value>,
 }
 
 impl Default for Fake {
@@ -161,6 +163,7 @@ impl Fake {
             made_up: 0,
             slept: Duration::ZERO,
             log: Vec::new(),
+            deployments: BTreeMap::new(),
             targets: Vec::new(),
             sleeps: Vec::new(),
             progress: Vec::new(),
@@ -234,6 +237,37 @@ impl Fake {
             status,
             headers: Vec::new(),
             body: body.to_string().into_bytes(),
+        }
+    }
+
+    /// Azure Resource Manager's deployments: PUT, GET and DELETE by path, done at once.
+    fn arm(&mut self, request: &Request) -> Response {
+        assert_eq!(request.credential, Credential::Management);
+        self.log
+            .push(format!("{} arm {}", request.method.as_str(), request.path));
+        let existing = self.deployments.get(&request.path).cloned();
+        match (request.method, existing) {
+            (Method::Put, existing) => {
+                let Some(Body::Json(body)) = &request.body else {
+                    panic!("a PUT without a body")
+                };
+                let mut d: Value = serde_json::from_str(body).expect("JSON");
+                d["id"] = json!(request.path);
+                d["name"] = json!(request.path.rsplit('/').next());
+                d["properties"]["provisioningState"] = json!("Succeeded");
+                self.deployments.insert(request.path.clone(), d.clone());
+                Self::answer(if existing.is_some() { 200 } else { 201 }, d)
+            }
+            (Method::Get, Some(d)) => Self::answer(200, d),
+            (Method::Delete, Some(_)) => {
+                self.deployments.remove(&request.path);
+                Self::answer(200, Value::Null)
+            }
+            (Method::Delete, None) => Self::answer(204, Value::Null),
+            _ => Self::answer(
+                404,
+                json!({"error": {"code": "DeploymentNotFound", "message": "not found"}}),
+            ),
         }
     }
 
@@ -492,6 +526,9 @@ impl Platform for Fake {
 
     fn send(&mut self, request: &Request) -> Result<Response, HttpError> {
         self.slept = self.slept.saturating_add(self.latency);
+        if let Target::AzureManagement(_) = request.target {
+            return Ok(self.arm(request));
+        }
         let admin = request.path.contains("/permissions");
         assert_eq!(
             request.credential,

@@ -88,6 +88,17 @@ pub struct Config {
     /// milliseconds: jobs and uploads then step only when a test says time passed. Default: none
     /// (the system clock).
     pub manual_clock_ms: Option<u64>,
+    /// Azure Resource Manager (Azure flavours): the Entra tokens it accepts as `Authorization:
+    /// Bearer TOKEN`. Default: none (every ARM request is 401).
+    pub management_tokens: Vec<String>,
+    /// ARM: how many reads of a deployment a create or a deletion takes to finish (0: the next
+    /// read sees it done). Default 2.
+    pub arm_steps: u64,
+    /// ARM: the `Retry-After` seconds a create or deletion answers with. Default 1.
+    pub arm_retry_after_secs: u64,
+    /// ARM: models whose deployment ends `Failed` (a create the service cannot serve). Default:
+    /// none.
+    pub arm_failing_models: Vec<String>,
 }
 
 /// What `--hostile-text` appends: screen-clearing and colour escapes, a raw C1 CSI, BEL, CR and
@@ -129,6 +140,10 @@ impl Default for Config {
             latency_ms: 0,
             hostile_text: false,
             manual_clock_ms: None,
+            management_tokens: Vec::new(),
+            arm_steps: 2,
+            arm_retry_after_secs: 1,
+            arm_failing_models: Vec::new(),
         }
     }
 }

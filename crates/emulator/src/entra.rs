@@ -8,7 +8,7 @@
 //! checked by lookup rather than by signature. Error bodies and `AADSTS` codes are Entra's.
 
 use crate::config::Config;
-use crate::state::{Rng, now_ms};
+use crate::state::Rng;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -98,9 +98,15 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
-/// Answers one Entra request: the status and the JSON body.
-pub fn serve(config: &Config, tokens: &mut Tokens, rng: &mut Rng, req: &Request) -> (u16, Value) {
-    let now = now_ms();
+/// Answers one Entra request at `now` (Unix milliseconds, the emulator's clock): the status and
+/// the JSON body.
+pub fn serve(
+    config: &Config,
+    tokens: &mut Tokens,
+    rng: &mut Rng,
+    now: u64,
+    req: &Request,
+) -> (u16, Value) {
     if req.path == GITHUB_PATH {
         return github(config, rng, req, now / 1000);
     }

@@ -4,6 +4,7 @@
 //! with [`start`]; it serves on a background thread until the returned [`Running`] is dropped.
 //! With the `harness` feature, `harness` is the test harness built on it.
 
+mod arm;
 mod auth;
 mod config;
 mod entra;

@@ -282,6 +282,21 @@ const FLAGS: &[Flag] = &[
         "v1: is an upload's expires_after required? (required)",
     ),
     flag(
+        "management-token",
+        Takes::List("TOKEN", |o| &mut o.config.management_tokens),
+        "ARM: accept TOKEN as a bearer Entra token (repeatable)",
+    ),
+    flag(
+        "arm-failing-model",
+        Takes::List("MODEL", |o| &mut o.config.arm_failing_models),
+        "ARM: a deployment of MODEL ends Failed (repeatable)",
+    ),
+    flag(
+        "arm-steps",
+        Takes::Value("N", arm_steps),
+        "ARM: reads a create or deletion takes (default 2)",
+    ),
+    flag(
         "ready-file",
         Takes::Value("PATH", |o, v| {
             o.ready_file = Some(v.into());
@@ -306,6 +321,15 @@ const FLAGS: &[Flag] = &[
         ..flag("help", Takes::Help, "print this help")
     },
 ];
+
+fn arm_steps(o: &mut Options, v: String) -> Result<(), String> {
+    o.config.arm_steps = v
+        .parse()
+        .ok()
+        .filter(|n| *n <= 1000)
+        .ok_or_else(|| format!("invalid --arm-steps \"{v}\": must be an integer 0-1000"))?;
+    Ok(())
+}
 
 /// `MODEL=VALUE`, split; `shape` names the value in the refusal.
 fn per_model(flag: &str, v: &str, shape: &str) -> Result<(String, String), String> {

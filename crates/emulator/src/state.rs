@@ -15,8 +15,31 @@ pub struct State {
     pub permissions: Vec<Permission>,
     /// Fine-tuned model names deleted through `DELETE /v1/models/{model}`.
     pub deleted_models: Vec<String>,
+    /// Azure Resource Manager's deployments (`arm.rs`).
+    pub deployments: Vec<Deployment>,
     #[serde(skip)]
     pub rng: Rng,
+}
+
+/// An Azure OpenAI deployment, as Azure Resource Manager keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deployment {
+    pub subscription: String,
+    pub group: String,
+    pub account: String,
+    pub name: String,
+    pub model: String,
+    pub version: String,
+    pub format: String,
+    pub sku: String,
+    pub capacity: u32,
+    /// `provisioningState`.
+    pub provisioning_state: String,
+    /// Reads left before the current operation moves on (see `arm.rs`).
+    pub steps_left: u64,
+    /// The resource's `tags`.
+    #[serde(default)]
+    pub tags: serde_json::Map<String, Value>,
 }
 
 /// An uploaded (or generated result) file. Content is kept as text: fine-tuning files are JSONL.

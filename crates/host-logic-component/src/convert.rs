@@ -92,6 +92,8 @@ impl From<config::Endpoint> for wit::Endpoint {
             headers: e.headers,
             project: e.project.into(),
             admin: e.admin.into(),
+            management_base: e.management_base,
+            management: e.management.into(),
             connect_timeout_secs: e.connect_timeout_secs,
             timeout_secs: e.timeout_secs,
         }
@@ -107,6 +109,8 @@ impl From<wit::Endpoint> for config::Endpoint {
             headers: e.headers,
             project: e.project.into(),
             admin: e.admin.into(),
+            management_base: e.management_base,
+            management: e.management.into(),
             connect_timeout_secs: e.connect_timeout_secs,
             timeout_secs: e.timeout_secs,
             // Hosts that load this component do not sign in to Azure themselves yet.
@@ -145,10 +149,12 @@ impl From<wit::Request> for request::Request {
                 wit::Method::Get => request::Method::Get,
                 wit::Method::Post => request::Method::Post,
                 wit::Method::Delete => request::Method::Delete,
+                wit::Method::Put => request::Method::Put,
             },
             target: match r.target {
                 wit::Target::Api => request::Target::Api,
                 wit::Target::AzureDated(version) => request::Target::AzureDated(version),
+                wit::Target::AzureManagement(version) => request::Target::AzureManagement(version),
             },
             path: r.path,
             query: r.query,
@@ -173,6 +179,7 @@ impl From<wit::Request> for request::Request {
             credential: match r.credential {
                 wit::CredentialKind::Project => request::CredentialKind::Project,
                 wit::CredentialKind::Admin => request::CredentialKind::Admin,
+                wit::CredentialKind::Management => request::CredentialKind::Management,
             },
         }
     }
@@ -183,6 +190,7 @@ impl From<request::Outgoing> for wit::Outgoing {
         Self {
             method: o.method.into(),
             url: o.url,
+            origin: o.origin,
             credential: o.credential.into(),
             headers: o.headers,
             body: o

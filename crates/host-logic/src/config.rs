@@ -15,6 +15,9 @@ use crate::quote;
 
 /// The default API base.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// Azure Resource Manager's endpoint in Azure's public cloud, `AZURE_RESOURCE_MANAGER_ENDPOINT`'s
+/// default.
+pub const DEFAULT_MANAGEMENT_URL: &str = "https://management.azure.com";
 /// `OPENAI_FT_TIMEOUT`'s default, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u32 = 120;
 /// `OPENAI_FT_CONNECT_TIMEOUT`'s default, in seconds.
@@ -59,6 +62,8 @@ pub const VARIABLES: &[Variable] = &[
     var("IDENTITY_HEADER", true),
     var("ACTIONS_ID_TOKEN_REQUEST_URL", false),
     var("ACTIONS_ID_TOKEN_REQUEST_TOKEN", true),
+    var("AZURE_RESOURCE_MANAGER_ENDPOINT", false),
+    var("AZURE_MANAGEMENT_TOKEN", true),
     var("OPENAI_ORG_ID", false),
     var("OPENAI_PROJECT_ID", false),
     var("OPENAI_FT_TIMEOUT", false),
@@ -150,6 +155,13 @@ pub struct Endpoint {
     /// The admin credential: checkpoint permissions (openai only). Never the project key, nor
     /// the other way round.
     pub admin: Credential,
+    /// Azure Resource Manager's endpoint without a trailing slash:
+    /// `AZURE_RESOURCE_MANAGER_ENDPOINT` (default [`DEFAULT_MANAGEMENT_URL`]), https or http to
+    /// loopback. The only host besides the API base a request may reach.
+    pub management_base: String,
+    /// The Azure Resource Manager token (`AZURE_MANAGEMENT_TOKEN`), sent only to
+    /// `management_base`; missing under the openai flavour.
+    pub management: Credential,
     /// `OPENAI_FT_CONNECT_TIMEOUT` seconds.
     pub connect_timeout_secs: u32,
     /// `OPENAI_FT_TIMEOUT` seconds: the longest wait for a response's head, and for its body.
@@ -340,6 +352,27 @@ fn settings<'a>(var: &impl Fn(&str) -> Option<&'a str>) -> Result<Settings, Stri
             )
         })
     };
+    let management_base = check_base_url(
+        "AZURE_RESOURCE_MANAGER_ENDPOINT",
+        non_empty("AZURE_RESOURCE_MANAGER_ENDPOINT").unwrap_or(DEFAULT_MANAGEMENT_URL),
+    )?;
+    let management = if flavor == Flavor::OpenAi {
+        Credential::Missing(
+            "Azure Resource Manager is not part of the openai flavour: deployments exist on Azure \
+             OpenAI only; set AZURE_OPENAI_ENDPOINT (or OPENAI_FT_FLAVOR=azure)"
+                .into(),
+        )
+    } else {
+        header("authorization", "Bearer ", "AZURE_MANAGEMENT_TOKEN").unwrap_or_else(|| {
+            Credential::Missing(
+                "AZURE_MANAGEMENT_TOKEN is not set: deployments are managed through Azure \
+                 Resource Manager, which takes only a Microsoft Entra ID token; export one for \
+                 https://management.azure.com (az account get-access-token --resource \
+                 https://management.azure.com --query accessToken -o tsv)"
+                    .into(),
+            )
+        })
+    };
     let mut headers = vec![
         ("accept".to_owned(), "application/json".to_owned()),
         (
@@ -374,6 +407,8 @@ fn settings<'a>(var: &impl Fn(&str) -> Option<&'a str>) -> Result<Settings, Stri
         headers,
         project,
         admin,
+        management_base,
+        management,
         connect_timeout_secs: number(
             "OPENAI_FT_CONNECT_TIMEOUT",
             DEFAULT_CONNECT_TIMEOUT_SECS,
@@ -404,7 +439,11 @@ fn settings<'a>(var: &impl Fn(&str) -> Option<&'a str>) -> Result<Settings, Stri
 /// local gateway); returns it without a trailing slash. A refusal never repeats what could be a
 /// key ([`shown`]).
 fn check_base_url(name: &str, url: &str) -> Result<String, String> {
-    let fix = "set it to the API base, for example https://api.openai.com/v1";
+    let fix = if name == "AZURE_RESOURCE_MANAGER_ENDPOINT" {
+        "set it to Azure Resource Manager's endpoint, for example https://management.azure.com"
+    } else {
+        "set it to the API base, for example https://api.openai.com/v1"
+    };
     let Some((scheme, rest)) = url.split_once("://") else {
         // Not a URL at all: it may be anything, a key pasted into the wrong variable included.
         return Err(format!(

@@ -38,6 +38,7 @@ pub enum Method {
     Get,
     Post,
     Delete,
+    Put,
 }
 
 /// Which API a request goes to (the WIT's `http.target`).
@@ -47,6 +48,9 @@ pub enum Target {
     Api,
     /// Azure only: the same resource's dated API, with this `api-version` and no other.
     AzureDated(String),
+    /// Azure only: Azure Resource Manager, with this `api-version` and no other; only with the
+    /// management credential.
+    AzureManagement(String),
 }
 
 /// Which credential a request names.
@@ -54,6 +58,7 @@ pub enum Target {
 pub enum CredentialKind {
     Project,
     Admin,
+    Management,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,9 +102,12 @@ pub enum BodyPart {
 /// A request ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
-    /// `GET`, `POST` or `DELETE`.
+    /// `GET`, `POST`, `DELETE` or `PUT`.
     pub method: &'static str,
     pub url: String,
+    /// The base the URL is under (the API base, or Azure Resource Manager's endpoint): what
+    /// [`exchange_error`] names when the exchange fails.
+    pub origin: String,
     /// The credential's header, for the host to complete with the secret's value.
     pub credential: SecretHeader,
     /// Every other header, in order (`content-length` included for a body, and `0` for a POST
@@ -120,6 +128,15 @@ pub fn prepare(
     seed: u64,
 ) -> Result<Outgoing, HttpError> {
     check_path(&request.path)?;
+    // The management token goes to Azure Resource Manager only, and nothing else goes there.
+    let to_management = matches!(request.target, Target::AzureManagement(_));
+    if to_management != (request.credential == CredentialKind::Management) {
+        return Err(HttpError::Denied(
+            "the component asked to send the Azure Resource Manager token anywhere but Azure \
+             Resource Manager, or another credential there"
+                .into(),
+        ));
+    }
     let credential = match request.credential {
         CredentialKind::Project if endpoint.signin.is_some() => &Credential::Header(SecretHeader {
             name: "authorization".into(),
@@ -128,16 +145,31 @@ pub fn prepare(
         }),
         CredentialKind::Project => &endpoint.project,
         CredentialKind::Admin => &endpoint.admin,
+        CredentialKind::Management => &endpoint.management,
     };
     let credential = match credential {
         Credential::Header(header) => header.clone(),
         Credential::Missing(message) => return Err(HttpError::MissingCredential(message.clone())),
     };
     let mut query = request.query.clone();
-    let base = match &request.target {
+    let (base, origin) = match &request.target {
         Target::Api => {
             query.extend(endpoint.query.iter().cloned());
-            endpoint.base.clone()
+            (endpoint.base.clone(), endpoint.base.clone())
+        }
+        Target::AzureManagement(version) => {
+            if endpoint.azure_resource().is_none() {
+                return Err(HttpError::Denied(
+                    "the component asked for Azure Resource Manager, which the openai flavour \
+                     does not have"
+                        .into(),
+                ));
+            }
+            query.push(("api-version".to_owned(), version.clone()));
+            (
+                endpoint.management_base.clone(),
+                endpoint.management_base.clone(),
+            )
         }
         Target::AzureDated(version) => {
             let Some(resource) = endpoint.azure_resource() else {
@@ -148,7 +180,7 @@ pub fn prepare(
                 ));
             };
             query.push(("api-version".to_owned(), version.clone()));
-            format!("{resource}/openai")
+            (format!("{resource}/openai"), endpoint.base.clone())
         }
     };
     let url = format!("{base}{}{}", request.path, encode_query(&query));
@@ -193,8 +225,10 @@ pub fn prepare(
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Delete => "DELETE",
+            Method::Put => "PUT",
         },
         url,
+        origin,
         credential,
         headers,
         body,
@@ -497,6 +531,111 @@ mod tests {
                 "the component asked for Azure's dated API, which the openai flavour does not have"
                     .into()
             ))
+        );
+    }
+
+    /// `azure-management` goes to Azure Resource Manager's endpoint (the configured one, else
+    /// management.azure.com) with the version the guest named, carrying the management token and
+    /// nothing else; the token goes nowhere else; the openai flavour has no such target.
+    #[test]
+    fn azure_resource_manager_gets_its_token_and_only_it() {
+        let arm = |credential, target| Request {
+            method: Method::Put,
+            target,
+            credential,
+            body: Some(Body::Json("{}".into())),
+            ..get(
+                "/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts/a/deployments/d",
+            )
+        };
+        let management = || Target::AzureManagement("2026-09-01".into());
+        let azure = [
+            ("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com"),
+            ("AZURE_OPENAI_API_KEY", "k"),
+            ("AZURE_MANAGEMENT_TOKEN", "t"),
+        ];
+        let out = prepare(
+            &endpoint(&azure),
+            &arm(CredentialKind::Management, management()),
+            None,
+            0,
+        )
+        .unwrap();
+        assert_eq!(out.method, "PUT");
+        assert_eq!(
+            out.url,
+            "https://management.azure.com/subscriptions/s/resourceGroups/g/providers/\
+             Microsoft.CognitiveServices/accounts/a/deployments/d?api-version=2026-09-01"
+        );
+        assert_eq!(out.origin, "https://management.azure.com");
+        assert_eq!(
+            out.credential,
+            SecretHeader {
+                name: "authorization".into(),
+                prefix: "Bearer ".into(),
+                variable: "AZURE_MANAGEMENT_TOKEN".into()
+            }
+        );
+        let local = endpoint(&[
+            azure[0],
+            azure[1],
+            azure[2],
+            ("AZURE_RESOURCE_MANAGER_ENDPOINT", "http://127.0.0.1:9/"),
+        ]);
+        let out = prepare(
+            &local,
+            &arm(CredentialKind::Management, management()),
+            None,
+            0,
+        )
+        .unwrap();
+        assert!(
+            out.url.starts_with("http://127.0.0.1:9/subscriptions/s/"),
+            "{}",
+            out.url
+        );
+        let crossed = HttpError::Denied(
+            "the component asked to send the Azure Resource Manager token anywhere but Azure \
+             Resource Manager, or another credential there"
+                .into(),
+        );
+        for (credential, target) in [
+            (CredentialKind::Project, management()),
+            (CredentialKind::Management, Target::Api),
+            (
+                CredentialKind::Management,
+                Target::AzureDated("2024-10-21".into()),
+            ),
+        ] {
+            assert_eq!(
+                prepare(&local, &arm(credential, target), None, 0),
+                Err(crossed.clone())
+            );
+        }
+        let no_token = endpoint(&azure[..2]);
+        assert!(matches!(
+            prepare(&no_token, &arm(CredentialKind::Management, management()), None, 0),
+            Err(HttpError::MissingCredential(m)) if m.starts_with("AZURE_MANAGEMENT_TOKEN is not set")
+        ));
+        let openai = endpoint(&[("OPENAI_API_KEY", "k"), ("AZURE_MANAGEMENT_TOKEN", "t")]);
+        assert!(matches!(
+            prepare(&openai, &arm(CredentialKind::Management, management()), None, 0),
+            Err(HttpError::MissingCredential(m)) if m.starts_with("Azure Resource Manager is not part of the openai flavour")
+        ));
+        let Configured { settings, .. } = configure(&[
+            (
+                "AZURE_OPENAI_ENDPOINT".into(),
+                "https://r.openai.azure.com".into(),
+            ),
+            (
+                "AZURE_RESOURCE_MANAGER_ENDPOINT".into(),
+                "http://management.example".into(),
+            ),
+        ]);
+        assert_eq!(
+            settings.unwrap_err(),
+            "invalid AZURE_RESOURCE_MANAGER_ENDPOINT \"http://management.example\": must use https \
+             (plain http is allowed only for loopback addresses such as http://127.0.0.1:8080/v1)"
         );
     }
 

@@ -26,7 +26,7 @@ export async function send(config, request, file) {
   }
   const headers = Object.fromEntries([config.header(out.credential), ...out.headers]);
   const body = out.body.length === 0 ? null : Readable.from(parts(out.body, file));
-  return exchange(config, new URL(out.url), out.method, headers, body, file, out.deadlineSecs);
+  return exchange(config, out, headers, body, file);
 }
 
 /** Why the granted file stopped an upload (the logic's `upload-stop`). */
@@ -69,9 +69,10 @@ async function* parts(body, file) {
  * reading); the upload within its deadline; the response's head, then its whole body, each within
  * the timeout however slowly they arrive.
  */
-function exchange(config, url, method, headers, body, file, deadlineSecs) {
-  const { base, connectTimeoutSecs, timeoutSecs } = config.endpoint;
-  const failed = (failure) => ({ err: logic().exchangeError(base, failure) });
+function exchange(config, { url: href, method, origin, deadlineSecs }, headers, body, file) {
+  const url = new URL(href);
+  const { connectTimeoutSecs, timeoutSecs } = config.endpoint;
+  const failed = (failure) => ({ err: logic().exchangeError(origin, failure) });
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     const timers = [];

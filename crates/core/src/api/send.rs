@@ -140,6 +140,7 @@ pub fn api_error(request: &Request, response: &Response, now: u64, flavor: Flavo
     let request_id = response
         .header("x-request-id")
         .or_else(|| response.header("apim-request-id"))
+        .or_else(|| response.header("x-ms-request-id"))
         .map(str::to_owned);
     let retry_after = retry::server_delay(response, now);
     let hint = hint(
@@ -174,8 +175,22 @@ fn hint(
 ) -> Option<String> {
     let azure = flavor.is_azure();
     let admin = request.credential == Credential::Admin;
+    let management = request.credential == Credential::Management;
     let lower = message.to_ascii_lowercase();
     let text = match status {
+        401 if management => {
+            "check AZURE_MANAGEMENT_TOKEN: it must be a current Microsoft Entra ID token for \
+             Azure Resource Manager (audience https://management.azure.com), of the tenant that \
+             holds the subscription"
+        }
+        403 if management => {
+            "the identity behind AZURE_MANAGEMENT_TOKEN needs a role that writes deployments on \
+             the Azure OpenAI resource (Cognitive Services Contributor)"
+        }
+        404 if management => {
+            "check subscription_id, resource_group and account: they name no Azure OpenAI \
+             resource the token can see"
+        }
         401 if admin && lower.contains("scope") => {
             "set OPENAI_ADMIN_KEY to an admin key with the api.fine_tuning.checkpoints.read and \
              api.fine_tuning.checkpoints.write scopes"

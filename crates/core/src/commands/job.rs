@@ -172,7 +172,7 @@ impl Follow {
     }
 }
 
-fn poll_interval(input: &Input) -> Result<Duration, InputError> {
+pub(super) fn poll_interval(input: &Input) -> Result<Duration, InputError> {
     let Some(raw) = input.get("poll_interval") else {
         return Ok(Duration::from_secs(10));
     };

@@ -5,6 +5,7 @@
 //! GitHub Action's inputs are generated from it (`reference`). Each command parses its keys into
 //! types and calls the typed operations; nothing here talks to the API directly.
 
+mod deployment;
 mod file;
 mod job;
 mod permissions;
@@ -251,6 +252,33 @@ pub const COMMANDS: &[Command] = &[
         guard: Some(permissions::guard),
         run: permissions::revoke,
         outcome: permissions::revoke_outcome,
+    },
+    Command {
+        name: "deployment ensure",
+        summary: "Azure: create or update the deployment of a model or checkpoint by name through Azure Resource Manager unless it already serves it (idempotent), and follow the operation to its end; needs AZURE_MANAGEMENT_TOKEN (apply time)",
+        inputs: deployment::ENSURE_INPUTS,
+        outputs: &[deployment::OUTPUTS, &["created"]],
+        guard: None,
+        run: deployment::ensure,
+        outcome: deployment::ensure_outcome,
+    },
+    Command {
+        name: "deployment read",
+        summary: "Azure: read a deployment by name (exists false when there is none, as after Azure deleted an idle one), and with model, whether it serves that spec; no side effects (plan time, external data source)",
+        inputs: deployment::ENSURE_INPUTS,
+        outputs: &[deployment::OUTPUTS, &["exists", "serves"]],
+        guard: None,
+        run: deployment::read,
+        outcome: deployment::read_outcome,
+    },
+    Command {
+        name: "deployment delete",
+        summary: "Azure: delete a deployment by name and wait until it is gone; never deletes the model; an absent one is success (destroy time)",
+        inputs: deployment::DELETE_INPUTS,
+        outputs: &[&["name", "deleted"]],
+        guard: None,
+        run: deployment::delete,
+        outcome: deployment::delete_outcome,
     },
 ];
 

@@ -204,6 +204,17 @@ fn each_command_gives_exactly_the_outputs_listed() {
         &[("checkpoint", checkpoint), ("project_id", "proj_b")],
     );
     call(&mut fake, "permissions revoke", &one);
+    let mut azure = Fake::flavored(crate::flavor::Flavor::Azure);
+    let at = [
+        ("subscription_id", "00000000-1111-2222-3333-444444444444"),
+        ("resource_group", "rg"),
+        ("account", "res"),
+        ("name", "served"),
+    ];
+    let spec: Vec<(&str, &str)> = at.iter().copied().chain([("model", "m")]).collect();
+    call(&mut azure, "deployment ensure", &spec);
+    call(&mut azure, "deployment read", &spec);
+    call(&mut azure, "deployment delete", &at);
     let all: BTreeSet<&str> = COMMANDS.iter().map(|c| c.name).collect();
     assert_eq!(seen, all, "every command is run");
 }

@@ -101,6 +101,14 @@ pub fn serve(shared: &Shared, call: &Call, body: &[u8]) -> Resp {
                 );
             }
             ok(json!({"now_ms": shared.clock.now_ms()}))
+        ("POST", p) if p.starts_with("/_emulator/deployments/") && p.ends_with("/idle") => {
+            let name = &p["/_emulator/deployments/".len()..p.len() - "/idle".len()];
+            let mut state = lock(&shared.state);
+            if !crate::arm::idle(&mut state, name) {
+                return control_error(shared, 404, &format!("no deployment named {name}"));
+            }
+            shared.persist(&state);
+            ok(json!({"deleted": name}))
         }
         ("GET", "/_emulator/journal") => ok(json!(lock(&shared.control).journal)),
         ("POST", "/_emulator/reset") => {

@@ -15,7 +15,7 @@ use crate::errors::ApiError;
 use crate::flavor::{Flavor, Mount, Surface};
 use crate::query::Query;
 use crate::state::State;
-use crate::{files, jobs, models, permissions};
+use crate::{arm, files, jobs, models, permissions};
 use bytes::Bytes;
 use hyper::HeaderMap;
 use serde_json::Value;
@@ -47,7 +47,7 @@ fn entra_check(shared: &Shared, authorization: Option<&str>) -> Check {
         })
         .map(str::trim)
         .unwrap_or_default();
-    lock(&shared.tokens).check(token, entra::COGNITIVE_SERVICES, now_ms())
+    lock(&shared.tokens).check(token, entra::COGNITIVE_SERVICES, shared.clock.now_ms())
 }
 
 /// Answers one API request, whose body has been read, in the `shape` a fault asked for.
@@ -68,6 +68,26 @@ pub fn answer(
     let api_key = header("api-key");
     // Behind a proxy (Prism in the spec tests) the public name is the forwarded one.
     let host = header("x-forwarded-host").or_else(|| header("host"));
+    if shared.config.flavor.is_azure() && arm::owns(&call.path) {
+        let a = arm::answer(
+            shared,
+            &call.method,
+            &call.path,
+            call.query.as_deref(),
+            authorization.as_deref(),
+            &host.unwrap_or_else(|| shared.addr.to_string()),
+            body,
+        );
+        let response = match &a.body {
+            Some(v) => reply::json(shared, a.status, v, &a.headers),
+            None => reply::respond(shared, a.status, Bytes::new(), "", &a.headers),
+        };
+        return Answer {
+            status: a.status,
+            response,
+            entry: a.entry,
+        };
+    }
     let content_type = header("content-type");
     let flavor = shared.config.flavor;
     let mut query = Query::parse(call.query.as_deref());

@@ -86,7 +86,9 @@ async fn handle(
         return Ok(entra(&shared, &call, req).await);
     }
     // Only API paths are counted and faulted; anything else is an unknown URL, answered below.
-    let fault = if shared.config.flavor.is_api_path(&call.path) {
+    let fault = if shared.config.flavor.is_api_path(&call.path)
+        || (shared.config.flavor.is_azure() && crate::arm::owns(&call.path))
+    {
         lock(&shared.control).count(&call)
     } else {
         None
@@ -163,6 +165,7 @@ async fn entra(shared: &Shared, call: &Call, req: hyper::Request<HyperBody>) -> 
             &shared.config,
             &mut tokens,
             &mut rng,
+            shared.clock.now_ms(),
             &crate::entra::Request {
                 method: &call.method,
                 path: &call.path,

@@ -53,9 +53,11 @@ pub fn respond(
     content_type: &str,
     extra: &[(&str, String)],
 ) -> Resp {
-    let mut b = Response::builder()
-        .status(status)
-        .header("content-type", content_type);
+    let mut b = Response::builder().status(status);
+    // An answer without a body (ARM's 202 and 204) names no type.
+    if !content_type.is_empty() {
+        b = b.header("content-type", content_type);
+    }
     for (k, v) in id_headers(shared) {
         b = b.header(k, v);
     }

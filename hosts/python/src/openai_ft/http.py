@@ -46,7 +46,8 @@ def send(config: Config, request: Any, file: Optional[GrantedFile]) -> Any:
         return out
     headers = [config.header(out.credential), *out.headers]
     try:
-        return _exchange(config, out.url, out.method, headers, _body(out.body, file, getattr(out, "deadline-secs") or 0))
+        body = _body(out.body, file, getattr(out, "deadline-secs") or 0)
+        return _exchange(config, out.url, out.method, headers, body, out.origin)
     except _UploadStop as stop:
         return logic().upload_error(file.path if file else "", stop.stop)
 
@@ -100,7 +101,7 @@ class _Phase:
         return self.expired
 
 
-def _exchange(config: Config, address: str, method: str, headers: Any, body: Iterator[bytes]) -> Any:
+def _exchange(config: Config, address: str, method: str, headers: Any, body: Iterator[bytes], origin: str) -> Any:
     """One exchange, every phase bounded as the native host bounds it (HOST.md, 2.7): the
     connection; each write (a peer that stops reading); the upload (checked before each chunk,
     `_body`); the response's head, then its whole body, however slowly they arrive."""
@@ -127,7 +128,7 @@ def _exchange(config: Config, address: str, method: str, headers: Any, body: Ite
         limit = getattr(logic().bounds(), "response-bytes")
         data = resp.read(limit + 1)
         if phase.end() or len(data) > limit:
-            return _failed(config, Variant("timeout", phase.expired) if phase.expired else Variant("too-large", None))
+            return _failed(origin, Variant("timeout", phase.expired) if phase.expired else Variant("too-large", None))
         # Whatever the server echoed of a key stops here: the guest never sees one.
         pairs = [(k, config.redactor.text(v)) for k, v in resp.getheaders()]
         return record(status=resp.status, headers=logic().response_headers(pairs), body=config.redactor.bytes(data))
@@ -135,15 +136,15 @@ def _exchange(config: Config, address: str, method: str, headers: Any, body: Ite
         raise
     except Exception as e:  # every failure becomes the guest's transport error, one line
         timed_out = phase.end() or (phase.name if isinstance(e, socket.timeout) else "")
-        return _failed(config, Variant("timeout", timed_out) if timed_out else _failure(e))
+        return _failed(origin, Variant("timeout", timed_out) if timed_out else _failure(e))
     finally:
         phase.end()
         if conn is not None:
             conn.close()
 
 
-def _failed(config: Config, failure: Variant) -> Any:
-    return logic().exchange_error(config.endpoint.base, failure)
+def _failed(origin: str, failure: Variant) -> Any:
+    return logic().exchange_error(origin, failure)
 
 
 #: The client's errors as the logic's `failure`: the host maps them, the logic words them.
