@@ -101,6 +101,7 @@ pub fn serve(shared: &Shared, call: &Call, body: &[u8]) -> Resp {
                 );
             }
             ok(json!({"now_ms": shared.clock.now_ms()}))
+        }
         ("POST", p) if p.starts_with("/_emulator/deployments/") && p.ends_with("/idle") => {
             let name = &p["/_emulator/deployments/".len()..p.len() - "/idle".len()];
             let mut state = lock(&shared.state);
