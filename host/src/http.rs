@@ -122,7 +122,11 @@ impl Client {
             let credential = self.endpoint.header(&outgoing.credential);
             return self.exchange(outgoing, file, credential);
         }
-        let audience = Audience::CognitiveServices;
+        let audience = if outgoing.origin == self.endpoint.logic.base {
+            Audience::CognitiveServices
+        } else {
+            Audience::Management
+        };
         let bearer = |fresh| {
             self.token(audience, fresh)
                 .map(|t| ("authorization".to_owned(), format!("Bearer {t}")))

@@ -300,3 +300,43 @@ fn a_credential_that_does_not_sign_in_says_which_and_how_to_fix_it() {
     assert!(line.starts_with("no Azure credential worked: signing in to Azure with a managed identity (IMDS) failed: "), "{line}");
     assert!(line.contains("signing in to Azure with the Azure CLI's signed-in account failed: `az` was not found on PATH; run `az login`, or install the Azure CLI"), "{line}");
 }
+
+#[test]
+fn deployments_sign_in_to_resource_manager_with_the_same_credential() {
+    // This Resource Manager has no hand-set token: it takes only what Entra issued for its own
+    // audience (a token for the data plane is refused), so a deployment made proves the audience.
+    let emulator = resource(3600, 5);
+    let spec = json!({"subscription_id": "00000000-1111-2222-3333-444444444444",
+                      "resource_group": "rg", "account": "res", "name": "served",
+                      "model": "gpt-4o-mini-2024-07-18", "sku": "GlobalStandard",
+                      "capacity": "1", "poll_interval": "0.05"});
+    for kind in [Kind::ClientSecret, Kind::AppService] {
+        let out = signed_in(&emulator, kind, &["deployment", "ensure"])
+            .env(
+                "AZURE_RESOURCE_MANAGER_ENDPOINT",
+                &emulator.running.endpoint(),
+            )
+            .input(spec.clone())
+            .run();
+        assert_eq!(
+            out.json()["provisioning_state"],
+            "Succeeded",
+            "{kind:?}: {}",
+            out.stderr
+        );
+        assert_no_secrets(&out.stdout);
+        assert_no_secrets(&out.stderr);
+    }
+    // Without a sign-in or a token, the refusal names both ways.
+    let line = openai_ft(&["deployment", "read"])
+        .env("AZURE_OPENAI_ENDPOINT", &emulator.running.endpoint())
+        .env("AZURE_OPENAI_API_KEY", "k")
+        .env(
+            "AZURE_RESOURCE_MANAGER_ENDPOINT",
+            &emulator.running.endpoint(),
+        )
+        .input(spec)
+        .run()
+        .only_error();
+    assert!(line.contains("sign in to Azure"), "{line}");
+}

@@ -18,10 +18,11 @@
 //!
 //! What the spec leaves open has a setting: how many reads an operation takes (`arm_steps`), which
 //! models fail to deploy (`arm_failing_models`), and which Entra tokens it accepts
-//! (`management_tokens`). Idle deletion (Azure deletes a fine-tuned deployment unused for 15
-//! days) is `POST /_emulator/deployments/{name}/idle`.
+//! (`management_tokens`, and those its Entra issued for Resource Manager). Idle deletion (Azure
+//! deletes a fine-tuned deployment unused for 15 days) is `POST /_emulator/deployments/{name}/idle`.
 
 use crate::config::Config;
+use crate::entra::{self, Check};
 use crate::server::{JournalEntry, Shared, lock};
 use crate::state::{Deployment, JobStatus, State};
 use serde_json::{Value, json};
@@ -105,7 +106,7 @@ pub fn answer(
         _ => None,
     };
     let result = match (target, operation) {
-        (Some(t), Some(op)) => check(&shared.config, query, authorization).and_then(|()| {
+        (Some(t), Some(op)) => check(shared, query, authorization).and_then(|()| {
             let mut state = lock(&shared.state);
             let r = perform(&mut state, &shared.config, op, &t, host, body);
             // Reads move operations on, and a read past a deletion ends it: save either way.
@@ -141,10 +142,11 @@ pub fn answer(
 
 /// The api-version, then the token, as ARM checks them.
 fn check(
-    config: &Config,
+    shared: &Shared,
     query: Option<&str>,
     authorization: Option<&str>,
 ) -> Result<(), ArmError> {
+    let config = &shared.config;
     let version = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "api-version")
         .map(|(_, v)| v.into_owned());
@@ -176,11 +178,20 @@ fn check(
             "Authentication failed. The 'Authorization' header is missing.".into(),
         )),
         Some(t) if config.management_tokens.iter().any(|m| m == t) => Ok(()),
-        Some(_) => Err(ArmError(
-            401,
-            "InvalidAuthenticationToken",
-            "The access token is invalid.".into(),
-        )),
+        // A token the emulator's Entra issued for Azure Resource Manager, while it lives.
+        Some(t) => match lock(&shared.tokens).check(t, entra::MANAGEMENT, shared.clock.now_ms()) {
+            Check::Valid => Ok(()),
+            Check::Expired => Err(ArmError(
+                401,
+                "ExpiredAuthenticationToken",
+                "The access token expiry UTC time is earlier than current UTC time.".into(),
+            )),
+            _ => Err(ArmError(
+                401,
+                "InvalidAuthenticationToken",
+                "The access token is invalid.".into(),
+            )),
+        },
     }
 }
 

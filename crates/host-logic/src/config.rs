@@ -366,7 +366,8 @@ fn settings<'a>(var: &impl Fn(&str) -> Option<&'a str>) -> Result<Settings, Stri
         header("authorization", "Bearer ", "AZURE_MANAGEMENT_TOKEN").unwrap_or_else(|| {
             Credential::Missing(
                 "AZURE_MANAGEMENT_TOKEN is not set: deployments are managed through Azure \
-                 Resource Manager, which takes only a Microsoft Entra ID token; export one for \
+                 Resource Manager, which takes only a Microsoft Entra ID token; sign in to Azure \
+                 (docs/azure.md, \"Sign in to Azure\") or export a token for \
                  https://management.azure.com (az account get-access-token --resource \
                  https://management.azure.com --query accessToken -o tsv)"
                     .into(),

@@ -137,14 +137,23 @@ pub fn prepare(
                 .into(),
         ));
     }
+    // Signed in to Azure, the data plane and, without a hand-set AZURE_MANAGEMENT_TOKEN, Azure
+    // Resource Manager take the sign-in's tokens (each for its own audience, host side).
+    let signed_in = &Credential::Header(SecretHeader {
+        name: "authorization".into(),
+        prefix: "Bearer ".into(),
+        variable: crate::signin::TOKEN_VARIABLE.into(),
+    });
     let credential = match request.credential {
-        CredentialKind::Project if endpoint.signin.is_some() => &Credential::Header(SecretHeader {
-            name: "authorization".into(),
-            prefix: "Bearer ".into(),
-            variable: crate::signin::TOKEN_VARIABLE.into(),
-        }),
+        CredentialKind::Project if endpoint.signin.is_some() => signed_in,
         CredentialKind::Project => &endpoint.project,
         CredentialKind::Admin => &endpoint.admin,
+        CredentialKind::Management
+            if endpoint.signin.is_some()
+                && matches!(endpoint.management, Credential::Missing(_)) =>
+        {
+            signed_in
+        }
         CredentialKind::Management => &endpoint.management,
     };
     let credential = match credential {

@@ -255,7 +255,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "deployment ensure",
-        summary: "Azure: create or update the deployment of a model or checkpoint by name through Azure Resource Manager unless it already serves it (idempotent), and follow the operation to its end; needs AZURE_MANAGEMENT_TOKEN (apply time)",
+        summary: "Azure: create or update the deployment of a model or checkpoint by name through Azure Resource Manager unless it already serves it (idempotent), and follow the operation to its end; needs an Azure sign-in or AZURE_MANAGEMENT_TOKEN (apply time)",
         inputs: deployment::ENSURE_INPUTS,
         outputs: &[deployment::OUTPUTS, &["created"]],
         guard: None,
