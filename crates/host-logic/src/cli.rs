@@ -64,7 +64,11 @@ pub fn usage(program: &Program) -> String {
     let native = if program.native {
         (
             "  component [host-logic]  write the portable component (or the host logic) to stdout\n",
-            "  HTTPS_PROXY, ALL_PROXY, NO_PROXY                      proxy for an https base (never loopback)\n",
+            "  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE,
+  IDENTITY_ENDPOINT, ...  sign in to Azure with Entra ID instead of a key, for the resource and
+                          Resource Manager; OPENAI_FT_AZURE_CREDENTIAL pins one kind
+                          (docs/azure.md, \"Sign in to Azure\")
+  HTTPS_PROXY, ALL_PROXY, NO_PROXY                      proxy for an https base (never loopback)\n",
         )
     } else {
         ("", "")
@@ -87,6 +91,8 @@ environment:
                        AZURE_OPENAI_ENDPOINT is set, else openai)
   AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN,
   OPENAI_API_VERSION   Azure OpenAI (api-version for azure-classic only)
+  AZURE_RESOURCE_MANAGER_ENDPOINT, AZURE_MANAGEMENT_TOKEN
+                       Azure Resource Manager, for deployments (default management.azure.com)
   OPENAI_FT_INPUT      the input object, when stdin is not used (local-exec)
   OPENAI_FT_TIMEOUT, OPENAI_FT_CONNECT_TIMEOUT          seconds (default 120, 10)
 {}  OPENAI_FT_MEMORY_LIMIT_MIB, OPENAI_FT_CPU_LIMIT_SECS  guest limits (default 256, 300)
