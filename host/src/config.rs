@@ -83,7 +83,10 @@ impl Config {
         let proxy = proxy_for(&var, &settings.endpoint.base)?;
         let management_proxy = proxy_for(&var, &settings.endpoint.management_base)?;
         for p in [&proxy, &management_proxy].into_iter().flatten() {
-            if let Some(password) = userinfo_password(p.expose()) {
+            // One proxy often serves both destinations: its password is one secret.
+            if let Some(password) = userinfo_password(p.expose())
+                && !secrets.iter().any(|(_, s)| s.expose() == password)
+            {
                 secrets.push(("proxy".into(), Secret(password.to_owned())));
             }
         }
