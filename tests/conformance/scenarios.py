@@ -208,7 +208,9 @@ SCENARIOS: List[Scenario] = [
     ), flavor="azure-classic", step_ms=300),
     Scenario("azure-configuration-refusals", (
         Step(("job", "list"), {}, code=1, env={"OPENAI_API_VERSION": None}),
-        Step(("job", "list"), {}, code=1, env={"AZURE_OPENAI_API_KEY": None}),
+        # Pinned to the key: the native host alone signs in to Azure yet (HOST.md, section 2).
+        Step(("job", "list"), {}, code=1,
+             env={"AZURE_OPENAI_API_KEY": None, "OPENAI_FT_AZURE_CREDENTIAL": "api-key"}),
         Step(("job", "list"), {}, code=1, env={"AZURE_OPENAI_ENDPOINT": None}),
     ), flavor="azure-classic"),
     # ---- the host's own refusals: configuration and protocol

@@ -185,9 +185,12 @@ HOST_REFUSALS = {
                      "OPENAI_ADMIN_KEY is not set: checkpoint permissions need an organisation admin key with the "
                      "api.fine_tuning.checkpoints.read and .write scopes; export it in the environment, never in "
                      "Terraform code"),
-    "no-azure-key": ({}, {**AZURE, "AZURE_OPENAI_API_KEY": ""},
+    # Pinned to the key: without it the native host, which alone signs in to Azure yet, would try
+    # the rest of the Entra chain (managed identity, the Azure CLI) first.
+    "no-azure-key": ({}, {**AZURE, "AZURE_OPENAI_API_KEY": "", "OPENAI_FT_AZURE_CREDENTIAL": "api-key"},
                      "AZURE_OPENAI_API_KEY is not set: export the Azure OpenAI resource key, or an Entra ID token in "
-                     "AZURE_OPENAI_AD_TOKEN, in the environment that runs Terraform"),
+                     "AZURE_OPENAI_AD_TOKEN, or sign in to Azure (docs/azure.md, \"Sign in to Azure\"), in the "
+                     "environment that runs Terraform"),
     "path-outside-the-base": ({"path": "/a/%2e%2E/b"}, OPENAI,
                               'the component asked for path "/a/%2e%2E/b", which is not a plain path under the API '
                               "base"),

@@ -64,10 +64,8 @@ pub fn usage(program: &Program) -> String {
     let native = if program.native {
         (
             "  component [host-logic]  write the portable component (or the host logic) to stdout\n",
-            "  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE,
-  IDENTITY_ENDPOINT, ...  sign in to Azure with Entra ID instead of a key, for the resource and
-                          Resource Manager; OPENAI_FT_AZURE_CREDENTIAL pins one kind
-                          (docs/azure.md, \"Sign in to Azure\")
+            "  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE, ...
+  OPENAI_FT_AZURE_CREDENTIAL ...  Entra ID sign-in instead of a key (docs/azure.md)
   HTTPS_PROXY, ALL_PROXY, NO_PROXY                      proxy for an https base (never loopback)\n",
         )
     } else {
