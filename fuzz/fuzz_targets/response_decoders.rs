@@ -188,7 +188,8 @@ fn check_pager<T: DeserializeOwned + Listed>(
 ) {
     let policy = match credential {
         Credential::Admin => Policy::ADMIN,
-        Credential::Project => Policy::SDK,
+        // Deployments read through Resource Manager with the SDK's retries.
+        Credential::Project | Credential::Management => Policy::SDK,
     };
     let mut server = Replay::new(response, now);
     let result = Pager::get(path, credential, 100, PAGES)
