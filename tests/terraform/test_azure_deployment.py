@@ -213,7 +213,8 @@ def test_faults_during_the_put_and_the_operation_leave_one_deployment(fault, ter
         tf.plan()
         emu.control("POST", "/_emulator/faults", {**FAULTS[fault], "path": collection("served")})
         tf.apply("tfplan")
-        assert emu.control("GET", "/_emulator/faults") == [], "the fault was not met"
+        assert emu.control("GET", "/_emulator/faults") == {"faults": []}, "the fault was not met"
+        assert [e for e in emu.log() if e["fault"] and e["path"] == collection("served")]
         assert tf.output("state") == "Succeeded"
         [one] = deployments(emu)
         assert one["properties"]["provisioningState"] == "Succeeded"
