@@ -87,7 +87,8 @@ def test_azure_example(server, terraform, openai_ft_bins, tmp_path):
         assert out["status"] == "succeeded"
         assert out["fine_tuned_model"].startswith(f"{MODEL}.ft-")
         assert (out["deployment"], out["deployment_state"]) == ("my-custom-model", "Succeeded")
-        assert out["endpoint"] == f"{emu.base}/openai/v1/"
+        # No endpoint variable: the resource's default host, named by its account.
+        assert out["endpoint"] == "https://my-resource.openai.azure.com/openai/v1/"
         assert emu.counts()[creates] == 1
         before = len(emu.log())
         assert tf.plan(*fast).changes is False
