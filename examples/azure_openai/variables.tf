@@ -38,7 +38,7 @@ variable "capacity" {
 }
 
 variable "suffix" {
-  description = "The suffix of the fine-tuned model's name. Changing it trains a new model (and deploys it in place of the old one)."
+  description = "The suffix of the fine-tuned model's name. Changing it trains a new model, sent to the same deployment name."
   type        = string
   default     = "my-custom-model"
 }
