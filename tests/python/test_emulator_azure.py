@@ -181,3 +181,65 @@ def test_azure_client_on_the_ga_version(classic):
     model = c.models.retrieve("gpt-4o-mini-2024-07-18")
     assert model.model_extra["lifecycle_status"] == "generally-available"
     assert model.model_extra["deprecation"]["inference"] > 0
+
+
+ARM_TOKEN = "arm-token-for-python-tests"
+DEPLOYMENT = ("/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/"
+              "Microsoft.CognitiveServices/accounts/res/deployments/served")
+
+
+def arm(e, method, body=None):
+    """One request to the emulator's Azure Resource Manager: (status, body)."""
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"{e.base}{DEPLOYMENT}?api-version=2026-09-01", data=data, method=method)
+    req.add_header("authorization", f"Bearer {ARM_TOKEN}")
+    req.add_header("content-type", "application/json")
+    try:
+        with urllib.request.urlopen(req) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def test_a_deployment_serves_chat_completions_through_the_v1_client():
+    e = start("azure", "--management-token", ARM_TOKEN)
+    try:
+        c = openai.OpenAI(base_url=e.base + "/openai/v1", api_key=PROJECT_KEY, max_retries=0)
+        ask = [{"role": "user", "content": "Hello"}]
+        with pytest.raises(openai.NotFoundError) as none:
+            c.chat.completions.create(model="served", messages=ask)
+        assert none.value.body["code"] == "DeploymentNotFound"
+
+        status, made = arm(e, "PUT", {"sku": {"name": "Standard", "capacity": 1},
+                                      "properties": {"model": {"format": "OpenAI", "name": "gpt-4o-mini-2024-07-18"}}})
+        assert status == 201, made
+        # Not serving until its operation has succeeded (one state per read).
+        with pytest.raises(openai.NotFoundError):
+            c.chat.completions.create(model="served", messages=ask)
+        deadline = time.monotonic() + 10
+        while arm(e, "GET")[1]["properties"]["provisioningState"] != "Succeeded":
+            assert time.monotonic() < deadline
+        done = c.chat.completions.create(model="served", messages=ask)
+        assert done.object == "chat.completion" and done.model == "gpt-4o-mini-2024-07-18"
+        assert done.choices[0].message.role == "assistant" and done.choices[0].finish_reason == "stop"
+        assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+        # An Entra token does as the key does; the model's own name is no deployment.
+        entra = openai.OpenAI(base_url=e.base + "/openai/v1", api_key=ENTRA_TOKEN, max_retries=0)
+        assert entra.chat.completions.create(model="served", messages=ask).model == done.model
+        with pytest.raises(openai.NotFoundError):
+            c.chat.completions.create(model="gpt-4o-mini-2024-07-18", messages=ask)
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=e.base + "/openai/v1", api_key="wrong", max_retries=0).chat.completions.create(
+                model="served", messages=ask)
+        with pytest.raises(openai.BadRequestError):
+            c.chat.completions.create(model="served", messages=[])
+
+        e.control("POST", "/_emulator/deployments/served/idle")
+        with pytest.raises(openai.NotFoundError):
+            c.chat.completions.create(model="served", messages=ask)
+        validate_journal(e.control("GET", "/_emulator/journal"))
+    finally:
+        e.stop()

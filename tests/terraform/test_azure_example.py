@@ -3,7 +3,8 @@ configured by the environment alone, under each way Microsoft's specs allow the 
 (v1 keeping its metadata, v1 keeping neither metadata nor suffix, the dated preview, the dated GA):
 apply under a create whose answer is lost (a 500 after the server stored the job), a plan that
 changes and writes nothing, a re-apply, an apply interrupted after the create (the job exists, the
-state does not know it), destroy: exactly one job per request throughout. And Azure's retirement
+state does not know it), destroy: exactly one job per request throughout, and one deployment of
+its model (test_azure_deployment.py calls it and deletes it behind Terraform's back). And Azure's retirement
 dates in the plan: a base model whose fine-tuning retires in 30 days is a plan warning, one whose
 fine-tuning has retired fails the plan with nothing written."""
 
@@ -29,6 +30,10 @@ SERVERS = {
 }
 
 MODEL = "gpt-4.1-mini-2025-04-14"
+# Azure Resource Manager's side: the emulator's token, and where the example deploys.
+ARM_TOKEN = "arm-token-for-terraform-tests"
+DEPLOYMENT = ("/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/"
+              "Microsoft.CognitiveServices/accounts/my-resource/deployments/my-custom-model")
 
 
 def azure_env(bins, emu, flavor, version):
@@ -36,6 +41,8 @@ def azure_env(bins, emu, flavor, version):
         "PATH": f"{bins}{os.pathsep}{os.environ.get('PATH', '')}",
         "AZURE_OPENAI_ENDPOINT": emu.base,
         "AZURE_OPENAI_API_KEY": env.PROJECT_KEY,
+        "AZURE_RESOURCE_MANAGER_ENDPOINT": emu.base,
+        "AZURE_MANAGEMENT_TOKEN": ARM_TOKEN,
         "OPENAI_FT_FLAVOR": flavor,
         "OPENAI_API_VERSION": version,
         "OPENAI_API_KEY": None,
@@ -47,16 +54,26 @@ def azure_env(bins, emu, flavor, version):
 
 def example(tmp_path, version):
     workdir = env.copy_tree(tmp_path, "azure_openai")
+    variables = {
+        "subscription_id": "00000000-1111-2222-3333-444444444444",
+        "resource_group": "rg",
+        "account": "my-resource",
+    }
     if version == "2024-10-21":
         # That version takes no training type (refused at plan otherwise).
-        (workdir / "terraform.tfvars.json").write_text(json.dumps({"training_type": None}))
+        variables["training_type"] = None
+    (workdir / "terraform.tfvars.json").write_text(json.dumps(variables))
     return workdir
+
+
+def start(bins, flavor, *switches):
+    return env.Emulator(bins, 20, "--flavor", flavor, "--management-token", ARM_TOKEN, *switches)
 
 
 @pytest.mark.parametrize("server", SERVERS)
 def test_azure_example(server, terraform, openai_ft_bins, tmp_path):
     flavor, version, switches = SERVERS[server]
-    emu = env.Emulator(openai_ft_bins, 20, "--flavor", flavor, *switches)
+    emu = start(openai_ft_bins, flavor, *switches)
     try:
         tf = terraform(example(tmp_path, version), env=azure_env(openai_ft_bins, emu, flavor, version))
         fast = ["-var=poll_interval=0.05"]
@@ -69,6 +86,9 @@ def test_azure_example(server, terraform, openai_ft_bins, tmp_path):
         out = tf.output()
         assert out["status"] == "succeeded"
         assert out["fine_tuned_model"].startswith(f"{MODEL}.ft-")
+        assert (out["deployment"], out["deployment_state"]) == ("my-custom-model", "Succeeded")
+        # No endpoint variable: the resource's default host, named by its account.
+        assert out["endpoint"] == "https://my-resource.openai.azure.com/openai/v1/"
         assert emu.counts()[creates] == 1
         before = len(emu.log())
         assert tf.plan(*fast).changes is False
@@ -80,9 +100,12 @@ def test_azure_example(server, terraform, openai_ft_bins, tmp_path):
         tf.apply(*fast)
         assert tf.output("job_id") == out["job_id"]
         tf.destroy(*fast)
-        assert emu.counts()[creates] == 1
+        counts = emu.counts()
+        assert counts[creates] == 1
+        # One deployment, made once and deleted by destroy; nothing else deleted.
+        assert (counts[f"PUT {DEPLOYMENT}"], counts[f"DELETE {DEPLOYMENT}"]) == (1, 1), counts
         jobs = emu.control("GET", "/_emulator/requests/log")
-        assert [j for j in jobs if j["method"] == "DELETE"] == []
+        assert [j for j in jobs if j["method"] == "DELETE" and j["path"] != DEPLOYMENT] == []
         state = (tf.workdir / "terraform.tfstate").read_text()
         assert env.PROJECT_KEY not in state
     finally:
@@ -94,8 +117,7 @@ def test_azure_retirement_dates_are_in_the_plan(server, terraform, openai_ft_bin
     flavor, version, switches = SERVERS[server]
     today = datetime.date.today()
     soon = (today + datetime.timedelta(days=30)).isoformat()
-    emu = env.Emulator(openai_ft_bins, 20, "--flavor", flavor, *switches,
-                       "--fine-tune-retirement", f"{MODEL}={soon}")
+    emu = start(openai_ft_bins, flavor, *switches, "--fine-tune-retirement", f"{MODEL}={soon}")
     try:
         tf = terraform(example(tmp_path, version), env=azure_env(openai_ft_bins, emu, flavor, version))
         tf.init()
@@ -107,8 +129,7 @@ def test_azure_retirement_dates_are_in_the_plan(server, terraform, openai_ft_bin
     finally:
         emu.stop()
     gone = (today - datetime.timedelta(days=1)).isoformat()
-    emu = env.Emulator(openai_ft_bins, 20, "--flavor", flavor, *switches,
-                       "--fine-tune-retirement", f"{MODEL}={gone}")
+    emu = start(openai_ft_bins, flavor, *switches, "--fine-tune-retirement", f"{MODEL}={gone}")
     try:
         tf = terraform(tmp_path / "examples" / "azure_openai",
                        env=azure_env(openai_ft_bins, emu, flavor, version))

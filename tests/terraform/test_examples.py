@@ -1,7 +1,9 @@
 """Every example under examples/, driven by real Terraform against the emulator: init, plan,
 apply, outputs, a second plan that changes nothing and writes nothing, a change of the training
 request (the job is replaced), destroy. The emulator's counters must show one job per distinct
-request, and neither state nor Terraform's output may hold a key."""
+request, and neither state nor Terraform's output may hold a key. examples/azure_openai, which
+deploys through Azure Resource Manager, runs against the emulator's Azure resource instead
+(test_azure_example.py, test_azure_deployment.py)."""
 
 import pytest
 
@@ -9,7 +11,6 @@ import openai_ft_env as env
 
 # What each example trains, so the outputs can be checked against something that could be wrong.
 BASE_MODEL = {
-    "azure_openai": "gpt-4.1-mini-2025-04-14",
     "basic": "gpt-4o-mini-2024-07-18",
     "supervised_hyperparameters": "gpt-4o-mini-2024-07-18",
     "timeout_protection": "gpt-4o-mini-2024-07-18",
@@ -39,17 +40,21 @@ def check_request(example: str, job: dict) -> None:
         assert method["reinforcement"]["hyperparameters"]["reasoning_effort"] == "low"
 
 
+# Examples that only an Azure resource can run, and the tests that run them.
+ON_AZURE = {"azure_openai": ["test_azure_example.py", "test_azure_deployment.py"]}
+
+
 def test_every_example_is_covered():
-    assert sorted(BASE_MODEL) == env.example_names()
+    assert sorted([*BASE_MODEL, *ON_AZURE]) == env.example_names()
+    for example, tests in ON_AZURE.items():
+        for name in tests:
+            assert f'"{example}"' in (env.REPO / "tests" / "terraform" / name).read_text(), name
 
 
-@pytest.mark.parametrize("example", env.example_names())
+@pytest.mark.parametrize("example", sorted(BASE_MODEL))
 def test_example_lifecycle(example, terraform, emulator, openai_ft_bins, tmp_path):
     emu = emulator(step_ms=20)
     workdir = env.copy_tree(tmp_path, example)
-    if example == "azure_openai":
-        # Azure's training tier, which the OpenAI API (and so its emulator) refuses.
-        (workdir / "terraform.tfvars.json").write_text('{"training_type": null}')
     tf = terraform(workdir, env=env.terraform_env(openai_ft_bins, emu))
     fast = ["-var=poll_interval=0.05"]
     results = [tf.init()]

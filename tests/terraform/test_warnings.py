@@ -1,6 +1,6 @@
 """Issue 27: every kind of warning openai-ft can return reaches the text of `terraform plan`,
 through the modules' one check block over the warnings (modules/fine_tuning/checks.tf,
-modules/training_file/validate.tf), with no block per kind. The kinds are read from the core
+modules/training_file/validate.tf, modules/azure_deployment/checks.tf), with no block per kind. The kinds are read from the core
 (crates/core/src/warning.rs), so a kind added there fails here until a scenario shows it."""
 
 import datetime
@@ -46,6 +46,44 @@ CONFIG = textwrap.dedent(
 )
 
 
+# A deployment on the emulator's Azure resource whose model (a base model: nothing to train)
+# retires in 30 days: modules/azure_deployment's plan-time read warns.
+AZURE_MODEL = "gpt-4.1-mini-2025-04-14"
+DEPLOYMENT = textwrap.dedent(
+    """
+    module "deployment" {
+      source = "./modules/azure_deployment"
+
+      model           = "%s"
+      subscription_id = "00000000-1111-2222-3333-444444444444"
+      resource_group  = "rg"
+      account         = "my-resource"
+      name            = "served"
+    }
+    """
+    % AZURE_MODEL
+)
+
+
+def deployment_plan_text(terraform, emulator, bins, tmp_path) -> str:
+    emu = emulator(20, "--flavor", "azure", "--management-token", "arm-token",
+                   "--inference-retirement", f"{AZURE_MODEL}={SOON}")
+    env.copy_tree(tmp_path)
+    (tmp_path / "main.tf").write_text(DEPLOYMENT)
+    azure = {
+        **env.terraform_env(bins, emu),
+        "OPENAI_BASE_URL": None,
+        "OPENAI_API_KEY": None,
+        "AZURE_OPENAI_ENDPOINT": emu.base,
+        "AZURE_OPENAI_API_KEY": env.PROJECT_KEY,
+        "AZURE_RESOURCE_MANAGER_ENDPOINT": emu.base,
+        "AZURE_MANAGEMENT_TOKEN": "arm-token",
+    }
+    tf = terraform(tmp_path, env=azure)
+    tf.init()
+    return env.plan_text(tf)
+
+
 def kinds() -> set[str]:
     """Every kind of warning the core declares."""
     source = (env.REPO / "crates" / "core" / "src" / "warning.rs").read_text()
@@ -56,6 +94,8 @@ def expected(ids: dict[str, str], fine_tuned: str) -> dict[str, str]:
     """kind -> the warning a plan must show for it, in this file's scenarios."""
     return {
         "base_model_shutdown": f"openai-ft: the base model {MODEL} shuts down on {SOON}, in 30 days.",
+        "deployed_model_shutdown": f"openai-ft: the deployed model {AZURE_MODEL} shuts down on {SOON}, in 30 days, "
+        "and deployment served stops serving with it: train and deploy a successor before then.",
         "fine_tuned_model_shutdown": f"openai-ft: the fine-tuned model {fine_tuned} shuts down on {SOON}, in 30 days.",
         "job_failed": f"openai-ft: job {ids['failed']} failed: invalid_training_file: Line 3: no assistant message;",
         "job_cancelled": f"openai-ft: job {ids['cancelled']} was cancelled before it finished, so it has no fine-tuned model;",
@@ -99,6 +139,7 @@ def test_every_warning_kind_is_in_the_plan_text(terraform, emulator, openai_ft_b
     tuned.init()
     tuned.apply("-var=poll_interval=0.05")
     text += " " + env.plan_text(tuned, "-var=poll_interval=0.05")
+    text += " " + deployment_plan_text(terraform, emulator, openai_ft_bins, tmp_path / "deployment")
 
     wanted = expected(ids, tuned.output("fine_tuned_model"))
     assert set(wanted) == kinds(), "a warning kind without a scenario here, or a scenario for none"

@@ -17,6 +17,9 @@ pub enum Kind {
     BaseModelShutdown,
     /// The job's fine-tuned model shuts down within that time (`job read`).
     FineTunedModelShutdown,
+    /// The model a deployment serves shuts down within that time (`deployment read` with
+    /// `shutdown_dates`).
+    DeployedModelShutdown,
     /// The job ended `failed` (`job read`).
     JobFailed,
     /// The job ended `cancelled`, not for its timeout (`job read`).
@@ -35,6 +38,7 @@ impl Kind {
         match self {
             Kind::BaseModelShutdown => "base_model_shutdown",
             Kind::FineTunedModelShutdown => "fine_tuned_model_shutdown",
+            Kind::DeployedModelShutdown => "deployed_model_shutdown",
             Kind::JobFailed => "job_failed",
             Kind::JobCancelled => "job_cancelled",
             Kind::JobTimedOut => "job_timed_out",

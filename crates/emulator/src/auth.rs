@@ -29,6 +29,8 @@ pub enum Scope {
     FilesWrite,
     ModelsRead,
     ModelsWrite,
+    /// Calling a model (chat completions).
+    ModelRequest,
     CheckpointsRead,
     CheckpointsWrite,
 }
@@ -42,6 +44,7 @@ impl Scope {
             Scope::FilesWrite => "api.files.write",
             Scope::ModelsRead => "api.model.read",
             Scope::ModelsWrite => "api.model.write",
+            Scope::ModelRequest => "api.model.request",
             Scope::CheckpointsRead => "api.fine_tuning.checkpoints.read",
             Scope::CheckpointsWrite => "api.fine_tuning.checkpoints.write",
         }

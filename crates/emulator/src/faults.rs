@@ -64,6 +64,10 @@ pub struct FaultRule {
     pub kind: FaultKind,
     /// How many more requests this rule applies to.
     pub times: u64,
+    /// How many matching requests it lets through first (served as usual): a fault in the middle
+    /// of a sequence of the same request, such as the reads that follow an operation.
+    #[serde(default)]
+    pub after: u64,
 }
 
 impl FaultRule {
@@ -78,6 +82,7 @@ impl FaultRule {
                     | "path"
                     | "fault"
                     | "times"
+                    | "after"
                     | "delay_ms"
                     | "retry_after"
                     | "retry_after_ms"
@@ -181,6 +186,7 @@ impl FaultRule {
             path,
             kind,
             times,
+            after: uint("after")?.unwrap_or(0),
         })
     }
 
@@ -213,9 +219,14 @@ impl Faults {
         &self.rules
     }
 
-    /// Takes one use of the first rule matching the request, if any.
+    /// Takes one use of the first rule matching the request, if any; a rule still letting
+    /// requests through (`after`) lets this one through.
     pub fn take(&mut self, method: &str, path: &str) -> Option<FaultKind> {
         let i = self.rules.iter().position(|r| r.matches(method, path))?;
+        if self.rules[i].after > 0 {
+            self.rules[i].after -= 1;
+            return None;
+        }
         let kind = self.rules[i].kind.clone();
         self.rules[i].times -= 1;
         if self.rules[i].times == 0 {
@@ -249,6 +260,20 @@ mod tests {
         ));
         assert!(f.take("POST", "/v1/files").is_some());
         assert!(f.take("POST", "/v1/files").is_none());
+    }
+
+    #[test]
+    fn a_rule_lets_its_first_matches_through_with_after() {
+        let mut f = Faults::default();
+        f.add(
+            FaultRule::from_json(&json!({"method":"GET","path":"/d","fault":"reset","after":2}))
+                .unwrap(),
+        );
+        assert!(f.take("GET", "/d").is_none());
+        assert!(f.take("POST", "/d").is_none());
+        assert!(f.take("GET", "/d").is_none());
+        assert_eq!(f.take("GET", "/d"), Some(FaultKind::Reset));
+        assert!(f.take("GET", "/d").is_none());
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod files;
 mod flavor;
 #[cfg(feature = "harness")]
 pub mod harness;
+mod inference;
 mod jobs;
 mod models;
 mod pagination;

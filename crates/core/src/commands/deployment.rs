@@ -5,7 +5,9 @@ use super::field;
 use crate::deployment::{self, DEFAULT_WAIT_SECS, Location, MAX_WAIT_SECS, Spec, Waiting};
 use crate::error::{InputError, Result};
 use crate::input::{Input, Output};
+use crate::models;
 use crate::platform::Platform;
+use crate::warning::{self, Kind, Warning};
 
 const WAIT: &str = "wait_timeout_seconds";
 
@@ -23,6 +25,20 @@ pub(super) const ENSURE_INPUTS: &[&str] = &[
     "restore_token",
     WAIT,
     "poll_interval",
+];
+
+/// `deployment read`: those, and whether to read the deployed model's retirement dates.
+pub(super) const READ_INPUTS: &[&str] =
+    &super::job::concat::<{ ENSURE_INPUTS.len() + 1 }>(ENSURE_INPUTS, &["shutdown_dates"]);
+
+/// What `deployment read` gives beyond the deployment: whether it exists and serves the spec,
+/// and (with `shutdown_dates`) what the models endpoint announces of the model to deploy.
+pub(super) const READ_OUTPUTS: &[&str] = &[
+    "exists",
+    "serves",
+    "model_shutdown_date",
+    "model_lifecycle_status",
+    "warnings",
 ];
 
 /// `deployment delete`: where, and how long to follow the deletion.
@@ -93,7 +109,9 @@ pub(super) fn ensure(platform: &mut dyn Platform, input: &Input) -> Result<Outpu
 /// a plan refuses a bad one), and says whether the deployment exists and serves that spec:
 /// `exists` false is a deployment deleted outside Terraform (Azure deletes idle fine-tuned
 /// deployments). `restore_token` is the deployment's, or a fresh one when there is none (see
-/// [`deployment::RESTORE_TAG`]).
+/// [`deployment::RESTORE_TAG`]). With `shutdown_dates` (and `model`), also the model's
+/// retirement day and lifecycle status from the data plane's models endpoint, and a warning when
+/// it stops serving within [`models::WARN_DAYS`]: the deployment stops with it.
 pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output> {
     let at = Location::parse(input)?;
     azure_only(platform)?;
@@ -102,6 +120,15 @@ pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output>
         Some(_) => Some(Spec::parse(input)?),
         None => None,
     };
+    let with_dates = input.flag("shutdown_dates", false)?;
+    if with_dates && spec.is_none() {
+        return Err(InputError::invalid(
+            "shutdown_dates",
+            "true",
+            "needs model: set model to the model the deployment serves, whose dates are read",
+        )
+        .into());
+    }
     let found = deployment::read(platform, &at)?;
     let mut out: Output = match &found {
         Some(d) => d.outputs(),
@@ -126,6 +153,35 @@ pub(super) fn read(platform: &mut dyn Platform, input: &Input) -> Result<Output>
         _ => false,
     };
     out.push(("serves".into(), serves.to_string()));
+    let mut warnings = Vec::new();
+    let retirement = match spec.as_ref().filter(|_| with_dates) {
+        Some(spec) => {
+            let r = models::retirement(platform, &spec.model)?;
+            let now = platform.now();
+            if let Some(w) =
+                models::near_shutdown("deployed model", &spec.model, r.shutdown.as_deref(), now)
+            {
+                let w = format!(
+                    "{w}, and deployment {} stops serving with it: train and deploy a successor \
+                     before then",
+                    at.name
+                );
+                platform.progress(&format!("warning: {w}"));
+                warnings.push(Warning::new(Kind::DeployedModelShutdown, w));
+            }
+            r
+        }
+        None => models::Retirement::default(),
+    };
+    out.push((
+        "model_shutdown_date".into(),
+        retirement.shutdown.unwrap_or_default(),
+    ));
+    out.push((
+        "model_lifecycle_status".into(),
+        retirement.lifecycle.unwrap_or_default(),
+    ));
+    out.push(("warnings".into(), warning::to_json(&warnings)));
     Ok(out)
 }
 

@@ -264,9 +264,9 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "deployment read",
-        summary: "Azure: read a deployment by name (exists false when there is none, as after Azure deleted an idle one), and with model, whether it serves that spec; no side effects (plan time, external data source)",
-        inputs: deployment::ENSURE_INPUTS,
-        outputs: &[deployment::OUTPUTS, &["exists", "serves"]],
+        summary: "Azure: read a deployment by name (exists false when there is none, as after Azure deleted an idle one), and with model, whether it serves that spec; with shutdown_dates, the model's retirement day, warned of within 90 days; no side effects (plan time, external data source)",
+        inputs: deployment::READ_INPUTS,
+        outputs: &[deployment::OUTPUTS, deployment::READ_OUTPUTS],
         guard: None,
         run: deployment::read,
         outcome: deployment::read_outcome,

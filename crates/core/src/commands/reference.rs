@@ -213,7 +213,12 @@ fn each_command_gives_exactly_the_outputs_listed() {
     ];
     let spec: Vec<(&str, &str)> = at.iter().copied().chain([("model", "m")]).collect();
     call(&mut azure, "deployment ensure", &spec);
-    call(&mut azure, "deployment read", &spec);
+    let dated: Vec<(&str, &str)> = spec
+        .iter()
+        .copied()
+        .chain([("shutdown_dates", "true")])
+        .collect();
+    call(&mut azure, "deployment read", &dated);
     call(&mut azure, "deployment delete", &at);
     let all: BTreeSet<&str> = COMMANDS.iter().map(|c| c.name).collect();
     assert_eq!(seen, all, "every command is run");

@@ -15,7 +15,7 @@ use crate::errors::ApiError;
 use crate::flavor::{Flavor, Mount, Surface};
 use crate::query::Query;
 use crate::state::State;
-use crate::{arm, files, jobs, models, permissions};
+use crate::{arm, files, inference, jobs, models, permissions};
 use bytes::Bytes;
 use hyper::HeaderMap;
 use serde_json::Value;
@@ -297,5 +297,10 @@ fn perform(
         Route::ListModels => json(models::list(state, config, surface)),
         Route::RetrieveModel(m) => json(models::retrieve(state, config, surface, m)?),
         Route::DeleteModel(m) => json(models::delete(state, m)?),
+        Route::CreateChatCompletion => json(inference::chat_completion(
+            state,
+            &json_body(req.body)?,
+            now,
+        )?),
     })
 }

@@ -31,6 +31,8 @@ pub enum Route {
     ListModels,
     RetrieveModel(String),
     DeleteModel(String),
+    /// v1's `POST /chat/completions`, served by a deployment (`inference.rs`).
+    CreateChatCompletion,
 }
 
 impl Route {
@@ -75,6 +77,7 @@ impl Route {
             ("GET", ["models"]) => Route::ListModels,
             ("GET", ["models", m]) => Route::RetrieveModel(own(m)),
             ("DELETE", ["models", m]) => Route::DeleteModel(own(m)),
+            ("POST", ["chat", "completions"]) => Route::CreateChatCompletion,
             _ => return None,
         };
         // What no surface of the flavour has is an unknown URL whatever the api-version says.
@@ -93,6 +96,9 @@ impl Route {
             Route::JobAction(_, Action::Pause | Action::Resume) => surface.has_pause(),
             Route::DeleteJob(_) | Route::ImportFile => surface.has_job_delete_and_import(),
             Route::DeleteModel(_) => surface.has_model_delete(),
+            // Only v1 names the deployment in `model`; the dated surface puts it in the path
+            // (`/deployments/{id}/chat/completions`), which this emulator does not serve.
+            Route::CreateChatCompletion => surface == Surface::V1,
             _ => true,
         }
     }
@@ -121,6 +127,7 @@ impl Route {
             Route::ListModels => "listModels",
             Route::RetrieveModel(_) => "retrieveModel",
             Route::DeleteModel(_) => "deleteModel",
+            Route::CreateChatCompletion => "createChatCompletion",
         }
     }
 
@@ -137,6 +144,7 @@ impl Route {
             Route::ListPermissions(_) => Scope::CheckpointsRead,
             Route::ListModels | Route::RetrieveModel(_) => Scope::ModelsRead,
             Route::DeleteModel(_) => Scope::ModelsWrite,
+            Route::CreateChatCompletion => Scope::ModelRequest,
         }
     }
 
