@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+mod common;
+
 use wit_bindgen_core::Files;
 use wit_bindgen_rust::Opts;
 use wit_parser::Resolve;
@@ -57,20 +59,11 @@ fn generate(repo: &Path, world: &str, opts: Opts) -> String {
 
 #[test]
 fn the_committed_bindings_are_what_the_wit_gives() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let regenerate = std::env::var_os("OPENAI_FT_REGENERATE").is_some();
     for (file, world, opts) in bindings() {
-        let text = generate(&repo, world, opts);
-        let path = repo.join(file);
-        if regenerate {
-            std::fs::write(&path, &text).unwrap();
-        } else {
-            let current = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(
-                current == text,
-                "{file} is not what the WIT gives; regenerate it: \
-                 OPENAI_FT_REGENERATE=1 cargo test -p openai-ft-host-logic --test bindings"
-            );
-        }
+        common::check_or_write(
+            file,
+            &generate(common::repo(), world, opts),
+            "OPENAI_FT_REGENERATE=1 cargo test -p openai-ft-host-logic --test bindings",
+        );
     }
 }
