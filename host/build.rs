@@ -9,6 +9,8 @@
 //! binary never embeds it. The host logic's component (`crates/host-logic-component`), which the
 //! Node and Python hosts load, is built too, in its own build, and embedded as portable wasm only,
 //! for `openai-ft component host-logic`. The artifacts land in `OUT_DIR` for `include_bytes!`.
+//! The components' bindings to the WIT are committed (`crates/host-logic/tests/bindings.rs`
+//! generates them), so none of these builds compiles wit-bindgen's macro and its code generator.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

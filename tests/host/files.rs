@@ -202,9 +202,13 @@ fn a_transient_failure_of_the_upload_sends_the_whole_file_again() {
 
 /// Starts `file upload` of a copy of the supervised file, waits until it has validated the file
 /// and is looking for an earlier upload (held there 2 s by the emulator), lets `change` edit the
-/// file, and returns the outcome, the path and the emulator.
-fn upload_changed_meanwhile(change: impl FnOnce(&std::path::Path)) -> (Outcome, String, Emulator) {
-    let dir = scratch_dir(&format!("changed-{}", std::process::id()));
+/// file, and returns the outcome, the path and the emulator. `name` names the test's own folder:
+/// the tests run at once, and one folder for both would let each edit the other's file.
+fn upload_changed_meanwhile(
+    name: &str,
+    change: impl FnOnce(&std::path::Path),
+) -> (Outcome, String, Emulator) {
+    let dir = scratch_dir(&format!("{name}-{}", std::process::id()));
     let path = dir.join("train.jsonl");
     std::fs::write(&path, SUPERVISED).unwrap();
     let emulator = Emulator::start(20);
@@ -235,7 +239,8 @@ fn stored_files(emulator: &Emulator) -> usize {
 
 #[test]
 fn a_file_that_shrinks_before_its_upload_fails_with_one_line_and_uploads_nothing() {
-    let (out, path, emulator) = upload_changed_meanwhile(|p| std::fs::write(p, "{}\n").unwrap());
+    let (out, path, emulator) =
+        upload_changed_meanwhile("shrinks", |p| std::fs::write(p, "{}\n").unwrap());
     assert_eq!(
         out.error(),
         format!(
@@ -252,7 +257,8 @@ fn a_file_that_shrinks_before_its_upload_fails_with_one_line_and_uploads_nothing
 fn a_file_changed_to_other_bytes_of_the_same_size_is_never_uploaded() {
     let other = SUPERVISED.replacen("a", "b", 1);
     assert_eq!(other.len(), SUPERVISED.len());
-    let (out, path, emulator) = upload_changed_meanwhile(|p| std::fs::write(p, &other).unwrap());
+    let (out, path, emulator) =
+        upload_changed_meanwhile("same-size", |p| std::fs::write(p, &other).unwrap());
     let line = out.error();
     assert!(
         line.starts_with(&format!(

@@ -15,7 +15,9 @@
 //! with `kind` named `type` (the error's `kind` is its case).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
 
 use wit_parser::{Docs, Resolve, Type, TypeDefKind, TypeId, WorldItem, WorldKey};
 
@@ -28,7 +30,6 @@ const HEADER: &str = "generated from the WIT by crates/host-logic/tests/types.rs
 #[test]
 fn the_hosts_api_types_are_generated_from_the_wit() {
     let api = Api::load();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let outputs: [(&str, String); 3] = [
         ("hosts/node/types/wit.d.ts", typescript(&api)),
         ("hosts/node/types/wit.js", javascript(&api)),
@@ -37,19 +38,12 @@ fn the_hosts_api_types_are_generated_from_the_wit() {
             python(&api),
         ),
     ];
-    let regenerate = std::env::var_os("OPENAI_FT_REGENERATE").is_some();
     for (file, text) in outputs {
-        let path: PathBuf = repo.join(file);
-        if regenerate {
-            std::fs::write(&path, &text).unwrap();
-        } else {
-            let current = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(
-                current == text,
-                "{file} is not what the WIT gives; regenerate it: \
-                 OPENAI_FT_REGENERATE=1 cargo test -p openai-ft-host-logic --test types"
-            );
-        }
+        common::check_or_write(
+            file,
+            &text,
+            "OPENAI_FT_REGENERATE=1 cargo test -p openai-ft-host-logic --test types",
+        );
     }
 }
 

@@ -18,10 +18,13 @@
 // The export signatures, error type included, are generated from the WIT contract.
 #![allow(clippy::result_large_err)]
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "openai-ft",
-});
+// The shipped component's bindings, for the same world (crates/host-logic/tests/bindings.rs
+// generates them). Their `export!` is only called in the wasm build.
+#[allow(unused_imports)]
+mod bindings {
+    include!("../../component/src/bindings.rs");
+}
+use bindings::{exports, openai};
 
 use exports::openai::fine_tuning::commands::CommandInfo;
 use exports::openai::fine_tuning::files as wit_files;
@@ -33,7 +36,7 @@ struct TestComponent;
 
 // As in the shipped component: export symbols only exist in the wasm build.
 #[cfg(target_arch = "wasm32")]
-export!(TestComponent);
+bindings::export!(TestComponent with_types_in bindings);
 
 /// The commands, as `describe` lists them.
 const SELFTESTS: &[(&str, &str)] = &[
