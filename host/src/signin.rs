@@ -13,8 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use openai_ft_host_logic::config::{host_of, is_loopback};
 use openai_ft_host_logic::signin::{
-    self as logic, Assertion, Audience, Chain, Source, failed, none_worked,
-    refresh_due, signed_in,
+    self as logic, Assertion, Audience, Chain, Source, failed, none_worked, refresh_due, signed_in,
 };
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;

@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import stat
+import subprocess
 import sys
 import time
 import urllib.request
@@ -224,3 +225,20 @@ def test_a_credential_that_does_not_sign_in_says_which_and_how_to_fix_it(host_ta
     assert "AADSTS7000215" in line, line
     assert line.endswith("; check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"), line
     assert "wrong-secret-value-0123" not in out.stderr
+
+
+def test_the_github_action_signs_in_with_the_jobs_oidc_token(host_table, resource, tmp_path):
+    """The Action (hosts/node/src/action.js, as GitHub runs it) in a job with `permissions:
+    id-token: write`: GitHub's OIDC token request (emulated) for the federated application."""
+    output = tmp_path / "output"
+    env = {**resource.env("github-oidc", tmp_path), "GITHUB_OUTPUT": str(output), "INPUT_COMMAND": "job list"}
+    node = host_table["node"].argv[0]
+    proc = subprocess.run([node, str(REPO / "hosts" / "node" / "src" / "action.js")], capture_output=True,
+                          env=clean_env(env), timeout=120, stdin=subprocess.DEVNULL)
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    _clean(out)
+    _clean(err)
+    assert proc.returncode == 0, out + err
+    assert "openai-ft: signed in to Azure with GitHub Actions' OIDC token (client id app-github)" in out, out
+    assert "count<<" in output.read_text()
+    assert resource.counts().get("GET /_github/idtoken") == 1

@@ -72,7 +72,13 @@ impl Tokens {
 
 /// Whether `path` is one of Entra's endpoints rather than the API's.
 pub fn owns(path: &str) -> bool {
-    [IMDS_PATH, APP_SERVICE_PATH, GITHUB_PATH, INSTANCE_DISCOVERY_PATH].contains(&path)
+    [
+        IMDS_PATH,
+        APP_SERVICE_PATH,
+        GITHUB_PATH,
+        INSTANCE_DISCOVERY_PATH,
+    ]
+    .contains(&path)
         || token_tenant(path).is_some()
         || metadata_tenant(path).is_some()
 }
@@ -114,7 +120,12 @@ fn authority(req: &Request) -> String {
 /// unknown tenant is Entra's 400.
 fn openid_configuration(config: &Config, authority: &str, tenant: &str) -> (u16, Value) {
     if tenant != config.entra_tenant {
-        return aad(400, "invalid_tenant", 90002, &format!("Tenant '{tenant}' not found."));
+        return aad(
+            400,
+            "invalid_tenant",
+            90002,
+            &format!("Tenant '{tenant}' not found."),
+        );
     }
     let at = |path: &str| format!("{authority}/{tenant}{path}");
     (
@@ -147,7 +158,10 @@ fn openid_configuration(config: &Config, authority: &str, tenant: &str) -> (u16,
 /// the host as its own only alias.
 fn instance_discovery(req: &Request) -> (u16, Value) {
     let authority = authority(req);
-    let host = authority.split_once("://").map_or("", |(_, h)| h).to_owned();
+    let host = authority
+        .split_once("://")
+        .map_or("", |(_, h)| h)
+        .to_owned();
     let query: BTreeMap<String, String> =
         form_urlencoded::parse(req.query.unwrap_or_default().as_bytes())
             .into_owned()

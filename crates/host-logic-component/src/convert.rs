@@ -435,13 +435,11 @@ impl From<wit::SigninSource> for Source {
                         .to_owned(),
                 },
             },
-            wit::SigninSource::ManagedIdentity((url, client_id)) => {
-                Self::ManagedIdentity {
-                    header: signin::identity_header(&url),
-                    url,
-                    client_id,
-                }
-            }
+            wit::SigninSource::ManagedIdentity((url, client_id)) => Self::ManagedIdentity {
+                header: signin::identity_header(&url),
+                url,
+                client_id,
+            },
             wit::SigninSource::AzureCli => Self::AzureCli,
         }
     }

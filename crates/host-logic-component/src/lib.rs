@@ -138,7 +138,9 @@ impl wit::Guest for Component {
             wit::SigninNotice::SignedIn(s) => signin::signed_in(&s.into()),
             wit::SigninNotice::Failed((s, cause)) => signin::failed(&s.into(), &cause),
             wit::SigninNotice::NoneWorked(failures) => signin::none_worked(&failures),
-            wit::SigninNotice::Refused((s, audience)) => signin::refused(&s.into(), audience.into()),
+            wit::SigninNotice::Refused((s, audience)) => {
+                signin::refused(&s.into(), audience.into())
+            }
         }
     }
 

@@ -6,8 +6,6 @@
 
 import { readFileSync } from 'node:fs';
 
-import { AzureCliCredential, ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
-
 import { logic } from './logic.js';
 
 /** The credential `variable` the logic names when the header takes a sign-in's token. */
@@ -41,7 +39,6 @@ export function signIn(endpoint, secrets, redactor) {
   const options = { retryOptions: { maxRetries: 1, maxRetryDelayInMs: 2000 } };
   // Instance discovery would ask Entra's public cloud about the authority: the logic checked it.
   const app = (a) => ({ ...options, authorityHost: a.authority, disableInstanceDiscovery: true });
-  const federated = ([a], read) => new ClientAssertionCredential(a.tenant, a.clientId, assertion(read), app(a));
   const assertion = (read) => async () => {
     const value = (await read()).trim();
     remember(redactor, value);
@@ -55,14 +52,18 @@ export function signIn(endpoint, secrets, redactor) {
     if (res.status !== 200 || typeof body.value !== 'string') throw new Error(`${url.split('?')[0]} answered ${res.status}`);
     return body.value;
   };
-  const credential = ({ tag, val }) => {
+  // Loaded by a process that signs in only: a key needs no library (nor an Action release without it).
+  const credential = async ({ tag, val }) => {
+    const { AzureCliCredential, ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential } =
+      await import('@azure/identity');
     switch (tag) {
       case 'client-secret':
         return new ClientSecretCredential(val.tenant, val.clientId, secrets.get('AZURE_CLIENT_SECRET') ?? '', app(val));
       case 'workload-identity':
-        return federated(val, () => readFileSync(val[1], 'utf8'));
-      case 'github-oidc':
-        return federated(val, () => github(val[1]));
+      case 'github-oidc': {
+        const read = tag === 'github-oidc' ? () => github(val[1]) : () => readFileSync(val[1], 'utf8');
+        return new ClientAssertionCredential(val[0].tenant, val[0].clientId, assertion(read), app(val[0]));
+      }
       case 'managed-identity':
         return val[1] === undefined ? new ManagedIdentityCredential(options) : new ManagedIdentityCredential(val[1], options);
       default:
@@ -79,7 +80,7 @@ export function signIn(endpoint, secrets, redactor) {
   const fetchToken = async (source, audience) => {
     try {
       const scope = logic().signinScope(audience);
-      const t = await credential(source).getToken(scope, { abortSignal: AbortSignal.timeout(deadlineMs) });
+      const t = await (await credential(source)).getToken(scope, { abortSignal: AbortSignal.timeout(deadlineMs) });
       if (!t?.token) throw new Error('the answer holds no access token');
       remember(redactor, t.token);
       return { value: t.token, obtained: BigInt(Math.floor(Date.now() / 1000)), expires: BigInt(Math.floor(t.expiresOnTimestamp / 1000)) };

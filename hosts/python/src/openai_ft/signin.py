@@ -72,7 +72,9 @@ class SignIn:
         if tag == "github-oidc":
             return federated(lambda: self._github(val[1]))
         if tag == "managed-identity":
-            return ai.ManagedIdentityCredential(client_id=val[1], **self._options)
+            # Only probed in a chain (IMDS, then the CLI): 1 s to connect, as natively.
+            probe = {"connection_timeout": 1} if len(self._sources) > 1 else {}
+            return ai.ManagedIdentityCredential(client_id=val[1], **{**self._options, **probe})
         return ai.AzureCliCredential(process_timeout=self._timeout)
 
     def _github(self, url: str) -> str:
