@@ -92,6 +92,9 @@ pub const GITHUB_SUBJECT: &str = "repo:openai-ft/openai-ft:ref:refs/heads/main";
 
 /// IMDS' token path (on `169.254.169.254` in Azure).
 pub const IMDS_PATH: &str = "/metadata/identity/oauth2/token";
+/// IMDS' token path as MSAL for Node asks for it under `AZURE_POD_IDENTITY_AUTHORITY_HOST`
+/// (with a trailing slash), which IMDS serves the same.
+pub const IMDS_PATH_SLASH: &str = "/metadata/identity/oauth2/token/";
 /// The App Service / Functions / Container Apps identity endpoint's path (`IDENTITY_ENDPOINT`).
 pub const APP_SERVICE_PATH: &str = "/msi/token";
 
@@ -458,7 +461,7 @@ fn managed_identity(config: &Config, req: &Request) -> Granted {
             "Identity not found: no managed identity is assigned to this resource.",
         ));
     };
-    let shape = if req.path == IMDS_PATH {
+    let shape = if req.path == IMDS_PATH || req.path == IMDS_PATH_SLASH {
         if (req.header)("metadata").as_deref() != Some("true") {
             return Err(invalid(400, "Required metadata header not specified"));
         }
