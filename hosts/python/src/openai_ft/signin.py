@@ -7,6 +7,7 @@ redactor before it is used; the guest never holds one."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import urllib.request
@@ -15,6 +16,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from wasmtime.component import Variant
 
 from .logic import logic
+
+# The library's own warnings (a failed get_token, with the server's words) would reach stderr by
+# logging's last resort: the host says it once, in the logic's words.
+logging.getLogger("azure").addHandler(logging.NullHandler())
 
 #: The credential `variable` the logic names when the header takes a sign-in's token.
 TOKEN = "(Entra ID token)"
