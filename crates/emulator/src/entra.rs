@@ -74,6 +74,7 @@ impl Tokens {
 pub fn owns(path: &str) -> bool {
     [
         IMDS_PATH,
+        IMDS_PATH_SLASH,
         APP_SERVICE_PATH,
         GITHUB_PATH,
         INSTANCE_DISCOVERY_PATH,
