@@ -39,10 +39,14 @@ export function signIn(endpoint, secrets, redactor) {
   const options = { retryOptions: { maxRetries: 1, maxRetryDelayInMs: 2000 } };
   // Instance discovery would ask Entra's public cloud about the authority: the logic checked it.
   const app = (a) => ({ ...options, authorityHost: a.authority, disableInstanceDiscovery: true });
-  const assertion = (read) => async () => {
-    const value = (await read()).trim();
-    remember(redactor, value);
-    return value;
+  // Read once per credential (MSAL asks twice for one token), and a credential per token.
+  const assertion = (read) => {
+    let value;
+    return async () => {
+      value ??= String(await read()).trim();
+      remember(redactor, value);
+      return value;
+    };
   };
   const github = async (url) => {
     const signal = AbortSignal.timeout(timeoutSecs * 1000);
