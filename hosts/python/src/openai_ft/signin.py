@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 import urllib.request
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, cast
 
 from wasmtime.component import Variant
 
@@ -59,7 +59,7 @@ class SignIn:
     def _credential(self, source: Variant) -> Any:
         import azure.identity as ai  # loaded only by a process that signs in
 
-        tag, val = source.tag, source.payload
+        tag, val = source.tag, cast(Any, source.payload)
 
         def app(a: Any) -> Dict[str, Any]:
             # Instance discovery would ask Entra's public cloud about the authority: the logic
