@@ -13,8 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use openai_ft_host_logic::config::{host_of, is_loopback};
 use openai_ft_host_logic::signin::{
-    self as logic, Assertion, Audience, Chain, EXCHANGE_AUDIENCE, Source, failed, none_worked,
-    refresh_due,
+    self as logic, Assertion, Audience, Chain, Source, failed, none_worked, refresh_due, signed_in,
 };
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
@@ -91,10 +90,7 @@ impl SignIn {
             None => self.first(audience)?,
         };
         if state.chosen.replace(index).is_none() {
-            eprintln!(
-                "openai-ft: signed in to Azure with {}",
-                self.chain.sources[index].describe()
-            );
+            eprintln!("openai-ft: {}", signed_in(&self.chain.sources[index]));
         }
         let value = token.value.expose().to_owned();
         state.tokens.retain(|(a, _)| *a != audience);
@@ -216,8 +212,7 @@ impl SignIn {
                     )
                 }),
             Assertion::Github { url } => {
-                let sep = if url.contains('?') { '&' } else { '?' };
-                let url = format!("{url}{sep}audience={}", encode(EXCHANGE_AUDIENCE));
+                let url = logic::github_request(url);
                 let bearer = format!(
                     "Bearer {}",
                     self.endpoint

@@ -32,9 +32,9 @@ MOVING = [
      "<status>"),
 ]
 
-# Lines only the native host's usage has: it alone writes portable components, signs in to Azure
-# with Entra ID and honours proxy variables (HOST.md, section 2).
-NATIVE_ONLY = re.compile(r"^  (component \[host-logic\]|AZURE_TENANT_ID, |OPENAI_FT_AZURE_CREDENTIAL |HTTPS_PROXY, )")
+# Lines only the native host's usage has: it alone writes portable components and honours proxy
+# variables (HOST.md, section 2).
+NATIVE_ONLY = re.compile(r"^  (component \[host-logic\]|HTTPS_PROXY, )")
 
 RULES: List[Tuple[re.Pattern, str]] = [
     # The usage's first line names each host's own binary.

@@ -208,7 +208,7 @@ SCENARIOS: List[Scenario] = [
     ), flavor="azure-classic", step_ms=300),
     Scenario("azure-configuration-refusals", (
         Step(("job", "list"), {}, code=1, env={"OPENAI_API_VERSION": None}),
-        # Pinned to the key: the native host alone signs in to Azure yet (HOST.md, section 2).
+        # Pinned to the key: unpinned, every host would probe IMDS (off this machine) first.
         Step(("job", "list"), {}, code=1,
              env={"AZURE_OPENAI_API_KEY": None, "OPENAI_FT_AZURE_CREDENTIAL": "api-key"}),
         Step(("job", "list"), {}, code=1, env={"AZURE_OPENAI_ENDPOINT": None}),

@@ -185,8 +185,8 @@ HOST_REFUSALS = {
                      "OPENAI_ADMIN_KEY is not set: checkpoint permissions need an organisation admin key with the "
                      "api.fine_tuning.checkpoints.read and .write scopes; export it in the environment, never in "
                      "Terraform code"),
-    # Pinned to the key: without it the native host, which alone signs in to Azure yet, would try
-    # the rest of the Entra chain (managed identity, the Azure CLI) first.
+    # Pinned to the key: without it every host would try the rest of the Entra chain first (IMDS'
+    # managed identity, off this machine, and the Azure CLI).
     "no-azure-key": ({}, {**AZURE, "AZURE_OPENAI_API_KEY": "", "OPENAI_FT_AZURE_CREDENTIAL": "api-key"},
                      "AZURE_OPENAI_API_KEY is not set: export the Azure OpenAI resource key, or an Entra ID token in "
                      "AZURE_OPENAI_AD_TOKEN, or sign in to Azure (docs/azure.md, \"Sign in to Azure\"), in the "

@@ -1,7 +1,10 @@
 //! Microsoft Entra ID, as far as a client signing in to Azure OpenAI meets it: the tenant's OAuth2
 //! token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials with a secret or with a
 //! federated assertion), the managed-identity endpoints (IMDS' `GET
-//! /metadata/identity/oauth2/token` and App Service's `GET /msi/token`), and the check the data
+//! /metadata/identity/oauth2/token` and App Service's `GET /msi/token`), the tenant's OpenID
+//! configuration and instance discovery that MSAL reads first (its endpoints under the authority
+//! the client reached, `https` behind a TLS front that says so in `x-forwarded-proto`), and the
+//! check the data
 //! plane makes of a bearer token it did not get as a key: issued here, unexpired, and for
 //! `https://cognitiveservices.azure.com`. Tokens are JWT-shaped (header, claims, a random
 //! signature) and live `token_lifetime_secs`; the emulator remembers what it issued, so a token is
@@ -69,7 +72,16 @@ impl Tokens {
 
 /// Whether `path` is one of Entra's endpoints rather than the API's.
 pub fn owns(path: &str) -> bool {
-    [IMDS_PATH, APP_SERVICE_PATH, GITHUB_PATH].contains(&path) || token_tenant(path).is_some()
+    [
+        IMDS_PATH,
+        IMDS_PATH_SLASH,
+        APP_SERVICE_PATH,
+        GITHUB_PATH,
+        INSTANCE_DISCOVERY_PATH,
+    ]
+    .contains(&path)
+        || token_tenant(path).is_some()
+        || metadata_tenant(path).is_some()
 }
 
 /// GitHub Actions' OIDC token request (its `ACTIONS_ID_TOKEN_REQUEST_URL`), emulated here.
@@ -81,8 +93,96 @@ pub const GITHUB_SUBJECT: &str = "repo:openai-ft/openai-ft:ref:refs/heads/main";
 
 /// IMDS' token path (on `169.254.169.254` in Azure).
 pub const IMDS_PATH: &str = "/metadata/identity/oauth2/token";
+/// IMDS' token path as MSAL for Node asks for it under `AZURE_POD_IDENTITY_AUTHORITY_HOST`
+/// (with a trailing slash), which IMDS serves the same.
+pub const IMDS_PATH_SLASH: &str = "/metadata/identity/oauth2/token/";
 /// The App Service / Functions / Container Apps identity endpoint's path (`IDENTITY_ENDPOINT`).
 pub const APP_SERVICE_PATH: &str = "/msi/token";
+
+/// Entra's instance discovery, which MSAL asks about an authority it does not know (unless told
+/// not to): `GET /common/discovery/instance?api-version=1.1&authorization_endpoint=...`.
+pub const INSTANCE_DISCOVERY_PATH: &str = "/common/discovery/instance";
+
+/// The tenant of an OpenID configuration path (`/{tenant}/v2.0/.well-known/openid-configuration`),
+/// which MSAL reads before its first token request.
+fn metadata_tenant(path: &str) -> Option<&str> {
+    let tenant = path
+        .strip_prefix('/')?
+        .strip_suffix("/v2.0/.well-known/openid-configuration")?;
+    (!tenant.is_empty() && !tenant.contains('/')).then_some(tenant)
+}
+
+/// The authority as the client reached it: `x-forwarded-proto` (a TLS front's) or http, and the
+/// `host` header.
+fn authority(req: &Request) -> String {
+    let scheme = (req.header)("x-forwarded-proto").unwrap_or_else(|| "http".into());
+    let host = (req.header)("host").unwrap_or_else(|| "localhost".into());
+    format!("{scheme}://{host}")
+}
+
+/// Entra's OpenID Connect metadata for `tenant` (v2.0), its endpoints under `authority`; an
+/// unknown tenant is Entra's 400.
+fn openid_configuration(config: &Config, authority: &str, tenant: &str) -> (u16, Value) {
+    if tenant != config.entra_tenant {
+        return aad(
+            400,
+            "invalid_tenant",
+            90002,
+            &format!("Tenant '{tenant}' not found."),
+        );
+    }
+    let at = |path: &str| format!("{authority}/{tenant}{path}");
+    (
+        200,
+        json!({
+            "token_endpoint": at("/oauth2/v2.0/token"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": at("/discovery/v2.0/keys"),
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": at("/v2.0"),
+            "request_uri_parameter_supported": false,
+            "authorization_endpoint": at("/oauth2/v2.0/authorize"),
+            "device_authorization_endpoint": at("/oauth2/v2.0/devicecode"),
+            "http_logout_supported": true,
+            "frontchannel_logout_supported": true,
+            "end_session_endpoint": at("/oauth2/v2.0/logout"),
+            "tenant_region_scope": null,
+            "cloud_instance_name": "microsoftonline.com",
+            "cloud_graph_host_name": "graph.windows.net",
+            "msgraph_host": "graph.microsoft.com",
+        }),
+    )
+}
+
+/// Entra's instance discovery answer for an authority on this host: its tenant's metadata and
+/// the host as its own only alias.
+fn instance_discovery(req: &Request) -> (u16, Value) {
+    let authority = authority(req);
+    let host = authority
+        .split_once("://")
+        .map_or("", |(_, h)| h)
+        .to_owned();
+    let query: BTreeMap<String, String> =
+        form_urlencoded::parse(req.query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let tenant = query
+        .get("authorization_endpoint")
+        .and_then(|e| e.split('/').nth(3).map(str::to_owned))
+        .unwrap_or_else(|| "common".into());
+    (
+        200,
+        json!({
+            "tenant_discovery_endpoint": format!("{authority}/{tenant}/v2.0/.well-known/openid-configuration"),
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+        }),
+    )
+}
 
 fn token_tenant(path: &str) -> Option<&str> {
     let tenant = path.strip_prefix('/')?.strip_suffix("/oauth2/v2.0/token")?;
@@ -109,6 +209,12 @@ pub fn serve(
 ) -> (u16, Value) {
     if req.path == GITHUB_PATH {
         return github(config, rng, req, now / 1000);
+    }
+    if req.path == INSTANCE_DISCOVERY_PATH {
+        return instance_discovery(req);
+    }
+    if let Some(tenant) = metadata_tenant(req.path) {
+        return openid_configuration(config, &authority(req), tenant);
     }
     let result = if let Some(tenant) = token_tenant(req.path) {
         token_endpoint(config, tenant, req, now)
@@ -356,7 +462,7 @@ fn managed_identity(config: &Config, req: &Request) -> Granted {
             "Identity not found: no managed identity is assigned to this resource.",
         ));
     };
-    let shape = if req.path == IMDS_PATH {
+    let shape = if req.path == IMDS_PATH || req.path == IMDS_PATH_SLASH {
         if (req.header)("metadata").as_deref() != Some("true") {
             return Err(invalid(400, "Required metadata header not specified"));
         }

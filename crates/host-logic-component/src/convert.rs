@@ -2,6 +2,11 @@
 
 use alloc::vec::Vec;
 
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+
+use openai_ft_host_logic::signin::{self, Assertion, Audience, Source};
 use openai_ft_host_logic::{cli, config, inert, input, messages, request, wasm};
 
 use crate::wit;
@@ -96,6 +101,9 @@ impl From<config::Endpoint> for wit::Endpoint {
             management: e.management.into(),
             connect_timeout_secs: e.connect_timeout_secs,
             timeout_secs: e.timeout_secs,
+            signin: e
+                .signin
+                .map(|c| c.sources.into_iter().map(Into::into).collect()),
         }
     }
 }
@@ -113,8 +121,9 @@ impl From<wit::Endpoint> for config::Endpoint {
             management: e.management.into(),
             connect_timeout_secs: e.connect_timeout_secs,
             timeout_secs: e.timeout_secs,
-            // Hosts that load this component do not sign in to Azure themselves yet.
-            signin: None,
+            signin: e.signin.map(|s| signin::Chain {
+                sources: s.into_iter().map(Into::into).collect(),
+            }),
         }
     }
 }
@@ -350,4 +359,88 @@ pub fn commands(commands: Vec<wit::CommandInfo>) -> Vec<cli::CommandInfo> {
             inputs: c.inputs,
         })
         .collect()
+}
+
+impl From<wit::Audience> for Audience {
+    fn from(a: wit::Audience) -> Self {
+        match a {
+            wit::Audience::CognitiveServices => Self::CognitiveServices,
+            wit::Audience::Management => Self::Management,
+        }
+    }
+}
+
+/// The suffix of a token URL after the authority and tenant ([`signin::choose`] builds it).
+const TOKEN_PATH: &str = "/oauth2/v2.0/token";
+
+fn app(token_url: &str, client_id: String) -> wit::SigninApp {
+    let tenanted = token_url.strip_suffix(TOKEN_PATH).unwrap_or(token_url);
+    let (authority, tenant) = tenanted.rsplit_once('/').unwrap_or((tenanted, ""));
+    wit::SigninApp {
+        authority: authority.to_owned(),
+        tenant: tenant.to_owned(),
+        client_id,
+    }
+}
+
+fn token_url(app: &wit::SigninApp) -> String {
+    format!("{}/{}{TOKEN_PATH}", app.authority, app.tenant)
+}
+
+impl From<Source> for wit::SigninSource {
+    fn from(s: Source) -> Self {
+        match s {
+            Source::ClientSecret {
+                token_url,
+                client_id,
+            } => Self::ClientSecret(app(&token_url, client_id)),
+            Source::Federated {
+                token_url,
+                client_id,
+                assertion: Assertion::File(path),
+            } => Self::WorkloadIdentity((app(&token_url, client_id), path)),
+            Source::Federated {
+                token_url,
+                client_id,
+                assertion: Assertion::Github { url },
+            } => Self::GithubOidc((app(&token_url, client_id), signin::github_request(&url))),
+            Source::ManagedIdentity { url, client_id, .. } => {
+                Self::ManagedIdentity((url, client_id))
+            }
+            Source::AzureCli => Self::AzureCli,
+        }
+    }
+}
+
+impl From<wit::SigninSource> for Source {
+    fn from(s: wit::SigninSource) -> Self {
+        match s {
+            wit::SigninSource::ClientSecret(a) => Self::ClientSecret {
+                token_url: token_url(&a),
+                client_id: a.client_id,
+            },
+            wit::SigninSource::WorkloadIdentity((a, path)) => Self::Federated {
+                token_url: token_url(&a),
+                client_id: a.client_id,
+                assertion: Assertion::File(path),
+            },
+            wit::SigninSource::GithubOidc((a, url)) => Self::Federated {
+                token_url: token_url(&a),
+                client_id: a.client_id,
+                assertion: Assertion::Github {
+                    url: url
+                        .strip_suffix(&signin::github_request(""))
+                        .or_else(|| url.strip_suffix(&signin::github_request("?")[1..]))
+                        .unwrap_or(&url)
+                        .to_owned(),
+                },
+            },
+            wit::SigninSource::ManagedIdentity((url, client_id)) => Self::ManagedIdentity {
+                header: signin::identity_header(&url),
+                url,
+                client_id,
+            },
+            wit::SigninSource::AzureCli => Self::AzureCli,
+        }
+    }
 }

@@ -134,6 +134,26 @@ impl wit::Guest for Component {
         logic::messages::notice(&notice.into())
     }
 
+    fn signin_message(notice: wit::SigninNotice) -> String {
+        use logic::signin;
+        match notice {
+            wit::SigninNotice::SignedIn(s) => signin::signed_in(&s.into()),
+            wit::SigninNotice::Failed((s, cause)) => signin::failed(&s.into(), &cause),
+            wit::SigninNotice::NoneWorked(failures) => signin::none_worked(&failures),
+            wit::SigninNotice::Refused((s, audience)) => {
+                signin::refused(&s.into(), audience.into())
+            }
+        }
+    }
+
+    fn signin_scope(audience: wit::Audience) -> String {
+        logic::signin::Audience::from(audience).scope()
+    }
+
+    fn refresh_due(obtained: u64, expires: u64, now: u64) -> bool {
+        logic::signin::refresh_due(obtained, expires, now)
+    }
+
     fn error_line(message: String) -> String {
         logic::messages::error_line(&message)
     }

@@ -64,9 +64,7 @@ pub fn usage(program: &Program) -> String {
     let native = if program.native {
         (
             "  component [host-logic]  write the portable component (or the host logic) to stdout\n",
-            "  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE, ...
-  OPENAI_FT_AZURE_CREDENTIAL ...  Entra ID sign-in instead of a key (docs/azure.md)
-  HTTPS_PROXY, ALL_PROXY, NO_PROXY                      proxy for an https base (never loopback)\n",
+            "  HTTPS_PROXY, ALL_PROXY, NO_PROXY                      proxy for an https base (never loopback)\n",
         )
     } else {
         ("", "")
@@ -91,6 +89,8 @@ environment:
   OPENAI_API_VERSION   Azure OpenAI (api-version for azure-classic only)
   AZURE_RESOURCE_MANAGER_ENDPOINT, AZURE_MANAGEMENT_TOKEN
                        Azure Resource Manager, for deployments (default management.azure.com)
+  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE, ...
+  OPENAI_FT_AZURE_CREDENTIAL ...  Entra ID sign-in instead of a key (docs/azure.md)
   OPENAI_FT_INPUT      the input object, when stdin is not used (local-exec)
   OPENAI_FT_TIMEOUT, OPENAI_FT_CONNECT_TIMEOUT          seconds (default 120, 10)
 {}  OPENAI_FT_MEMORY_LIMIT_MIB, OPENAI_FT_CPU_LIMIT_SECS  guest limits (default 256, 300)

@@ -269,18 +269,20 @@ pub fn choose<'a>(
     let client_id = var("AZURE_CLIENT_ID").map(str::to_owned);
     let app_service = |endpoint: &str| -> Result<Source, String> {
         let url = reachable("IDENTITY_ENDPOINT", endpoint, false)?;
+        let url = format!("{url}?api-version=2019-08-01");
         Ok(Source::ManagedIdentity {
-            url: format!("{url}?api-version=2019-08-01"),
-            header: ("x-identity-header".into(), "IDENTITY_HEADER".into()),
+            header: identity_header(&url),
+            url,
             client_id: client_id.clone(),
         })
     };
     let imds = || -> Result<Source, String> {
         let host = var("AZURE_POD_IDENTITY_AUTHORITY_HOST").unwrap_or(DEFAULT_IMDS);
         let host = reachable("AZURE_POD_IDENTITY_AUTHORITY_HOST", host, true)?;
+        let url = format!("{host}{IMDS_PATH}?api-version=2018-02-01");
         Ok(Source::ManagedIdentity {
-            url: format!("{host}/metadata/identity/oauth2/token?api-version=2018-02-01"),
-            header: ("metadata".into(), "true".into()),
+            header: identity_header(&url),
+            url,
             client_id: client_id.clone(),
         })
     };
@@ -369,6 +371,31 @@ fn reachable(name: &str, url: &str, link_local: bool) -> Result<String, String> 
             }
         ))
     }
+}
+
+/// IMDS' token path, under `AZURE_POD_IDENTITY_AUTHORITY_HOST`.
+const IMDS_PATH: &str = "/metadata/identity/oauth2/token";
+
+/// The header a managed-identity endpoint at `url` takes: IMDS' `metadata: true`, or App
+/// Service's `x-identity-header`, completed with the secret `IDENTITY_HEADER`.
+pub fn identity_header(url: &str) -> (String, String) {
+    if url.contains(IMDS_PATH) {
+        ("metadata".into(), "true".into())
+    } else {
+        ("x-identity-header".into(), "IDENTITY_HEADER".into())
+    }
+}
+
+/// GitHub's OIDC token request for a federated assertion: `url` (`ACTIONS_ID_TOKEN_REQUEST_URL`)
+/// with the token-exchange audience added to its query.
+pub fn github_request(url: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}audience=api%3A%2F%2FAzureADTokenExchange")
+}
+
+/// The line once a source gave the process's first token (never the token).
+pub fn signed_in(source: &Source) -> String {
+    format!("signed in to Azure with {}", source.describe())
 }
 
 /// Whether a token obtained at `obtained` (Unix seconds) and expiring at `expires` is due for a

@@ -5,6 +5,7 @@
 // the host hands on. No proxy is ever used (node:http reads no proxy variable).
 
 import { HostError, logic } from './logic.js';
+import { signIn } from './signin.js';
 
 /** What a secret becomes. */
 export const REDACTED = '[redacted]';
@@ -72,5 +73,5 @@ export function configure(env) {
   const redactor = new Redactor([...values.values()]);
   if (settings.tag === 'err') throw new HostError(redactor.text(settings.val));
   const header = (h) => [h.name, `${h.prefix}${values.get(h.variable) ?? ''}`];
-  return { ...settings.val, redactor, header };
+  return { ...settings.val, redactor, header, signin: signIn(settings.val.endpoint, values, redactor) };
 }

@@ -24,9 +24,11 @@ export async function send(config, request, file) {
   } catch (e) {
     return { err: e.payload };
   }
-  const headers = Object.fromEntries([config.header(out.credential), ...out.headers]);
-  const body = out.body.length === 0 ? null : Readable.from(parts(out.body, file));
-  return exchange(config, out, headers, body, file);
+  const attempt = (credential) => {
+    const body = out.body.length === 0 ? null : Readable.from(parts(out.body, file));
+    return exchange(config, out, Object.fromEntries([credential, ...out.headers]), body, file);
+  };
+  return config.signin ? config.signin.send(out, attempt, config.header) : attempt(config.header(out.credential));
 }
 
 /** Why the granted file stopped an upload (the logic's `upload-stop`). */

@@ -49,6 +49,7 @@ async function call(exportName, args, options, grant) {
     if (grant !== undefined) file = grantFile(grant);
     const config = configure(options.env ?? process.env);
     redactor = config.redactor;
+    config.signin?.listen((line) => onProgress(redactor.text(line)));
     // Every string the caller gets is redacted, though the answers were: the guest could
     // assemble a key from pieces.
     const result = await runGuest(

@@ -196,7 +196,7 @@ def test_the_console_script_speaks_the_protocol(emulator):
     assert script(["nope", "--help"]).stderr == 'openai-ft: unknown noun "nope"; run openai-ft --help for the commands\n'
 
 
-def test_the_wasmtime_pins_agree():
+def test_the_pins_agree():
     import importlib.metadata
     import tomllib
 
@@ -204,6 +204,7 @@ def test_the_wasmtime_pins_agree():
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
     requirements = [line for line in (root / "requirements.txt").read_text().splitlines()
                     if line and not line.startswith("#")]
-    pin = f"wasmtime=={logic.WASMTIME_VERSION}"
-    assert (project, requirements) == ([pin], [pin])
+    pins = [f"wasmtime=={logic.WASMTIME_VERSION}", "azure-identity==1.27.0"]
+    assert (project, requirements) == (pins, pins)
+    assert importlib.metadata.version("azure-identity") == "1.27.0"
     assert importlib.metadata.version("wasmtime") == logic.WASMTIME_VERSION

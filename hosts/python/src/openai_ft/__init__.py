@@ -63,6 +63,8 @@ def _call(interface: str, name: str, args: List[Any], options: Mapping[str, Any]
         file = grant_file(grant) if grant else None
         config = configure(os.environ if options.get("env") is None else options["env"])
         redactor = config.redactor
+        if config.signin:
+            config.signin.say = lambda line: progress(redactor.text(line))
         result = redactor.deep(load(options.get("component")).call(
             interface, name, args, config, file, lambda line: progress(redactor.text(line))))
     except HostError as e:

@@ -10,6 +10,7 @@ import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .logic import HostError, logic
+from .signin import SignIn
 
 #: What a secret becomes.
 REDACTED = "[redacted]"
@@ -64,6 +65,7 @@ class Config:
     def __init__(self, endpoint: Any, limits: Any, secrets: Dict[str, str]):
         self.endpoint, self.limits, self._secrets = endpoint, limits, secrets
         self.redactor = Redactor(secrets.values())
+        self.signin = None if endpoint.signin is None else SignIn(endpoint, secrets, self.redactor)
 
     def header(self, h: Any) -> Tuple[str, str]:
         """The credential header `h` (a `secret-header`), completed with its secret."""

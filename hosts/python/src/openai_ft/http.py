@@ -44,12 +44,14 @@ def send(config: Config, request: Any, file: Optional[GrantedFile]) -> Any:
     out = logic().prepare(config.endpoint, request, file.size if file else None, secrets.randbits(64))
     if isinstance(out, Variant):
         return out
-    headers = [config.header(out.credential), *out.headers]
-    try:
-        body = _body(out.body, file, getattr(out, "deadline-secs") or 0)
-        return _exchange(config, out.url, out.method, headers, body, out.origin)
-    except _UploadStop as stop:
-        return logic().upload_error(file.path if file else "", stop.stop)
+
+    def attempt(credential: Any) -> Any:
+        try:
+            body = _body(out.body, file, getattr(out, "deadline-secs") or 0)
+            return _exchange(config, out.url, out.method, [credential, *out.headers], body, out.origin)
+        except _UploadStop as stop:
+            return logic().upload_error(file.path if file else "", stop.stop)
+    return config.signin.send(out, attempt, config.header) if config.signin else attempt(config.header(out.credential))
 
 
 def _body(parts: Any, file: Optional[GrantedFile], allowed: int) -> Iterator[bytes]:
