@@ -219,6 +219,145 @@ pub mod exports {
                             .finish()
                     }
                 }
+                /// Whom an Entra ID token is for.
+                #[repr(u8)]
+                #[derive(Clone, Copy, Eq, Ord, PartialEq, PartialOrd)]
+                pub enum Audience {
+                    /// Azure OpenAI's data plane: `https://cognitiveservices.azure.com`.
+                    CognitiveServices,
+                    /// Azure Resource Manager: `https://management.azure.com`.
+                    Management,
+                }
+                impl ::core::fmt::Debug for Audience {
+                    fn fmt(
+                        &self,
+                        f: &mut ::core::fmt::Formatter<'_>,
+                    ) -> ::core::fmt::Result {
+                        match self {
+                            Audience::CognitiveServices => {
+                                f.debug_tuple("Audience::CognitiveServices").finish()
+                            }
+                            Audience::Management => {
+                                f.debug_tuple("Audience::Management").finish()
+                            }
+                        }
+                    }
+                }
+                impl Audience {
+                    #[doc(hidden)]
+                    pub unsafe fn _lift(val: u8) -> Audience {
+                        if !cfg!(debug_assertions) {
+                            return unsafe { ::core::mem::transmute(val) };
+                        }
+                        match val {
+                            0 => Audience::CognitiveServices,
+                            1 => Audience::Management,
+                            _ => panic!("invalid enum discriminant"),
+                        }
+                    }
+                }
+                /// The application an Entra ID sign-in is for (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`).
+                #[derive(Clone)]
+                pub struct SigninApp {
+                    /// The authority host (`AZURE_AUTHORITY_HOST`, checked), without a trailing slash.
+                    pub authority: _rt::String,
+                    /// The tenant.
+                    pub tenant: _rt::String,
+                    /// The application's client id.
+                    pub client_id: _rt::String,
+                }
+                impl ::core::fmt::Debug for SigninApp {
+                    fn fmt(
+                        &self,
+                        f: &mut ::core::fmt::Formatter<'_>,
+                    ) -> ::core::fmt::Result {
+                        f.debug_struct("SigninApp")
+                            .field("authority", &self.authority)
+                            .field("tenant", &self.tenant)
+                            .field("client-id", &self.client_id)
+                            .finish()
+                    }
+                }
+                /// One way to get an Entra ID token, with every place it may reach; secrets (the client
+                /// secret, `IDENTITY_HEADER`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN`) stay the host's.
+                #[derive(Clone)]
+                pub enum SigninSource {
+                    /// Client credentials with `AZURE_CLIENT_SECRET`.
+                    ClientSecret(SigninApp),
+                    /// Client credentials with the federated assertion in this file, read fresh each time.
+                    WorkloadIdentity((SigninApp, _rt::String)),
+                    /// Client credentials with GitHub Actions' OIDC token: `GET` this URL (the token-exchange
+                    /// audience added), `authorization: Bearer` `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+                    GithubOidc((SigninApp, _rt::String)),
+                    /// A managed identity at this URL (IMDS, or `IDENTITY_ENDPOINT`), user-assigned when a
+                    /// client id is given.
+                    ManagedIdentity((_rt::String, Option<_rt::String>)),
+                    /// `az account get-access-token`.
+                    AzureCli,
+                }
+                impl ::core::fmt::Debug for SigninSource {
+                    fn fmt(
+                        &self,
+                        f: &mut ::core::fmt::Formatter<'_>,
+                    ) -> ::core::fmt::Result {
+                        match self {
+                            SigninSource::ClientSecret(e) => {
+                                f.debug_tuple("SigninSource::ClientSecret")
+                                    .field(e)
+                                    .finish()
+                            }
+                            SigninSource::WorkloadIdentity(e) => {
+                                f.debug_tuple("SigninSource::WorkloadIdentity")
+                                    .field(e)
+                                    .finish()
+                            }
+                            SigninSource::GithubOidc(e) => {
+                                f.debug_tuple("SigninSource::GithubOidc").field(e).finish()
+                            }
+                            SigninSource::ManagedIdentity(e) => {
+                                f.debug_tuple("SigninSource::ManagedIdentity")
+                                    .field(e)
+                                    .finish()
+                            }
+                            SigninSource::AzureCli => {
+                                f.debug_tuple("SigninSource::AzureCli").finish()
+                            }
+                        }
+                    }
+                }
+                /// A line about the sign-in, as every host words it.
+                #[derive(Clone)]
+                pub enum SigninNotice {
+                    /// This source gave the process's first token (stderr, once).
+                    SignedIn(SigninSource),
+                    /// This source gave no token, for this cause (redacted by the host).
+                    Failed((SigninSource, _rt::String)),
+                    /// Every source of a chain failed: each one's `failed` line.
+                    NoneWorked(_rt::Vec<_rt::String>),
+                    /// The resource refused a token of this source for this audience even after a refresh.
+                    Refused((SigninSource, Audience)),
+                }
+                impl ::core::fmt::Debug for SigninNotice {
+                    fn fmt(
+                        &self,
+                        f: &mut ::core::fmt::Formatter<'_>,
+                    ) -> ::core::fmt::Result {
+                        match self {
+                            SigninNotice::SignedIn(e) => {
+                                f.debug_tuple("SigninNotice::SignedIn").field(e).finish()
+                            }
+                            SigninNotice::Failed(e) => {
+                                f.debug_tuple("SigninNotice::Failed").field(e).finish()
+                            }
+                            SigninNotice::NoneWorked(e) => {
+                                f.debug_tuple("SigninNotice::NoneWorked").field(e).finish()
+                            }
+                            SigninNotice::Refused(e) => {
+                                f.debug_tuple("SigninNotice::Refused").field(e).finish()
+                            }
+                        }
+                    }
+                }
                 /// Where requests go and what they carry.
                 #[derive(Clone)]
                 pub struct Endpoint {
@@ -243,6 +382,10 @@ pub mod exports {
                     pub connect_timeout_secs: u32,
                     /// Seconds to wait for a response's head, and again for its body.
                     pub timeout_secs: u32,
+                    /// Azure: the Entra ID credentials to sign in with, in order (the first that gives a
+                    /// token serves the process); then `prepare` names the token as the credential's
+                    /// `variable` `(Entra ID token)`, for the audience of its `origin`. None: no sign-in.
+                    pub signin: Option<_rt::Vec<SigninSource>>,
                 }
                 impl ::core::fmt::Debug for Endpoint {
                     fn fmt(
@@ -260,6 +403,7 @@ pub mod exports {
                             .field("management", &self.management)
                             .field("connect-timeout-secs", &self.connect_timeout_secs)
                             .field("timeout-secs", &self.timeout_secs)
+                            .field("signin", &self.signin)
                             .finish()
                     }
                 }
@@ -1552,6 +1696,568 @@ pub mod exports {
                 }
                 #[doc(hidden)]
                 #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_signin_message_cabi<T: Guest>(
+                    arg0: i32,
+                    arg1: *mut u8,
+                    arg2: *mut u8,
+                    arg3: usize,
+                    arg4: *mut u8,
+                    arg5: *mut u8,
+                    arg6: *mut u8,
+                    arg7: usize,
+                    arg8: *mut u8,
+                    arg9: usize,
+                    arg10: *mut u8,
+                    arg11: usize,
+                ) -> *mut u8 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result48 = {
+                            let v47 = match arg0 {
+                                0 => {
+                                    let e47 = {
+                                        let v13 = match arg1 as i32 {
+                                            0 => {
+                                                let e13 = {
+                                                    let len0 = arg3;
+                                                    let bytes0 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len0,
+                                                        len0,
+                                                    );
+                                                    let len1 = arg5 as usize;
+                                                    let bytes1 = _rt::Vec::from_raw_parts(
+                                                        arg4.cast(),
+                                                        len1,
+                                                        len1,
+                                                    );
+                                                    let len2 = arg7;
+                                                    let bytes2 = _rt::Vec::from_raw_parts(
+                                                        arg6.cast(),
+                                                        len2,
+                                                        len2,
+                                                    );
+                                                    SigninApp {
+                                                        authority: _rt::string_lift(bytes0),
+                                                        tenant: _rt::string_lift(bytes1),
+                                                        client_id: _rt::string_lift(bytes2),
+                                                    }
+                                                };
+                                                SigninSource::ClientSecret(e13)
+                                            }
+                                            1 => {
+                                                let e13 = {
+                                                    let len3 = arg3;
+                                                    let bytes3 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len3,
+                                                        len3,
+                                                    );
+                                                    let len4 = arg5 as usize;
+                                                    let bytes4 = _rt::Vec::from_raw_parts(
+                                                        arg4.cast(),
+                                                        len4,
+                                                        len4,
+                                                    );
+                                                    let len5 = arg7;
+                                                    let bytes5 = _rt::Vec::from_raw_parts(
+                                                        arg6.cast(),
+                                                        len5,
+                                                        len5,
+                                                    );
+                                                    let len6 = arg9;
+                                                    let bytes6 = _rt::Vec::from_raw_parts(
+                                                        arg8.cast(),
+                                                        len6,
+                                                        len6,
+                                                    );
+                                                    (
+                                                        SigninApp {
+                                                            authority: _rt::string_lift(bytes3),
+                                                            tenant: _rt::string_lift(bytes4),
+                                                            client_id: _rt::string_lift(bytes5),
+                                                        },
+                                                        _rt::string_lift(bytes6),
+                                                    )
+                                                };
+                                                SigninSource::WorkloadIdentity(e13)
+                                            }
+                                            2 => {
+                                                let e13 = {
+                                                    let len7 = arg3;
+                                                    let bytes7 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len7,
+                                                        len7,
+                                                    );
+                                                    let len8 = arg5 as usize;
+                                                    let bytes8 = _rt::Vec::from_raw_parts(
+                                                        arg4.cast(),
+                                                        len8,
+                                                        len8,
+                                                    );
+                                                    let len9 = arg7;
+                                                    let bytes9 = _rt::Vec::from_raw_parts(
+                                                        arg6.cast(),
+                                                        len9,
+                                                        len9,
+                                                    );
+                                                    let len10 = arg9;
+                                                    let bytes10 = _rt::Vec::from_raw_parts(
+                                                        arg8.cast(),
+                                                        len10,
+                                                        len10,
+                                                    );
+                                                    (
+                                                        SigninApp {
+                                                            authority: _rt::string_lift(bytes7),
+                                                            tenant: _rt::string_lift(bytes8),
+                                                            client_id: _rt::string_lift(bytes9),
+                                                        },
+                                                        _rt::string_lift(bytes10),
+                                                    )
+                                                };
+                                                SigninSource::GithubOidc(e13)
+                                            }
+                                            3 => {
+                                                let e13 = {
+                                                    let len11 = arg3;
+                                                    let bytes11 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len11,
+                                                        len11,
+                                                    );
+                                                    (
+                                                        _rt::string_lift(bytes11),
+                                                        match arg4 as i32 {
+                                                            0 => None,
+                                                            1 => {
+                                                                let e = {
+                                                                    let len12 = arg6 as usize;
+                                                                    let bytes12 = _rt::Vec::from_raw_parts(
+                                                                        arg5.cast(),
+                                                                        len12,
+                                                                        len12,
+                                                                    );
+                                                                    _rt::string_lift(bytes12)
+                                                                };
+                                                                Some(e)
+                                                            }
+                                                            _ => _rt::invalid_enum_discriminant(),
+                                                        },
+                                                    )
+                                                };
+                                                SigninSource::ManagedIdentity(e13)
+                                            }
+                                            n => {
+                                                debug_assert_eq!(n, 4, "invalid enum discriminant");
+                                                SigninSource::AzureCli
+                                            }
+                                        };
+                                        v13
+                                    };
+                                    SigninNotice::SignedIn(e47)
+                                }
+                                1 => {
+                                    let e47 = {
+                                        let v27 = match arg1 as i32 {
+                                            0 => {
+                                                let e27 = {
+                                                    let len14 = arg3;
+                                                    let bytes14 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len14,
+                                                        len14,
+                                                    );
+                                                    let len15 = arg5 as usize;
+                                                    let bytes15 = _rt::Vec::from_raw_parts(
+                                                        arg4.cast(),
+                                                        len15,
+                                                        len15,
+                                                    );
+                                                    let len16 = arg7;
+                                                    let bytes16 = _rt::Vec::from_raw_parts(
+                                                        arg6.cast(),
+                                                        len16,
+                                                        len16,
+                                                    );
+                                                    SigninApp {
+                                                        authority: _rt::string_lift(bytes14),
+                                                        tenant: _rt::string_lift(bytes15),
+                                                        client_id: _rt::string_lift(bytes16),
+                                                    }
+                                                };
+                                                SigninSource::ClientSecret(e27)
+                                            }
+                                            1 => {
+                                                let e27 = {
+                                                    let len17 = arg3;
+                                                    let bytes17 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len17,
+                                                        len17,
+                                                    );
+                                                    let len18 = arg5 as usize;
+                                                    let bytes18 = _rt::Vec::from_raw_parts(
+                                                        arg4.cast(),
+                                                        len18,
+                                                        len18,
+                                                    );
+                                                    let len19 = arg7;
+                                                    let bytes19 = _rt::Vec::from_raw_parts(
+                                                        arg6.cast(),
+                                                        len19,
+                                                        len19,
+                                                    );
+                                                    let len20 = arg9;
+                                                    let bytes20 = _rt::Vec::from_raw_parts(
+                                                        arg8.cast(),
+                                                        len20,
+                                                        len20,
+                                                    );
+                                                    (
+                                                        SigninApp {
+                                                            authority: _rt::string_lift(bytes17),
+                                                            tenant: _rt::string_lift(bytes18),
+                                                            client_id: _rt::string_lift(bytes19),
+                                                        },
+                                                        _rt::string_lift(bytes20),
+                                                    )
+                                                };
+                                                SigninSource::WorkloadIdentity(e27)
+                                            }
+                                            2 => {
+                                                let e27 = {
+                                                    let len21 = arg3;
+                                                    let bytes21 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len21,
+                                                        len21,
+                                                    );
+                                                    let len22 = arg5 as usize;
+                                                    let bytes22 = _rt::Vec::from_raw_parts(
+                                                        arg4.cast(),
+                                                        len22,
+                                                        len22,
+                                                    );
+                                                    let len23 = arg7;
+                                                    let bytes23 = _rt::Vec::from_raw_parts(
+                                                        arg6.cast(),
+                                                        len23,
+                                                        len23,
+                                                    );
+                                                    let len24 = arg9;
+                                                    let bytes24 = _rt::Vec::from_raw_parts(
+                                                        arg8.cast(),
+                                                        len24,
+                                                        len24,
+                                                    );
+                                                    (
+                                                        SigninApp {
+                                                            authority: _rt::string_lift(bytes21),
+                                                            tenant: _rt::string_lift(bytes22),
+                                                            client_id: _rt::string_lift(bytes23),
+                                                        },
+                                                        _rt::string_lift(bytes24),
+                                                    )
+                                                };
+                                                SigninSource::GithubOidc(e27)
+                                            }
+                                            3 => {
+                                                let e27 = {
+                                                    let len25 = arg3;
+                                                    let bytes25 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len25,
+                                                        len25,
+                                                    );
+                                                    (
+                                                        _rt::string_lift(bytes25),
+                                                        match arg4 as i32 {
+                                                            0 => None,
+                                                            1 => {
+                                                                let e = {
+                                                                    let len26 = arg6 as usize;
+                                                                    let bytes26 = _rt::Vec::from_raw_parts(
+                                                                        arg5.cast(),
+                                                                        len26,
+                                                                        len26,
+                                                                    );
+                                                                    _rt::string_lift(bytes26)
+                                                                };
+                                                                Some(e)
+                                                            }
+                                                            _ => _rt::invalid_enum_discriminant(),
+                                                        },
+                                                    )
+                                                };
+                                                SigninSource::ManagedIdentity(e27)
+                                            }
+                                            n => {
+                                                debug_assert_eq!(n, 4, "invalid enum discriminant");
+                                                SigninSource::AzureCli
+                                            }
+                                        };
+                                        let len28 = arg11;
+                                        let bytes28 = _rt::Vec::from_raw_parts(
+                                            arg10.cast(),
+                                            len28,
+                                            len28,
+                                        );
+                                        (v27, _rt::string_lift(bytes28))
+                                    };
+                                    SigninNotice::Failed(e47)
+                                }
+                                2 => {
+                                    let e47 = {
+                                        let base32 = arg1;
+                                        let len32 = arg2 as usize;
+                                        let mut result32 = _rt::Vec::with_capacity(len32);
+                                        for i in 0..len32 {
+                                            let base = base32
+                                                .add(i * (2 * ::core::mem::size_of::<*const u8>()));
+                                            let e32 = {
+                                                let l29 = *base.add(0).cast::<*mut u8>();
+                                                let l30 = *base
+                                                    .add(::core::mem::size_of::<*const u8>())
+                                                    .cast::<usize>();
+                                                let len31 = l30;
+                                                let bytes31 = _rt::Vec::from_raw_parts(
+                                                    l29.cast(),
+                                                    len31,
+                                                    len31,
+                                                );
+                                                _rt::string_lift(bytes31)
+                                            };
+                                            result32.push(e32);
+                                        }
+                                        _rt::cabi_dealloc(
+                                            base32,
+                                            len32 * (2 * ::core::mem::size_of::<*const u8>()),
+                                            ::core::mem::size_of::<*const u8>(),
+                                        );
+                                        result32
+                                    };
+                                    SigninNotice::NoneWorked(e47)
+                                }
+                                n => {
+                                    debug_assert_eq!(n, 3, "invalid enum discriminant");
+                                    let e47 = {
+                                        let v46 = match arg1 as i32 {
+                                            0 => {
+                                                let e46 = {
+                                                    let len33 = arg3;
+                                                    let bytes33 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len33,
+                                                        len33,
+                                                    );
+                                                    let len34 = arg5 as usize;
+                                                    let bytes34 = _rt::Vec::from_raw_parts(
+                                                        arg4.cast(),
+                                                        len34,
+                                                        len34,
+                                                    );
+                                                    let len35 = arg7;
+                                                    let bytes35 = _rt::Vec::from_raw_parts(
+                                                        arg6.cast(),
+                                                        len35,
+                                                        len35,
+                                                    );
+                                                    SigninApp {
+                                                        authority: _rt::string_lift(bytes33),
+                                                        tenant: _rt::string_lift(bytes34),
+                                                        client_id: _rt::string_lift(bytes35),
+                                                    }
+                                                };
+                                                SigninSource::ClientSecret(e46)
+                                            }
+                                            1 => {
+                                                let e46 = {
+                                                    let len36 = arg3;
+                                                    let bytes36 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len36,
+                                                        len36,
+                                                    );
+                                                    let len37 = arg5 as usize;
+                                                    let bytes37 = _rt::Vec::from_raw_parts(
+                                                        arg4.cast(),
+                                                        len37,
+                                                        len37,
+                                                    );
+                                                    let len38 = arg7;
+                                                    let bytes38 = _rt::Vec::from_raw_parts(
+                                                        arg6.cast(),
+                                                        len38,
+                                                        len38,
+                                                    );
+                                                    let len39 = arg9;
+                                                    let bytes39 = _rt::Vec::from_raw_parts(
+                                                        arg8.cast(),
+                                                        len39,
+                                                        len39,
+                                                    );
+                                                    (
+                                                        SigninApp {
+                                                            authority: _rt::string_lift(bytes36),
+                                                            tenant: _rt::string_lift(bytes37),
+                                                            client_id: _rt::string_lift(bytes38),
+                                                        },
+                                                        _rt::string_lift(bytes39),
+                                                    )
+                                                };
+                                                SigninSource::WorkloadIdentity(e46)
+                                            }
+                                            2 => {
+                                                let e46 = {
+                                                    let len40 = arg3;
+                                                    let bytes40 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len40,
+                                                        len40,
+                                                    );
+                                                    let len41 = arg5 as usize;
+                                                    let bytes41 = _rt::Vec::from_raw_parts(
+                                                        arg4.cast(),
+                                                        len41,
+                                                        len41,
+                                                    );
+                                                    let len42 = arg7;
+                                                    let bytes42 = _rt::Vec::from_raw_parts(
+                                                        arg6.cast(),
+                                                        len42,
+                                                        len42,
+                                                    );
+                                                    let len43 = arg9;
+                                                    let bytes43 = _rt::Vec::from_raw_parts(
+                                                        arg8.cast(),
+                                                        len43,
+                                                        len43,
+                                                    );
+                                                    (
+                                                        SigninApp {
+                                                            authority: _rt::string_lift(bytes40),
+                                                            tenant: _rt::string_lift(bytes41),
+                                                            client_id: _rt::string_lift(bytes42),
+                                                        },
+                                                        _rt::string_lift(bytes43),
+                                                    )
+                                                };
+                                                SigninSource::GithubOidc(e46)
+                                            }
+                                            3 => {
+                                                let e46 = {
+                                                    let len44 = arg3;
+                                                    let bytes44 = _rt::Vec::from_raw_parts(
+                                                        arg2.cast(),
+                                                        len44,
+                                                        len44,
+                                                    );
+                                                    (
+                                                        _rt::string_lift(bytes44),
+                                                        match arg4 as i32 {
+                                                            0 => None,
+                                                            1 => {
+                                                                let e = {
+                                                                    let len45 = arg6 as usize;
+                                                                    let bytes45 = _rt::Vec::from_raw_parts(
+                                                                        arg5.cast(),
+                                                                        len45,
+                                                                        len45,
+                                                                    );
+                                                                    _rt::string_lift(bytes45)
+                                                                };
+                                                                Some(e)
+                                                            }
+                                                            _ => _rt::invalid_enum_discriminant(),
+                                                        },
+                                                    )
+                                                };
+                                                SigninSource::ManagedIdentity(e46)
+                                            }
+                                            n => {
+                                                debug_assert_eq!(n, 4, "invalid enum discriminant");
+                                                SigninSource::AzureCli
+                                            }
+                                        };
+                                        (v46, Audience::_lift(arg10 as i32 as u8))
+                                    };
+                                    SigninNotice::Refused(e47)
+                                }
+                            };
+                            T::signin_message(v47)
+                        };
+                        let ptr49 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        let vec50 = (result48.into_bytes()).into_boxed_slice();
+                        let ptr50 = vec50.as_ptr().cast::<u8>();
+                        let len50 = vec50.len();
+                        ::core::mem::forget(vec50);
+                        *ptr49
+                            .add(::core::mem::size_of::<*const u8>())
+                            .cast::<usize>() = len50;
+                        *ptr49.add(0).cast::<*mut u8>() = ptr50.cast_mut();
+                        ptr49
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                pub unsafe fn __post_return_signin_message<T: Guest>(arg0: *mut u8) {
+                    unsafe {
+                        let l0 = *arg0.add(0).cast::<*mut u8>();
+                        let l1 = *arg0
+                            .add(::core::mem::size_of::<*const u8>())
+                            .cast::<usize>();
+                        _rt::cabi_dealloc(l0, l1, 1);
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_signin_scope_cabi<T: Guest>(arg0: i32) -> *mut u8 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result0 = { T::signin_scope(Audience::_lift(arg0 as u8)) };
+                        let ptr1 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        let vec2 = (result0.into_bytes()).into_boxed_slice();
+                        let ptr2 = vec2.as_ptr().cast::<u8>();
+                        let len2 = vec2.len();
+                        ::core::mem::forget(vec2);
+                        *ptr1.add(::core::mem::size_of::<*const u8>()).cast::<usize>() = len2;
+                        *ptr1.add(0).cast::<*mut u8>() = ptr2.cast_mut();
+                        ptr1
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                pub unsafe fn __post_return_signin_scope<T: Guest>(arg0: *mut u8) {
+                    unsafe {
+                        let l0 = *arg0.add(0).cast::<*mut u8>();
+                        let l1 = *arg0
+                            .add(::core::mem::size_of::<*const u8>())
+                            .cast::<usize>();
+                        _rt::cabi_dealloc(l0, l1, 1);
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_refresh_due_cabi<T: Guest>(
+                    arg0: i64,
+                    arg1: i64,
+                    arg2: i64,
+                ) -> i32 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result0 = {
+                            T::refresh_due(arg0 as u64, arg1 as u64, arg2 as u64)
+                        };
+                        match result0 {
+                            true => 1,
+                            false => 0,
+                        }
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
                 pub unsafe fn _export_configure_cabi<T: Guest>(
                     arg0: *mut u8,
                     arg1: usize,
@@ -1658,6 +2364,7 @@ pub mod exports {
                                     management: management14,
                                     connect_timeout_secs: connect_timeout_secs14,
                                     timeout_secs: timeout_secs14,
+                                    signin: signin14,
                                 } = endpoint13;
                                 *ptr8
                                     .add(3 * ::core::mem::size_of::<*const u8>())
@@ -1948,31 +2655,245 @@ pub mod exports {
                                 *ptr8
                                     .add(4 + 33 * ::core::mem::size_of::<*const u8>())
                                     .cast::<i32>() = _rt::as_i32(timeout_secs14);
+                                match signin14 {
+                                    Some(e) => {
+                                        *ptr8
+                                            .add(8 + 33 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<u8>() = (1i32) as u8;
+                                        let vec59 = e;
+                                        let len59 = vec59.len();
+                                        let layout59 = _rt::alloc::Layout::from_size_align(
+                                                vec59.len() * (9 * ::core::mem::size_of::<*const u8>()),
+                                                ::core::mem::size_of::<*const u8>(),
+                                            )
+                                            .unwrap();
+                                        let (result59, _cleanup59) = wit_bindgen::rt::Cleanup::new(
+                                            layout59,
+                                        );
+                                        if let Some(cleanup) = _cleanup59 {
+                                            cleanup.forget();
+                                        }
+                                        for (i, e) in vec59.into_iter().enumerate() {
+                                            let base = result59
+                                                .add(i * (9 * ::core::mem::size_of::<*const u8>()));
+                                            {
+                                                match e {
+                                                    SigninSource::ClientSecret(e) => {
+                                                        *base.add(0).cast::<u8>() = (0i32) as u8;
+                                                        let SigninApp {
+                                                            authority: authority40,
+                                                            tenant: tenant40,
+                                                            client_id: client_id40,
+                                                        } = e;
+                                                        let vec41 = (authority40.into_bytes()).into_boxed_slice();
+                                                        let ptr41 = vec41.as_ptr().cast::<u8>();
+                                                        let len41 = vec41.len();
+                                                        ::core::mem::forget(vec41);
+                                                        *base
+                                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len41;
+                                                        *base
+                                                            .add(::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr41.cast_mut();
+                                                        let vec42 = (tenant40.into_bytes()).into_boxed_slice();
+                                                        let ptr42 = vec42.as_ptr().cast::<u8>();
+                                                        let len42 = vec42.len();
+                                                        ::core::mem::forget(vec42);
+                                                        *base
+                                                            .add(4 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len42;
+                                                        *base
+                                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr42.cast_mut();
+                                                        let vec43 = (client_id40.into_bytes()).into_boxed_slice();
+                                                        let ptr43 = vec43.as_ptr().cast::<u8>();
+                                                        let len43 = vec43.len();
+                                                        ::core::mem::forget(vec43);
+                                                        *base
+                                                            .add(6 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len43;
+                                                        *base
+                                                            .add(5 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr43.cast_mut();
+                                                    }
+                                                    SigninSource::WorkloadIdentity(e) => {
+                                                        *base.add(0).cast::<u8>() = (1i32) as u8;
+                                                        let (t44_0, t44_1) = e;
+                                                        let SigninApp {
+                                                            authority: authority45,
+                                                            tenant: tenant45,
+                                                            client_id: client_id45,
+                                                        } = t44_0;
+                                                        let vec46 = (authority45.into_bytes()).into_boxed_slice();
+                                                        let ptr46 = vec46.as_ptr().cast::<u8>();
+                                                        let len46 = vec46.len();
+                                                        ::core::mem::forget(vec46);
+                                                        *base
+                                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len46;
+                                                        *base
+                                                            .add(::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr46.cast_mut();
+                                                        let vec47 = (tenant45.into_bytes()).into_boxed_slice();
+                                                        let ptr47 = vec47.as_ptr().cast::<u8>();
+                                                        let len47 = vec47.len();
+                                                        ::core::mem::forget(vec47);
+                                                        *base
+                                                            .add(4 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len47;
+                                                        *base
+                                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr47.cast_mut();
+                                                        let vec48 = (client_id45.into_bytes()).into_boxed_slice();
+                                                        let ptr48 = vec48.as_ptr().cast::<u8>();
+                                                        let len48 = vec48.len();
+                                                        ::core::mem::forget(vec48);
+                                                        *base
+                                                            .add(6 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len48;
+                                                        *base
+                                                            .add(5 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr48.cast_mut();
+                                                        let vec49 = (t44_1.into_bytes()).into_boxed_slice();
+                                                        let ptr49 = vec49.as_ptr().cast::<u8>();
+                                                        let len49 = vec49.len();
+                                                        ::core::mem::forget(vec49);
+                                                        *base
+                                                            .add(8 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len49;
+                                                        *base
+                                                            .add(7 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr49.cast_mut();
+                                                    }
+                                                    SigninSource::GithubOidc(e) => {
+                                                        *base.add(0).cast::<u8>() = (2i32) as u8;
+                                                        let (t50_0, t50_1) = e;
+                                                        let SigninApp {
+                                                            authority: authority51,
+                                                            tenant: tenant51,
+                                                            client_id: client_id51,
+                                                        } = t50_0;
+                                                        let vec52 = (authority51.into_bytes()).into_boxed_slice();
+                                                        let ptr52 = vec52.as_ptr().cast::<u8>();
+                                                        let len52 = vec52.len();
+                                                        ::core::mem::forget(vec52);
+                                                        *base
+                                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len52;
+                                                        *base
+                                                            .add(::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr52.cast_mut();
+                                                        let vec53 = (tenant51.into_bytes()).into_boxed_slice();
+                                                        let ptr53 = vec53.as_ptr().cast::<u8>();
+                                                        let len53 = vec53.len();
+                                                        ::core::mem::forget(vec53);
+                                                        *base
+                                                            .add(4 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len53;
+                                                        *base
+                                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr53.cast_mut();
+                                                        let vec54 = (client_id51.into_bytes()).into_boxed_slice();
+                                                        let ptr54 = vec54.as_ptr().cast::<u8>();
+                                                        let len54 = vec54.len();
+                                                        ::core::mem::forget(vec54);
+                                                        *base
+                                                            .add(6 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len54;
+                                                        *base
+                                                            .add(5 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr54.cast_mut();
+                                                        let vec55 = (t50_1.into_bytes()).into_boxed_slice();
+                                                        let ptr55 = vec55.as_ptr().cast::<u8>();
+                                                        let len55 = vec55.len();
+                                                        ::core::mem::forget(vec55);
+                                                        *base
+                                                            .add(8 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len55;
+                                                        *base
+                                                            .add(7 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr55.cast_mut();
+                                                    }
+                                                    SigninSource::ManagedIdentity(e) => {
+                                                        *base.add(0).cast::<u8>() = (3i32) as u8;
+                                                        let (t56_0, t56_1) = e;
+                                                        let vec57 = (t56_0.into_bytes()).into_boxed_slice();
+                                                        let ptr57 = vec57.as_ptr().cast::<u8>();
+                                                        let len57 = vec57.len();
+                                                        ::core::mem::forget(vec57);
+                                                        *base
+                                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>() = len57;
+                                                        *base
+                                                            .add(::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>() = ptr57.cast_mut();
+                                                        match t56_1 {
+                                                            Some(e) => {
+                                                                *base
+                                                                    .add(3 * ::core::mem::size_of::<*const u8>())
+                                                                    .cast::<u8>() = (1i32) as u8;
+                                                                let vec58 = (e.into_bytes()).into_boxed_slice();
+                                                                let ptr58 = vec58.as_ptr().cast::<u8>();
+                                                                let len58 = vec58.len();
+                                                                ::core::mem::forget(vec58);
+                                                                *base
+                                                                    .add(5 * ::core::mem::size_of::<*const u8>())
+                                                                    .cast::<usize>() = len58;
+                                                                *base
+                                                                    .add(4 * ::core::mem::size_of::<*const u8>())
+                                                                    .cast::<*mut u8>() = ptr58.cast_mut();
+                                                            }
+                                                            None => {
+                                                                *base
+                                                                    .add(3 * ::core::mem::size_of::<*const u8>())
+                                                                    .cast::<u8>() = (0i32) as u8;
+                                                            }
+                                                        };
+                                                    }
+                                                    SigninSource::AzureCli => {
+                                                        *base.add(0).cast::<u8>() = (4i32) as u8;
+                                                    }
+                                                }
+                                            }
+                                        }
+                                        *ptr8
+                                            .add(8 + 35 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>() = len59;
+                                        *ptr8
+                                            .add(8 + 34 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>() = result59;
+                                    }
+                                    None => {
+                                        *ptr8
+                                            .add(8 + 33 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<u8>() = (0i32) as u8;
+                                    }
+                                };
                                 let Limits {
-                                    memory_mib: memory_mib40,
-                                    cpu_secs: cpu_secs40,
+                                    memory_mib: memory_mib60,
+                                    cpu_secs: cpu_secs60,
                                 } = limits13;
                                 *ptr8
-                                    .add(8 + 33 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<i32>() = _rt::as_i32(memory_mib40);
+                                    .add(8 + 36 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<i32>() = _rt::as_i32(memory_mib60);
                                 *ptr8
-                                    .add(12 + 33 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<i32>() = _rt::as_i32(cpu_secs40);
+                                    .add(12 + 36 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<i32>() = _rt::as_i32(cpu_secs60);
                             }
                             Err(e) => {
                                 *ptr8
                                     .add(2 * ::core::mem::size_of::<*const u8>())
                                     .cast::<u8>() = (1i32) as u8;
-                                let vec41 = (e.into_bytes()).into_boxed_slice();
-                                let ptr41 = vec41.as_ptr().cast::<u8>();
-                                let len41 = vec41.len();
-                                ::core::mem::forget(vec41);
+                                let vec61 = (e.into_bytes()).into_boxed_slice();
+                                let ptr61 = vec61.as_ptr().cast::<u8>();
+                                let len61 = vec61.len();
+                                ::core::mem::forget(vec61);
                                 *ptr8
                                     .add(4 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len41;
+                                    .cast::<usize>() = len61;
                                 *ptr8
                                     .add(3 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr41.cast_mut();
+                                    .cast::<*mut u8>() = ptr61.cast_mut();
                             }
                         };
                         ptr8
@@ -2204,15 +3125,157 @@ pub mod exports {
                                         _rt::cabi_dealloc(l49, l50, 1);
                                     }
                                 }
+                                let l51 = i32::from(
+                                    *arg0
+                                        .add(8 + 33 * ::core::mem::size_of::<*const u8>())
+                                        .cast::<u8>(),
+                                );
+                                match l51 {
+                                    0 => {}
+                                    _ => {
+                                        let l52 = *arg0
+                                            .add(8 + 34 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>();
+                                        let l53 = *arg0
+                                            .add(8 + 35 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>();
+                                        let base82 = l52;
+                                        let len82 = l53;
+                                        for i in 0..len82 {
+                                            let base = base82
+                                                .add(i * (9 * ::core::mem::size_of::<*const u8>()));
+                                            {
+                                                let l54 = i32::from(*base.add(0).cast::<u8>());
+                                                match l54 {
+                                                    0 => {
+                                                        let l55 = *base
+                                                            .add(::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l56 = *base
+                                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l55, l56, 1);
+                                                        let l57 = *base
+                                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l58 = *base
+                                                            .add(4 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l57, l58, 1);
+                                                        let l59 = *base
+                                                            .add(5 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l60 = *base
+                                                            .add(6 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l59, l60, 1);
+                                                    }
+                                                    1 => {
+                                                        let l61 = *base
+                                                            .add(::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l62 = *base
+                                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l61, l62, 1);
+                                                        let l63 = *base
+                                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l64 = *base
+                                                            .add(4 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l63, l64, 1);
+                                                        let l65 = *base
+                                                            .add(5 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l66 = *base
+                                                            .add(6 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l65, l66, 1);
+                                                        let l67 = *base
+                                                            .add(7 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l68 = *base
+                                                            .add(8 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l67, l68, 1);
+                                                    }
+                                                    2 => {
+                                                        let l69 = *base
+                                                            .add(::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l70 = *base
+                                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l69, l70, 1);
+                                                        let l71 = *base
+                                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l72 = *base
+                                                            .add(4 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l71, l72, 1);
+                                                        let l73 = *base
+                                                            .add(5 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l74 = *base
+                                                            .add(6 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l73, l74, 1);
+                                                        let l75 = *base
+                                                            .add(7 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l76 = *base
+                                                            .add(8 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l75, l76, 1);
+                                                    }
+                                                    3 => {
+                                                        let l77 = *base
+                                                            .add(::core::mem::size_of::<*const u8>())
+                                                            .cast::<*mut u8>();
+                                                        let l78 = *base
+                                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                                            .cast::<usize>();
+                                                        _rt::cabi_dealloc(l77, l78, 1);
+                                                        let l79 = i32::from(
+                                                            *base
+                                                                .add(3 * ::core::mem::size_of::<*const u8>())
+                                                                .cast::<u8>(),
+                                                        );
+                                                        match l79 {
+                                                            0 => {}
+                                                            _ => {
+                                                                let l80 = *base
+                                                                    .add(4 * ::core::mem::size_of::<*const u8>())
+                                                                    .cast::<*mut u8>();
+                                                                let l81 = *base
+                                                                    .add(5 * ::core::mem::size_of::<*const u8>())
+                                                                    .cast::<usize>();
+                                                                _rt::cabi_dealloc(l80, l81, 1);
+                                                            }
+                                                        }
+                                                    }
+                                                    _ => {}
+                                                }
+                                            }
+                                        }
+                                        _rt::cabi_dealloc(
+                                            base82,
+                                            len82 * (9 * ::core::mem::size_of::<*const u8>()),
+                                            ::core::mem::size_of::<*const u8>(),
+                                        );
+                                    }
+                                }
                             }
                             _ => {
-                                let l51 = *arg0
+                                let l83 = *arg0
                                     .add(3 * ::core::mem::size_of::<*const u8>())
                                     .cast::<*mut u8>();
-                                let l52 = *arg0
+                                let l84 = *arg0
                                     .add(4 * ::core::mem::size_of::<*const u8>())
                                     .cast::<usize>();
-                                _rt::cabi_dealloc(l51, l52, 1);
+                                _rt::cabi_dealloc(l83, l84, 1);
                             }
                         }
                     }
@@ -2222,7 +3285,7 @@ pub mod exports {
                 pub unsafe fn _export_prepare_cabi<T: Guest>(arg0: *mut u8) -> *mut u8 {
                     unsafe {
                         #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
-                        let result120 = {
+                        let result166 = {
                             let l0 = i32::from(*arg0.add(0).cast::<u8>());
                             let l1 = *arg0
                                 .add(::core::mem::size_of::<*const u8>())
@@ -2559,124 +3622,129 @@ pub mod exports {
                                     .add(8 + 30 * ::core::mem::size_of::<*const u8>())
                                     .cast::<u8>(),
                             );
-                            let l70 = i32::from(
+                            let l115 = i32::from(
                                 *arg0
-                                    .add(8 + 31 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<u8>(),
-                            );
-                            let v77 = match l70 {
-                                0 => Target::Api,
-                                1 => {
-                                    let e77 = {
-                                        let l71 = *arg0
-                                            .add(8 + 32 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<*mut u8>();
-                                        let l72 = *arg0
-                                            .add(8 + 33 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<usize>();
-                                        let len73 = l72;
-                                        let bytes73 = _rt::Vec::from_raw_parts(
-                                            l71.cast(),
-                                            len73,
-                                            len73,
-                                        );
-                                        _rt::string_lift(bytes73)
-                                    };
-                                    Target::AzureDated(e77)
-                                }
-                                n => {
-                                    debug_assert_eq!(n, 2, "invalid enum discriminant");
-                                    let e77 = {
-                                        let l74 = *arg0
-                                            .add(8 + 32 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<*mut u8>();
-                                        let l75 = *arg0
-                                            .add(8 + 33 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<usize>();
-                                        let len76 = l75;
-                                        let bytes76 = _rt::Vec::from_raw_parts(
-                                            l74.cast(),
-                                            len76,
-                                            len76,
-                                        );
-                                        _rt::string_lift(bytes76)
-                                    };
-                                    Target::AzureManagement(e77)
-                                }
-                            };
-                            let l78 = *arg0
-                                .add(8 + 34 * ::core::mem::size_of::<*const u8>())
-                                .cast::<*mut u8>();
-                            let l79 = *arg0
-                                .add(8 + 35 * ::core::mem::size_of::<*const u8>())
-                                .cast::<usize>();
-                            let len80 = l79;
-                            let bytes80 = _rt::Vec::from_raw_parts(
-                                l78.cast(),
-                                len80,
-                                len80,
-                            );
-                            let l81 = *arg0
-                                .add(8 + 36 * ::core::mem::size_of::<*const u8>())
-                                .cast::<*mut u8>();
-                            let l82 = *arg0
-                                .add(8 + 37 * ::core::mem::size_of::<*const u8>())
-                                .cast::<usize>();
-                            let base89 = l81;
-                            let len89 = l82;
-                            let mut result89 = _rt::Vec::with_capacity(len89);
-                            for i in 0..len89 {
-                                let base = base89
-                                    .add(i * (4 * ::core::mem::size_of::<*const u8>()));
-                                let e89 = {
-                                    let l83 = *base.add(0).cast::<*mut u8>();
-                                    let l84 = *base
-                                        .add(::core::mem::size_of::<*const u8>())
-                                        .cast::<usize>();
-                                    let len85 = l84;
-                                    let bytes85 = _rt::Vec::from_raw_parts(
-                                        l83.cast(),
-                                        len85,
-                                        len85,
-                                    );
-                                    let l86 = *base
-                                        .add(2 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<*mut u8>();
-                                    let l87 = *base
-                                        .add(3 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<usize>();
-                                    let len88 = l87;
-                                    let bytes88 = _rt::Vec::from_raw_parts(
-                                        l86.cast(),
-                                        len88,
-                                        len88,
-                                    );
-                                    (_rt::string_lift(bytes85), _rt::string_lift(bytes88))
-                                };
-                                result89.push(e89);
-                            }
-                            _rt::cabi_dealloc(
-                                base89,
-                                len89 * (4 * ::core::mem::size_of::<*const u8>()),
-                                ::core::mem::size_of::<*const u8>(),
-                            );
-                            let l90 = i32::from(
-                                *arg0
-                                    .add(8 + 38 * ::core::mem::size_of::<*const u8>())
+                                    .add(8 + 33 * ::core::mem::size_of::<*const u8>())
                                     .cast::<u8>(),
                             );
                             let l116 = i32::from(
                                 *arg0
-                                    .add(8 + 42 * ::core::mem::size_of::<*const u8>())
+                                    .add(8 + 34 * ::core::mem::size_of::<*const u8>())
                                     .cast::<u8>(),
                             );
-                            let l117 = i32::from(
+                            let v123 = match l116 {
+                                0 => Target::Api,
+                                1 => {
+                                    let e123 = {
+                                        let l117 = *arg0
+                                            .add(8 + 35 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>();
+                                        let l118 = *arg0
+                                            .add(8 + 36 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>();
+                                        let len119 = l118;
+                                        let bytes119 = _rt::Vec::from_raw_parts(
+                                            l117.cast(),
+                                            len119,
+                                            len119,
+                                        );
+                                        _rt::string_lift(bytes119)
+                                    };
+                                    Target::AzureDated(e123)
+                                }
+                                n => {
+                                    debug_assert_eq!(n, 2, "invalid enum discriminant");
+                                    let e123 = {
+                                        let l120 = *arg0
+                                            .add(8 + 35 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>();
+                                        let l121 = *arg0
+                                            .add(8 + 36 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>();
+                                        let len122 = l121;
+                                        let bytes122 = _rt::Vec::from_raw_parts(
+                                            l120.cast(),
+                                            len122,
+                                            len122,
+                                        );
+                                        _rt::string_lift(bytes122)
+                                    };
+                                    Target::AzureManagement(e123)
+                                }
+                            };
+                            let l124 = *arg0
+                                .add(8 + 37 * ::core::mem::size_of::<*const u8>())
+                                .cast::<*mut u8>();
+                            let l125 = *arg0
+                                .add(8 + 38 * ::core::mem::size_of::<*const u8>())
+                                .cast::<usize>();
+                            let len126 = l125;
+                            let bytes126 = _rt::Vec::from_raw_parts(
+                                l124.cast(),
+                                len126,
+                                len126,
+                            );
+                            let l127 = *arg0
+                                .add(8 + 39 * ::core::mem::size_of::<*const u8>())
+                                .cast::<*mut u8>();
+                            let l128 = *arg0
+                                .add(8 + 40 * ::core::mem::size_of::<*const u8>())
+                                .cast::<usize>();
+                            let base135 = l127;
+                            let len135 = l128;
+                            let mut result135 = _rt::Vec::with_capacity(len135);
+                            for i in 0..len135 {
+                                let base = base135
+                                    .add(i * (4 * ::core::mem::size_of::<*const u8>()));
+                                let e135 = {
+                                    let l129 = *base.add(0).cast::<*mut u8>();
+                                    let l130 = *base
+                                        .add(::core::mem::size_of::<*const u8>())
+                                        .cast::<usize>();
+                                    let len131 = l130;
+                                    let bytes131 = _rt::Vec::from_raw_parts(
+                                        l129.cast(),
+                                        len131,
+                                        len131,
+                                    );
+                                    let l132 = *base
+                                        .add(2 * ::core::mem::size_of::<*const u8>())
+                                        .cast::<*mut u8>();
+                                    let l133 = *base
+                                        .add(3 * ::core::mem::size_of::<*const u8>())
+                                        .cast::<usize>();
+                                    let len134 = l133;
+                                    let bytes134 = _rt::Vec::from_raw_parts(
+                                        l132.cast(),
+                                        len134,
+                                        len134,
+                                    );
+                                    (_rt::string_lift(bytes131), _rt::string_lift(bytes134))
+                                };
+                                result135.push(e135);
+                            }
+                            _rt::cabi_dealloc(
+                                base135,
+                                len135 * (4 * ::core::mem::size_of::<*const u8>()),
+                                ::core::mem::size_of::<*const u8>(),
+                            );
+                            let l136 = i32::from(
                                 *arg0
-                                    .add(16 + 42 * ::core::mem::size_of::<*const u8>())
+                                    .add(8 + 41 * ::core::mem::size_of::<*const u8>())
                                     .cast::<u8>(),
                             );
-                            let l119 = *arg0
-                                .add(32 + 42 * ::core::mem::size_of::<*const u8>())
+                            let l162 = i32::from(
+                                *arg0
+                                    .add(8 + 45 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<u8>(),
+                            );
+                            let l163 = i32::from(
+                                *arg0
+                                    .add(8 + 46 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<u8>(),
+                            );
+                            let l165 = *arg0
+                                .add(24 + 46 * ::core::mem::size_of::<*const u8>())
                                 .cast::<i64>();
                             T::prepare(
                                 Endpoint {
@@ -2690,440 +3758,694 @@ pub mod exports {
                                     management: v66,
                                     connect_timeout_secs: l67 as u32,
                                     timeout_secs: l68 as u32,
-                                },
-                                Request {
-                                    method: Method::_lift(l69 as u8),
-                                    target: v77,
-                                    path: _rt::string_lift(bytes80),
-                                    query: result89,
-                                    body: match l90 {
+                                    signin: match l69 {
                                         0 => None,
                                         1 => {
                                             let e = {
-                                                let l91 = i32::from(
-                                                    *arg0
-                                                        .add(8 + 39 * ::core::mem::size_of::<*const u8>())
-                                                        .cast::<u8>(),
-                                                );
-                                                let v115 = match l91 {
-                                                    0 => {
-                                                        let e115 = {
-                                                            let l92 = *arg0
-                                                                .add(8 + 40 * ::core::mem::size_of::<*const u8>())
-                                                                .cast::<*mut u8>();
-                                                            let l93 = *arg0
-                                                                .add(8 + 41 * ::core::mem::size_of::<*const u8>())
-                                                                .cast::<usize>();
-                                                            let len94 = l93;
-                                                            let bytes94 = _rt::Vec::from_raw_parts(
-                                                                l92.cast(),
-                                                                len94,
-                                                                len94,
-                                                            );
-                                                            _rt::string_lift(bytes94)
-                                                        };
-                                                        Body::Json(e115)
-                                                    }
-                                                    n => {
-                                                        debug_assert_eq!(n, 1, "invalid enum discriminant");
-                                                        let e115 = {
-                                                            let l95 = *arg0
-                                                                .add(8 + 40 * ::core::mem::size_of::<*const u8>())
-                                                                .cast::<*mut u8>();
-                                                            let l96 = *arg0
-                                                                .add(8 + 41 * ::core::mem::size_of::<*const u8>())
-                                                                .cast::<usize>();
-                                                            let base114 = l95;
-                                                            let len114 = l96;
-                                                            let mut result114 = _rt::Vec::with_capacity(len114);
-                                                            for i in 0..len114 {
-                                                                let base = base114
-                                                                    .add(i * (7 * ::core::mem::size_of::<*const u8>()));
-                                                                let e114 = {
-                                                                    let l97 = i32::from(*base.add(0).cast::<u8>());
-                                                                    let v113 = match l97 {
-                                                                        0 => {
-                                                                            let e113 = {
-                                                                                let l98 = *base
-                                                                                    .add(::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<*mut u8>();
-                                                                                let l99 = *base
-                                                                                    .add(2 * ::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<usize>();
-                                                                                let len100 = l99;
-                                                                                let bytes100 = _rt::Vec::from_raw_parts(
-                                                                                    l98.cast(),
-                                                                                    len100,
-                                                                                    len100,
-                                                                                );
-                                                                                let l101 = *base
-                                                                                    .add(3 * ::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<*mut u8>();
-                                                                                let l102 = *base
-                                                                                    .add(4 * ::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<usize>();
-                                                                                let len103 = l102;
-                                                                                let bytes103 = _rt::Vec::from_raw_parts(
-                                                                                    l101.cast(),
-                                                                                    len103,
-                                                                                    len103,
-                                                                                );
-                                                                                (_rt::string_lift(bytes100), _rt::string_lift(bytes103))
-                                                                            };
-                                                                            FormField::Text(e113)
-                                                                        }
-                                                                        n => {
-                                                                            debug_assert_eq!(n, 1, "invalid enum discriminant");
-                                                                            let e113 = {
-                                                                                let l104 = *base
-                                                                                    .add(::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<*mut u8>();
-                                                                                let l105 = *base
-                                                                                    .add(2 * ::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<usize>();
-                                                                                let len106 = l105;
-                                                                                let bytes106 = _rt::Vec::from_raw_parts(
-                                                                                    l104.cast(),
-                                                                                    len106,
-                                                                                    len106,
-                                                                                );
-                                                                                let l107 = *base
-                                                                                    .add(3 * ::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<*mut u8>();
-                                                                                let l108 = *base
-                                                                                    .add(4 * ::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<usize>();
-                                                                                let len109 = l108;
-                                                                                let bytes109 = _rt::Vec::from_raw_parts(
-                                                                                    l107.cast(),
-                                                                                    len109,
-                                                                                    len109,
-                                                                                );
-                                                                                let l110 = *base
-                                                                                    .add(5 * ::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<*mut u8>();
-                                                                                let l111 = *base
-                                                                                    .add(6 * ::core::mem::size_of::<*const u8>())
-                                                                                    .cast::<usize>();
-                                                                                let len112 = l111;
-                                                                                let bytes112 = _rt::Vec::from_raw_parts(
-                                                                                    l110.cast(),
-                                                                                    len112,
-                                                                                    len112,
-                                                                                );
-                                                                                GrantedFilePart {
-                                                                                    name: _rt::string_lift(bytes106),
-                                                                                    filename: _rt::string_lift(bytes109),
-                                                                                    sha256: _rt::string_lift(bytes112),
-                                                                                }
-                                                                            };
-                                                                            FormField::GrantedFile(e113)
-                                                                        }
-                                                                    };
-                                                                    v113
+                                                let l70 = *arg0
+                                                    .add(8 + 31 * ::core::mem::size_of::<*const u8>())
+                                                    .cast::<*mut u8>();
+                                                let l71 = *arg0
+                                                    .add(8 + 32 * ::core::mem::size_of::<*const u8>())
+                                                    .cast::<usize>();
+                                                let base114 = l70;
+                                                let len114 = l71;
+                                                let mut result114 = _rt::Vec::with_capacity(len114);
+                                                for i in 0..len114 {
+                                                    let base = base114
+                                                        .add(i * (9 * ::core::mem::size_of::<*const u8>()));
+                                                    let e114 = {
+                                                        let l72 = i32::from(*base.add(0).cast::<u8>());
+                                                        let v113 = match l72 {
+                                                            0 => {
+                                                                let e113 = {
+                                                                    let l73 = *base
+                                                                        .add(::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l74 = *base
+                                                                        .add(2 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len75 = l74;
+                                                                    let bytes75 = _rt::Vec::from_raw_parts(
+                                                                        l73.cast(),
+                                                                        len75,
+                                                                        len75,
+                                                                    );
+                                                                    let l76 = *base
+                                                                        .add(3 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l77 = *base
+                                                                        .add(4 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len78 = l77;
+                                                                    let bytes78 = _rt::Vec::from_raw_parts(
+                                                                        l76.cast(),
+                                                                        len78,
+                                                                        len78,
+                                                                    );
+                                                                    let l79 = *base
+                                                                        .add(5 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l80 = *base
+                                                                        .add(6 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len81 = l80;
+                                                                    let bytes81 = _rt::Vec::from_raw_parts(
+                                                                        l79.cast(),
+                                                                        len81,
+                                                                        len81,
+                                                                    );
+                                                                    SigninApp {
+                                                                        authority: _rt::string_lift(bytes75),
+                                                                        tenant: _rt::string_lift(bytes78),
+                                                                        client_id: _rt::string_lift(bytes81),
+                                                                    }
                                                                 };
-                                                                result114.push(e114);
+                                                                SigninSource::ClientSecret(e113)
                                                             }
-                                                            _rt::cabi_dealloc(
-                                                                base114,
-                                                                len114 * (7 * ::core::mem::size_of::<*const u8>()),
-                                                                ::core::mem::size_of::<*const u8>(),
-                                                            );
-                                                            result114
+                                                            1 => {
+                                                                let e113 = {
+                                                                    let l82 = *base
+                                                                        .add(::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l83 = *base
+                                                                        .add(2 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len84 = l83;
+                                                                    let bytes84 = _rt::Vec::from_raw_parts(
+                                                                        l82.cast(),
+                                                                        len84,
+                                                                        len84,
+                                                                    );
+                                                                    let l85 = *base
+                                                                        .add(3 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l86 = *base
+                                                                        .add(4 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len87 = l86;
+                                                                    let bytes87 = _rt::Vec::from_raw_parts(
+                                                                        l85.cast(),
+                                                                        len87,
+                                                                        len87,
+                                                                    );
+                                                                    let l88 = *base
+                                                                        .add(5 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l89 = *base
+                                                                        .add(6 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len90 = l89;
+                                                                    let bytes90 = _rt::Vec::from_raw_parts(
+                                                                        l88.cast(),
+                                                                        len90,
+                                                                        len90,
+                                                                    );
+                                                                    let l91 = *base
+                                                                        .add(7 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l92 = *base
+                                                                        .add(8 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len93 = l92;
+                                                                    let bytes93 = _rt::Vec::from_raw_parts(
+                                                                        l91.cast(),
+                                                                        len93,
+                                                                        len93,
+                                                                    );
+                                                                    (
+                                                                        SigninApp {
+                                                                            authority: _rt::string_lift(bytes84),
+                                                                            tenant: _rt::string_lift(bytes87),
+                                                                            client_id: _rt::string_lift(bytes90),
+                                                                        },
+                                                                        _rt::string_lift(bytes93),
+                                                                    )
+                                                                };
+                                                                SigninSource::WorkloadIdentity(e113)
+                                                            }
+                                                            2 => {
+                                                                let e113 = {
+                                                                    let l94 = *base
+                                                                        .add(::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l95 = *base
+                                                                        .add(2 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len96 = l95;
+                                                                    let bytes96 = _rt::Vec::from_raw_parts(
+                                                                        l94.cast(),
+                                                                        len96,
+                                                                        len96,
+                                                                    );
+                                                                    let l97 = *base
+                                                                        .add(3 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l98 = *base
+                                                                        .add(4 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len99 = l98;
+                                                                    let bytes99 = _rt::Vec::from_raw_parts(
+                                                                        l97.cast(),
+                                                                        len99,
+                                                                        len99,
+                                                                    );
+                                                                    let l100 = *base
+                                                                        .add(5 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l101 = *base
+                                                                        .add(6 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len102 = l101;
+                                                                    let bytes102 = _rt::Vec::from_raw_parts(
+                                                                        l100.cast(),
+                                                                        len102,
+                                                                        len102,
+                                                                    );
+                                                                    let l103 = *base
+                                                                        .add(7 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l104 = *base
+                                                                        .add(8 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len105 = l104;
+                                                                    let bytes105 = _rt::Vec::from_raw_parts(
+                                                                        l103.cast(),
+                                                                        len105,
+                                                                        len105,
+                                                                    );
+                                                                    (
+                                                                        SigninApp {
+                                                                            authority: _rt::string_lift(bytes96),
+                                                                            tenant: _rt::string_lift(bytes99),
+                                                                            client_id: _rt::string_lift(bytes102),
+                                                                        },
+                                                                        _rt::string_lift(bytes105),
+                                                                    )
+                                                                };
+                                                                SigninSource::GithubOidc(e113)
+                                                            }
+                                                            3 => {
+                                                                let e113 = {
+                                                                    let l106 = *base
+                                                                        .add(::core::mem::size_of::<*const u8>())
+                                                                        .cast::<*mut u8>();
+                                                                    let l107 = *base
+                                                                        .add(2 * ::core::mem::size_of::<*const u8>())
+                                                                        .cast::<usize>();
+                                                                    let len108 = l107;
+                                                                    let bytes108 = _rt::Vec::from_raw_parts(
+                                                                        l106.cast(),
+                                                                        len108,
+                                                                        len108,
+                                                                    );
+                                                                    let l109 = i32::from(
+                                                                        *base
+                                                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                                                            .cast::<u8>(),
+                                                                    );
+                                                                    (
+                                                                        _rt::string_lift(bytes108),
+                                                                        match l109 {
+                                                                            0 => None,
+                                                                            1 => {
+                                                                                let e = {
+                                                                                    let l110 = *base
+                                                                                        .add(4 * ::core::mem::size_of::<*const u8>())
+                                                                                        .cast::<*mut u8>();
+                                                                                    let l111 = *base
+                                                                                        .add(5 * ::core::mem::size_of::<*const u8>())
+                                                                                        .cast::<usize>();
+                                                                                    let len112 = l111;
+                                                                                    let bytes112 = _rt::Vec::from_raw_parts(
+                                                                                        l110.cast(),
+                                                                                        len112,
+                                                                                        len112,
+                                                                                    );
+                                                                                    _rt::string_lift(bytes112)
+                                                                                };
+                                                                                Some(e)
+                                                                            }
+                                                                            _ => _rt::invalid_enum_discriminant(),
+                                                                        },
+                                                                    )
+                                                                };
+                                                                SigninSource::ManagedIdentity(e113)
+                                                            }
+                                                            n => {
+                                                                debug_assert_eq!(n, 4, "invalid enum discriminant");
+                                                                SigninSource::AzureCli
+                                                            }
                                                         };
-                                                        Body::Multipart(e115)
-                                                    }
-                                                };
-                                                v115
+                                                        v113
+                                                    };
+                                                    result114.push(e114);
+                                                }
+                                                _rt::cabi_dealloc(
+                                                    base114,
+                                                    len114 * (9 * ::core::mem::size_of::<*const u8>()),
+                                                    ::core::mem::size_of::<*const u8>(),
+                                                );
+                                                result114
                                             };
                                             Some(e)
                                         }
                                         _ => _rt::invalid_enum_discriminant(),
                                     },
-                                    credential: CredentialKind::_lift(l116 as u8),
                                 },
-                                match l117 {
+                                Request {
+                                    method: Method::_lift(l115 as u8),
+                                    target: v123,
+                                    path: _rt::string_lift(bytes126),
+                                    query: result135,
+                                    body: match l136 {
+                                        0 => None,
+                                        1 => {
+                                            let e = {
+                                                let l137 = i32::from(
+                                                    *arg0
+                                                        .add(8 + 42 * ::core::mem::size_of::<*const u8>())
+                                                        .cast::<u8>(),
+                                                );
+                                                let v161 = match l137 {
+                                                    0 => {
+                                                        let e161 = {
+                                                            let l138 = *arg0
+                                                                .add(8 + 43 * ::core::mem::size_of::<*const u8>())
+                                                                .cast::<*mut u8>();
+                                                            let l139 = *arg0
+                                                                .add(8 + 44 * ::core::mem::size_of::<*const u8>())
+                                                                .cast::<usize>();
+                                                            let len140 = l139;
+                                                            let bytes140 = _rt::Vec::from_raw_parts(
+                                                                l138.cast(),
+                                                                len140,
+                                                                len140,
+                                                            );
+                                                            _rt::string_lift(bytes140)
+                                                        };
+                                                        Body::Json(e161)
+                                                    }
+                                                    n => {
+                                                        debug_assert_eq!(n, 1, "invalid enum discriminant");
+                                                        let e161 = {
+                                                            let l141 = *arg0
+                                                                .add(8 + 43 * ::core::mem::size_of::<*const u8>())
+                                                                .cast::<*mut u8>();
+                                                            let l142 = *arg0
+                                                                .add(8 + 44 * ::core::mem::size_of::<*const u8>())
+                                                                .cast::<usize>();
+                                                            let base160 = l141;
+                                                            let len160 = l142;
+                                                            let mut result160 = _rt::Vec::with_capacity(len160);
+                                                            for i in 0..len160 {
+                                                                let base = base160
+                                                                    .add(i * (7 * ::core::mem::size_of::<*const u8>()));
+                                                                let e160 = {
+                                                                    let l143 = i32::from(*base.add(0).cast::<u8>());
+                                                                    let v159 = match l143 {
+                                                                        0 => {
+                                                                            let e159 = {
+                                                                                let l144 = *base
+                                                                                    .add(::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<*mut u8>();
+                                                                                let l145 = *base
+                                                                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<usize>();
+                                                                                let len146 = l145;
+                                                                                let bytes146 = _rt::Vec::from_raw_parts(
+                                                                                    l144.cast(),
+                                                                                    len146,
+                                                                                    len146,
+                                                                                );
+                                                                                let l147 = *base
+                                                                                    .add(3 * ::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<*mut u8>();
+                                                                                let l148 = *base
+                                                                                    .add(4 * ::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<usize>();
+                                                                                let len149 = l148;
+                                                                                let bytes149 = _rt::Vec::from_raw_parts(
+                                                                                    l147.cast(),
+                                                                                    len149,
+                                                                                    len149,
+                                                                                );
+                                                                                (_rt::string_lift(bytes146), _rt::string_lift(bytes149))
+                                                                            };
+                                                                            FormField::Text(e159)
+                                                                        }
+                                                                        n => {
+                                                                            debug_assert_eq!(n, 1, "invalid enum discriminant");
+                                                                            let e159 = {
+                                                                                let l150 = *base
+                                                                                    .add(::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<*mut u8>();
+                                                                                let l151 = *base
+                                                                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<usize>();
+                                                                                let len152 = l151;
+                                                                                let bytes152 = _rt::Vec::from_raw_parts(
+                                                                                    l150.cast(),
+                                                                                    len152,
+                                                                                    len152,
+                                                                                );
+                                                                                let l153 = *base
+                                                                                    .add(3 * ::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<*mut u8>();
+                                                                                let l154 = *base
+                                                                                    .add(4 * ::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<usize>();
+                                                                                let len155 = l154;
+                                                                                let bytes155 = _rt::Vec::from_raw_parts(
+                                                                                    l153.cast(),
+                                                                                    len155,
+                                                                                    len155,
+                                                                                );
+                                                                                let l156 = *base
+                                                                                    .add(5 * ::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<*mut u8>();
+                                                                                let l157 = *base
+                                                                                    .add(6 * ::core::mem::size_of::<*const u8>())
+                                                                                    .cast::<usize>();
+                                                                                let len158 = l157;
+                                                                                let bytes158 = _rt::Vec::from_raw_parts(
+                                                                                    l156.cast(),
+                                                                                    len158,
+                                                                                    len158,
+                                                                                );
+                                                                                GrantedFilePart {
+                                                                                    name: _rt::string_lift(bytes152),
+                                                                                    filename: _rt::string_lift(bytes155),
+                                                                                    sha256: _rt::string_lift(bytes158),
+                                                                                }
+                                                                            };
+                                                                            FormField::GrantedFile(e159)
+                                                                        }
+                                                                    };
+                                                                    v159
+                                                                };
+                                                                result160.push(e160);
+                                                            }
+                                                            _rt::cabi_dealloc(
+                                                                base160,
+                                                                len160 * (7 * ::core::mem::size_of::<*const u8>()),
+                                                                ::core::mem::size_of::<*const u8>(),
+                                                            );
+                                                            result160
+                                                        };
+                                                        Body::Multipart(e161)
+                                                    }
+                                                };
+                                                v161
+                                            };
+                                            Some(e)
+                                        }
+                                        _ => _rt::invalid_enum_discriminant(),
+                                    },
+                                    credential: CredentialKind::_lift(l162 as u8),
+                                },
+                                match l163 {
                                     0 => None,
                                     1 => {
                                         let e = {
-                                            let l118 = *arg0
-                                                .add(24 + 42 * ::core::mem::size_of::<*const u8>())
+                                            let l164 = *arg0
+                                                .add(16 + 46 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<i64>();
-                                            l118 as u64
+                                            l164 as u64
                                         };
                                         Some(e)
                                     }
                                     _ => _rt::invalid_enum_discriminant(),
                                 },
-                                l119 as u64,
+                                l165 as u64,
                             )
                         };
                         _rt::cabi_dealloc(
                             arg0,
-                            40 + 42 * ::core::mem::size_of::<*const u8>(),
+                            32 + 46 * ::core::mem::size_of::<*const u8>(),
                             8,
                         );
-                        let ptr121 = (&raw mut _RET_AREA.0).cast::<u8>();
-                        match result120 {
+                        let ptr167 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        match result166 {
                             Ok(e) => {
-                                *ptr121.add(0).cast::<u8>() = (0i32) as u8;
+                                *ptr167.add(0).cast::<u8>() = (0i32) as u8;
                                 let Outgoing {
-                                    method: method122,
-                                    url: url122,
-                                    origin: origin122,
-                                    credential: credential122,
-                                    headers: headers122,
-                                    body: body122,
-                                    deadline_secs: deadline_secs122,
+                                    method: method168,
+                                    url: url168,
+                                    origin: origin168,
+                                    credential: credential168,
+                                    headers: headers168,
+                                    body: body168,
+                                    deadline_secs: deadline_secs168,
                                 } = e;
-                                let vec123 = (method122.into_bytes()).into_boxed_slice();
-                                let ptr123 = vec123.as_ptr().cast::<u8>();
-                                let len123 = vec123.len();
-                                ::core::mem::forget(vec123);
-                                *ptr121
+                                let vec169 = (method168.into_bytes()).into_boxed_slice();
+                                let ptr169 = vec169.as_ptr().cast::<u8>();
+                                let len169 = vec169.len();
+                                ::core::mem::forget(vec169);
+                                *ptr167
                                     .add(8 + 1 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len123;
-                                *ptr121.add(8).cast::<*mut u8>() = ptr123.cast_mut();
-                                let vec124 = (url122.into_bytes()).into_boxed_slice();
-                                let ptr124 = vec124.as_ptr().cast::<u8>();
-                                let len124 = vec124.len();
-                                ::core::mem::forget(vec124);
-                                *ptr121
+                                    .cast::<usize>() = len169;
+                                *ptr167.add(8).cast::<*mut u8>() = ptr169.cast_mut();
+                                let vec170 = (url168.into_bytes()).into_boxed_slice();
+                                let ptr170 = vec170.as_ptr().cast::<u8>();
+                                let len170 = vec170.len();
+                                ::core::mem::forget(vec170);
+                                *ptr167
                                     .add(8 + 3 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len124;
-                                *ptr121
+                                    .cast::<usize>() = len170;
+                                *ptr167
                                     .add(8 + 2 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr124.cast_mut();
-                                let vec125 = (origin122.into_bytes()).into_boxed_slice();
-                                let ptr125 = vec125.as_ptr().cast::<u8>();
-                                let len125 = vec125.len();
-                                ::core::mem::forget(vec125);
-                                *ptr121
+                                    .cast::<*mut u8>() = ptr170.cast_mut();
+                                let vec171 = (origin168.into_bytes()).into_boxed_slice();
+                                let ptr171 = vec171.as_ptr().cast::<u8>();
+                                let len171 = vec171.len();
+                                ::core::mem::forget(vec171);
+                                *ptr167
                                     .add(8 + 5 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len125;
-                                *ptr121
+                                    .cast::<usize>() = len171;
+                                *ptr167
                                     .add(8 + 4 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr125.cast_mut();
+                                    .cast::<*mut u8>() = ptr171.cast_mut();
                                 let SecretHeader {
-                                    name: name126,
-                                    prefix: prefix126,
-                                    variable: variable126,
-                                } = credential122;
-                                let vec127 = (name126.into_bytes()).into_boxed_slice();
-                                let ptr127 = vec127.as_ptr().cast::<u8>();
-                                let len127 = vec127.len();
-                                ::core::mem::forget(vec127);
-                                *ptr121
+                                    name: name172,
+                                    prefix: prefix172,
+                                    variable: variable172,
+                                } = credential168;
+                                let vec173 = (name172.into_bytes()).into_boxed_slice();
+                                let ptr173 = vec173.as_ptr().cast::<u8>();
+                                let len173 = vec173.len();
+                                ::core::mem::forget(vec173);
+                                *ptr167
                                     .add(8 + 7 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len127;
-                                *ptr121
+                                    .cast::<usize>() = len173;
+                                *ptr167
                                     .add(8 + 6 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr127.cast_mut();
-                                let vec128 = (prefix126.into_bytes()).into_boxed_slice();
-                                let ptr128 = vec128.as_ptr().cast::<u8>();
-                                let len128 = vec128.len();
-                                ::core::mem::forget(vec128);
-                                *ptr121
+                                    .cast::<*mut u8>() = ptr173.cast_mut();
+                                let vec174 = (prefix172.into_bytes()).into_boxed_slice();
+                                let ptr174 = vec174.as_ptr().cast::<u8>();
+                                let len174 = vec174.len();
+                                ::core::mem::forget(vec174);
+                                *ptr167
                                     .add(8 + 9 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len128;
-                                *ptr121
+                                    .cast::<usize>() = len174;
+                                *ptr167
                                     .add(8 + 8 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr128.cast_mut();
-                                let vec129 = (variable126.into_bytes()).into_boxed_slice();
-                                let ptr129 = vec129.as_ptr().cast::<u8>();
-                                let len129 = vec129.len();
-                                ::core::mem::forget(vec129);
-                                *ptr121
+                                    .cast::<*mut u8>() = ptr174.cast_mut();
+                                let vec175 = (variable172.into_bytes()).into_boxed_slice();
+                                let ptr175 = vec175.as_ptr().cast::<u8>();
+                                let len175 = vec175.len();
+                                ::core::mem::forget(vec175);
+                                *ptr167
                                     .add(8 + 11 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len129;
-                                *ptr121
+                                    .cast::<usize>() = len175;
+                                *ptr167
                                     .add(8 + 10 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr129.cast_mut();
-                                let vec133 = headers122;
-                                let len133 = vec133.len();
-                                let layout133 = _rt::alloc::Layout::from_size_align(
-                                        vec133.len() * (4 * ::core::mem::size_of::<*const u8>()),
+                                    .cast::<*mut u8>() = ptr175.cast_mut();
+                                let vec179 = headers168;
+                                let len179 = vec179.len();
+                                let layout179 = _rt::alloc::Layout::from_size_align(
+                                        vec179.len() * (4 * ::core::mem::size_of::<*const u8>()),
                                         ::core::mem::size_of::<*const u8>(),
                                     )
                                     .unwrap();
-                                let (result133, _cleanup133) = wit_bindgen::rt::Cleanup::new(
-                                    layout133,
+                                let (result179, _cleanup179) = wit_bindgen::rt::Cleanup::new(
+                                    layout179,
                                 );
-                                if let Some(cleanup) = _cleanup133 {
+                                if let Some(cleanup) = _cleanup179 {
                                     cleanup.forget();
                                 }
-                                for (i, e) in vec133.into_iter().enumerate() {
-                                    let base = result133
+                                for (i, e) in vec179.into_iter().enumerate() {
+                                    let base = result179
                                         .add(i * (4 * ::core::mem::size_of::<*const u8>()));
                                     {
-                                        let (t130_0, t130_1) = e;
-                                        let vec131 = (t130_0.into_bytes()).into_boxed_slice();
-                                        let ptr131 = vec131.as_ptr().cast::<u8>();
-                                        let len131 = vec131.len();
-                                        ::core::mem::forget(vec131);
+                                        let (t176_0, t176_1) = e;
+                                        let vec177 = (t176_0.into_bytes()).into_boxed_slice();
+                                        let ptr177 = vec177.as_ptr().cast::<u8>();
+                                        let len177 = vec177.len();
+                                        ::core::mem::forget(vec177);
                                         *base
                                             .add(::core::mem::size_of::<*const u8>())
-                                            .cast::<usize>() = len131;
-                                        *base.add(0).cast::<*mut u8>() = ptr131.cast_mut();
-                                        let vec132 = (t130_1.into_bytes()).into_boxed_slice();
-                                        let ptr132 = vec132.as_ptr().cast::<u8>();
-                                        let len132 = vec132.len();
-                                        ::core::mem::forget(vec132);
+                                            .cast::<usize>() = len177;
+                                        *base.add(0).cast::<*mut u8>() = ptr177.cast_mut();
+                                        let vec178 = (t176_1.into_bytes()).into_boxed_slice();
+                                        let ptr178 = vec178.as_ptr().cast::<u8>();
+                                        let len178 = vec178.len();
+                                        ::core::mem::forget(vec178);
                                         *base
                                             .add(3 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<usize>() = len132;
+                                            .cast::<usize>() = len178;
                                         *base
                                             .add(2 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<*mut u8>() = ptr132.cast_mut();
+                                            .cast::<*mut u8>() = ptr178.cast_mut();
                                     }
                                 }
-                                *ptr121
+                                *ptr167
                                     .add(8 + 13 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len133;
-                                *ptr121
+                                    .cast::<usize>() = len179;
+                                *ptr167
                                     .add(8 + 12 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = result133;
-                                let vec136 = body122;
-                                let len136 = vec136.len();
-                                let layout136 = _rt::alloc::Layout::from_size_align(
-                                        vec136.len() * (3 * ::core::mem::size_of::<*const u8>()),
+                                    .cast::<*mut u8>() = result179;
+                                let vec182 = body168;
+                                let len182 = vec182.len();
+                                let layout182 = _rt::alloc::Layout::from_size_align(
+                                        vec182.len() * (3 * ::core::mem::size_of::<*const u8>()),
                                         ::core::mem::size_of::<*const u8>(),
                                     )
                                     .unwrap();
-                                let (result136, _cleanup136) = wit_bindgen::rt::Cleanup::new(
-                                    layout136,
+                                let (result182, _cleanup182) = wit_bindgen::rt::Cleanup::new(
+                                    layout182,
                                 );
-                                if let Some(cleanup) = _cleanup136 {
+                                if let Some(cleanup) = _cleanup182 {
                                     cleanup.forget();
                                 }
-                                for (i, e) in vec136.into_iter().enumerate() {
-                                    let base = result136
+                                for (i, e) in vec182.into_iter().enumerate() {
+                                    let base = result182
                                         .add(i * (3 * ::core::mem::size_of::<*const u8>()));
                                     {
                                         match e {
                                             BodyPart::Bytes(e) => {
                                                 *base.add(0).cast::<u8>() = (0i32) as u8;
-                                                let vec134 = (e).into_boxed_slice();
-                                                let ptr134 = vec134.as_ptr().cast::<u8>();
-                                                let len134 = vec134.len();
-                                                ::core::mem::forget(vec134);
+                                                let vec180 = (e).into_boxed_slice();
+                                                let ptr180 = vec180.as_ptr().cast::<u8>();
+                                                let len180 = vec180.len();
+                                                ::core::mem::forget(vec180);
                                                 *base
                                                     .add(2 * ::core::mem::size_of::<*const u8>())
-                                                    .cast::<usize>() = len134;
+                                                    .cast::<usize>() = len180;
                                                 *base
                                                     .add(::core::mem::size_of::<*const u8>())
-                                                    .cast::<*mut u8>() = ptr134.cast_mut();
+                                                    .cast::<*mut u8>() = ptr180.cast_mut();
                                             }
                                             BodyPart::GrantedFile(e) => {
                                                 *base.add(0).cast::<u8>() = (1i32) as u8;
-                                                let vec135 = (e.into_bytes()).into_boxed_slice();
-                                                let ptr135 = vec135.as_ptr().cast::<u8>();
-                                                let len135 = vec135.len();
-                                                ::core::mem::forget(vec135);
+                                                let vec181 = (e.into_bytes()).into_boxed_slice();
+                                                let ptr181 = vec181.as_ptr().cast::<u8>();
+                                                let len181 = vec181.len();
+                                                ::core::mem::forget(vec181);
                                                 *base
                                                     .add(2 * ::core::mem::size_of::<*const u8>())
-                                                    .cast::<usize>() = len135;
+                                                    .cast::<usize>() = len181;
                                                 *base
                                                     .add(::core::mem::size_of::<*const u8>())
-                                                    .cast::<*mut u8>() = ptr135.cast_mut();
+                                                    .cast::<*mut u8>() = ptr181.cast_mut();
                                             }
                                         }
                                     }
                                 }
-                                *ptr121
+                                *ptr167
                                     .add(8 + 15 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len136;
-                                *ptr121
+                                    .cast::<usize>() = len182;
+                                *ptr167
                                     .add(8 + 14 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = result136;
-                                match deadline_secs122 {
+                                    .cast::<*mut u8>() = result182;
+                                match deadline_secs168 {
                                     Some(e) => {
-                                        *ptr121
+                                        *ptr167
                                             .add(8 + 16 * ::core::mem::size_of::<*const u8>())
                                             .cast::<u8>() = (1i32) as u8;
-                                        *ptr121
+                                        *ptr167
                                             .add(16 + 16 * ::core::mem::size_of::<*const u8>())
                                             .cast::<i64>() = _rt::as_i64(e);
                                     }
                                     None => {
-                                        *ptr121
+                                        *ptr167
                                             .add(8 + 16 * ::core::mem::size_of::<*const u8>())
                                             .cast::<u8>() = (0i32) as u8;
                                     }
                                 };
                             }
                             Err(e) => {
-                                *ptr121.add(0).cast::<u8>() = (1i32) as u8;
+                                *ptr167.add(0).cast::<u8>() = (1i32) as u8;
                                 match e {
                                     HttpError::Denied(e) => {
-                                        *ptr121.add(8).cast::<u8>() = (0i32) as u8;
-                                        let vec137 = (e.into_bytes()).into_boxed_slice();
-                                        let ptr137 = vec137.as_ptr().cast::<u8>();
-                                        let len137 = vec137.len();
-                                        ::core::mem::forget(vec137);
-                                        *ptr121
+                                        *ptr167.add(8).cast::<u8>() = (0i32) as u8;
+                                        let vec183 = (e.into_bytes()).into_boxed_slice();
+                                        let ptr183 = vec183.as_ptr().cast::<u8>();
+                                        let len183 = vec183.len();
+                                        ::core::mem::forget(vec183);
+                                        *ptr167
                                             .add(8 + 2 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<usize>() = len137;
-                                        *ptr121
+                                            .cast::<usize>() = len183;
+                                        *ptr167
                                             .add(8 + 1 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<*mut u8>() = ptr137.cast_mut();
+                                            .cast::<*mut u8>() = ptr183.cast_mut();
                                     }
                                     HttpError::Timeout(e) => {
-                                        *ptr121.add(8).cast::<u8>() = (1i32) as u8;
-                                        let vec138 = (e.into_bytes()).into_boxed_slice();
-                                        let ptr138 = vec138.as_ptr().cast::<u8>();
-                                        let len138 = vec138.len();
-                                        ::core::mem::forget(vec138);
-                                        *ptr121
+                                        *ptr167.add(8).cast::<u8>() = (1i32) as u8;
+                                        let vec184 = (e.into_bytes()).into_boxed_slice();
+                                        let ptr184 = vec184.as_ptr().cast::<u8>();
+                                        let len184 = vec184.len();
+                                        ::core::mem::forget(vec184);
+                                        *ptr167
                                             .add(8 + 2 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<usize>() = len138;
-                                        *ptr121
+                                            .cast::<usize>() = len184;
+                                        *ptr167
                                             .add(8 + 1 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<*mut u8>() = ptr138.cast_mut();
+                                            .cast::<*mut u8>() = ptr184.cast_mut();
                                     }
                                     HttpError::Transport(e) => {
-                                        *ptr121.add(8).cast::<u8>() = (2i32) as u8;
-                                        let vec139 = (e.into_bytes()).into_boxed_slice();
-                                        let ptr139 = vec139.as_ptr().cast::<u8>();
-                                        let len139 = vec139.len();
-                                        ::core::mem::forget(vec139);
-                                        *ptr121
+                                        *ptr167.add(8).cast::<u8>() = (2i32) as u8;
+                                        let vec185 = (e.into_bytes()).into_boxed_slice();
+                                        let ptr185 = vec185.as_ptr().cast::<u8>();
+                                        let len185 = vec185.len();
+                                        ::core::mem::forget(vec185);
+                                        *ptr167
                                             .add(8 + 2 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<usize>() = len139;
-                                        *ptr121
+                                            .cast::<usize>() = len185;
+                                        *ptr167
                                             .add(8 + 1 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<*mut u8>() = ptr139.cast_mut();
+                                            .cast::<*mut u8>() = ptr185.cast_mut();
                                     }
                                     HttpError::MissingCredential(e) => {
-                                        *ptr121.add(8).cast::<u8>() = (3i32) as u8;
-                                        let vec140 = (e.into_bytes()).into_boxed_slice();
-                                        let ptr140 = vec140.as_ptr().cast::<u8>();
-                                        let len140 = vec140.len();
-                                        ::core::mem::forget(vec140);
-                                        *ptr121
+                                        *ptr167.add(8).cast::<u8>() = (3i32) as u8;
+                                        let vec186 = (e.into_bytes()).into_boxed_slice();
+                                        let ptr186 = vec186.as_ptr().cast::<u8>();
+                                        let len186 = vec186.len();
+                                        ::core::mem::forget(vec186);
+                                        *ptr167
                                             .add(8 + 2 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<usize>() = len140;
-                                        *ptr121
+                                            .cast::<usize>() = len186;
+                                        *ptr167
                                             .add(8 + 1 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<*mut u8>() = ptr140.cast_mut();
+                                            .cast::<*mut u8>() = ptr186.cast_mut();
                                     }
                                     HttpError::FileChanged(e) => {
-                                        *ptr121.add(8).cast::<u8>() = (4i32) as u8;
-                                        let vec141 = (e.into_bytes()).into_boxed_slice();
-                                        let ptr141 = vec141.as_ptr().cast::<u8>();
-                                        let len141 = vec141.len();
-                                        ::core::mem::forget(vec141);
-                                        *ptr121
+                                        *ptr167.add(8).cast::<u8>() = (4i32) as u8;
+                                        let vec187 = (e.into_bytes()).into_boxed_slice();
+                                        let ptr187 = vec187.as_ptr().cast::<u8>();
+                                        let len187 = vec187.len();
+                                        ::core::mem::forget(vec187);
+                                        *ptr167
                                             .add(8 + 2 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<usize>() = len141;
-                                        *ptr121
+                                            .cast::<usize>() = len187;
+                                        *ptr167
                                             .add(8 + 1 * ::core::mem::size_of::<*const u8>())
-                                            .cast::<*mut u8>() = ptr141.cast_mut();
+                                            .cast::<*mut u8>() = ptr187.cast_mut();
                                     }
                                 }
                             }
                         };
-                        ptr121
+                        ptr167
                     }
                 }
                 #[doc(hidden)]
@@ -4827,6 +6149,16 @@ pub mod exports {
                     /// The characters trimming removes (Unicode White_Space): what a mask keeps.
                     #[allow(async_fn_in_trait)]
                     fn white_space() -> _rt::String;
+                    /// The text of a sign-in notice.
+                    #[allow(async_fn_in_trait)]
+                    fn signin_message(notice: SigninNotice) -> _rt::String;
+                    /// The OAuth2 scope of an audience (`{resource}/.default`).
+                    #[allow(async_fn_in_trait)]
+                    fn signin_scope(audience: Audience) -> _rt::String;
+                    /// Whether a token obtained at `obtained` and expiring at `expires` (Unix seconds) is due for
+                    /// a refresh at `now`: five minutes early, or half-way through a shorter life.
+                    #[allow(async_fn_in_trait)]
+                    fn refresh_due(obtained: u64, expires: u64, now: u64) -> bool;
                     /// Decides the configuration from `env`: each variable of `variables` that is set, with its
                     /// value, secrets masked.
                     #[allow(async_fn_in_trait)]
@@ -4952,10 +6284,36 @@ pub mod exports {
                         unsafe extern "C" fn _post_return_white_space(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_white_space::<$ty >
                         (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#configure")] unsafe extern
-                        "C" fn export_configure(arg0 : * mut u8, arg1 : usize,) -> * mut
-                        u8 { unsafe { $($path_to_types)*:: _export_configure_cabi::<$ty >
-                        (arg0, arg1) } } #[unsafe (export_name =
+                        "openai:fine-tuning/host-logic@0.3.0#signin-message")] unsafe
+                        extern "C" fn export_signin_message(arg0 : i32, arg1 : * mut u8,
+                        arg2 : * mut u8, arg3 : usize, arg4 : * mut u8, arg5 : * mut u8,
+                        arg6 : * mut u8, arg7 : usize, arg8 : * mut u8, arg9 : usize,
+                        arg10 : * mut u8, arg11 : usize,) -> * mut u8 { unsafe {
+                        $($path_to_types)*:: _export_signin_message_cabi::<$ty > (arg0,
+                        arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9, arg10,
+                        arg11) } } #[unsafe (export_name =
+                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#signin-message")]
+                        unsafe extern "C" fn _post_return_signin_message(arg0 : * mut
+                        u8,) { unsafe { $($path_to_types)*::
+                        __post_return_signin_message::<$ty > (arg0) } } #[unsafe
+                        (export_name =
+                        "openai:fine-tuning/host-logic@0.3.0#signin-scope")] unsafe
+                        extern "C" fn export_signin_scope(arg0 : i32,) -> * mut u8 {
+                        unsafe { $($path_to_types)*:: _export_signin_scope_cabi::<$ty >
+                        (arg0) } } #[unsafe (export_name =
+                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#signin-scope")]
+                        unsafe extern "C" fn _post_return_signin_scope(arg0 : * mut u8,)
+                        { unsafe { $($path_to_types)*:: __post_return_signin_scope::<$ty
+                        > (arg0) } } #[unsafe (export_name =
+                        "openai:fine-tuning/host-logic@0.3.0#refresh-due")] unsafe extern
+                        "C" fn export_refresh_due(arg0 : i64, arg1 : i64, arg2 : i64,) ->
+                        i32 { unsafe { $($path_to_types)*::
+                        _export_refresh_due_cabi::<$ty > (arg0, arg1, arg2) } } #[unsafe
+                        (export_name = "openai:fine-tuning/host-logic@0.3.0#configure")]
+                        unsafe extern "C" fn export_configure(arg0 : * mut u8, arg1 :
+                        usize,) -> * mut u8 { unsafe { $($path_to_types)*::
+                        _export_configure_cabi::<$ty > (arg0, arg1) } } #[unsafe
+                        (export_name =
                         "cabi_post_openai:fine-tuning/host-logic@0.3.0#configure")]
                         unsafe extern "C" fn _post_return_configure(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_configure::<$ty >
@@ -5110,11 +6468,11 @@ pub mod exports {
                 struct _RetArea(
                     [::core::mem::MaybeUninit<
                         u8,
-                    >; 16 + 33 * ::core::mem::size_of::<*const u8>()],
+                    >; 16 + 36 * ::core::mem::size_of::<*const u8>()],
                 );
                 static mut _RET_AREA: _RetArea = _RetArea(
                     [::core::mem::MaybeUninit::uninit(); 16
-                        + 33 * ::core::mem::size_of::<*const u8>()],
+                        + 36 * ::core::mem::size_of::<*const u8>()],
                 );
             }
         }
@@ -5286,69 +6644,78 @@ pub(crate) use __export_host_impl as export;
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 2924] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xf1\x15\x01A\x02\x01\
-A\x02\x01B\x84\x01\x01o\x02ss\x01p\0\x01ks\x01r\x03\x05pairs\x01\x07summary\x7f\x05\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 3351] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\x9c\x19\x01A\x02\x01\
+A\x02\x01B\x98\x01\x01o\x02ss\x01p\0\x01ks\x01r\x03\x05pairs\x01\x07summary\x7f\x05\
 grant\x02\x04\0\x06parsed\x03\0\x03\x01r\x02\x05pairs\x01\x04lines\x04\0\x08fini\
 shed\x03\0\x05\x01r\x03\x0binput-bytesy\x0aread-bytesy\x0eresponse-bytesw\x04\0\x0b\
 size-bounds\x03\0\x07\x01r\x02\x04names\x06secret\x7f\x04\0\x08variable\x03\0\x09\
 \x01m\x03\x06openai\x05azure\x0dazure-classic\x04\0\x0aapi-flavor\x03\0\x0b\x01r\
 \x03\x04names\x06prefixs\x08variables\x04\0\x0dsecret-header\x03\0\x0d\x01q\x02\x06\
 header\x01\x0e\0\x07missing\x01s\0\x04\0\x0acredential\x03\0\x0f\x01r\x03\x08var\
-iables\x04skipy\x04keepy\x04\0\x0bsecret-span\x03\0\x11\x01r\x0a\x06flavor\x0c\x04\
-bases\x05query\x01\x07headers\x01\x07project\x10\x05admin\x10\x0fmanagement-base\
-s\x0amanagement\x10\x14connect-timeout-secsy\x0ctimeout-secsy\x04\0\x08endpoint\x03\
-\0\x13\x01r\x02\x0amemory-miby\x08cpu-secsy\x04\0\x06limits\x03\0\x15\x01r\x02\x08\
-endpoint\x14\x06limits\x16\x04\0\x08settings\x03\0\x17\x01p\x12\x01j\x01\x18\x01\
-s\x01r\x02\x07secrets\x19\x08settings\x1a\x04\0\x0aconfigured\x03\0\x1b\x01m\x04\
-\x03get\x04post\x06delete\x03put\x04\0\x06method\x03\0\x1d\x01q\x03\x03api\0\0\x0b\
-azure-dated\x01s\0\x10azure-management\x01s\0\x04\0\x06target\x03\0\x1f\x01m\x03\
-\x07project\x05admin\x0amanagement\x04\0\x0fcredential-kind\x03\0!\x01r\x03\x04n\
-ames\x08filenames\x06sha256s\x04\0\x11granted-file-part\x03\0#\x01q\x02\x04text\x01\
-\0\0\x0cgranted-file\x01$\0\x04\0\x0aform-field\x03\0%\x01p&\x01q\x02\x04json\x01\
-s\0\x09multipart\x01'\0\x04\0\x04body\x03\0(\x01k)\x01r\x06\x06method\x1e\x06tar\
-get\x20\x04paths\x05query\x01\x04body*\x0acredential\"\x04\0\x07request\x03\0+\x01\
-q\x05\x06denied\x01s\0\x07timeout\x01s\0\x09transport\x01s\0\x12missing-credenti\
-al\x01s\0\x0cfile-changed\x01s\0\x04\0\x0ahttp-error\x03\0-\x01p}\x01q\x02\x05by\
-tes\x01/\0\x0cgranted-file\x01s\0\x04\0\x09body-part\x03\00\x01p1\x01kw\x01r\x07\
-\x06methods\x03urls\x06origins\x0acredential\x0e\x07headers\x01\x04body2\x0ddead\
-line-secs3\x04\0\x08outgoing\x03\04\x01m\x04\x07connect\x0csend-request\x10recei\
-ve-response\x0creceive-body\x04\0\x05phase\x03\06\x01k7\x01q\x0a\x07timeout\x018\
-\0\x07refused\0\0\x0aunresolved\0\0\x0bunreachable\0\0\x0cdisconnected\0\0\x05re\
-set\0\0\x09too-large\0\0\x0ehead-too-large\x01y\0\x0aunsendable\x01s\0\x05other\x01\
-s\0\x04\0\x07failure\x03\09\x01o\x02ww\x01q\x03\x06digest\x01\0\0\x05short\x01;\0\
-\x08too-slow\x01w\0\x04\0\x0bupload-stop\x03\0<\x01r\x03\x04codez\x04names\x05wo\
-rdss\x04\0\x08os-error\x03\0>\x01q\x02\x0bnot-regular\0\0\x02os\x01?\0\x04\0\x0c\
-open-failure\x03\0@\x01r\x03\x05starty\x03endy\x05bytes/\x04\0\x06splice\x03\0B\x01\
-m\x03\x04show\x0dalloc-failure\x08withhold\x04\0\x0bstderr-line\x03\0D\x01r\x03\x04\
-names\x07runtimes\x06native\x7f\x04\0\x07program\x03\0F\x01q\x07\x05usage\0\0\x04\
-help\0\0\x07version\0\0\x09component\x01\x7f\0\x09noun-help\x01s\0\x07command\x01\
-\0\0\x0aunexpected\x01s\0\x04\0\x0ainvocation\x03\0H\x01ps\x01r\x03\x04names\x07\
-summarys\x06inputs\xca\0\x04\0\x0ccommand-info\x03\0K\x01o\x02sy\x01q\x0b\x08no-\
-input\0\0\x0dreading-stdin\x01s\0\x08no-grant\0\0\x0cmemory-limit\x01y\0\x09cpu-\
-limit\x01y\0\x04trap\x01s\0\x0cguest-exited\x01z\0\x10wasm-to-terminal\0\0\x0fin\
-valid-command\x01s\0\x10no-github-output\0\0\x0baction-done\x01\xcd\0\0\x04\0\x06\
-notice\x03\0N\x01m\x02\x08terminal\x0bactions-log\x04\0\x04sink\x03\0P\x01j\x01\x04\
-\x01s\x01@\x03\x07commands\x05bytes/\x06sources\0\xd2\0\x04\0\x0bparse-input\x01\
-S\x01@\x02\x06output\x01\x07summary\x7f\0\x06\x04\0\x06finish\x01T\x01@\0\0\x08\x04\
-\0\x06bounds\x01U\x01p\x0a\x01@\0\0\xd6\0\x04\0\x09variables\x01W\x01@\0\0s\x04\0\
-\x0bwhite-space\x01X\x01@\x01\x03env\x01\0\x1c\x04\0\x09configure\x01Y\x01j\x015\
-\x01.\x01@\x04\x08endpoint\x14\x07request,\x09file-size3\x04seedw\0\xda\0\x04\0\x07\
-prepare\x01[\x01@\x01\x07headers\x01\0\x01\x04\0\x10response-headers\x01\\\x01@\x02\
-\x04bases\x07failure:\0.\x04\0\x0eexchange-error\x01]\x01@\x02\x04paths\x04stop=\
-\0.\x04\0\x0cupload-error\x01^\x01@\x02\x04paths\x03why\xc1\0\0s\x04\0\x0dgrant-\
-refusal\x01_\x01@\x02\x04paths\x05error?\0s\x04\0\x0cread-failure\x01`\x01k\xc3\0\
-\x01j\x01\xe1\0\x01s\x01@\x02\x06module/\x03miby\0\xe2\0\x04\0\x0acap-memory\x01\
-c\x01@\x02\x04lines\x13after-alloc-failure\x7f\0\xc5\0\x04\0\x0cguest-stderr\x01\
-d\x01@\x02\x07program\xc7\0\x04args\xca\0\0\xc9\0\x04\0\x0aparse-args\x01e\x01@\x01\
-\x07program\xc7\0\0s\x04\0\x05usage\x01f\x01p\xcc\0\x01@\x02\x07program\xc7\0\x08\
-commands\xe7\0\0s\x04\0\x04help\x01h\x01j\x01s\x01s\x01@\x02\x04nouns\x08command\
-s\xe7\0\0\xe9\0\x04\0\x09noun-help\x01j\x04\0\x07version\x01f\x01@\x01\x06notice\
-\xcf\0\0s\x04\0\x07message\x01k\x01@\x01\x07messages\0s\x04\0\x0aerror-line\x01l\
-\x01@\x02\x04texts\x04sink\xd1\0\0s\x04\0\x05shown\x01m\x04\0#openai:fine-tuning\
-/host-logic@0.3.0\x05\0\x04\0\x1dopenai:fine-tuning/host@0.3.0\x04\0\x0b\x0a\x01\
-\0\x04host\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x070\
-.239.0\x10wit-bindgen-rust\x060.46.0";
+iables\x04skipy\x04keepy\x04\0\x0bsecret-span\x03\0\x11\x01m\x02\x12cognitive-se\
+rvices\x0amanagement\x04\0\x08audience\x03\0\x13\x01r\x03\x09authoritys\x06tenan\
+ts\x09client-ids\x04\0\x0asignin-app\x03\0\x15\x01o\x02\x16s\x01o\x02s\x02\x01q\x05\
+\x0dclient-secret\x01\x16\0\x11workload-identity\x01\x17\0\x0bgithub-oidc\x01\x17\
+\0\x10managed-identity\x01\x18\0\x09azure-cli\0\0\x04\0\x0dsignin-source\x03\0\x19\
+\x01o\x02\x1as\x01ps\x01o\x02\x1a\x14\x01q\x04\x09signed-in\x01\x1a\0\x06failed\x01\
+\x1b\0\x0bnone-worked\x01\x1c\0\x07refused\x01\x1d\0\x04\0\x0dsignin-notice\x03\0\
+\x1e\x01p\x1a\x01k\x20\x01r\x0b\x06flavor\x0c\x04bases\x05query\x01\x07headers\x01\
+\x07project\x10\x05admin\x10\x0fmanagement-bases\x0amanagement\x10\x14connect-ti\
+meout-secsy\x0ctimeout-secsy\x06signin!\x04\0\x08endpoint\x03\0\"\x01r\x02\x0ame\
+mory-miby\x08cpu-secsy\x04\0\x06limits\x03\0$\x01r\x02\x08endpoint#\x06limits%\x04\
+\0\x08settings\x03\0&\x01p\x12\x01j\x01'\x01s\x01r\x02\x07secrets(\x08settings)\x04\
+\0\x0aconfigured\x03\0*\x01m\x04\x03get\x04post\x06delete\x03put\x04\0\x06method\
+\x03\0,\x01q\x03\x03api\0\0\x0bazure-dated\x01s\0\x10azure-management\x01s\0\x04\
+\0\x06target\x03\0.\x01m\x03\x07project\x05admin\x0amanagement\x04\0\x0fcredenti\
+al-kind\x03\00\x01r\x03\x04names\x08filenames\x06sha256s\x04\0\x11granted-file-p\
+art\x03\02\x01q\x02\x04text\x01\0\0\x0cgranted-file\x013\0\x04\0\x0aform-field\x03\
+\04\x01p5\x01q\x02\x04json\x01s\0\x09multipart\x016\0\x04\0\x04body\x03\07\x01k8\
+\x01r\x06\x06method-\x06target/\x04paths\x05query\x01\x04body9\x0acredential1\x04\
+\0\x07request\x03\0:\x01q\x05\x06denied\x01s\0\x07timeout\x01s\0\x09transport\x01\
+s\0\x12missing-credential\x01s\0\x0cfile-changed\x01s\0\x04\0\x0ahttp-error\x03\0\
+<\x01p}\x01q\x02\x05bytes\x01>\0\x0cgranted-file\x01s\0\x04\0\x09body-part\x03\0\
+?\x01p\xc0\0\x01kw\x01r\x07\x06methods\x03urls\x06origins\x0acredential\x0e\x07h\
+eaders\x01\x04body\xc1\0\x0ddeadline-secs\xc2\0\x04\0\x08outgoing\x03\0C\x01m\x04\
+\x07connect\x0csend-request\x10receive-response\x0creceive-body\x04\0\x05phase\x03\
+\0E\x01k\xc6\0\x01q\x0a\x07timeout\x01\xc7\0\0\x07refused\0\0\x0aunresolved\0\0\x0b\
+unreachable\0\0\x0cdisconnected\0\0\x05reset\0\0\x09too-large\0\0\x0ehead-too-la\
+rge\x01y\0\x0aunsendable\x01s\0\x05other\x01s\0\x04\0\x07failure\x03\0H\x01o\x02\
+ww\x01q\x03\x06digest\x01\0\0\x05short\x01\xca\0\0\x08too-slow\x01w\0\x04\0\x0bu\
+pload-stop\x03\0K\x01r\x03\x04codez\x04names\x05wordss\x04\0\x08os-error\x03\0M\x01\
+q\x02\x0bnot-regular\0\0\x02os\x01\xce\0\0\x04\0\x0copen-failure\x03\0O\x01r\x03\
+\x05starty\x03endy\x05bytes>\x04\0\x06splice\x03\0Q\x01m\x03\x04show\x0dalloc-fa\
+ilure\x08withhold\x04\0\x0bstderr-line\x03\0S\x01r\x03\x04names\x07runtimes\x06n\
+ative\x7f\x04\0\x07program\x03\0U\x01q\x07\x05usage\0\0\x04help\0\0\x07version\0\
+\0\x09component\x01\x7f\0\x09noun-help\x01s\0\x07command\x01\0\0\x0aunexpected\x01\
+s\0\x04\0\x0ainvocation\x03\0W\x01r\x03\x04names\x07summarys\x06inputs\x1c\x04\0\
+\x0ccommand-info\x03\0Y\x01o\x02sy\x01q\x0b\x08no-input\0\0\x0dreading-stdin\x01\
+s\0\x08no-grant\0\0\x0cmemory-limit\x01y\0\x09cpu-limit\x01y\0\x04trap\x01s\0\x0c\
+guest-exited\x01z\0\x10wasm-to-terminal\0\0\x0finvalid-command\x01s\0\x10no-gith\
+ub-output\0\0\x0baction-done\x01\xdb\0\0\x04\0\x06notice\x03\0\\\x01m\x02\x08ter\
+minal\x0bactions-log\x04\0\x04sink\x03\0^\x01j\x01\x04\x01s\x01@\x03\x07commands\
+\x05bytes>\x06sources\0\xe0\0\x04\0\x0bparse-input\x01a\x01@\x02\x06output\x01\x07\
+summary\x7f\0\x06\x04\0\x06finish\x01b\x01@\0\0\x08\x04\0\x06bounds\x01c\x01p\x0a\
+\x01@\0\0\xe4\0\x04\0\x09variables\x01e\x01@\0\0s\x04\0\x0bwhite-space\x01f\x01@\
+\x01\x06notice\x1f\0s\x04\0\x0esignin-message\x01g\x01@\x01\x08audience\x14\0s\x04\
+\0\x0csignin-scope\x01h\x01@\x03\x08obtainedw\x07expiresw\x03noww\0\x7f\x04\0\x0b\
+refresh-due\x01i\x01@\x01\x03env\x01\0+\x04\0\x09configure\x01j\x01j\x01\xc4\0\x01\
+=\x01@\x04\x08endpoint#\x07request;\x09file-size\xc2\0\x04seedw\0\xeb\0\x04\0\x07\
+prepare\x01l\x01@\x01\x07headers\x01\0\x01\x04\0\x10response-headers\x01m\x01@\x02\
+\x04bases\x07failure\xc9\0\0=\x04\0\x0eexchange-error\x01n\x01@\x02\x04paths\x04\
+stop\xcc\0\0=\x04\0\x0cupload-error\x01o\x01@\x02\x04paths\x03why\xd0\0\0s\x04\0\
+\x0dgrant-refusal\x01p\x01@\x02\x04paths\x05error\xce\0\0s\x04\0\x0cread-failure\
+\x01q\x01k\xd2\0\x01j\x01\xf2\0\x01s\x01@\x02\x06module>\x03miby\0\xf3\0\x04\0\x0a\
+cap-memory\x01t\x01@\x02\x04lines\x13after-alloc-failure\x7f\0\xd4\0\x04\0\x0cgu\
+est-stderr\x01u\x01@\x02\x07program\xd6\0\x04args\x1c\0\xd8\0\x04\0\x0aparse-arg\
+s\x01v\x01@\x01\x07program\xd6\0\0s\x04\0\x05usage\x01w\x01p\xda\0\x01@\x02\x07p\
+rogram\xd6\0\x08commands\xf8\0\0s\x04\0\x04help\x01y\x01j\x01s\x01s\x01@\x02\x04\
+nouns\x08commands\xf8\0\0\xfa\0\x04\0\x09noun-help\x01{\x04\0\x07version\x01w\x01\
+@\x01\x06notice\xdd\0\0s\x04\0\x07message\x01|\x01@\x01\x07messages\0s\x04\0\x0a\
+error-line\x01}\x01@\x02\x04texts\x04sink\xdf\0\0s\x04\0\x05shown\x01~\x04\0#ope\
+nai:fine-tuning/host-logic@0.3.0\x05\0\x04\0\x1dopenai:fine-tuning/host@0.3.0\x04\
+\0\x0b\x0a\x01\0\x04host\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-\
+component\x070.239.0\x10wit-bindgen-rust\x060.46.0";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {
