@@ -2,7 +2,7 @@
 """Each host (native, Node, Python) on large inputs, a fresh process per run, wall time and peak
 RSS from the outside (wait4): `job list` answered by one list page of about `--page-mb` MB from a
 small server of this file's own, and `file validate` of a generated training file of
-`--validate-mb` MB (scripts/lib/training_data.py) under the default limits. A benchmark, not a
+`--validate-mb` MB (bench/lib/training_data.py) under the default limits. A benchmark, not a
 test: it fails only when something cannot run; a host that fails a case is reported as such.
 Needs tests/conformance/prepare (the three hosts). Figures go to docs/performance.md.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "conformance"))
-sys.path.insert(0, str(ROOT / "scripts" / "lib"))
+sys.path.insert(0, str(ROOT / "bench" / "lib"))
 import training_data  # noqa: E402  (the generated training file scripts/bench uses)
 from hosts import clean_env, hosts  # noqa: E402  (the three hosts as the conformance suite runs them)
 

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bindings::wit_http as wit;
 use crate::config::Endpoint;
+use crate::http::{body_bytes, response_body};
 
 /// The oldest copy ever used, whatever the guest accepts: the cache saves requests within one
 /// plan, it is not a store.
@@ -91,7 +92,9 @@ impl Cache {
             return Ok(copy);
         }
         let response = fetch()?;
-        if (200..300).contains(&response.status) && response.body.len() <= MAX_ENTRY_BYTES {
+        if (200..300).contains(&response.status)
+            && body_bytes(&response.body).len() <= MAX_ENTRY_BYTES
+        {
             // A copy that cannot be written is only a request the next process sends again.
             let _ = self.store(&entry, &response);
         }
@@ -152,7 +155,7 @@ impl Cache {
             let mut file = private_file(OpenOptions::new().create(true).truncate(true).write(true))
                 .open(&staged)?;
             writeln!(file, "{MAGIC} {head}")?;
-            file.write_all(&response.body)?;
+            file.write_all(body_bytes(&response.body))?;
             file.sync_data()?;
             fs::rename(&staged, entry)
         })();
@@ -182,7 +185,7 @@ fn read_fresh(entry: &Path, max_age: Duration) -> Option<wit::Response> {
     Some(wit::Response {
         status: u16::try_from(head["status"].as_u64()?).ok()?,
         headers,
-        body: bytes[split + 1..].to_vec(),
+        body: response_body(bytes.split_off(split + 1)),
     })
 }
 
@@ -267,7 +270,7 @@ mod tests {
         wit::Response {
             status,
             headers: vec![("x-request-id".into(), "req_1".into())],
-            body: body.as_bytes().to_vec(),
+            body: response_body(body.as_bytes().to_vec()),
         }
     }
 
@@ -294,8 +297,8 @@ mod tests {
         let first = c.through(&get("/models"), url, age, || fetch(200)).unwrap();
         let again = c.through(&get("/models"), url, age, || fetch(200)).unwrap();
         assert_eq!(
-            (sent.get(), &again.body, &again.headers),
-            (1, &first.body, &first.headers)
+            (sent.get(), body_bytes(&again.body), &again.headers),
+            (1, body_bytes(&first.body), &first.headers)
         );
         // Another request, and an age of zero, are fetched.
         c.through(&get("/models/x"), &format!("{url}/x"), age, || fetch(200))
@@ -357,7 +360,7 @@ mod tests {
         let fresh = c
             .through(&get("/models"), url, age, || Ok(answer(200, "{\"new\":1}")))
             .unwrap();
-        assert_eq!(fresh.body, b"{\"new\":1}");
+        assert_eq!(body_bytes(&fresh.body), b"{\"new\":1}");
         // A file where the folder should be: every request is sent.
         let blocked = folder("blocked");
         fs::write(&blocked, "").unwrap();

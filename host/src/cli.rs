@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Result, anyhow, bail};
-use openai_ft_host_logic::cli::{self as logic, CommandInfo, Invocation, Program};
+use openai_ft_host_logic::cli::{self as logic, CommandInfo, Program, Step};
 use openai_ft_host_logic::input::finish;
 use openai_ft_host_logic::messages::{Notice, OpenFailure, error_line, grant_refusal, notice};
 
@@ -41,36 +41,27 @@ pub fn exit(result: Result<ExitCode>) -> ExitCode {
 /// Runs the binary `program` with `args` (its arguments, without its name), in the sandboxes
 /// `loader` gives.
 pub fn main(program: &Program, args: &[String], loader: Loader) -> Result<ExitCode> {
-    match logic::invocation(program, args) {
-        Invocation::Usage => {
-            eprint!("{}", logic::usage(program));
-            Ok(ExitCode::from(2))
+    let mut step = logic::step(program, args, None);
+    if step == Step::Describe {
+        step = logic::step(program, args, Some(&commands(loader)?));
+    }
+    match step {
+        Step::Exit {
+            stdout,
+            stderr,
+            status,
+        } => {
+            print!("{stdout}");
+            eprint!("{stderr}");
+            Ok(ExitCode::from(status))
         }
-        Invocation::Help => {
-            print!("{}", logic::help(program, &commands(loader)?));
-            Ok(ExitCode::SUCCESS)
-        }
-        Invocation::Version => {
-            println!("{}", logic::version(program));
-            Ok(ExitCode::SUCCESS)
-        }
-        Invocation::Component { host_logic } => write_wasm(if host_logic {
+        Step::Component { host_logic } => write_wasm(if host_logic {
             HOST_LOGIC_WASM
         } else {
             sandbox::COMPONENT_WASM
         }),
-        Invocation::NounHelp(noun) => {
-            print!(
-                "{}",
-                logic::noun_help(&noun, &commands(loader)?).map_err(|e| anyhow!(e))?
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Invocation::Command(noun, verb) => command(loader, &noun, &verb),
-        Invocation::Unexpected(message) => {
-            eprint!("{}", logic::usage(program));
-            bail!(message)
-        }
+        Step::Command(noun, verb) => command(loader, &noun, &verb),
+        Step::Describe => bail!("the commands were described, yet the logic asks for them again"),
     }
 }
 

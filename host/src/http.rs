@@ -219,8 +219,25 @@ impl Client {
         Ok(wit::Response {
             status,
             headers: logic::response_headers(headers),
-            body: self.redactor.bytes(&body).into_owned(),
+            body: response_body(self.redactor.bytes(&body).into_owned()),
         })
+    }
+}
+
+/// A body as the guest gets it: text when it is UTF-8, as JSON always is, else its bytes (the
+/// same bytes either way, and neither copies them).
+pub(crate) fn response_body(bytes: Vec<u8>) -> wit::ResponseBody {
+    String::from_utf8(bytes).map_or_else(
+        |e| wit::ResponseBody::Bytes(e.into_bytes()),
+        wit::ResponseBody::Text,
+    )
+}
+
+/// A body's bytes, however it is passed.
+pub(crate) fn body_bytes(body: &wit::ResponseBody) -> &[u8] {
+    match body {
+        wit::ResponseBody::Bytes(bytes) => bytes,
+        wit::ResponseBody::Text(text) => text.as_bytes(),
     }
 }
 

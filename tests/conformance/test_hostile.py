@@ -111,6 +111,26 @@ def test_a_server_that_echoes_the_key_never_gets_it_shown(host_table, job):
         assert outcomes[name] == native, f"{name} differs from native: {outcomes[name]} != {native}"
 
 
+def test_an_answer_that_is_text_or_not_reaches_every_guest_as_the_same_bytes(host_table):
+    """A body that is UTF-8 crosses as text, one that is not as bytes (HOST.md 2, item 8: each
+    host picks); either way the guest reads the same bytes, so every host prints what native does."""
+    job = {"id": "ftjob-utf8", "object": "fine_tuning.job", "status": "failed", "created_at": 1764000000,
+           "finished_at": 1764000100, "model": "gpt-4o-mini-2024-07-18", "result_files": [], "metadata": None,
+           "error": {"code": "invalid_training_file", "param": None, "message": "\u00e9quipe \u65e5\u672c \U0001f600"}}
+    routes = {("GET", "/v1/fine_tuning/jobs/ftjob-utf8"): lambda h: (200, {}, json.dumps(job, ensure_ascii=False).encode()),
+              ("GET", "/v1/fine_tuning/jobs/ftjob-latin1"): lambda h: (403, {"content-type": "text/plain"},
+                                                                        b"denied \xe9quipe \xff")}
+    with hostile(routes) as base:
+        for id, code, shown in (("ftjob-utf8", 0, "\u00e9quipe \u65e5\u672c \U0001f600"), ("ftjob-latin1", 1, "denied")):
+            outcomes = {name: host_table[name].run(["job", "read"], json.dumps({"id": id}).encode(), _env(base))
+                        for name in HOSTS}
+            native = outcomes["native"]
+            assert native.code == code and shown in native.stdout + native.stderr, native
+            for name in HOSTS[1:]:
+                got = outcomes[name]
+                assert (got.code, got.stdout, got.stderr) == (native.code, native.stdout, native.stderr), name
+
+
 def test_a_file_changed_during_the_upload_is_never_sent_whole(host_table, tmp_path):
     """The server changes the file (same size) while answering the lookup that comes before the
     upload: each host must stop the body before its end, say the file changed, and the server

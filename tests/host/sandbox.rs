@@ -81,7 +81,7 @@ fn the_portable_component_is_written_on_request() {
     // A component (not a core module): magic, then version 0x0d and layer 0x01.
     assert_eq!(&out.stdout[..8], b"\0asm\x0d\x00\x01\x00");
     let has = |needle: &[u8]| out.stdout.windows(needle.len()).any(|w| w == needle);
-    assert!(has(b"openai:fine-tuning/commands@0.3.0"));
+    assert!(has(b"openai:fine-tuning/commands@0.4.0"));
     // Neither the test component's commands nor its code: the word is in no name or message.
     assert!(!has(b"selftest"));
 }
@@ -95,7 +95,7 @@ fn the_host_logic_component_is_written_on_request_and_imports_nothing() {
     assert!(out.status.success());
     assert_eq!(&out.stdout[..8], b"\0asm\x0d\x00\x01\x00");
     let has = |needle: &[u8]| out.stdout.windows(needle.len()).any(|w| w == needle);
-    assert!(has(b"openai:fine-tuning/host-logic@0.3.0"));
+    assert!(has(b"openai:fine-tuning/host-logic@0.4.0"));
     // No import of any interface: not even WASI.
     assert!(!has(b"wasi:"));
 }

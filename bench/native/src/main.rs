@@ -131,7 +131,10 @@ impl Platform for Native {
             Ok(r) => Ok(core_http::Response {
                 status: r.status,
                 headers: r.headers,
-                body: r.body,
+                body: match r.body {
+                    wit::ResponseBody::Bytes(bytes) => bytes,
+                    wit::ResponseBody::Text(text) => text.into_bytes(),
+                },
             }),
             Err(wit::Error::Denied(m)) => Err(HttpError::Denied(m)),
             Err(wit::Error::Timeout(m)) => Err(HttpError::Timeout(m)),

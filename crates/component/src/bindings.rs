@@ -261,6 +261,32 @@ pub mod openai {
                         .finish()
                 }
             }
+            /// An answer's body, unparsed (since 0.4.0; a `list<u8>` before). The same bytes either way:
+            /// the guest treats both cases alike, and a host picks whichever its runtime passes cheaply.
+            #[derive(Clone)]
+            pub enum ResponseBody {
+                /// The body's bytes, whatever they are.
+                Bytes(_rt::Vec<u8>),
+                /// The body when it is valid UTF-8 (JSON always is), as text. Some runtimes pass a string
+                /// as one buffer and a `list<u8>` as one value per byte (wasmtime-py: a 60 MB page cost
+                /// gigabytes as bytes).
+                Text(_rt::String),
+            }
+            impl ::core::fmt::Debug for ResponseBody {
+                fn fmt(
+                    &self,
+                    f: &mut ::core::fmt::Formatter<'_>,
+                ) -> ::core::fmt::Result {
+                    match self {
+                        ResponseBody::Bytes(e) => {
+                            f.debug_tuple("ResponseBody::Bytes").field(e).finish()
+                        }
+                        ResponseBody::Text(e) => {
+                            f.debug_tuple("ResponseBody::Text").field(e).finish()
+                        }
+                    }
+                }
+            }
             /// An answer from the API, whatever its status. Every configured secret the server echoed
             /// (a key, a token) is replaced by `[redacted]` in the headers and the body before the guest
             /// sees them.
@@ -271,7 +297,7 @@ pub mod openai {
                 /// Response headers, names in lower case.
                 pub headers: _rt::Vec<(_rt::String, _rt::String)>,
                 /// The body, unparsed.
-                pub body: _rt::Vec<u8>,
+                pub body: ResponseBody,
             }
             impl ::core::fmt::Debug for Response {
                 fn fmt(
@@ -384,7 +410,7 @@ pub mod openai {
             pub fn flavor() -> ApiFlavor {
                 unsafe {
                     #[cfg(target_arch = "wasm32")]
-                    #[link(wasm_import_module = "openai:fine-tuning/http@0.3.0")]
+                    #[link(wasm_import_module = "openai:fine-tuning/http@0.4.0")]
                     unsafe extern "C" {
                         #[link_name = "flavor"]
                         fn wit_import0() -> i32;
@@ -417,7 +443,7 @@ pub mod openai {
                     );
                     let ptr0 = ret_area.0.as_mut_ptr().cast::<u8>();
                     #[cfg(target_arch = "wasm32")]
-                    #[link(wasm_import_module = "openai:fine-tuning/http@0.3.0")]
+                    #[link(wasm_import_module = "openai:fine-tuning/http@0.4.0")]
                     unsafe extern "C" {
                         #[link_name = "api-version"]
                         fn wit_import1(_: *mut u8);
@@ -465,10 +491,10 @@ pub mod openai {
                     struct RetArea(
                         [::core::mem::MaybeUninit<
                             u8,
-                        >; 6 * ::core::mem::size_of::<*const u8>()],
+                        >; 7 * ::core::mem::size_of::<*const u8>()],
                     );
                     let mut ret_area = RetArea(
-                        [::core::mem::MaybeUninit::uninit(); 6
+                        [::core::mem::MaybeUninit::uninit(); 7
                             * ::core::mem::size_of::<*const u8>()],
                     );
                     let Request {
@@ -631,7 +657,7 @@ pub mod openai {
                     };
                     let ptr22 = ret_area.0.as_mut_ptr().cast::<u8>();
                     #[cfg(target_arch = "wasm32")]
-                    #[link(wasm_import_module = "openai:fine-tuning/http@0.3.0")]
+                    #[link(wasm_import_module = "openai:fine-tuning/http@0.4.0")]
                     unsafe extern "C" {
                         #[link_name = "send"]
                         fn wit_import23(
@@ -693,7 +719,7 @@ pub mod openai {
                         ptr22,
                     );
                     let l24 = i32::from(*ptr22.add(0).cast::<u8>());
-                    let result55 = match l24 {
+                    let result60 = match l24 {
                         0 => {
                             let e = {
                                 let l25 = i32::from(
@@ -745,34 +771,33 @@ pub mod openai {
                                     len34 * (4 * ::core::mem::size_of::<*const u8>()),
                                     ::core::mem::size_of::<*const u8>(),
                                 );
-                                let l35 = *ptr22
-                                    .add(4 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>();
-                                let l36 = *ptr22
-                                    .add(5 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>();
-                                let len37 = l36;
-                                Response {
-                                    status: l25 as u16,
-                                    headers: result34,
-                                    body: _rt::Vec::from_raw_parts(l35.cast(), len37, len37),
-                                }
-                            };
-                            Ok(e)
-                        }
-                        1 => {
-                            let e = {
-                                let l38 = i32::from(
-                                    *ptr22.add(::core::mem::size_of::<*const u8>()).cast::<u8>(),
+                                let l35 = i32::from(
+                                    *ptr22
+                                        .add(4 * ::core::mem::size_of::<*const u8>())
+                                        .cast::<u8>(),
                                 );
-                                let v54 = match l38 {
+                                let v42 = match l35 {
                                     0 => {
-                                        let e54 = {
+                                        let e42 = {
+                                            let l36 = *ptr22
+                                                .add(5 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<*mut u8>();
+                                            let l37 = *ptr22
+                                                .add(6 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<usize>();
+                                            let len38 = l37;
+                                            _rt::Vec::from_raw_parts(l36.cast(), len38, len38)
+                                        };
+                                        ResponseBody::Bytes(e42)
+                                    }
+                                    n => {
+                                        debug_assert_eq!(n, 1, "invalid enum discriminant");
+                                        let e42 = {
                                             let l39 = *ptr22
-                                                .add(2 * ::core::mem::size_of::<*const u8>())
+                                                .add(5 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<*mut u8>();
                                             let l40 = *ptr22
-                                                .add(3 * ::core::mem::size_of::<*const u8>())
+                                                .add(6 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<usize>();
                                             let len41 = l40;
                                             let bytes41 = _rt::Vec::from_raw_parts(
@@ -782,89 +807,122 @@ pub mod openai {
                                             );
                                             _rt::string_lift(bytes41)
                                         };
-                                        Error::Denied(e54)
+                                        ResponseBody::Text(e42)
+                                    }
+                                };
+                                Response {
+                                    status: l25 as u16,
+                                    headers: result34,
+                                    body: v42,
+                                }
+                            };
+                            Ok(e)
+                        }
+                        1 => {
+                            let e = {
+                                let l43 = i32::from(
+                                    *ptr22.add(::core::mem::size_of::<*const u8>()).cast::<u8>(),
+                                );
+                                let v59 = match l43 {
+                                    0 => {
+                                        let e59 = {
+                                            let l44 = *ptr22
+                                                .add(2 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<*mut u8>();
+                                            let l45 = *ptr22
+                                                .add(3 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<usize>();
+                                            let len46 = l45;
+                                            let bytes46 = _rt::Vec::from_raw_parts(
+                                                l44.cast(),
+                                                len46,
+                                                len46,
+                                            );
+                                            _rt::string_lift(bytes46)
+                                        };
+                                        Error::Denied(e59)
                                     }
                                     1 => {
-                                        let e54 = {
-                                            let l42 = *ptr22
+                                        let e59 = {
+                                            let l47 = *ptr22
                                                 .add(2 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<*mut u8>();
-                                            let l43 = *ptr22
+                                            let l48 = *ptr22
                                                 .add(3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<usize>();
-                                            let len44 = l43;
-                                            let bytes44 = _rt::Vec::from_raw_parts(
-                                                l42.cast(),
-                                                len44,
-                                                len44,
+                                            let len49 = l48;
+                                            let bytes49 = _rt::Vec::from_raw_parts(
+                                                l47.cast(),
+                                                len49,
+                                                len49,
                                             );
-                                            _rt::string_lift(bytes44)
+                                            _rt::string_lift(bytes49)
                                         };
-                                        Error::Timeout(e54)
+                                        Error::Timeout(e59)
                                     }
                                     2 => {
-                                        let e54 = {
-                                            let l45 = *ptr22
+                                        let e59 = {
+                                            let l50 = *ptr22
                                                 .add(2 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<*mut u8>();
-                                            let l46 = *ptr22
+                                            let l51 = *ptr22
                                                 .add(3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<usize>();
-                                            let len47 = l46;
-                                            let bytes47 = _rt::Vec::from_raw_parts(
-                                                l45.cast(),
-                                                len47,
-                                                len47,
+                                            let len52 = l51;
+                                            let bytes52 = _rt::Vec::from_raw_parts(
+                                                l50.cast(),
+                                                len52,
+                                                len52,
                                             );
-                                            _rt::string_lift(bytes47)
+                                            _rt::string_lift(bytes52)
                                         };
-                                        Error::Transport(e54)
+                                        Error::Transport(e59)
                                     }
                                     3 => {
-                                        let e54 = {
-                                            let l48 = *ptr22
+                                        let e59 = {
+                                            let l53 = *ptr22
                                                 .add(2 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<*mut u8>();
-                                            let l49 = *ptr22
+                                            let l54 = *ptr22
                                                 .add(3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<usize>();
-                                            let len50 = l49;
-                                            let bytes50 = _rt::Vec::from_raw_parts(
-                                                l48.cast(),
-                                                len50,
-                                                len50,
+                                            let len55 = l54;
+                                            let bytes55 = _rt::Vec::from_raw_parts(
+                                                l53.cast(),
+                                                len55,
+                                                len55,
                                             );
-                                            _rt::string_lift(bytes50)
+                                            _rt::string_lift(bytes55)
                                         };
-                                        Error::MissingCredential(e54)
+                                        Error::MissingCredential(e59)
                                     }
                                     n => {
                                         debug_assert_eq!(n, 4, "invalid enum discriminant");
-                                        let e54 = {
-                                            let l51 = *ptr22
+                                        let e59 = {
+                                            let l56 = *ptr22
                                                 .add(2 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<*mut u8>();
-                                            let l52 = *ptr22
+                                            let l57 = *ptr22
                                                 .add(3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<usize>();
-                                            let len53 = l52;
-                                            let bytes53 = _rt::Vec::from_raw_parts(
-                                                l51.cast(),
-                                                len53,
-                                                len53,
+                                            let len58 = l57;
+                                            let bytes58 = _rt::Vec::from_raw_parts(
+                                                l56.cast(),
+                                                len58,
+                                                len58,
                                             );
-                                            _rt::string_lift(bytes53)
+                                            _rt::string_lift(bytes58)
                                         };
-                                        Error::FileChanged(e54)
+                                        Error::FileChanged(e59)
                                     }
                                 };
-                                v54
+                                v59
                             };
                             Err(e)
                         }
                         _ => _rt::invalid_enum_discriminant(),
                     };
-                    result55
+                    result60
                 }
             }
         }
@@ -924,7 +982,7 @@ pub mod openai {
                     );
                     let ptr0 = ret_area.0.as_mut_ptr().cast::<u8>();
                     #[cfg(target_arch = "wasm32")]
-                    #[link(wasm_import_module = "openai:fine-tuning/input-file@0.3.0")]
+                    #[link(wasm_import_module = "openai:fine-tuning/input-file@0.4.0")]
                     unsafe extern "C" {
                         #[link_name = "size"]
                         fn wit_import1(_: *mut u8);
@@ -1012,7 +1070,7 @@ pub mod openai {
                     );
                     let ptr0 = ret_area.0.as_mut_ptr().cast::<u8>();
                     #[cfg(target_arch = "wasm32")]
-                    #[link(wasm_import_module = "openai:fine-tuning/input-file@0.3.0")]
+                    #[link(wasm_import_module = "openai:fine-tuning/input-file@0.4.0")]
                     unsafe extern "C" {
                         #[link_name = "read"]
                         fn wit_import1(_: i64, _: i32, _: *mut u8);
@@ -1221,13 +1279,13 @@ pub mod exports {
                 }
                 impl std::error::Error for Error {}
                 #[doc(hidden)]
-                macro_rules! __export_openai_fine_tuning_types_0_3_0_cabi {
+                macro_rules! __export_openai_fine_tuning_types_0_4_0_cabi {
                     ($ty:ident with_types_in $($path_to_types:tt)*) => {
                         const _ : () = {};
                     };
                 }
                 #[doc(hidden)]
-                pub(crate) use __export_openai_fine_tuning_types_0_3_0_cabi;
+                pub(crate) use __export_openai_fine_tuning_types_0_4_0_cabi;
             }
             /// Fine-tuning jobs, typed.
             #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
@@ -4490,43 +4548,43 @@ pub mod exports {
                     fn resume(id: _rt::String) -> Result<Job, Error>;
                 }
                 #[doc(hidden)]
-                macro_rules! __export_openai_fine_tuning_jobs_0_3_0_cabi {
+                macro_rules! __export_openai_fine_tuning_jobs_0_4_0_cabi {
                     ($ty:ident with_types_in $($path_to_types:tt)*) => {
                         const _ : () = { #[unsafe (export_name =
-                        "openai:fine-tuning/jobs@0.3.0#read")] unsafe extern "C" fn
+                        "openai:fine-tuning/jobs@0.4.0#read")] unsafe extern "C" fn
                         export_read(arg0 : * mut u8, arg1 : usize,) -> * mut u8 { unsafe
                         { $($path_to_types)*:: _export_read_cabi::<$ty > (arg0, arg1) } }
                         #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/jobs@0.3.0#read")] unsafe extern
+                        "cabi_post_openai:fine-tuning/jobs@0.4.0#read")] unsafe extern
                         "C" fn _post_return_read(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_read::<$ty > (arg0) } }
-                        #[unsafe (export_name = "openai:fine-tuning/jobs@0.3.0#cancel")]
+                        #[unsafe (export_name = "openai:fine-tuning/jobs@0.4.0#cancel")]
                         unsafe extern "C" fn export_cancel(arg0 : * mut u8, arg1 :
                         usize,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_cancel_cabi::<$ty > (arg0, arg1) } } #[unsafe
-                        (export_name = "cabi_post_openai:fine-tuning/jobs@0.3.0#cancel")]
+                        (export_name = "cabi_post_openai:fine-tuning/jobs@0.4.0#cancel")]
                         unsafe extern "C" fn _post_return_cancel(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_cancel::<$ty > (arg0)
                         } } #[unsafe (export_name =
-                        "openai:fine-tuning/jobs@0.3.0#pause")] unsafe extern "C" fn
+                        "openai:fine-tuning/jobs@0.4.0#pause")] unsafe extern "C" fn
                         export_pause(arg0 : * mut u8, arg1 : usize,) -> * mut u8 { unsafe
                         { $($path_to_types)*:: _export_pause_cabi::<$ty > (arg0, arg1) }
                         } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/jobs@0.3.0#pause")] unsafe extern
+                        "cabi_post_openai:fine-tuning/jobs@0.4.0#pause")] unsafe extern
                         "C" fn _post_return_pause(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_pause::<$ty > (arg0) } }
-                        #[unsafe (export_name = "openai:fine-tuning/jobs@0.3.0#resume")]
+                        #[unsafe (export_name = "openai:fine-tuning/jobs@0.4.0#resume")]
                         unsafe extern "C" fn export_resume(arg0 : * mut u8, arg1 :
                         usize,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_resume_cabi::<$ty > (arg0, arg1) } } #[unsafe
-                        (export_name = "cabi_post_openai:fine-tuning/jobs@0.3.0#resume")]
+                        (export_name = "cabi_post_openai:fine-tuning/jobs@0.4.0#resume")]
                         unsafe extern "C" fn _post_return_resume(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_resume::<$ty > (arg0)
                         } } };
                     };
                 }
                 #[doc(hidden)]
-                pub(crate) use __export_openai_fine_tuning_jobs_0_3_0_cabi;
+                pub(crate) use __export_openai_fine_tuning_jobs_0_4_0_cabi;
                 #[repr(align(8))]
                 struct _RetArea(
                     [::core::mem::MaybeUninit<
@@ -5668,29 +5726,29 @@ pub mod exports {
                     ) -> Result<Uploaded, Error>;
                 }
                 #[doc(hidden)]
-                macro_rules! __export_openai_fine_tuning_files_0_3_0_cabi {
+                macro_rules! __export_openai_fine_tuning_files_0_4_0_cabi {
                     ($ty:ident with_types_in $($path_to_types:tt)*) => {
                         const _ : () = { #[unsafe (export_name =
-                        "openai:fine-tuning/files@0.3.0#validate")] unsafe extern "C" fn
+                        "openai:fine-tuning/files@0.4.0#validate")] unsafe extern "C" fn
                         export_validate(arg0 : * mut u8, arg1 : usize, arg2 : i32, arg3 :
                         i32,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_validate_cabi::<$ty > (arg0, arg1, arg2, arg3) } }
                         #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/files@0.3.0#validate")] unsafe
+                        "cabi_post_openai:fine-tuning/files@0.4.0#validate")] unsafe
                         extern "C" fn _post_return_validate(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_validate::<$ty > (arg0) } }
-                        #[unsafe (export_name = "openai:fine-tuning/files@0.3.0#upload")]
+                        #[unsafe (export_name = "openai:fine-tuning/files@0.4.0#upload")]
                         unsafe extern "C" fn export_upload(arg0 : * mut u8, arg1 : usize,
                         arg2 : i32, arg3 : i32,) -> * mut u8 { unsafe {
                         $($path_to_types)*:: _export_upload_cabi::<$ty > (arg0, arg1,
                         arg2, arg3) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/files@0.3.0#upload")] unsafe extern
+                        "cabi_post_openai:fine-tuning/files@0.4.0#upload")] unsafe extern
                         "C" fn _post_return_upload(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_upload::<$ty > (arg0) } } };
                     };
                 }
                 #[doc(hidden)]
-                pub(crate) use __export_openai_fine_tuning_files_0_3_0_cabi;
+                pub(crate) use __export_openai_fine_tuning_files_0_4_0_cabi;
                 #[repr(align(8))]
                 struct _RetArea(
                     [::core::mem::MaybeUninit<
@@ -6470,27 +6528,27 @@ pub mod exports {
                     ) -> Result<_rt::Vec<(_rt::String, _rt::String)>, Error>;
                 }
                 #[doc(hidden)]
-                macro_rules! __export_openai_fine_tuning_commands_0_3_0_cabi {
+                macro_rules! __export_openai_fine_tuning_commands_0_4_0_cabi {
                     ($ty:ident with_types_in $($path_to_types:tt)*) => {
                         const _ : () = { #[unsafe (export_name =
-                        "openai:fine-tuning/commands@0.3.0#describe")] unsafe extern "C"
+                        "openai:fine-tuning/commands@0.4.0#describe")] unsafe extern "C"
                         fn export_describe() -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_describe_cabi::<$ty > () } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/commands@0.3.0#describe")] unsafe
+                        "cabi_post_openai:fine-tuning/commands@0.4.0#describe")] unsafe
                         extern "C" fn _post_return_describe(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_describe::<$ty > (arg0) } }
-                        #[unsafe (export_name = "openai:fine-tuning/commands@0.3.0#run")]
+                        #[unsafe (export_name = "openai:fine-tuning/commands@0.4.0#run")]
                         unsafe extern "C" fn export_run(arg0 : * mut u8, arg1 : usize,
                         arg2 : * mut u8, arg3 : usize,) -> * mut u8 { unsafe {
                         $($path_to_types)*:: _export_run_cabi::<$ty > (arg0, arg1, arg2,
                         arg3) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/commands@0.3.0#run")] unsafe extern
+                        "cabi_post_openai:fine-tuning/commands@0.4.0#run")] unsafe extern
                         "C" fn _post_return_run(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_run::<$ty > (arg0) } } };
                     };
                 }
                 #[doc(hidden)]
-                pub(crate) use __export_openai_fine_tuning_commands_0_3_0_cabi;
+                pub(crate) use __export_openai_fine_tuning_commands_0_4_0_cabi;
                 #[cfg_attr(target_pointer_width = "64", repr(align(8)))]
                 #[cfg_attr(target_pointer_width = "32", repr(align(4)))]
                 struct _RetArea(
@@ -8217,38 +8275,38 @@ pub mod exports {
                     ) -> Result<_rt::Vec<_rt::String>, Error>;
                 }
                 #[doc(hidden)]
-                macro_rules! __export_openai_fine_tuning_permissions_0_3_0_cabi {
+                macro_rules! __export_openai_fine_tuning_permissions_0_4_0_cabi {
                     ($ty:ident with_types_in $($path_to_types:tt)*) => {
                         const _ : () = { #[unsafe (export_name =
-                        "openai:fine-tuning/permissions@0.3.0#grant")] unsafe extern "C"
+                        "openai:fine-tuning/permissions@0.4.0#grant")] unsafe extern "C"
                         fn export_grant(arg0 : * mut u8, arg1 : usize, arg2 : * mut u8,
                         arg3 : usize,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_grant_cabi::<$ty > (arg0, arg1, arg2, arg3) } } #[unsafe
                         (export_name =
-                        "cabi_post_openai:fine-tuning/permissions@0.3.0#grant")] unsafe
+                        "cabi_post_openai:fine-tuning/permissions@0.4.0#grant")] unsafe
                         extern "C" fn _post_return_grant(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_grant::<$ty > (arg0) } }
                         #[unsafe (export_name =
-                        "openai:fine-tuning/permissions@0.3.0#read")] unsafe extern "C"
+                        "openai:fine-tuning/permissions@0.4.0#read")] unsafe extern "C"
                         fn export_read(arg0 : * mut u8, arg1 : usize,) -> * mut u8 {
                         unsafe { $($path_to_types)*:: _export_read_cabi::<$ty > (arg0,
                         arg1) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/permissions@0.3.0#read")] unsafe
+                        "cabi_post_openai:fine-tuning/permissions@0.4.0#read")] unsafe
                         extern "C" fn _post_return_read(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_read::<$ty > (arg0) } }
                         #[unsafe (export_name =
-                        "openai:fine-tuning/permissions@0.3.0#revoke")] unsafe extern "C"
+                        "openai:fine-tuning/permissions@0.4.0#revoke")] unsafe extern "C"
                         fn export_revoke(arg0 : * mut u8, arg1 : usize, arg2 : * mut u8,
                         arg3 : usize,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_revoke_cabi::<$ty > (arg0, arg1, arg2, arg3) } } #[unsafe
                         (export_name =
-                        "cabi_post_openai:fine-tuning/permissions@0.3.0#revoke")] unsafe
+                        "cabi_post_openai:fine-tuning/permissions@0.4.0#revoke")] unsafe
                         extern "C" fn _post_return_revoke(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_revoke::<$ty > (arg0) } } };
                     };
                 }
                 #[doc(hidden)]
-                pub(crate) use __export_openai_fine_tuning_permissions_0_3_0_cabi;
+                pub(crate) use __export_openai_fine_tuning_permissions_0_4_0_cabi;
                 #[cfg_attr(target_pointer_width = "64", repr(align(8)))]
                 #[cfg_attr(target_pointer_width = "32", repr(align(4)))]
                 struct _RetArea(
@@ -8405,19 +8463,19 @@ macro_rules! __export_openai_ft_impl {
     };
     ($ty:ident with_types_in $($path_to_types_root:tt)*) => {
         $($path_to_types_root)*::
-        exports::openai::fine_tuning::types::__export_openai_fine_tuning_types_0_3_0_cabi!($ty
+        exports::openai::fine_tuning::types::__export_openai_fine_tuning_types_0_4_0_cabi!($ty
         with_types_in $($path_to_types_root)*:: exports::openai::fine_tuning::types);
         $($path_to_types_root)*::
-        exports::openai::fine_tuning::jobs::__export_openai_fine_tuning_jobs_0_3_0_cabi!($ty
+        exports::openai::fine_tuning::jobs::__export_openai_fine_tuning_jobs_0_4_0_cabi!($ty
         with_types_in $($path_to_types_root)*:: exports::openai::fine_tuning::jobs);
         $($path_to_types_root)*::
-        exports::openai::fine_tuning::files::__export_openai_fine_tuning_files_0_3_0_cabi!($ty
+        exports::openai::fine_tuning::files::__export_openai_fine_tuning_files_0_4_0_cabi!($ty
         with_types_in $($path_to_types_root)*:: exports::openai::fine_tuning::files);
         $($path_to_types_root)*::
-        exports::openai::fine_tuning::commands::__export_openai_fine_tuning_commands_0_3_0_cabi!($ty
+        exports::openai::fine_tuning::commands::__export_openai_fine_tuning_commands_0_4_0_cabi!($ty
         with_types_in $($path_to_types_root)*:: exports::openai::fine_tuning::commands);
         $($path_to_types_root)*::
-        exports::openai::fine_tuning::permissions::__export_openai_fine_tuning_permissions_0_3_0_cabi!($ty
+        exports::openai::fine_tuning::permissions::__export_openai_fine_tuning_permissions_0_4_0_cabi!($ty
         with_types_in $($path_to_types_root)*::
         exports::openai::fine_tuning::permissions);
     };
@@ -8427,13 +8485,13 @@ pub(crate) use __export_openai_ft_impl as export;
 #[rustfmt::skip]
 #[cfg(target_arch = "wasm32")]
 #[unsafe(
-    link_section = "component-type:wit-bindgen:0.46.0:openai:fine-tuning@0.3.0:openai-ft:encoded world"
+    link_section = "component-type:wit-bindgen:0.46.0:openai:fine-tuning@0.4.0:openai-ft:encoded world"
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 2340] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xa4\x11\x01A\x02\x01\
-A\x0f\x01B$\x01m\x04\x03get\x04post\x06delete\x03put\x04\0\x06method\x03\0\0\x01\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 2379] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xcb\x11\x01A\x02\x01\
+A\x0f\x01B&\x01m\x04\x03get\x04post\x06delete\x03put\x04\0\x06method\x03\0\0\x01\
 m\x03\x07project\x05admin\x0amanagement\x04\0\x0acredential\x03\0\x02\x01r\x03\x04\
 names\x08filenames\x06sha256s\x04\0\x11granted-file-part\x03\0\x04\x01o\x02ss\x01\
 q\x02\x04text\x01\x06\0\x0cgranted-file\x01\x05\0\x04\0\x0aform-field\x03\0\x07\x01\
@@ -8441,50 +8499,50 @@ q\x03\x03api\0\0\x0bazure-dated\x01s\0\x10azure-management\x01s\0\x04\0\x06targe
 t\x03\0\x09\x01p\x08\x01q\x02\x04json\x01s\0\x09multipart\x01\x0b\0\x04\0\x04bod\
 y\x03\0\x0c\x01r\x01\x0fmax-age-secondsy\x04\0\x0acache-hint\x03\0\x0e\x01p\x06\x01\
 k\x0d\x01k\x0f\x01r\x07\x06method\x01\x06target\x0a\x04paths\x05query\x10\x04bod\
-y\x11\x0acredential\x03\x05cache\x12\x04\0\x07request\x03\0\x13\x01p}\x01r\x03\x06\
-status{\x07headers\x10\x04body\x15\x04\0\x08response\x03\0\x16\x01q\x05\x06denie\
-d\x01s\0\x07timeout\x01s\0\x09transport\x01s\0\x12missing-credential\x01s\0\x0cf\
-ile-changed\x01s\0\x04\0\x05error\x03\0\x18\x01m\x03\x06openai\x05azure\x0dazure\
--classic\x04\0\x0aapi-flavor\x03\0\x1a\x01@\0\0\x1b\x04\0\x06flavor\x01\x1c\x01k\
-s\x01@\0\0\x1d\x04\0\x0bapi-version\x01\x1e\x01j\x01\x17\x01\x19\x01@\x01\x07req\
-uest\x14\0\x1f\x04\0\x04send\x01\x20\x03\0\x1dopenai:fine-tuning/http@0.3.0\x05\0\
-\x01B\x09\x01q\x02\x06denied\x01s\0\x02io\x01s\0\x04\0\x05error\x03\0\0\x01j\x01\
-w\x01\x01\x01@\0\0\x02\x04\0\x04size\x01\x03\x01p}\x01j\x01\x04\x01\x01\x01@\x02\
-\x06offsetw\x03leny\0\x05\x04\0\x04read\x01\x06\x03\0#openai:fine-tuning/input-f\
-ile@0.3.0\x05\x01\x01B\x07\x01ks\x01r\x04\x05fields\x05value\0\x04rules\x07messa\
-ges\x04\0\x0binput-error\x03\0\x01\x01r\x06\x06status{\x04kind\0\x04code\0\x05pa\
-ram\0\x0arequest-id\0\x07messages\x04\0\x09api-error\x03\0\x03\x01q\x07\x0dinval\
-id-input\x01\x02\0\x03api\x01\x04\0\x06denied\x01s\0\x07timeout\x01s\0\x09transp\
-ort\x01s\0\x12missing-credential\x01s\0\x06failed\x01s\0\x04\0\x05error\x03\0\x05\
-\x04\0\x1eopenai:fine-tuning/types@0.3.0\x05\x02\x02\x03\0\x02\x05error\x01B\x11\
-\x02\x03\x02\x01\x03\x04\0\x05error\x03\0\0\x01q\x0c\x10validating-files\0\0\x06\
-queued\0\0\x07running\0\0\x06paused\0\0\x09succeeded\0\0\x06failed\0\0\x09cancel\
-led\0\0\x07created\0\0\x07pending\0\0\x07pausing\0\0\x08resuming\0\0\x05other\x01\
-s\0\x04\0\x0ajob-status\x03\0\x02\x01ks\x01r\x03\x04codes\x07messages\x05param\x04\
-\x04\0\x09job-error\x03\0\x05\x01kw\x01k\x06\x01r\x09\x02ids\x06status\x03\x05mo\
-dels\x10fine-tuned-model\x04\x0acreated-atw\x0bfinished-at\x07\x0etrained-tokens\
-\x07\x10estimated-finish\x07\x05error\x08\x04\0\x03job\x03\0\x09\x01j\x01\x0a\x01\
-\x01\x01@\x01\x02ids\0\x0b\x04\0\x04read\x01\x0c\x04\0\x06cancel\x01\x0c\x04\0\x05\
-pause\x01\x0c\x04\0\x06resume\x01\x0c\x04\0\x1dopenai:fine-tuning/jobs@0.3.0\x05\
-\x04\x01B\x0f\x02\x03\x02\x01\x03\x04\0\x05error\x03\0\0\x01m\x03\x0asupervised\x03\
-dpo\x0dreinforcement\x04\0\x0ftraining-method\x03\0\x02\x01r\x04\x08examplesw\x10\
-estimated-tokensw\x05bytesw\x06sha256s\x04\0\x06report\x03\0\x04\x01r\x03\x02ids\
-\x08filenames\x06report\x05\x04\0\x08uploaded\x03\0\x06\x01k\x03\x01j\x01\x05\x01\
-\x01\x01@\x02\x04paths\x06method\x08\0\x09\x04\0\x08validate\x01\x0a\x01j\x01\x07\
-\x01\x01\x01@\x02\x04paths\x06method\x08\0\x0b\x04\0\x06upload\x01\x0c\x04\0\x1e\
-openai:fine-tuning/files@0.3.0\x05\x05\x01B\x0d\x02\x03\x02\x01\x03\x04\0\x05err\
-or\x03\0\0\x01ps\x01r\x03\x04names\x07summarys\x06inputs\x02\x04\0\x0ccommand-in\
-fo\x03\0\x03\x01p\x04\x01@\0\0\x05\x04\0\x08describe\x01\x06\x01o\x02ss\x01p\x07\
-\x01j\x01\x08\x01\x01\x01@\x02\x07commands\x05input\x08\0\x09\x04\0\x03run\x01\x0a\
-\x04\0!openai:fine-tuning/commands@0.3.0\x05\x06\x01B\x0e\x02\x03\x02\x01\x03\x04\
-\0\x05error\x03\0\0\x01r\x02\x0aproject-ids\x0dpermission-ids\x04\0\x0apermissio\
-n\x03\0\x02\x01ps\x01p\x03\x01j\x01\x05\x01\x01\x01@\x02\x0acheckpoints\x0bproje\
-ct-ids\x04\0\x06\x04\0\x05grant\x01\x07\x01@\x01\x0acheckpoints\0\x06\x04\0\x04r\
-ead\x01\x08\x01j\x01\x04\x01\x01\x01@\x02\x0acheckpoints\x0bproject-ids\x04\0\x09\
-\x04\0\x06revoke\x01\x0a\x04\0$openai:fine-tuning/permissions@0.3.0\x05\x07\x04\0\
-\"openai:fine-tuning/openai-ft@0.3.0\x04\0\x0b\x0f\x01\0\x09openai-ft\x03\0\0\0G\
-\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x070.239.0\x10wit-bindgen\
--rust\x060.46.0";
+y\x11\x0acredential\x03\x05cache\x12\x04\0\x07request\x03\0\x13\x01p}\x01q\x02\x05\
+bytes\x01\x15\0\x04text\x01s\0\x04\0\x0dresponse-body\x03\0\x16\x01r\x03\x06stat\
+us{\x07headers\x10\x04body\x17\x04\0\x08response\x03\0\x18\x01q\x05\x06denied\x01\
+s\0\x07timeout\x01s\0\x09transport\x01s\0\x12missing-credential\x01s\0\x0cfile-c\
+hanged\x01s\0\x04\0\x05error\x03\0\x1a\x01m\x03\x06openai\x05azure\x0dazure-clas\
+sic\x04\0\x0aapi-flavor\x03\0\x1c\x01@\0\0\x1d\x04\0\x06flavor\x01\x1e\x01ks\x01\
+@\0\0\x1f\x04\0\x0bapi-version\x01\x20\x01j\x01\x19\x01\x1b\x01@\x01\x07request\x14\
+\0!\x04\0\x04send\x01\"\x03\0\x1dopenai:fine-tuning/http@0.4.0\x05\0\x01B\x09\x01\
+q\x02\x06denied\x01s\0\x02io\x01s\0\x04\0\x05error\x03\0\0\x01j\x01w\x01\x01\x01\
+@\0\0\x02\x04\0\x04size\x01\x03\x01p}\x01j\x01\x04\x01\x01\x01@\x02\x06offsetw\x03\
+leny\0\x05\x04\0\x04read\x01\x06\x03\0#openai:fine-tuning/input-file@0.4.0\x05\x01\
+\x01B\x07\x01ks\x01r\x04\x05fields\x05value\0\x04rules\x07messages\x04\0\x0binpu\
+t-error\x03\0\x01\x01r\x06\x06status{\x04kind\0\x04code\0\x05param\0\x0arequest-\
+id\0\x07messages\x04\0\x09api-error\x03\0\x03\x01q\x07\x0dinvalid-input\x01\x02\0\
+\x03api\x01\x04\0\x06denied\x01s\0\x07timeout\x01s\0\x09transport\x01s\0\x12miss\
+ing-credential\x01s\0\x06failed\x01s\0\x04\0\x05error\x03\0\x05\x04\0\x1eopenai:\
+fine-tuning/types@0.4.0\x05\x02\x02\x03\0\x02\x05error\x01B\x11\x02\x03\x02\x01\x03\
+\x04\0\x05error\x03\0\0\x01q\x0c\x10validating-files\0\0\x06queued\0\0\x07runnin\
+g\0\0\x06paused\0\0\x09succeeded\0\0\x06failed\0\0\x09cancelled\0\0\x07created\0\
+\0\x07pending\0\0\x07pausing\0\0\x08resuming\0\0\x05other\x01s\0\x04\0\x0ajob-st\
+atus\x03\0\x02\x01ks\x01r\x03\x04codes\x07messages\x05param\x04\x04\0\x09job-err\
+or\x03\0\x05\x01kw\x01k\x06\x01r\x09\x02ids\x06status\x03\x05models\x10fine-tune\
+d-model\x04\x0acreated-atw\x0bfinished-at\x07\x0etrained-tokens\x07\x10estimated\
+-finish\x07\x05error\x08\x04\0\x03job\x03\0\x09\x01j\x01\x0a\x01\x01\x01@\x01\x02\
+ids\0\x0b\x04\0\x04read\x01\x0c\x04\0\x06cancel\x01\x0c\x04\0\x05pause\x01\x0c\x04\
+\0\x06resume\x01\x0c\x04\0\x1dopenai:fine-tuning/jobs@0.4.0\x05\x04\x01B\x0f\x02\
+\x03\x02\x01\x03\x04\0\x05error\x03\0\0\x01m\x03\x0asupervised\x03dpo\x0dreinfor\
+cement\x04\0\x0ftraining-method\x03\0\x02\x01r\x04\x08examplesw\x10estimated-tok\
+ensw\x05bytesw\x06sha256s\x04\0\x06report\x03\0\x04\x01r\x03\x02ids\x08filenames\
+\x06report\x05\x04\0\x08uploaded\x03\0\x06\x01k\x03\x01j\x01\x05\x01\x01\x01@\x02\
+\x04paths\x06method\x08\0\x09\x04\0\x08validate\x01\x0a\x01j\x01\x07\x01\x01\x01\
+@\x02\x04paths\x06method\x08\0\x0b\x04\0\x06upload\x01\x0c\x04\0\x1eopenai:fine-\
+tuning/files@0.4.0\x05\x05\x01B\x0d\x02\x03\x02\x01\x03\x04\0\x05error\x03\0\0\x01\
+ps\x01r\x03\x04names\x07summarys\x06inputs\x02\x04\0\x0ccommand-info\x03\0\x03\x01\
+p\x04\x01@\0\0\x05\x04\0\x08describe\x01\x06\x01o\x02ss\x01p\x07\x01j\x01\x08\x01\
+\x01\x01@\x02\x07commands\x05input\x08\0\x09\x04\0\x03run\x01\x0a\x04\0!openai:f\
+ine-tuning/commands@0.4.0\x05\x06\x01B\x0e\x02\x03\x02\x01\x03\x04\0\x05error\x03\
+\0\0\x01r\x02\x0aproject-ids\x0dpermission-ids\x04\0\x0apermission\x03\0\x02\x01\
+ps\x01p\x03\x01j\x01\x05\x01\x01\x01@\x02\x0acheckpoints\x0bproject-ids\x04\0\x06\
+\x04\0\x05grant\x01\x07\x01@\x01\x0acheckpoints\0\x06\x04\0\x04read\x01\x08\x01j\
+\x01\x04\x01\x01\x01@\x02\x0acheckpoints\x0bproject-ids\x04\0\x09\x04\0\x06revok\
+e\x01\x0a\x04\0$openai:fine-tuning/permissions@0.4.0\x05\x07\x04\0\"openai:fine-\
+tuning/openai-ft@0.4.0\x04\0\x0b\x0f\x01\0\x09openai-ft\x03\0\0\0G\x09producers\x01\
+\x0cprocessed-by\x02\x0dwit-component\x070.239.0\x10wit-bindgen-rust\x060.46.0";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

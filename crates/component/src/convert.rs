@@ -107,7 +107,11 @@ impl From<http::Response> for Response {
         Response {
             status: r.status,
             headers: r.headers,
-            body: r.body,
+            // The same bytes whichever way they came: text is only how a host passes them cheaply.
+            body: match r.body {
+                http::ResponseBody::Bytes(bytes) => bytes,
+                http::ResponseBody::Text(text) => text.into_bytes(),
+            },
         }
     }
 }

@@ -1059,54 +1059,6 @@ pub mod exports {
                             .finish()
                     }
                 }
-                /// What the arguments ask for.
-                #[derive(Clone)]
-                pub enum Invocation {
-                    /// No arguments: `usage` on stderr, exit status 2.
-                    Usage,
-                    /// `help` on stdout.
-                    Help,
-                    /// `version` on stdout.
-                    Version,
-                    /// Native only: write a portable component (true: the host logic's) to stdout.
-                    Component(bool),
-                    /// `noun-help` of this noun.
-                    NounHelp(_rt::String),
-                    /// Run this noun and verb.
-                    Command((_rt::String, _rt::String)),
-                    /// `usage` on stderr, then this error.
-                    Unexpected(_rt::String),
-                }
-                impl ::core::fmt::Debug for Invocation {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        match self {
-                            Invocation::Usage => {
-                                f.debug_tuple("Invocation::Usage").finish()
-                            }
-                            Invocation::Help => {
-                                f.debug_tuple("Invocation::Help").finish()
-                            }
-                            Invocation::Version => {
-                                f.debug_tuple("Invocation::Version").finish()
-                            }
-                            Invocation::Component(e) => {
-                                f.debug_tuple("Invocation::Component").field(e).finish()
-                            }
-                            Invocation::NounHelp(e) => {
-                                f.debug_tuple("Invocation::NounHelp").field(e).finish()
-                            }
-                            Invocation::Command(e) => {
-                                f.debug_tuple("Invocation::Command").field(e).finish()
-                            }
-                            Invocation::Unexpected(e) => {
-                                f.debug_tuple("Invocation::Unexpected").field(e).finish()
-                            }
-                        }
-                    }
-                }
                 /// A command as the openai-ft component's `describe` gives it (the same shape).
                 #[derive(Clone)]
                 pub struct CommandInfo {
@@ -1127,6 +1079,64 @@ pub mod exports {
                             .field("summary", &self.summary)
                             .field("inputs", &self.inputs)
                             .finish()
+                    }
+                }
+                /// What to write and the exit status, for a command line that runs no command.
+                #[derive(Clone)]
+                pub struct CliExit {
+                    /// For stdout.
+                    pub stdout: _rt::String,
+                    /// For stderr.
+                    pub stderr: _rt::String,
+                    /// The exit status.
+                    pub status: u8,
+                }
+                impl ::core::fmt::Debug for CliExit {
+                    fn fmt(
+                        &self,
+                        f: &mut ::core::fmt::Formatter<'_>,
+                    ) -> ::core::fmt::Result {
+                        f.debug_struct("CliExit")
+                            .field("stdout", &self.stdout)
+                            .field("stderr", &self.stderr)
+                            .field("status", &self.status)
+                            .finish()
+                    }
+                }
+                /// What a command line does next (since 0.4.0; it replaces `parse-args`, `usage`, `help`,
+                /// `noun-help` and `version`, so a host writes no text of its own and picks no status).
+                #[derive(Clone)]
+                pub enum CliStep {
+                    /// Write these and exit: the usage (2), `--help` and `<noun> --help` (0, or 1 for a
+                    /// noun with no commands), `--version` (0), unexpected arguments (1).
+                    Exit(CliExit),
+                    /// Ask the openai-ft component's `commands.describe`, then `cli` again with its answer.
+                    Describe,
+                    /// Native only: write a portable component (true: the host logic's) to stdout.
+                    Component(bool),
+                    /// Read the input, run this noun and verb, write `finished.line` (0), or `error-line` of
+                    /// what failed (1).
+                    Command((_rt::String, _rt::String)),
+                }
+                impl ::core::fmt::Debug for CliStep {
+                    fn fmt(
+                        &self,
+                        f: &mut ::core::fmt::Formatter<'_>,
+                    ) -> ::core::fmt::Result {
+                        match self {
+                            CliStep::Exit(e) => {
+                                f.debug_tuple("CliStep::Exit").field(e).finish()
+                            }
+                            CliStep::Describe => {
+                                f.debug_tuple("CliStep::Describe").finish()
+                            }
+                            CliStep::Component(e) => {
+                                f.debug_tuple("CliStep::Component").field(e).finish()
+                            }
+                            CliStep::Command(e) => {
+                                f.debug_tuple("CliStep::Command").field(e).finish()
+                            }
+                        }
                     }
                 }
                 /// A message with nothing to decide around it.
@@ -5381,7 +5391,7 @@ pub mod exports {
                 }
                 #[doc(hidden)]
                 #[allow(non_snake_case, unused_unsafe)]
-                pub unsafe fn _export_parse_args_cabi<T: Guest>(
+                pub unsafe fn _export_cli_cabi<T: Guest>(
                     arg0: *mut u8,
                     arg1: usize,
                     arg2: *mut u8,
@@ -5389,10 +5399,13 @@ pub mod exports {
                     arg4: i32,
                     arg5: *mut u8,
                     arg6: usize,
+                    arg7: i32,
+                    arg8: *mut u8,
+                    arg9: usize,
                 ) -> *mut u8 {
                     unsafe {
                         #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
-                        let result6 = {
+                        let result19 = {
                             let len0 = arg1;
                             let bytes0 = _rt::Vec::from_raw_parts(
                                 arg0.cast(),
@@ -5431,447 +5444,175 @@ pub mod exports {
                                 len5 * (2 * ::core::mem::size_of::<*const u8>()),
                                 ::core::mem::size_of::<*const u8>(),
                             );
-                            T::parse_args(
+                            T::cli(
                                 Program {
                                     name: _rt::string_lift(bytes0),
                                     runtime: _rt::string_lift(bytes1),
                                     native: _rt::bool_lift(arg4 as u8),
                                 },
                                 result5,
+                                match arg7 {
+                                    0 => None,
+                                    1 => {
+                                        let e = {
+                                            let base18 = arg8;
+                                            let len18 = arg9;
+                                            let mut result18 = _rt::Vec::with_capacity(len18);
+                                            for i in 0..len18 {
+                                                let base = base18
+                                                    .add(i * (6 * ::core::mem::size_of::<*const u8>()));
+                                                let e18 = {
+                                                    let l6 = *base.add(0).cast::<*mut u8>();
+                                                    let l7 = *base
+                                                        .add(::core::mem::size_of::<*const u8>())
+                                                        .cast::<usize>();
+                                                    let len8 = l7;
+                                                    let bytes8 = _rt::Vec::from_raw_parts(
+                                                        l6.cast(),
+                                                        len8,
+                                                        len8,
+                                                    );
+                                                    let l9 = *base
+                                                        .add(2 * ::core::mem::size_of::<*const u8>())
+                                                        .cast::<*mut u8>();
+                                                    let l10 = *base
+                                                        .add(3 * ::core::mem::size_of::<*const u8>())
+                                                        .cast::<usize>();
+                                                    let len11 = l10;
+                                                    let bytes11 = _rt::Vec::from_raw_parts(
+                                                        l9.cast(),
+                                                        len11,
+                                                        len11,
+                                                    );
+                                                    let l12 = *base
+                                                        .add(4 * ::core::mem::size_of::<*const u8>())
+                                                        .cast::<*mut u8>();
+                                                    let l13 = *base
+                                                        .add(5 * ::core::mem::size_of::<*const u8>())
+                                                        .cast::<usize>();
+                                                    let base17 = l12;
+                                                    let len17 = l13;
+                                                    let mut result17 = _rt::Vec::with_capacity(len17);
+                                                    for i in 0..len17 {
+                                                        let base = base17
+                                                            .add(i * (2 * ::core::mem::size_of::<*const u8>()));
+                                                        let e17 = {
+                                                            let l14 = *base.add(0).cast::<*mut u8>();
+                                                            let l15 = *base
+                                                                .add(::core::mem::size_of::<*const u8>())
+                                                                .cast::<usize>();
+                                                            let len16 = l15;
+                                                            let bytes16 = _rt::Vec::from_raw_parts(
+                                                                l14.cast(),
+                                                                len16,
+                                                                len16,
+                                                            );
+                                                            _rt::string_lift(bytes16)
+                                                        };
+                                                        result17.push(e17);
+                                                    }
+                                                    _rt::cabi_dealloc(
+                                                        base17,
+                                                        len17 * (2 * ::core::mem::size_of::<*const u8>()),
+                                                        ::core::mem::size_of::<*const u8>(),
+                                                    );
+                                                    CommandInfo {
+                                                        name: _rt::string_lift(bytes8),
+                                                        summary: _rt::string_lift(bytes11),
+                                                        inputs: result17,
+                                                    }
+                                                };
+                                                result18.push(e18);
+                                            }
+                                            _rt::cabi_dealloc(
+                                                base18,
+                                                len18 * (6 * ::core::mem::size_of::<*const u8>()),
+                                                ::core::mem::size_of::<*const u8>(),
+                                            );
+                                            result18
+                                        };
+                                        Some(e)
+                                    }
+                                    _ => _rt::invalid_enum_discriminant(),
+                                },
                             )
                         };
-                        let ptr7 = (&raw mut _RET_AREA.0).cast::<u8>();
-                        match result6 {
-                            Invocation::Usage => {
-                                *ptr7.add(0).cast::<u8>() = (0i32) as u8;
+                        let ptr20 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        match result19 {
+                            CliStep::Exit(e) => {
+                                *ptr20.add(0).cast::<u8>() = (0i32) as u8;
+                                let CliExit {
+                                    stdout: stdout21,
+                                    stderr: stderr21,
+                                    status: status21,
+                                } = e;
+                                let vec22 = (stdout21.into_bytes()).into_boxed_slice();
+                                let ptr22 = vec22.as_ptr().cast::<u8>();
+                                let len22 = vec22.len();
+                                ::core::mem::forget(vec22);
+                                *ptr20
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>() = len22;
+                                *ptr20
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>() = ptr22.cast_mut();
+                                let vec23 = (stderr21.into_bytes()).into_boxed_slice();
+                                let ptr23 = vec23.as_ptr().cast::<u8>();
+                                let len23 = vec23.len();
+                                ::core::mem::forget(vec23);
+                                *ptr20
+                                    .add(4 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>() = len23;
+                                *ptr20
+                                    .add(3 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>() = ptr23.cast_mut();
+                                *ptr20
+                                    .add(5 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<u8>() = (_rt::as_i32(status21)) as u8;
                             }
-                            Invocation::Help => {
-                                *ptr7.add(0).cast::<u8>() = (1i32) as u8;
+                            CliStep::Describe => {
+                                *ptr20.add(0).cast::<u8>() = (1i32) as u8;
                             }
-                            Invocation::Version => {
-                                *ptr7.add(0).cast::<u8>() = (2i32) as u8;
-                            }
-                            Invocation::Component(e) => {
-                                *ptr7.add(0).cast::<u8>() = (3i32) as u8;
-                                *ptr7
+                            CliStep::Component(e) => {
+                                *ptr20.add(0).cast::<u8>() = (2i32) as u8;
+                                *ptr20
                                     .add(::core::mem::size_of::<*const u8>())
                                     .cast::<u8>() = (match e {
                                     true => 1,
                                     false => 0,
                                 }) as u8;
                             }
-                            Invocation::NounHelp(e) => {
-                                *ptr7.add(0).cast::<u8>() = (4i32) as u8;
-                                let vec8 = (e.into_bytes()).into_boxed_slice();
-                                let ptr8 = vec8.as_ptr().cast::<u8>();
-                                let len8 = vec8.len();
-                                ::core::mem::forget(vec8);
-                                *ptr7
+                            CliStep::Command(e) => {
+                                *ptr20.add(0).cast::<u8>() = (3i32) as u8;
+                                let (t24_0, t24_1) = e;
+                                let vec25 = (t24_0.into_bytes()).into_boxed_slice();
+                                let ptr25 = vec25.as_ptr().cast::<u8>();
+                                let len25 = vec25.len();
+                                ::core::mem::forget(vec25);
+                                *ptr20
                                     .add(2 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len8;
-                                *ptr7
+                                    .cast::<usize>() = len25;
+                                *ptr20
                                     .add(::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr8.cast_mut();
-                            }
-                            Invocation::Command(e) => {
-                                *ptr7.add(0).cast::<u8>() = (5i32) as u8;
-                                let (t9_0, t9_1) = e;
-                                let vec10 = (t9_0.into_bytes()).into_boxed_slice();
-                                let ptr10 = vec10.as_ptr().cast::<u8>();
-                                let len10 = vec10.len();
-                                ::core::mem::forget(vec10);
-                                *ptr7
-                                    .add(2 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len10;
-                                *ptr7
-                                    .add(::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr10.cast_mut();
-                                let vec11 = (t9_1.into_bytes()).into_boxed_slice();
-                                let ptr11 = vec11.as_ptr().cast::<u8>();
-                                let len11 = vec11.len();
-                                ::core::mem::forget(vec11);
-                                *ptr7
+                                    .cast::<*mut u8>() = ptr25.cast_mut();
+                                let vec26 = (t24_1.into_bytes()).into_boxed_slice();
+                                let ptr26 = vec26.as_ptr().cast::<u8>();
+                                let len26 = vec26.len();
+                                ::core::mem::forget(vec26);
+                                *ptr20
                                     .add(4 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len11;
-                                *ptr7
+                                    .cast::<usize>() = len26;
+                                *ptr20
                                     .add(3 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr11.cast_mut();
-                            }
-                            Invocation::Unexpected(e) => {
-                                *ptr7.add(0).cast::<u8>() = (6i32) as u8;
-                                let vec12 = (e.into_bytes()).into_boxed_slice();
-                                let ptr12 = vec12.as_ptr().cast::<u8>();
-                                let len12 = vec12.len();
-                                ::core::mem::forget(vec12);
-                                *ptr7
-                                    .add(2 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len12;
-                                *ptr7
-                                    .add(::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr12.cast_mut();
+                                    .cast::<*mut u8>() = ptr26.cast_mut();
                             }
                         }
-                        ptr7
+                        ptr20
                     }
                 }
                 #[doc(hidden)]
                 #[allow(non_snake_case)]
-                pub unsafe fn __post_return_parse_args<T: Guest>(arg0: *mut u8) {
-                    unsafe {
-                        let l0 = i32::from(*arg0.add(0).cast::<u8>());
-                        match l0 {
-                            0 => {}
-                            1 => {}
-                            2 => {}
-                            3 => {}
-                            4 => {
-                                let l1 = *arg0
-                                    .add(::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>();
-                                let l2 = *arg0
-                                    .add(2 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>();
-                                _rt::cabi_dealloc(l1, l2, 1);
-                            }
-                            5 => {
-                                let l3 = *arg0
-                                    .add(::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>();
-                                let l4 = *arg0
-                                    .add(2 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>();
-                                _rt::cabi_dealloc(l3, l4, 1);
-                                let l5 = *arg0
-                                    .add(3 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>();
-                                let l6 = *arg0
-                                    .add(4 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>();
-                                _rt::cabi_dealloc(l5, l6, 1);
-                            }
-                            _ => {
-                                let l7 = *arg0
-                                    .add(::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>();
-                                let l8 = *arg0
-                                    .add(2 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>();
-                                _rt::cabi_dealloc(l7, l8, 1);
-                            }
-                        }
-                    }
-                }
-                #[doc(hidden)]
-                #[allow(non_snake_case, unused_unsafe)]
-                pub unsafe fn _export_usage_cabi<T: Guest>(
-                    arg0: *mut u8,
-                    arg1: usize,
-                    arg2: *mut u8,
-                    arg3: usize,
-                    arg4: i32,
-                ) -> *mut u8 {
-                    unsafe {
-                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
-                        let result2 = {
-                            let len0 = arg1;
-                            let bytes0 = _rt::Vec::from_raw_parts(
-                                arg0.cast(),
-                                len0,
-                                len0,
-                            );
-                            let len1 = arg3;
-                            let bytes1 = _rt::Vec::from_raw_parts(
-                                arg2.cast(),
-                                len1,
-                                len1,
-                            );
-                            T::usage(Program {
-                                name: _rt::string_lift(bytes0),
-                                runtime: _rt::string_lift(bytes1),
-                                native: _rt::bool_lift(arg4 as u8),
-                            })
-                        };
-                        let ptr3 = (&raw mut _RET_AREA.0).cast::<u8>();
-                        let vec4 = (result2.into_bytes()).into_boxed_slice();
-                        let ptr4 = vec4.as_ptr().cast::<u8>();
-                        let len4 = vec4.len();
-                        ::core::mem::forget(vec4);
-                        *ptr3.add(::core::mem::size_of::<*const u8>()).cast::<usize>() = len4;
-                        *ptr3.add(0).cast::<*mut u8>() = ptr4.cast_mut();
-                        ptr3
-                    }
-                }
-                #[doc(hidden)]
-                #[allow(non_snake_case)]
-                pub unsafe fn __post_return_usage<T: Guest>(arg0: *mut u8) {
-                    unsafe {
-                        let l0 = *arg0.add(0).cast::<*mut u8>();
-                        let l1 = *arg0
-                            .add(::core::mem::size_of::<*const u8>())
-                            .cast::<usize>();
-                        _rt::cabi_dealloc(l0, l1, 1);
-                    }
-                }
-                #[doc(hidden)]
-                #[allow(non_snake_case, unused_unsafe)]
-                pub unsafe fn _export_help_cabi<T: Guest>(
-                    arg0: *mut u8,
-                    arg1: usize,
-                    arg2: *mut u8,
-                    arg3: usize,
-                    arg4: i32,
-                    arg5: *mut u8,
-                    arg6: usize,
-                ) -> *mut u8 {
-                    unsafe {
-                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
-                        let result15 = {
-                            let len0 = arg1;
-                            let bytes0 = _rt::Vec::from_raw_parts(
-                                arg0.cast(),
-                                len0,
-                                len0,
-                            );
-                            let len1 = arg3;
-                            let bytes1 = _rt::Vec::from_raw_parts(
-                                arg2.cast(),
-                                len1,
-                                len1,
-                            );
-                            let base14 = arg5;
-                            let len14 = arg6;
-                            let mut result14 = _rt::Vec::with_capacity(len14);
-                            for i in 0..len14 {
-                                let base = base14
-                                    .add(i * (6 * ::core::mem::size_of::<*const u8>()));
-                                let e14 = {
-                                    let l2 = *base.add(0).cast::<*mut u8>();
-                                    let l3 = *base
-                                        .add(::core::mem::size_of::<*const u8>())
-                                        .cast::<usize>();
-                                    let len4 = l3;
-                                    let bytes4 = _rt::Vec::from_raw_parts(
-                                        l2.cast(),
-                                        len4,
-                                        len4,
-                                    );
-                                    let l5 = *base
-                                        .add(2 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<*mut u8>();
-                                    let l6 = *base
-                                        .add(3 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<usize>();
-                                    let len7 = l6;
-                                    let bytes7 = _rt::Vec::from_raw_parts(
-                                        l5.cast(),
-                                        len7,
-                                        len7,
-                                    );
-                                    let l8 = *base
-                                        .add(4 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<*mut u8>();
-                                    let l9 = *base
-                                        .add(5 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<usize>();
-                                    let base13 = l8;
-                                    let len13 = l9;
-                                    let mut result13 = _rt::Vec::with_capacity(len13);
-                                    for i in 0..len13 {
-                                        let base = base13
-                                            .add(i * (2 * ::core::mem::size_of::<*const u8>()));
-                                        let e13 = {
-                                            let l10 = *base.add(0).cast::<*mut u8>();
-                                            let l11 = *base
-                                                .add(::core::mem::size_of::<*const u8>())
-                                                .cast::<usize>();
-                                            let len12 = l11;
-                                            let bytes12 = _rt::Vec::from_raw_parts(
-                                                l10.cast(),
-                                                len12,
-                                                len12,
-                                            );
-                                            _rt::string_lift(bytes12)
-                                        };
-                                        result13.push(e13);
-                                    }
-                                    _rt::cabi_dealloc(
-                                        base13,
-                                        len13 * (2 * ::core::mem::size_of::<*const u8>()),
-                                        ::core::mem::size_of::<*const u8>(),
-                                    );
-                                    CommandInfo {
-                                        name: _rt::string_lift(bytes4),
-                                        summary: _rt::string_lift(bytes7),
-                                        inputs: result13,
-                                    }
-                                };
-                                result14.push(e14);
-                            }
-                            _rt::cabi_dealloc(
-                                base14,
-                                len14 * (6 * ::core::mem::size_of::<*const u8>()),
-                                ::core::mem::size_of::<*const u8>(),
-                            );
-                            T::help(
-                                Program {
-                                    name: _rt::string_lift(bytes0),
-                                    runtime: _rt::string_lift(bytes1),
-                                    native: _rt::bool_lift(arg4 as u8),
-                                },
-                                result14,
-                            )
-                        };
-                        let ptr16 = (&raw mut _RET_AREA.0).cast::<u8>();
-                        let vec17 = (result15.into_bytes()).into_boxed_slice();
-                        let ptr17 = vec17.as_ptr().cast::<u8>();
-                        let len17 = vec17.len();
-                        ::core::mem::forget(vec17);
-                        *ptr16
-                            .add(::core::mem::size_of::<*const u8>())
-                            .cast::<usize>() = len17;
-                        *ptr16.add(0).cast::<*mut u8>() = ptr17.cast_mut();
-                        ptr16
-                    }
-                }
-                #[doc(hidden)]
-                #[allow(non_snake_case)]
-                pub unsafe fn __post_return_help<T: Guest>(arg0: *mut u8) {
-                    unsafe {
-                        let l0 = *arg0.add(0).cast::<*mut u8>();
-                        let l1 = *arg0
-                            .add(::core::mem::size_of::<*const u8>())
-                            .cast::<usize>();
-                        _rt::cabi_dealloc(l0, l1, 1);
-                    }
-                }
-                #[doc(hidden)]
-                #[allow(non_snake_case, unused_unsafe)]
-                pub unsafe fn _export_noun_help_cabi<T: Guest>(
-                    arg0: *mut u8,
-                    arg1: usize,
-                    arg2: *mut u8,
-                    arg3: usize,
-                ) -> *mut u8 {
-                    unsafe {
-                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
-                        let result14 = {
-                            let len0 = arg1;
-                            let bytes0 = _rt::Vec::from_raw_parts(
-                                arg0.cast(),
-                                len0,
-                                len0,
-                            );
-                            let base13 = arg2;
-                            let len13 = arg3;
-                            let mut result13 = _rt::Vec::with_capacity(len13);
-                            for i in 0..len13 {
-                                let base = base13
-                                    .add(i * (6 * ::core::mem::size_of::<*const u8>()));
-                                let e13 = {
-                                    let l1 = *base.add(0).cast::<*mut u8>();
-                                    let l2 = *base
-                                        .add(::core::mem::size_of::<*const u8>())
-                                        .cast::<usize>();
-                                    let len3 = l2;
-                                    let bytes3 = _rt::Vec::from_raw_parts(
-                                        l1.cast(),
-                                        len3,
-                                        len3,
-                                    );
-                                    let l4 = *base
-                                        .add(2 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<*mut u8>();
-                                    let l5 = *base
-                                        .add(3 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<usize>();
-                                    let len6 = l5;
-                                    let bytes6 = _rt::Vec::from_raw_parts(
-                                        l4.cast(),
-                                        len6,
-                                        len6,
-                                    );
-                                    let l7 = *base
-                                        .add(4 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<*mut u8>();
-                                    let l8 = *base
-                                        .add(5 * ::core::mem::size_of::<*const u8>())
-                                        .cast::<usize>();
-                                    let base12 = l7;
-                                    let len12 = l8;
-                                    let mut result12 = _rt::Vec::with_capacity(len12);
-                                    for i in 0..len12 {
-                                        let base = base12
-                                            .add(i * (2 * ::core::mem::size_of::<*const u8>()));
-                                        let e12 = {
-                                            let l9 = *base.add(0).cast::<*mut u8>();
-                                            let l10 = *base
-                                                .add(::core::mem::size_of::<*const u8>())
-                                                .cast::<usize>();
-                                            let len11 = l10;
-                                            let bytes11 = _rt::Vec::from_raw_parts(
-                                                l9.cast(),
-                                                len11,
-                                                len11,
-                                            );
-                                            _rt::string_lift(bytes11)
-                                        };
-                                        result12.push(e12);
-                                    }
-                                    _rt::cabi_dealloc(
-                                        base12,
-                                        len12 * (2 * ::core::mem::size_of::<*const u8>()),
-                                        ::core::mem::size_of::<*const u8>(),
-                                    );
-                                    CommandInfo {
-                                        name: _rt::string_lift(bytes3),
-                                        summary: _rt::string_lift(bytes6),
-                                        inputs: result12,
-                                    }
-                                };
-                                result13.push(e13);
-                            }
-                            _rt::cabi_dealloc(
-                                base13,
-                                len13 * (6 * ::core::mem::size_of::<*const u8>()),
-                                ::core::mem::size_of::<*const u8>(),
-                            );
-                            T::noun_help(_rt::string_lift(bytes0), result13)
-                        };
-                        let ptr15 = (&raw mut _RET_AREA.0).cast::<u8>();
-                        match result14 {
-                            Ok(e) => {
-                                *ptr15.add(0).cast::<u8>() = (0i32) as u8;
-                                let vec16 = (e.into_bytes()).into_boxed_slice();
-                                let ptr16 = vec16.as_ptr().cast::<u8>();
-                                let len16 = vec16.len();
-                                ::core::mem::forget(vec16);
-                                *ptr15
-                                    .add(2 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len16;
-                                *ptr15
-                                    .add(::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr16.cast_mut();
-                            }
-                            Err(e) => {
-                                *ptr15.add(0).cast::<u8>() = (1i32) as u8;
-                                let vec17 = (e.into_bytes()).into_boxed_slice();
-                                let ptr17 = vec17.as_ptr().cast::<u8>();
-                                let len17 = vec17.len();
-                                ::core::mem::forget(vec17);
-                                *ptr15
-                                    .add(2 * ::core::mem::size_of::<*const u8>())
-                                    .cast::<usize>() = len17;
-                                *ptr15
-                                    .add(::core::mem::size_of::<*const u8>())
-                                    .cast::<*mut u8>() = ptr17.cast_mut();
-                            }
-                        };
-                        ptr15
-                    }
-                }
-                #[doc(hidden)]
-                #[allow(non_snake_case)]
-                pub unsafe fn __post_return_noun_help<T: Guest>(arg0: *mut u8) {
+                pub unsafe fn __post_return_cli<T: Guest>(arg0: *mut u8) {
                     unsafe {
                         let l0 = i32::from(*arg0.add(0).cast::<u8>());
                         match l0 {
@@ -5883,68 +5624,33 @@ pub mod exports {
                                     .add(2 * ::core::mem::size_of::<*const u8>())
                                     .cast::<usize>();
                                 _rt::cabi_dealloc(l1, l2, 1);
-                            }
-                            _ => {
                                 let l3 = *arg0
-                                    .add(::core::mem::size_of::<*const u8>())
+                                    .add(3 * ::core::mem::size_of::<*const u8>())
                                     .cast::<*mut u8>();
                                 let l4 = *arg0
-                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .add(4 * ::core::mem::size_of::<*const u8>())
                                     .cast::<usize>();
                                 _rt::cabi_dealloc(l3, l4, 1);
                             }
+                            1 => {}
+                            2 => {}
+                            _ => {
+                                let l5 = *arg0
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>();
+                                let l6 = *arg0
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>();
+                                _rt::cabi_dealloc(l5, l6, 1);
+                                let l7 = *arg0
+                                    .add(3 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>();
+                                let l8 = *arg0
+                                    .add(4 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>();
+                                _rt::cabi_dealloc(l7, l8, 1);
+                            }
                         }
-                    }
-                }
-                #[doc(hidden)]
-                #[allow(non_snake_case, unused_unsafe)]
-                pub unsafe fn _export_version_cabi<T: Guest>(
-                    arg0: *mut u8,
-                    arg1: usize,
-                    arg2: *mut u8,
-                    arg3: usize,
-                    arg4: i32,
-                ) -> *mut u8 {
-                    unsafe {
-                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
-                        let result2 = {
-                            let len0 = arg1;
-                            let bytes0 = _rt::Vec::from_raw_parts(
-                                arg0.cast(),
-                                len0,
-                                len0,
-                            );
-                            let len1 = arg3;
-                            let bytes1 = _rt::Vec::from_raw_parts(
-                                arg2.cast(),
-                                len1,
-                                len1,
-                            );
-                            T::version(Program {
-                                name: _rt::string_lift(bytes0),
-                                runtime: _rt::string_lift(bytes1),
-                                native: _rt::bool_lift(arg4 as u8),
-                            })
-                        };
-                        let ptr3 = (&raw mut _RET_AREA.0).cast::<u8>();
-                        let vec4 = (result2.into_bytes()).into_boxed_slice();
-                        let ptr4 = vec4.as_ptr().cast::<u8>();
-                        let len4 = vec4.len();
-                        ::core::mem::forget(vec4);
-                        *ptr3.add(::core::mem::size_of::<*const u8>()).cast::<usize>() = len4;
-                        *ptr3.add(0).cast::<*mut u8>() = ptr4.cast_mut();
-                        ptr3
-                    }
-                }
-                #[doc(hidden)]
-                #[allow(non_snake_case)]
-                pub unsafe fn __post_return_version<T: Guest>(arg0: *mut u8) {
-                    unsafe {
-                        let l0 = *arg0.add(0).cast::<*mut u8>();
-                        let l1 = *arg0
-                            .add(::core::mem::size_of::<*const u8>())
-                            .cast::<usize>();
-                        _rt::cabi_dealloc(l0, l1, 1);
                     }
                 }
                 #[doc(hidden)]
@@ -6206,30 +5912,14 @@ pub mod exports {
                         line: _rt::String,
                         after_alloc_failure: bool,
                     ) -> StderrLine;
-                    /// What `args` (without the program's name) ask of `program`.
+                    /// What `args` (without the program's name) have `program` do, with the component's
+                    /// commands once `describe` asked for them.
                     #[allow(async_fn_in_trait)]
-                    fn parse_args(
+                    fn cli(
                         program: Program,
                         args: _rt::Vec<_rt::String>,
-                    ) -> Invocation;
-                    /// The usage text.
-                    #[allow(async_fn_in_trait)]
-                    fn usage(program: Program) -> _rt::String;
-                    /// The usage and every command.
-                    #[allow(async_fn_in_trait)]
-                    fn help(
-                        program: Program,
-                        commands: _rt::Vec<CommandInfo>,
-                    ) -> _rt::String;
-                    /// One noun's commands, or the refusal of a noun that has none.
-                    #[allow(async_fn_in_trait)]
-                    fn noun_help(
-                        noun: _rt::String,
-                        commands: _rt::Vec<CommandInfo>,
-                    ) -> Result<_rt::String, _rt::String>;
-                    /// The `--version` line.
-                    #[allow(async_fn_in_trait)]
-                    fn version(program: Program) -> _rt::String;
+                        commands: Option<_rt::Vec<CommandInfo>>,
+                    ) -> CliStep;
                     /// The text of a notice.
                     #[allow(async_fn_in_trait)]
                     fn message(notice: Notice) -> _rt::String;
@@ -6245,46 +5935,46 @@ pub mod exports {
                     fn shown(text: _rt::String, sink: Sink) -> _rt::String;
                 }
                 #[doc(hidden)]
-                macro_rules! __export_openai_fine_tuning_host_logic_0_3_0_cabi {
+                macro_rules! __export_openai_fine_tuning_host_logic_0_4_0_cabi {
                     ($ty:ident with_types_in $($path_to_types:tt)*) => {
                         const _ : () = { #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#parse-input")] unsafe extern
+                        "openai:fine-tuning/host-logic@0.4.0#parse-input")] unsafe extern
                         "C" fn export_parse_input(arg0 : * mut u8, arg1 : usize, arg2 : *
                         mut u8, arg3 : usize, arg4 : * mut u8, arg5 : usize,) -> * mut u8
                         { unsafe { $($path_to_types)*:: _export_parse_input_cabi::<$ty >
                         (arg0, arg1, arg2, arg3, arg4, arg5) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#parse-input")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#parse-input")]
                         unsafe extern "C" fn _post_return_parse_input(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_parse_input::<$ty >
                         (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#finish")] unsafe extern "C"
+                        "openai:fine-tuning/host-logic@0.4.0#finish")] unsafe extern "C"
                         fn export_finish(arg0 : * mut u8, arg1 : usize, arg2 : i32,) -> *
                         mut u8 { unsafe { $($path_to_types)*:: _export_finish_cabi::<$ty
                         > (arg0, arg1, arg2) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#finish")] unsafe
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#finish")] unsafe
                         extern "C" fn _post_return_finish(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_finish::<$ty > (arg0) } }
                         #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#bounds")] unsafe extern "C"
+                        "openai:fine-tuning/host-logic@0.4.0#bounds")] unsafe extern "C"
                         fn export_bounds() -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_bounds_cabi::<$ty > () } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#variables")] unsafe extern
+                        "openai:fine-tuning/host-logic@0.4.0#variables")] unsafe extern
                         "C" fn export_variables() -> * mut u8 { unsafe {
                         $($path_to_types)*:: _export_variables_cabi::<$ty > () } }
                         #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#variables")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#variables")]
                         unsafe extern "C" fn _post_return_variables(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_variables::<$ty >
                         (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#white-space")] unsafe extern
+                        "openai:fine-tuning/host-logic@0.4.0#white-space")] unsafe extern
                         "C" fn export_white_space() -> * mut u8 { unsafe {
                         $($path_to_types)*:: _export_white_space_cabi::<$ty > () } }
                         #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#white-space")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#white-space")]
                         unsafe extern "C" fn _post_return_white_space(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_white_space::<$ty >
                         (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#signin-message")] unsafe
+                        "openai:fine-tuning/host-logic@0.4.0#signin-message")] unsafe
                         extern "C" fn export_signin_message(arg0 : i32, arg1 : * mut u8,
                         arg2 : * mut u8, arg3 : usize, arg4 : * mut u8, arg5 : * mut u8,
                         arg6 : * mut u8, arg7 : usize, arg8 : * mut u8, arg9 : usize,
@@ -6292,178 +5982,143 @@ pub mod exports {
                         $($path_to_types)*:: _export_signin_message_cabi::<$ty > (arg0,
                         arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9, arg10,
                         arg11) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#signin-message")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#signin-message")]
                         unsafe extern "C" fn _post_return_signin_message(arg0 : * mut
                         u8,) { unsafe { $($path_to_types)*::
                         __post_return_signin_message::<$ty > (arg0) } } #[unsafe
                         (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#signin-scope")] unsafe
+                        "openai:fine-tuning/host-logic@0.4.0#signin-scope")] unsafe
                         extern "C" fn export_signin_scope(arg0 : i32,) -> * mut u8 {
                         unsafe { $($path_to_types)*:: _export_signin_scope_cabi::<$ty >
                         (arg0) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#signin-scope")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#signin-scope")]
                         unsafe extern "C" fn _post_return_signin_scope(arg0 : * mut u8,)
                         { unsafe { $($path_to_types)*:: __post_return_signin_scope::<$ty
                         > (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#refresh-due")] unsafe extern
+                        "openai:fine-tuning/host-logic@0.4.0#refresh-due")] unsafe extern
                         "C" fn export_refresh_due(arg0 : i64, arg1 : i64, arg2 : i64,) ->
                         i32 { unsafe { $($path_to_types)*::
                         _export_refresh_due_cabi::<$ty > (arg0, arg1, arg2) } } #[unsafe
-                        (export_name = "openai:fine-tuning/host-logic@0.3.0#configure")]
+                        (export_name = "openai:fine-tuning/host-logic@0.4.0#configure")]
                         unsafe extern "C" fn export_configure(arg0 : * mut u8, arg1 :
                         usize,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_configure_cabi::<$ty > (arg0, arg1) } } #[unsafe
                         (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#configure")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#configure")]
                         unsafe extern "C" fn _post_return_configure(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_configure::<$ty >
                         (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#prepare")] unsafe extern "C"
+                        "openai:fine-tuning/host-logic@0.4.0#prepare")] unsafe extern "C"
                         fn export_prepare(arg0 : * mut u8,) -> * mut u8 { unsafe {
                         $($path_to_types)*:: _export_prepare_cabi::<$ty > (arg0) } }
                         #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#prepare")] unsafe
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#prepare")] unsafe
                         extern "C" fn _post_return_prepare(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_prepare::<$ty > (arg0) } }
                         #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#response-headers")] unsafe
+                        "openai:fine-tuning/host-logic@0.4.0#response-headers")] unsafe
                         extern "C" fn export_response_headers(arg0 : * mut u8, arg1 :
                         usize,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_response_headers_cabi::<$ty > (arg0, arg1) } } #[unsafe
                         (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#response-headers")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#response-headers")]
                         unsafe extern "C" fn _post_return_response_headers(arg0 : * mut
                         u8,) { unsafe { $($path_to_types)*::
                         __post_return_response_headers::<$ty > (arg0) } } #[unsafe
                         (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#exchange-error")] unsafe
+                        "openai:fine-tuning/host-logic@0.4.0#exchange-error")] unsafe
                         extern "C" fn export_exchange_error(arg0 : * mut u8, arg1 :
                         usize, arg2 : i32, arg3 : * mut u8, arg4 : usize,) -> * mut u8 {
                         unsafe { $($path_to_types)*:: _export_exchange_error_cabi::<$ty >
                         (arg0, arg1, arg2, arg3, arg4) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#exchange-error")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#exchange-error")]
                         unsafe extern "C" fn _post_return_exchange_error(arg0 : * mut
                         u8,) { unsafe { $($path_to_types)*::
                         __post_return_exchange_error::<$ty > (arg0) } } #[unsafe
                         (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#upload-error")] unsafe
+                        "openai:fine-tuning/host-logic@0.4.0#upload-error")] unsafe
                         extern "C" fn export_upload_error(arg0 : * mut u8, arg1 : usize,
                         arg2 : i32, arg3 : ::core::mem::MaybeUninit::< u64 >, arg4 : i64,
                         arg5 : * mut u8, arg6 : usize,) -> * mut u8 { unsafe {
                         $($path_to_types)*:: _export_upload_error_cabi::<$ty > (arg0,
                         arg1, arg2, arg3, arg4, arg5, arg6) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#upload-error")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#upload-error")]
                         unsafe extern "C" fn _post_return_upload_error(arg0 : * mut u8,)
                         { unsafe { $($path_to_types)*:: __post_return_upload_error::<$ty
                         > (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#grant-refusal")] unsafe
+                        "openai:fine-tuning/host-logic@0.4.0#grant-refusal")] unsafe
                         extern "C" fn export_grant_refusal(arg0 : * mut u8, arg1 : usize,
                         arg2 : i32, arg3 : i32, arg4 : * mut u8, arg5 : usize, arg6 : *
                         mut u8, arg7 : usize,) -> * mut u8 { unsafe {
                         $($path_to_types)*:: _export_grant_refusal_cabi::<$ty > (arg0,
                         arg1, arg2, arg3, arg4, arg5, arg6, arg7) } } #[unsafe
                         (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#grant-refusal")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#grant-refusal")]
                         unsafe extern "C" fn _post_return_grant_refusal(arg0 : * mut u8,)
                         { unsafe { $($path_to_types)*:: __post_return_grant_refusal::<$ty
                         > (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#read-failure")] unsafe
+                        "openai:fine-tuning/host-logic@0.4.0#read-failure")] unsafe
                         extern "C" fn export_read_failure(arg0 : * mut u8, arg1 : usize,
                         arg2 : i32, arg3 : * mut u8, arg4 : usize, arg5 : * mut u8, arg6
                         : usize,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_read_failure_cabi::<$ty > (arg0, arg1, arg2, arg3, arg4,
                         arg5, arg6) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#read-failure")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#read-failure")]
                         unsafe extern "C" fn _post_return_read_failure(arg0 : * mut u8,)
                         { unsafe { $($path_to_types)*:: __post_return_read_failure::<$ty
                         > (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#cap-memory")] unsafe extern
+                        "openai:fine-tuning/host-logic@0.4.0#cap-memory")] unsafe extern
                         "C" fn export_cap_memory(arg0 : * mut u8, arg1 : usize, arg2 :
                         i32,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_cap_memory_cabi::<$ty > (arg0, arg1, arg2) } } #[unsafe
                         (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#cap-memory")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#cap-memory")]
                         unsafe extern "C" fn _post_return_cap_memory(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_cap_memory::<$ty >
                         (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#guest-stderr")] unsafe
+                        "openai:fine-tuning/host-logic@0.4.0#guest-stderr")] unsafe
                         extern "C" fn export_guest_stderr(arg0 : * mut u8, arg1 : usize,
                         arg2 : i32,) -> i32 { unsafe { $($path_to_types)*::
                         _export_guest_stderr_cabi::<$ty > (arg0, arg1, arg2) } } #[unsafe
-                        (export_name = "openai:fine-tuning/host-logic@0.3.0#parse-args")]
-                        unsafe extern "C" fn export_parse_args(arg0 : * mut u8, arg1 :
-                        usize, arg2 : * mut u8, arg3 : usize, arg4 : i32, arg5 : * mut
-                        u8, arg6 : usize,) -> * mut u8 { unsafe { $($path_to_types)*::
-                        _export_parse_args_cabi::<$ty > (arg0, arg1, arg2, arg3, arg4,
-                        arg5, arg6) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#parse-args")]
-                        unsafe extern "C" fn _post_return_parse_args(arg0 : * mut u8,) {
-                        unsafe { $($path_to_types)*:: __post_return_parse_args::<$ty >
-                        (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#usage")] unsafe extern "C"
-                        fn export_usage(arg0 : * mut u8, arg1 : usize, arg2 : * mut u8,
-                        arg3 : usize, arg4 : i32,) -> * mut u8 { unsafe {
-                        $($path_to_types)*:: _export_usage_cabi::<$ty > (arg0, arg1,
-                        arg2, arg3, arg4) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#usage")] unsafe
-                        extern "C" fn _post_return_usage(arg0 : * mut u8,) { unsafe {
-                        $($path_to_types)*:: __post_return_usage::<$ty > (arg0) } }
+                        (export_name = "openai:fine-tuning/host-logic@0.4.0#cli")] unsafe
+                        extern "C" fn export_cli(arg0 : * mut u8, arg1 : usize, arg2 : *
+                        mut u8, arg3 : usize, arg4 : i32, arg5 : * mut u8, arg6 : usize,
+                        arg7 : i32, arg8 : * mut u8, arg9 : usize,) -> * mut u8 { unsafe
+                        { $($path_to_types)*:: _export_cli_cabi::<$ty > (arg0, arg1,
+                        arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9) } } #[unsafe
+                        (export_name =
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#cli")] unsafe
+                        extern "C" fn _post_return_cli(arg0 : * mut u8,) { unsafe {
+                        $($path_to_types)*:: __post_return_cli::<$ty > (arg0) } }
                         #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#help")] unsafe extern "C" fn
-                        export_help(arg0 : * mut u8, arg1 : usize, arg2 : * mut u8, arg3
-                        : usize, arg4 : i32, arg5 : * mut u8, arg6 : usize,) -> * mut u8
-                        { unsafe { $($path_to_types)*:: _export_help_cabi::<$ty > (arg0,
-                        arg1, arg2, arg3, arg4, arg5, arg6) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#help")] unsafe
-                        extern "C" fn _post_return_help(arg0 : * mut u8,) { unsafe {
-                        $($path_to_types)*:: __post_return_help::<$ty > (arg0) } }
-                        #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#noun-help")] unsafe extern
-                        "C" fn export_noun_help(arg0 : * mut u8, arg1 : usize, arg2 : *
-                        mut u8, arg3 : usize,) -> * mut u8 { unsafe {
-                        $($path_to_types)*:: _export_noun_help_cabi::<$ty > (arg0, arg1,
-                        arg2, arg3) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#noun-help")]
-                        unsafe extern "C" fn _post_return_noun_help(arg0 : * mut u8,) {
-                        unsafe { $($path_to_types)*:: __post_return_noun_help::<$ty >
-                        (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#version")] unsafe extern "C"
-                        fn export_version(arg0 : * mut u8, arg1 : usize, arg2 : * mut u8,
-                        arg3 : usize, arg4 : i32,) -> * mut u8 { unsafe {
-                        $($path_to_types)*:: _export_version_cabi::<$ty > (arg0, arg1,
-                        arg2, arg3, arg4) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#version")] unsafe
-                        extern "C" fn _post_return_version(arg0 : * mut u8,) { unsafe {
-                        $($path_to_types)*:: __post_return_version::<$ty > (arg0) } }
-                        #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#message")] unsafe extern "C"
+                        "openai:fine-tuning/host-logic@0.4.0#message")] unsafe extern "C"
                         fn export_message(arg0 : i32, arg1 : * mut u8, arg2 : usize, arg3
                         : i32,) -> * mut u8 { unsafe { $($path_to_types)*::
                         _export_message_cabi::<$ty > (arg0, arg1, arg2, arg3) } }
                         #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#message")] unsafe
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#message")] unsafe
                         extern "C" fn _post_return_message(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_message::<$ty > (arg0) } }
                         #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#error-line")] unsafe extern
+                        "openai:fine-tuning/host-logic@0.4.0#error-line")] unsafe extern
                         "C" fn export_error_line(arg0 : * mut u8, arg1 : usize,) -> * mut
                         u8 { unsafe { $($path_to_types)*:: _export_error_line_cabi::<$ty
                         > (arg0, arg1) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#error-line")]
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#error-line")]
                         unsafe extern "C" fn _post_return_error_line(arg0 : * mut u8,) {
                         unsafe { $($path_to_types)*:: __post_return_error_line::<$ty >
                         (arg0) } } #[unsafe (export_name =
-                        "openai:fine-tuning/host-logic@0.3.0#shown")] unsafe extern "C"
+                        "openai:fine-tuning/host-logic@0.4.0#shown")] unsafe extern "C"
                         fn export_shown(arg0 : * mut u8, arg1 : usize, arg2 : i32,) -> *
                         mut u8 { unsafe { $($path_to_types)*:: _export_shown_cabi::<$ty >
                         (arg0, arg1, arg2) } } #[unsafe (export_name =
-                        "cabi_post_openai:fine-tuning/host-logic@0.3.0#shown")] unsafe
+                        "cabi_post_openai:fine-tuning/host-logic@0.4.0#shown")] unsafe
                         extern "C" fn _post_return_shown(arg0 : * mut u8,) { unsafe {
                         $($path_to_types)*:: __post_return_shown::<$ty > (arg0) } } };
                     };
                 }
                 #[doc(hidden)]
-                pub(crate) use __export_openai_fine_tuning_host_logic_0_3_0_cabi;
+                pub(crate) use __export_openai_fine_tuning_host_logic_0_4_0_cabi;
                 #[repr(align(8))]
                 struct _RetArea(
                     [::core::mem::MaybeUninit<
@@ -6630,7 +6285,7 @@ macro_rules! __export_host_impl {
     };
     ($ty:ident with_types_in $($path_to_types_root:tt)*) => {
         $($path_to_types_root)*::
-        exports::openai::fine_tuning::host_logic::__export_openai_fine_tuning_host_logic_0_3_0_cabi!($ty
+        exports::openai::fine_tuning::host_logic::__export_openai_fine_tuning_host_logic_0_4_0_cabi!($ty
         with_types_in $($path_to_types_root)*::
         exports::openai::fine_tuning::host_logic);
     };
@@ -6640,13 +6295,13 @@ pub(crate) use __export_host_impl as export;
 #[rustfmt::skip]
 #[cfg(target_arch = "wasm32")]
 #[unsafe(
-    link_section = "component-type:wit-bindgen:0.46.0:openai:fine-tuning@0.3.0:host:encoded world"
+    link_section = "component-type:wit-bindgen:0.46.0:openai:fine-tuning@0.4.0:host:encoded world"
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 3351] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\x9c\x19\x01A\x02\x01\
-A\x02\x01B\x98\x01\x01o\x02ss\x01p\0\x01ks\x01r\x03\x05pairs\x01\x07summary\x7f\x05\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 3251] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xb8\x18\x01A\x02\x01\
+A\x02\x01B\x93\x01\x01o\x02ss\x01p\0\x01ks\x01r\x03\x05pairs\x01\x07summary\x7f\x05\
 grant\x02\x04\0\x06parsed\x03\0\x03\x01r\x02\x05pairs\x01\x04lines\x04\0\x08fini\
 shed\x03\0\x05\x01r\x03\x0binput-bytesy\x0aread-bytesy\x0eresponse-bytesw\x04\0\x0b\
 size-bounds\x03\0\x07\x01r\x02\x04names\x06secret\x7f\x04\0\x08variable\x03\0\x09\
@@ -6686,36 +6341,34 @@ pload-stop\x03\0K\x01r\x03\x04codez\x04names\x05wordss\x04\0\x08os-error\x03\0M\
 q\x02\x0bnot-regular\0\0\x02os\x01\xce\0\0\x04\0\x0copen-failure\x03\0O\x01r\x03\
 \x05starty\x03endy\x05bytes>\x04\0\x06splice\x03\0Q\x01m\x03\x04show\x0dalloc-fa\
 ilure\x08withhold\x04\0\x0bstderr-line\x03\0S\x01r\x03\x04names\x07runtimes\x06n\
-ative\x7f\x04\0\x07program\x03\0U\x01q\x07\x05usage\0\0\x04help\0\0\x07version\0\
-\0\x09component\x01\x7f\0\x09noun-help\x01s\0\x07command\x01\0\0\x0aunexpected\x01\
-s\0\x04\0\x0ainvocation\x03\0W\x01r\x03\x04names\x07summarys\x06inputs\x1c\x04\0\
-\x0ccommand-info\x03\0Y\x01o\x02sy\x01q\x0b\x08no-input\0\0\x0dreading-stdin\x01\
-s\0\x08no-grant\0\0\x0cmemory-limit\x01y\0\x09cpu-limit\x01y\0\x04trap\x01s\0\x0c\
-guest-exited\x01z\0\x10wasm-to-terminal\0\0\x0finvalid-command\x01s\0\x10no-gith\
-ub-output\0\0\x0baction-done\x01\xdb\0\0\x04\0\x06notice\x03\0\\\x01m\x02\x08ter\
-minal\x0bactions-log\x04\0\x04sink\x03\0^\x01j\x01\x04\x01s\x01@\x03\x07commands\
-\x05bytes>\x06sources\0\xe0\0\x04\0\x0bparse-input\x01a\x01@\x02\x06output\x01\x07\
-summary\x7f\0\x06\x04\0\x06finish\x01b\x01@\0\0\x08\x04\0\x06bounds\x01c\x01p\x0a\
-\x01@\0\0\xe4\0\x04\0\x09variables\x01e\x01@\0\0s\x04\0\x0bwhite-space\x01f\x01@\
-\x01\x06notice\x1f\0s\x04\0\x0esignin-message\x01g\x01@\x01\x08audience\x14\0s\x04\
-\0\x0csignin-scope\x01h\x01@\x03\x08obtainedw\x07expiresw\x03noww\0\x7f\x04\0\x0b\
-refresh-due\x01i\x01@\x01\x03env\x01\0+\x04\0\x09configure\x01j\x01j\x01\xc4\0\x01\
-=\x01@\x04\x08endpoint#\x07request;\x09file-size\xc2\0\x04seedw\0\xeb\0\x04\0\x07\
-prepare\x01l\x01@\x01\x07headers\x01\0\x01\x04\0\x10response-headers\x01m\x01@\x02\
-\x04bases\x07failure\xc9\0\0=\x04\0\x0eexchange-error\x01n\x01@\x02\x04paths\x04\
-stop\xcc\0\0=\x04\0\x0cupload-error\x01o\x01@\x02\x04paths\x03why\xd0\0\0s\x04\0\
-\x0dgrant-refusal\x01p\x01@\x02\x04paths\x05error\xce\0\0s\x04\0\x0cread-failure\
-\x01q\x01k\xd2\0\x01j\x01\xf2\0\x01s\x01@\x02\x06module>\x03miby\0\xf3\0\x04\0\x0a\
-cap-memory\x01t\x01@\x02\x04lines\x13after-alloc-failure\x7f\0\xd4\0\x04\0\x0cgu\
-est-stderr\x01u\x01@\x02\x07program\xd6\0\x04args\x1c\0\xd8\0\x04\0\x0aparse-arg\
-s\x01v\x01@\x01\x07program\xd6\0\0s\x04\0\x05usage\x01w\x01p\xda\0\x01@\x02\x07p\
-rogram\xd6\0\x08commands\xf8\0\0s\x04\0\x04help\x01y\x01j\x01s\x01s\x01@\x02\x04\
-nouns\x08commands\xf8\0\0\xfa\0\x04\0\x09noun-help\x01{\x04\0\x07version\x01w\x01\
-@\x01\x06notice\xdd\0\0s\x04\0\x07message\x01|\x01@\x01\x07messages\0s\x04\0\x0a\
-error-line\x01}\x01@\x02\x04texts\x04sink\xdf\0\0s\x04\0\x05shown\x01~\x04\0#ope\
-nai:fine-tuning/host-logic@0.3.0\x05\0\x04\0\x1dopenai:fine-tuning/host@0.3.0\x04\
-\0\x0b\x0a\x01\0\x04host\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-\
-component\x070.239.0\x10wit-bindgen-rust\x060.46.0";
+ative\x7f\x04\0\x07program\x03\0U\x01r\x03\x04names\x07summarys\x06inputs\x1c\x04\
+\0\x0ccommand-info\x03\0W\x01r\x03\x06stdouts\x06stderrs\x06status}\x04\0\x08cli\
+-exit\x03\0Y\x01q\x04\x04exit\x01\xda\0\0\x08describe\0\0\x09component\x01\x7f\0\
+\x07command\x01\0\0\x04\0\x08cli-step\x03\0[\x01o\x02sy\x01q\x0b\x08no-input\0\0\
+\x0dreading-stdin\x01s\0\x08no-grant\0\0\x0cmemory-limit\x01y\0\x09cpu-limit\x01\
+y\0\x04trap\x01s\0\x0cguest-exited\x01z\0\x10wasm-to-terminal\0\0\x0finvalid-com\
+mand\x01s\0\x10no-github-output\0\0\x0baction-done\x01\xdd\0\0\x04\0\x06notice\x03\
+\0^\x01m\x02\x08terminal\x0bactions-log\x04\0\x04sink\x03\0`\x01j\x01\x04\x01s\x01\
+@\x03\x07commands\x05bytes>\x06sources\0\xe2\0\x04\0\x0bparse-input\x01c\x01@\x02\
+\x06output\x01\x07summary\x7f\0\x06\x04\0\x06finish\x01d\x01@\0\0\x08\x04\0\x06b\
+ounds\x01e\x01p\x0a\x01@\0\0\xe6\0\x04\0\x09variables\x01g\x01@\0\0s\x04\0\x0bwh\
+ite-space\x01h\x01@\x01\x06notice\x1f\0s\x04\0\x0esignin-message\x01i\x01@\x01\x08\
+audience\x14\0s\x04\0\x0csignin-scope\x01j\x01@\x03\x08obtainedw\x07expiresw\x03\
+noww\0\x7f\x04\0\x0brefresh-due\x01k\x01@\x01\x03env\x01\0+\x04\0\x09configure\x01\
+l\x01j\x01\xc4\0\x01=\x01@\x04\x08endpoint#\x07request;\x09file-size\xc2\0\x04se\
+edw\0\xed\0\x04\0\x07prepare\x01n\x01@\x01\x07headers\x01\0\x01\x04\0\x10respons\
+e-headers\x01o\x01@\x02\x04bases\x07failure\xc9\0\0=\x04\0\x0eexchange-error\x01\
+p\x01@\x02\x04paths\x04stop\xcc\0\0=\x04\0\x0cupload-error\x01q\x01@\x02\x04path\
+s\x03why\xd0\0\0s\x04\0\x0dgrant-refusal\x01r\x01@\x02\x04paths\x05error\xce\0\0\
+s\x04\0\x0cread-failure\x01s\x01k\xd2\0\x01j\x01\xf4\0\x01s\x01@\x02\x06module>\x03\
+miby\0\xf5\0\x04\0\x0acap-memory\x01v\x01@\x02\x04lines\x13after-alloc-failure\x7f\
+\0\xd4\0\x04\0\x0cguest-stderr\x01w\x01p\xd8\0\x01k\xf8\0\x01@\x03\x07program\xd6\
+\0\x04args\x1c\x08commands\xf9\0\0\xdc\0\x04\0\x03cli\x01z\x01@\x01\x06notice\xdf\
+\0\0s\x04\0\x07message\x01{\x01@\x01\x07messages\0s\x04\0\x0aerror-line\x01|\x01\
+@\x02\x04texts\x04sink\xe1\0\0s\x04\0\x05shown\x01}\x04\0#openai:fine-tuning/hos\
+t-logic@0.4.0\x05\0\x04\0\x1dopenai:fine-tuning/host@0.4.0\x04\0\x0b\x0a\x01\0\x04\
+host\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x070.239.0\
+\x10wit-bindgen-rust\x060.46.0";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

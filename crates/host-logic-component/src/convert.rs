@@ -317,16 +317,21 @@ impl From<wit::Program> for cli::Program {
     }
 }
 
-impl From<cli::Invocation> for wit::Invocation {
-    fn from(i: cli::Invocation) -> Self {
-        match i {
-            cli::Invocation::Usage => Self::Usage,
-            cli::Invocation::Help => Self::Help,
-            cli::Invocation::Version => Self::Version,
-            cli::Invocation::Component { host_logic } => Self::Component(host_logic),
-            cli::Invocation::NounHelp(noun) => Self::NounHelp(noun),
-            cli::Invocation::Command(noun, verb) => Self::Command((noun, verb)),
-            cli::Invocation::Unexpected(m) => Self::Unexpected(m),
+impl From<cli::Step> for wit::CliStep {
+    fn from(s: cli::Step) -> Self {
+        match s {
+            cli::Step::Exit {
+                stdout,
+                stderr,
+                status,
+            } => Self::Exit(wit::CliExit {
+                stdout,
+                stderr,
+                status,
+            }),
+            cli::Step::Describe => Self::Describe,
+            cli::Step::Component { host_logic } => Self::Component(host_logic),
+            cli::Step::Command(noun, verb) => Self::Command((noun, verb)),
         }
     }
 }

@@ -110,24 +110,13 @@ impl wit::Guest for Component {
         logic::messages::guest_stderr(&line, after_alloc_failure).into()
     }
 
-    fn parse_args(program: wit::Program, args: Vec<String>) -> wit::Invocation {
-        logic::cli::invocation(&program.into(), &args).into()
-    }
-
-    fn usage(program: wit::Program) -> String {
-        logic::cli::usage(&program.into())
-    }
-
-    fn help(program: wit::Program, commands: Vec<wit::CommandInfo>) -> String {
-        logic::cli::help(&program.into(), &convert::commands(commands))
-    }
-
-    fn noun_help(noun: String, commands: Vec<wit::CommandInfo>) -> Result<String, String> {
-        logic::cli::noun_help(&noun, &convert::commands(commands))
-    }
-
-    fn version(program: wit::Program) -> String {
-        logic::cli::version(&program.into())
+    fn cli(
+        program: wit::Program,
+        args: Vec<String>,
+        commands: Option<Vec<wit::CommandInfo>>,
+    ) -> wit::CliStep {
+        let commands = commands.map(convert::commands);
+        logic::cli::step(&program.into(), &args, commands.as_deref()).into()
     }
 
     fn message(notice: wit::Notice) -> String {

@@ -7,6 +7,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::messages::error_line;
 use crate::quote;
 
 /// The binary a host runs as.
@@ -56,6 +57,50 @@ pub fn invocation(program: &Program, args: &[String]) -> Invocation {
             "unexpected arguments {}; see the usage above",
             quote(&args.join(" "))
         )),
+    }
+}
+
+/// What a host's command line does next: [`invocation`] with its texts and exit statuses decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Write `stdout` and `stderr`, then exit with `status`.
+    Exit {
+        stdout: String,
+        stderr: String,
+        status: u8,
+    },
+    /// Ask the openai-ft component for its commands (`describe`), then [`step`] again with them.
+    Describe,
+    /// Native only: write a portable component to stdout, openai-ft's or the host logic's.
+    Component { host_logic: bool },
+    /// Read the input and run `<noun> <verb>`.
+    Command(String, String),
+}
+
+/// What `args` (without the program name) have `program` do, given the component's `commands`
+/// once [`Step::Describe`] asked for them.
+pub fn step(program: &Program, args: &[String], commands: Option<&[CommandInfo]>) -> Step {
+    let exit = |stdout: String, stderr: String, status| Step::Exit {
+        stdout,
+        stderr,
+        status,
+    };
+    match (invocation(program, args), commands) {
+        (Invocation::Usage, _) => exit(String::new(), usage(program), 2),
+        (Invocation::Version, _) => exit(format!("{}\n", version(program)), String::new(), 0),
+        (Invocation::Component { host_logic }, _) => Step::Component { host_logic },
+        (Invocation::Command(noun, verb), _) => Step::Command(noun, verb),
+        (Invocation::Unexpected(m), _) => exit(
+            String::new(),
+            format!("{}{}\n", usage(program), error_line(&m)),
+            1,
+        ),
+        (Invocation::Help | Invocation::NounHelp(_), None) => Step::Describe,
+        (Invocation::Help, Some(commands)) => exit(help(program, commands), String::new(), 0),
+        (Invocation::NounHelp(noun), Some(commands)) => match noun_help(&noun, commands) {
+            Ok(text) => exit(text, String::new(), 0),
+            Err(m) => exit(String::new(), format!("{}\n", error_line(&m)), 1),
+        },
     }
 }
 
@@ -172,6 +217,66 @@ mod tests {
     }
 
     #[test]
+    fn a_step_is_the_whole_answer_texts_and_exit_status_included() {
+        let node = program("openai-ft-node", false);
+        let commands = [CommandInfo {
+            name: "job read".into(),
+            summary: "Read a job.".into(),
+            inputs: vec!["id".into()],
+        }];
+        let exit = |stdout: &str, stderr: &str, status| Step::Exit {
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            status,
+        };
+        let usage = usage(&node);
+        assert_eq!(step(&node, &args(&[]), None), exit("", &usage, 2));
+        assert_eq!(step(&node, &args(&["--help"]), None), Step::Describe);
+        assert_eq!(step(&node, &args(&["job", "-h"]), None), Step::Describe);
+        let help = format!(
+            "{usage}\ncommands:\n  job read               Read a job.\n                         inputs: id\n"
+        );
+        assert_eq!(
+            step(&node, &args(&["--help"]), Some(&commands)),
+            exit(&help, "", 0)
+        );
+        assert_eq!(
+            step(&node, &args(&["file", "--help"]), Some(&commands)),
+            exit(
+                "",
+                "openai-ft: unknown noun \"file\"; run openai-ft --help for the commands\n",
+                1
+            )
+        );
+        assert_eq!(
+            step(&node, &args(&["-V"]), None),
+            exit(&format!("{}\n", version(&node)), "", 0)
+        );
+        assert_eq!(
+            step(&node, &args(&["job", "read"]), None),
+            Step::Command("job".into(), "read".into())
+        );
+        assert_eq!(
+            step(&node, &args(&["component", "host-logic"]), None),
+            Step::Command("component".into(), "host-logic".into())
+        );
+        assert_eq!(
+            step(&program("openai-ft", true), &args(&["component"]), None),
+            Step::Component { host_logic: false }
+        );
+        assert_eq!(
+            step(&node, &args(&["job", "read", "x"]), None),
+            exit(
+                "",
+                &format!(
+                    "{usage}openai-ft: unexpected arguments \"job read x\"; see the usage above\n"
+                ),
+                1
+            )
+        );
+    }
+
+    #[test]
     fn arguments() {
         let native = program("openai-ft", true);
         let node = program("openai-ft-node", false);
@@ -236,7 +341,7 @@ mod tests {
         assert_eq!(
             version(&node),
             format!(
-                "openai-ft-node {} (wit openai:fine-tuning@0.3.0, node 24.0.0)",
+                "openai-ft-node {} (wit openai:fine-tuning@0.4.0, node 24.0.0)",
                 crate::VERSION
             )
         );

@@ -44,7 +44,7 @@ export async function main(env = process.env, write = (line) => process.stdout.w
   try {
     const l = logic();
     const command = actionInput(env, 'command').trim();
-    if (l.parseArgs(PROGRAM, command.split(' ')).tag !== 'command') {
+    if (l.cli(PROGRAM, command.split(' '), undefined).tag !== 'command') {
       throw new HostError(l.message({ tag: 'invalid-command', val: command }));
     }
     const given = parse(command, Buffer.from(actionInput(env, 'input') || '{}', 'utf8'), 'with.input');

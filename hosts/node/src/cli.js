@@ -3,7 +3,7 @@
 // file reads stdin and writes stdout and stderr.
 
 import { OpenAiFtError, describe, execute, parse } from './index.js';
-import { HostError, MissingBuild, PROGRAM, logic, refusal } from './logic.js';
+import { HostError, MissingBuild, PROGRAM, logic } from './logic.js';
 
 /** How long stdin may stay open before the read gives up. */
 const STDIN_WAIT_MS = 120_000;
@@ -22,33 +22,16 @@ export async function main(args) {
 }
 
 async function dispatch(args) {
-  const l = logic();
-  const invocation = l.parseArgs(PROGRAM, args);
-  switch (invocation.tag) {
-    case 'usage':
-      process.stderr.write(l.usage(PROGRAM));
-      return 2;
-    case 'help':
-      process.stdout.write(l.help(PROGRAM, await describe()));
-      return 0;
-    case 'version':
-      process.stdout.write(`${l.version(PROGRAM)}\n`);
-      return 0;
-    case 'noun-help': {
-      const commands = await describe();
-      process.stdout.write(refusal(() => l.nounHelp(invocation.val, commands)));
-      return 0;
-    }
-    case 'command': {
-      const command = invocation.val.join(' ');
-      const finished = await execute(command, await readInput(command));
-      process.stdout.write(`${finished.line}\n`);
-      return 0;
-    }
-    default:
-      process.stderr.write(l.usage(PROGRAM));
-      throw new HostError(invocation.val);
+  let step = logic().cli(PROGRAM, args, undefined);
+  if (step.tag === 'describe') step = logic().cli(PROGRAM, args, await describe());
+  if (step.tag === 'command') {
+    const command = step.val.join(' ');
+    process.stdout.write(`${(await execute(command, await readInput(command))).line}\n`);
+    return 0;
   }
+  process.stdout.write(step.val.stdout);
+  process.stderr.write(step.val.stderr);
+  return step.val.status;
 }
 
 /** The input: OPENAI_FT_INPUT when set, else stdin (never a terminal), read to one byte past the cap. */

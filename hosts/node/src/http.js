@@ -117,7 +117,8 @@ function exchange(config, { url: href, method, origin, deadlineSecs }, headers, 
         const pairs = [];
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], redactor.text(res.rawHeaders[i + 1])]);
         const answer = { status: res.statusCode, headers: logic().responseHeaders(pairs) };
-        finish({ ok: { ...answer, body: new Uint8Array(redactor.bytes(Buffer.concat(received))) } });
+        // As bytes: jco copies a Uint8Array into the guest at once, where text would be decoded and encoded again.
+        finish({ ok: { ...answer, body: { tag: 'bytes', val: new Uint8Array(redactor.bytes(Buffer.concat(received))) } } });
       });
     });
     if (body === null) return req.end();

@@ -168,7 +168,7 @@ test('the bin speaks the protocol: stdin or OPENAI_FT_INPUT in, one line out, on
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /^usage: openai-ft-node/);
   assert.equal(bin(['nope', '--help']).stderr, 'openai-ft: unknown noun "nope"; run openai-ft --help for the commands\n');
-  assert.match(bin(['--version']).stdout, /^openai-ft-node 0\.1\.0 \(wit openai:fine-tuning@0\.3\.0, node /);
+  assert.match(bin(['--version']).stdout, /^openai-ft-node 0\.1\.0 \(wit openai:fine-tuning@0\.4\.0, node /);
 });
 
 test('the Action runs a command from INPUT_* and writes every output to GITHUB_OUTPUT', async () => {

@@ -196,6 +196,16 @@ def test_the_console_script_speaks_the_protocol(emulator):
     assert script(["nope", "--help"]).stderr == 'openai-ft: unknown noun "nope"; run openai-ft --help for the commands\n'
 
 
+def test_an_answer_crosses_as_text_when_it_is_utf8_else_as_bytes():
+    """wasmtime-py passes a string as one buffer but a `list<u8>` one value per byte (HOST.md 2,
+    item 8); the text is the body's own bytes, and bytes that are not UTF-8 stay bytes."""
+    from openai_ft import http
+    for body in (b'{"data":[]}', "\u00e9quipe \U0001f600".encode()):
+        text = http._answer(body)
+        assert isinstance(text, http.Utf8) and text.data is body
+    assert http._answer(b"denied \xe9quipe") == b"denied \xe9quipe"
+
+
 def test_the_pins_agree():
     import importlib.metadata
     import tomllib

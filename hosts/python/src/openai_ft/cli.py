@@ -10,7 +10,7 @@ import sys
 from typing import Any, List, Optional
 
 from . import OpenAiFtError, _execute, _parse, describe
-from .logic import PROGRAM, HostError, logic, message, refused
+from .logic import PROGRAM, HostError, logic, message, record
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -26,27 +26,17 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _dispatch(args: List[str]) -> int:
-    l = logic()
-    invocation = l.parse_args(PROGRAM, args)
-    tag, value = invocation.tag, invocation.payload
-    if tag == "usage":
-        sys.stderr.write(l.usage(PROGRAM))
-        return 2
-    if tag == "help":
-        sys.stdout.write(l.help(PROGRAM, describe()))
-    elif tag == "version":
-        sys.stdout.write(l.version(PROGRAM) + "\n")
-    elif tag == "noun-help":
-        sys.stdout.write(refused(l.noun_help(value, describe())))
-    elif tag == "command":
-        command = " ".join(value)
-        finished = _execute(command, _read_input(command))
-        sys.stdout.write(finished.line + "\n")
-    else:
-        sys.stderr.write(l.usage(PROGRAM))
-        raise HostError(value)
+    # wasmtime-py gives the logic's `cli-step` untagged: `describe` as None, a command as a tuple.
+    step = logic().cli(PROGRAM, args, None)
+    if step is None:
+        step = logic().cli(PROGRAM, args, describe())
+    if isinstance(step, tuple):
+        command = " ".join(step)
+        step = record(stdout=_execute(command, _read_input(command)).line + "\n", stderr="", status=0)
+    sys.stdout.write(step.stdout)
+    sys.stderr.write(step.stderr)
     sys.stdout.flush()
-    return 0
+    return int(step.status)
 
 
 def _read_input(command: str) -> Any:

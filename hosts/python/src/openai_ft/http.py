@@ -133,7 +133,7 @@ def _exchange(config: Config, address: str, method: str, headers: Any, body: Ite
             return _failed(origin, Variant("timeout", phase.expired) if phase.expired else Variant("too-large", None))
         # Whatever the server echoed of a key stops here: the guest never sees one.
         pairs = [(k, config.redactor.text(v)) for k, v in resp.getheaders()]
-        return record(status=resp.status, headers=logic().response_headers(pairs), body=config.redactor.bytes(data))
+        return record(status=resp.status, headers=logic().response_headers(pairs), body=_answer(config.redactor.bytes(data)))
     except _UploadStop:
         raise
     except Exception as e:  # every failure becomes the guest's transport error, one line
@@ -143,6 +143,25 @@ def _exchange(config: Config, address: str, method: str, headers: Any, body: Ite
         phase.end()
         if conn is not None:
             conn.close()
+
+
+class Utf8(str):
+    """A WIT `string` held as its UTF-8 bytes, which the sandbox passes on as one buffer (no `str`
+    of a 60 MB page is made); as a `str` it is empty."""
+
+    data: bytes
+
+
+def _answer(data: bytes) -> Any:
+    """The body as the guest gets it: text when it is UTF-8 (JSON always is), else its bytes;
+    wasmtime-py passes a `list<u8>` one 32-byte value per byte (HOST.md 2, item 8)."""
+    try:
+        data.isascii() or data.decode()
+    except UnicodeDecodeError:
+        return data
+    text = Utf8()
+    text.data = data
+    return text
 
 
 def _failed(origin: str, failure: Variant) -> Any:

@@ -65,6 +65,18 @@ def _bytes_to_c(self: Any, store: Any, val: Any, ptr: Any) -> None:
 
 
 _types.ListType.convert_to_c = _bytes_to_c  # type: ignore[method-assign]
+_str_to_c = _types.String.convert_to_c
+
+
+def _text_to_c(self: Any, store: Any, val: Any, ptr: Any) -> None:
+    """An answer's body as text (`http.Utf8`) crosses as its bytes, one copy."""
+    if not isinstance(val, http.Utf8):
+        return _str_to_c(self, store, val, ptr)
+    ptr.contents.kind = ffi.WASMTIME_COMPONENT_STRING
+    ptr.contents.of.string = ffi.bytes_to_capi(val.data)
+
+
+_types.String.convert_to_c = _text_to_c  # type: ignore[method-assign]
 
 
 def grant_file(path: str) -> http.GrantedFile:
