@@ -13,7 +13,7 @@ use crate::api::page::{MAX_PAGING, Pager, listed_by_id};
 use crate::deployment::{self, Location};
 use crate::error::{Error, HttpError, Result};
 use crate::ids::CheckpointName;
-use crate::job::{self, create::KEY_METADATA};
+use crate::job::{self, create, create::KEY_METADATA};
 use crate::models::{self, Retirement};
 use crate::permissions;
 use crate::platform::{Credential, Platform};
@@ -106,9 +106,10 @@ impl JobRecord {
         let metadata: BTreeMap<&String, &Value> = (self.metadata.iter().flatten())
             .filter(|(k, v)| k.as_str() != KEY_METADATA && v.is_string())
             .collect();
-        let suffix = (self.user_provided_suffix.as_ref())
-            .or(self.suffix.as_ref())
-            .filter(|s| !s.is_empty());
+        // Without the tag openai-ft adds on Azure: the new job gets its own.
+        let suffix = (self.user_provided_suffix.as_deref())
+            .or(self.suffix.as_deref())
+            .and_then(create::user_suffix);
         json!({
             "model": self.model,
             "training_file": self.training_file,
@@ -544,6 +545,8 @@ mod tests {
         fake.jobs[0]["status"] = json!("succeeded");
         fake.jobs[0]["fine_tuned_model"] = json!("gpt-4o-mini-2024-07-18.ft-abc");
         fake.jobs[0]["hyperparameters"] = json!({"n_epochs": 2});
+        fake.jobs[0]["user_provided_suffix"] = json!("team-oaift0123456789ab");
+        fake.jobs[0]["suffix"] = json!("team-oaift0123456789ab");
         fake.checkpoints.insert(
             "ftjob-001".into(),
             vec![json!({"id": "ftckpt-1", "fine_tuned_model_checkpoint": "gpt-4o-mini-2024-07-18.ft-abc:ckpt-step-4", "step_number": 4})],
