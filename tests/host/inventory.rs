@@ -159,7 +159,17 @@ fn azure_lists_every_model_and_checkpoint_with_its_deployments_on_both_flavours(
             c.arm_page_size = Some(1);
             c.inference_retirement.insert(BASE.into(), end.clone());
         });
-        let job = emulator.succeeded_job(2);
+        let file = emulator.upload("train.jsonl", SUPERVISED);
+        let trained = openai_ft(&["job", "ensure"])
+            .against(&emulator)
+            .input(
+                json!({"model": BASE, "training_file": file, "suffix": "inv",
+                          "hyperparameters": "{\"n_epochs\":\"2\"}", "wait": "true",
+                          "poll_interval": "0.05"}),
+            )
+            .run();
+        let id = trained.json()["id"].clone();
+        let job = emulator.api("GET", &format!("/fine_tuning/jobs/{id}"), None);
         let model = job["fine_tuned_model"].as_str().expect("a model");
         for (name, served) in [("first", model), ("base", BASE), ("second", model)] {
             let out = openai_ft(&["deployment", "ensure"])
