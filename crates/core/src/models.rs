@@ -108,10 +108,12 @@ impl Listed {
     }
 }
 
-/// Every model of the catalogue the dates come from (the same read [`retirements`] shares), with
-/// the dates of each; an error when the server refuses it.
+/// Every model of the catalogue the dates come from (the list [`retirements`] reads, but never
+/// from a kept copy), with the dates of each; an error when the server refuses it.
 pub fn catalogue(platform: &mut dyn Platform) -> Result<Vec<Listed>> {
-    let request = dates_request(platform.flavor(), "/models".into());
+    // Read fresh: a copy kept by an earlier process may predate the newest fine-tuned models.
+    let mut request = dates_request(platform.flavor(), "/models".into());
+    request.max_age_seconds = None;
     let list: ModelList = api::fetch(platform, &request, &Policy::SDK)?;
     Ok(list
         .data
