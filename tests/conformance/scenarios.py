@@ -192,6 +192,20 @@ SCENARIOS: List[Scenario] = [
              env={"OPENAI_ADMIN_KEY": PROJECT_KEY}),
         Step(("permissions", "grant"), {"checkpoint": "gpt-4o-mini", "project_id": "proj_x"}, code=1),
     ), step_ms=20),
+    # ---- the inventory
+    Scenario("models-inventory", (
+        *checkpoint(),
+        Step(("permissions", "grant"), {"checkpoint": "@ckpt@", "project_id": "proj_a"}),
+        Step(("models", "inventory"), {}),
+        # No admin key: the list still comes, with a note saying so once.
+        Step(("models", "inventory"), {"format": "csv"}, env={"OPENAI_ADMIN_KEY": None}),
+        Step(("models", "inventory"), {"format": "markdown", "output": "summary"}),
+        Step(("models", "inventory"), {"account": "res"}, code=1),
+    ), step_ms=20),
+    Scenario("azure-models-inventory", (
+        azure_upload(), ensure({"wait": "true"}, stderr="sorted"),
+        Step(("models", "inventory"), {"format": "markdown"}),
+    ), flavor="azure", step_ms=300),
     # ---- Azure
     Scenario("azure-lifecycle", (
         # job check reads the retirement dates from the resource's dated API (target azure-dated).

@@ -11,6 +11,7 @@ mod config;
 mod deployment;
 mod faults;
 mod files;
+mod inventory;
 mod job_read;
 mod jobs;
 mod lifecycle;

@@ -40,8 +40,11 @@ def check_request(example: str, job: dict) -> None:
         assert method["reinforcement"]["hyperparameters"]["reasoning_effort"] == "low"
 
 
-# Examples that only an Azure resource can run, and the tests that run them.
-ON_AZURE = {"azure_openai": ["test_azure_example.py", "test_azure_deployment.py"]}
+# Examples that need an Azure resource or more than one API, and the tests that run them.
+ON_AZURE = {
+    "azure_openai": ["test_azure_example.py", "test_azure_deployment.py"],
+    "retrain_on_azure": ["test_model_inventory.py"],
+}
 
 
 def test_every_example_is_covered():

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::api::page::MAX_PAGING;
 use crate::api::{self, retry::Policy};
 use crate::error::{Error, InputError, Result, quote};
 use crate::input::Input;
@@ -95,6 +96,23 @@ impl Location {
 
     /// Reads and checks the four inputs, before anything is sent.
     pub fn parse(input: &Input) -> Result<Self, InputError> {
+        let mut at = Self::parse_account(input)?;
+        let name = input.require("name", "set it to the deployment's name")?;
+        // The spec leaves the deployment name open; Azure's portal takes 2-64 of these.
+        if !name_like(name, 2, 64) {
+            return Err(InputError::invalid(
+                "name",
+                name,
+                "must be 2-64 letters, digits, '_', '.' or '-', starting with a letter or digit",
+            ));
+        }
+        at.name = name.to_owned();
+        Ok(at)
+    }
+
+    /// Reads and checks the account's three inputs (all but `name`, left empty): where
+    /// [`list`] reads.
+    pub fn parse_account(input: &Input) -> Result<Self, InputError> {
         let subscription_id = input.require(
             "subscription_id",
             "set it to the Azure subscription id of the Azure OpenAI resource (a GUID)",
@@ -136,28 +154,24 @@ impl Location {
                 "must be 2-64 letters, digits, '_', '.' or '-', starting with a letter or digit",
             ));
         }
-        let name = input.require("name", "set it to the deployment's name")?;
-        // The spec leaves the deployment name open; Azure's portal takes 2-64 of these.
-        if !name_like(name, 2, 64) {
-            return Err(InputError::invalid(
-                "name",
-                name,
-                "must be 2-64 letters, digits, '_', '.' or '-', starting with a letter or digit",
-            ));
-        }
         Ok(Self {
             subscription_id: subscription_id.to_owned(),
             resource_group: resource_group.to_owned(),
             account: account.to_owned(),
-            name: name.to_owned(),
+            name: String::new(),
         })
     }
 
     /// The deployment's ARM path (its resource id).
     pub fn path(&self) -> String {
+        format!("{}/{}", self.list_path(), self.name)
+    }
+
+    /// The ARM path of the account's list of deployments.
+    pub fn list_path(&self) -> String {
         format!(
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.CognitiveServices/accounts/{}/deployments/{}",
-            self.subscription_id, self.resource_group, self.account, self.name
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.CognitiveServices/accounts/{}/deployments",
+            self.subscription_id, self.resource_group, self.account
         )
     }
 
@@ -457,6 +471,113 @@ pub fn read(platform: &mut dyn Platform, at: &Location) -> Result<Option<Deploym
         Err(Error::Api(e)) if e.status == 404 && !parent_missing(e.code.as_deref()) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Pages of the account's deployment list followed at most: ARM pages by the hundred, and an
+/// account holds a few hundred deployments at most.
+pub const LIST_PAGES: u32 = 50;
+
+/// One page of `Deployments_List` (`DeploymentListResult`).
+#[derive(Deserialize)]
+struct WireList {
+    #[serde(default)]
+    value: Vec<Wire>,
+    #[serde(rename = "nextLink", default)]
+    next_link: Option<String>,
+}
+
+/// Every deployment of the account `at` names (its `name` unused), following `nextLink` (the
+/// spec's `x-ms-pageable`) within [`LIST_PAGES`] pages and [`MAX_PAGING`] of wall time. A link
+/// that leaves the list, or comes back to a page already read, is refused by name.
+pub fn list(platform: &mut dyn Platform, at: &Location) -> Result<Vec<Deployment>> {
+    let path = at.list_path();
+    let until = platform.now().saturating_add(MAX_PAGING.as_secs());
+    let broken = |what: String| {
+        Error::Failed(format!(
+            "GET {path}: {what}; is AZURE_RESOURCE_MANAGER_ENDPOINT Azure Resource Manager?"
+        ))
+    };
+    let mut query: Vec<(String, String)> = Vec::new();
+    let mut seen: Vec<Vec<(String, String)>> = Vec::new();
+    let mut all = Vec::new();
+    for page in 0..LIST_PAGES {
+        if page > 0 && platform.now() >= until {
+            return Err(broken(format!(
+                "still gave a nextLink after {page} pages and {} s",
+                MAX_PAGING.as_secs()
+            )));
+        }
+        let mut request = Request::new(Method::Get, path.clone(), Credential::Management)
+            .to(Target::AzureManagement(API_VERSION.to_owned()));
+        request.query = query.clone();
+        let response = api::send(platform, &request, &Policy::SDK)?;
+        let list: WireList = api::decode(&request, &response)?;
+        all.extend(list.value.into_iter().map(|w| {
+            let name = w.name.clone().unwrap_or_default();
+            w.into_deployment(&Location { name, ..at.clone() })
+        }));
+        let Some(link) = list.next_link.filter(|l| !l.is_empty()) else {
+            return Ok(all);
+        };
+        let Some(next) = next_query(&link, &path) else {
+            return Err(broken(format!(
+                "its nextLink {} is not a page of this list",
+                quote(&link)
+            )));
+        };
+        seen.push(std::mem::replace(&mut query, next));
+        if seen.contains(&query) {
+            return Err(broken("its nextLink names a page already read".into()));
+        }
+    }
+    Err(broken(format!(
+        "still gave a nextLink after {LIST_PAGES} pages"
+    )))
+}
+
+/// The query of a `nextLink` (an absolute URL) to the list at `path`, without its api-version
+/// (every request carries its own), decoded; `None` when it points anywhere else.
+fn next_query(link: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let rest = link.split_once("://").map_or(link, |(_, r)| r);
+    let at = rest.find('/')?;
+    let (link_path, query) = rest[at..].split_once('?').unwrap_or((&rest[at..], ""));
+    if !link_path.eq_ignore_ascii_case(path) {
+        return None;
+    }
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((unescape(k)?, unescape(v)?))
+        })
+        .filter(|p| p.as_ref().is_none_or(|(k, _)| k != "api-version"))
+        .collect()
+}
+
+/// A percent-encoded query component (`+` as a space), or `None` when it is malformed.
+fn unescape(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A bounded wait: ends by `deadline` (Unix seconds) or after [`MAX_POLLS`] polls.

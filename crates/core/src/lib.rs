@@ -11,6 +11,7 @@ pub mod file;
 pub mod flavor;
 pub mod ids;
 pub mod input;
+pub mod inventory;
 pub mod job;
 pub mod models;
 pub mod permissions;

@@ -32,6 +32,12 @@ struct Model {
     deprecation: Option<Deprecation>,
     #[serde(default)]
     lifecycle_status: Option<String>,
+    /// Azure's dated API: a fine-tuned model's base model.
+    #[serde(default)]
+    model: Option<String>,
+    /// Azure's dated API: the job that made a fine-tuned model.
+    #[serde(default)]
+    fine_tune: Option<String>,
 }
 
 /// Azure's `Deprecation`: Unix seconds.
@@ -81,6 +87,44 @@ impl Model {
             lifecycle: self.lifecycle_status.filter(|s| !s.is_empty()),
         }
     }
+}
+
+/// One model of the catalogue, with what the models endpoint says made it and ends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub id: String,
+    /// Azure: the base model of a fine-tuned one (its `model`).
+    pub base: Option<String>,
+    /// Azure: the job that made a fine-tuned one (its `fine_tune`).
+    pub job: Option<String>,
+    pub retirement: Retirement,
+}
+
+impl Listed {
+    /// Whether it is a fine-tuned model: OpenAI names them `ft:...`; Azure's dated `Model`
+    /// names the job that made one.
+    pub fn is_fine_tuned(&self) -> bool {
+        self.id.starts_with("ft:") || self.job.is_some()
+    }
+}
+
+/// Every model of the catalogue the dates come from (the list [`retirements`] reads, but never
+/// from a kept copy), with the dates of each; an error when the server refuses it.
+pub fn catalogue(platform: &mut dyn Platform) -> Result<Vec<Listed>> {
+    // Read fresh: a copy kept by an earlier process may predate the newest fine-tuned models.
+    let mut request = dates_request(platform.flavor(), "/models".into());
+    request.max_age_seconds = None;
+    let list: ModelList = api::fetch(platform, &request, &Policy::SDK)?;
+    Ok(list
+        .data
+        .into_iter()
+        .map(|m| Listed {
+            id: m.id.clone(),
+            base: m.model.clone().filter(|b| !b.is_empty()),
+            job: m.fine_tune.clone().filter(|j| !j.is_empty()),
+            retirement: m.retirement(),
+        })
+        .collect())
 }
 
 /// A request to the models endpoint that carries the dates (`path` is `/models` or

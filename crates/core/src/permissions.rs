@@ -203,6 +203,25 @@ pub fn list(platform: &mut dyn Platform, checkpoint: &CheckpointName) -> Result<
     Admin::new(platform, checkpoint.clone())?.list(None)
 }
 
+/// Every grant of each checkpoint in turn, oldest first, one [`PACE`] shared by all their calls
+/// (the inventory of many models). `each` gets each checkpoint's grants or the error, and says
+/// whether to go on.
+pub fn list_each(
+    platform: &mut dyn Platform,
+    checkpoints: &[CheckpointName],
+    mut each: impl FnMut(&mut dyn Platform, usize, Result<Vec<Permission>>) -> Result<bool>,
+) -> Result<()> {
+    require_api(platform)?;
+    let pace = Pace::new(PACE);
+    for (n, checkpoint) in checkpoints.iter().enumerate() {
+        let found = list_paced(platform, checkpoint, &pace, None);
+        if !each(platform, n, found)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Every current grant: project id to permission id (the oldest, should a project have several).
 pub fn read(
     platform: &mut dyn Platform,

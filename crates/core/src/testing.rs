@@ -130,6 +130,8 @@ pub struct Fake {
     pub progress: Vec<String>,
     /// Azure Resource Manager's deployments, by path; each succeeds at once.
     pub deployments: BTreeMap<String, Value>,
+    /// Whether the host has an admin key: without one, an admin request never leaves the host.
+    pub admin_key: bool,
 }
 
 impl Default for Fake {
@@ -164,6 +166,7 @@ impl Fake {
             slept: Duration::ZERO,
             log: Vec::new(),
             deployments: BTreeMap::new(),
+            admin_key: true,
             targets: Vec::new(),
             sleeps: Vec::new(),
             progress: Vec::new(),
@@ -245,6 +248,30 @@ impl Fake {
         assert_eq!(request.credential, Credential::Management);
         self.log
             .push(format!("{} arm {}", request.method.as_str(), request.path));
+        if request.method == Method::Get && request.path.ends_with("/deployments") {
+            // Deployments_List, `page_size` a page, paged by `nextLink` with a `$skipToken`.
+            let prefix = format!("{}/", request.path);
+            let all: Vec<Value> = (self.deployments.iter())
+                .filter(|(path, _)| path.starts_with(&prefix))
+                .map(|(_, d)| d.clone())
+                .collect();
+            let skip: usize = query(request, "$skipToken").map_or(0, |t| t.parse().unwrap_or(0));
+            let value: Vec<Value> = all
+                .iter()
+                .skip(skip)
+                .take(self.page_size)
+                .cloned()
+                .collect();
+            let mut page = json!({ "value": value });
+            if skip + self.page_size < all.len() {
+                page["nextLink"] = json!(format!(
+                    "https://management.azure.com{}?api-version=2026-09-01&%24skipToken={}",
+                    request.path,
+                    skip + self.page_size
+                ));
+            }
+            return Self::answer(200, page);
+        }
         let existing = self.deployments.get(&request.path).cloned();
         match (request.method, existing) {
             (Method::Put, existing) => {
@@ -530,6 +557,11 @@ impl Platform for Fake {
             return Ok(self.arm(request));
         }
         let admin = request.path.contains("/permissions");
+        if admin && !self.admin_key {
+            return Err(HttpError::MissingCredential(
+                "OPENAI_ADMIN_KEY is not set".into(),
+            ));
+        }
         assert_eq!(
             request.credential,
             if admin {

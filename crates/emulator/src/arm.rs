@@ -17,7 +17,8 @@
 //!   model or a checkpoint of a succeeded job.
 //!
 //! What the spec leaves open has a setting: how many reads an operation takes (`arm_steps`), which
-//! models fail to deploy (`arm_failing_models`), and which Entra tokens it accepts
+//! models fail to deploy (`arm_failing_models`), how many deployments a page of the list holds
+//! before its `nextLink` (`arm_page_size`), and which Entra tokens it accepts
 //! (`management_tokens`, and those its Entra issued for Resource Manager). Idle deletion (Azure
 //! deletes a fine-tuned deployment unused for 15 days) is `POST /_emulator/deployments/{name}/idle`.
 
@@ -108,7 +109,7 @@ pub fn answer(
     let result = match (target, operation) {
         (Some(t), Some(op)) => check(shared, query, authorization).and_then(|()| {
             let mut state = lock(&shared.state);
-            let r = perform(&mut state, &shared.config, op, &t, host, body);
+            let r = perform(&mut state, &shared.config, op, &t, host, query, body);
             // Reads move operations on, and a read past a deletion ends it: save either way.
             shared.persist(&state);
             r
@@ -203,6 +204,7 @@ fn perform(
     operation: &str,
     t: &Target,
     host: &str,
+    query: Option<&str>,
     body: &[u8],
 ) -> Result<Ok3, ArmError> {
     let found = |state: &State| {
@@ -226,7 +228,24 @@ fn perform(
                 })
                 .map(render)
                 .collect();
-            Ok((200, Vec::new(), Some(json!({"value": value}))))
+            // Paged by `nextLink` (an absolute URL carrying a `$skipToken`) with
+            // `arm_page_size`.
+            let skip: usize = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                .find(|(k, _)| k == "$skipToken")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let size = config.arm_page_size.unwrap_or(usize::MAX);
+            let mut page = json!({"value": value.iter().skip(skip).take(size).collect::<Vec<_>>()});
+            if skip.saturating_add(size) < value.len() {
+                page["nextLink"] = json!(format!(
+                    "http://{host}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.CognitiveServices/accounts/{}/deployments?api-version={API_VERSION}&%24skipToken={}",
+                    t.subscription,
+                    t.group,
+                    t.account,
+                    skip + size
+                ));
+            }
+            Ok((200, Vec::new(), Some(page)))
         }
         "Deployments_Get" => {
             let Some(i) = found(state) else {

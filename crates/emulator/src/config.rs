@@ -99,6 +99,10 @@ pub struct Config {
     /// ARM: models whose deployment ends `Failed` (a create the service cannot serve). Default:
     /// none.
     pub arm_failing_models: Vec<String>,
+    /// ARM: the most deployments one page of `Deployments_List` holds; more are on the pages its
+    /// `nextLink` leads to (the spec's `x-ms-pageable` leaves the page size to the service).
+    /// Default: none (one page).
+    pub arm_page_size: Option<usize>,
 }
 
 /// What `--hostile-text` appends: screen-clearing and colour escapes, a raw C1 CSI, BEL, CR and
@@ -144,6 +148,7 @@ impl Default for Config {
             arm_steps: 2,
             arm_retry_after_secs: 1,
             arm_failing_models: Vec::new(),
+            arm_page_size: None,
         }
     }
 }

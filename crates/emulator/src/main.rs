@@ -297,6 +297,21 @@ const FLAGS: &[Flag] = &[
         "ARM: reads a create or deletion takes (default 2)",
     ),
     flag(
+        "arm-page-size",
+        Takes::Value("N", |o, v| {
+            o.config.arm_page_size = Some(
+                v.parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| {
+                        format!("invalid --arm-page-size \"{v}\": must be an integer 1-1000")
+                    })?,
+            );
+            Ok(())
+        }),
+        "ARM: deployments per page of a list, the rest behind nextLink\n(default: all on one page)",
+    ),
+    flag(
         "ready-file",
         Takes::Value("PATH", |o, v| {
             o.ready_file = Some(v.into());

@@ -8,6 +8,7 @@
 mod deployment;
 mod file;
 mod job;
+mod models;
 mod permissions;
 #[cfg(test)]
 mod reference;
@@ -252,6 +253,15 @@ pub const COMMANDS: &[Command] = &[
         guard: Some(permissions::guard),
         run: permissions::revoke,
         outcome: permissions::revoke_outcome,
+    },
+    Command {
+        name: "models inventory",
+        summary: "list every fine-tuned model and checkpoint with its base model, job, training file, shutdown dates and days left, its grants (OpenAI, with OPENAI_ADMIN_KEY) or deployments (Azure, with subscription_id, resource_group and account), and the request that would train it again; format=markdown or csv adds a table for people; no side effects (plan time, external data source)",
+        inputs: models::INPUTS,
+        outputs: &[models::OUTPUTS, &["table"]],
+        guard: None,
+        run: models::inventory,
+        outcome: models::outcome,
     },
     Command {
         name: "deployment ensure",

@@ -204,6 +204,7 @@ fn each_command_gives_exactly_the_outputs_listed() {
         &[("checkpoint", checkpoint), ("project_id", "proj_b")],
     );
     call(&mut fake, "permissions revoke", &one);
+    call(&mut fake, "models inventory", &[("format", "csv")]);
     let mut azure = Fake::flavored(crate::flavor::Flavor::Azure);
     let at = [
         ("subscription_id", "00000000-1111-2222-3333-444444444444"),

@@ -191,6 +191,23 @@ pub fn seed_stamp(spec: &JobSpec, key: &IdempotencyKey) -> u32 {
 /// Hex digits of the key in its suffix tag.
 const TAG_DIGITS: usize = 12;
 
+/// The user's part of a suffix [`stamp`] ended with the key's tag on Azure (the whole suffix
+/// elsewhere); `None` when the tag is all there is.
+pub fn user_suffix(suffix: &str) -> Option<&str> {
+    let is_tag = |t: &str| {
+        t.strip_prefix("oaift").is_some_and(|hex| {
+            hex.len() == TAG_DIGITS && hex.chars().all(|c| c.is_ascii_hexdigit())
+        })
+    };
+    if is_tag(suffix) {
+        return None;
+    }
+    match suffix.rsplit_once('-') {
+        Some((user, tag)) if is_tag(tag) && !user.is_empty() => Some(user),
+        _ => Some(suffix).filter(|s| !s.is_empty()),
+    }
+}
+
 /// The characters of the suffix the key's tag takes on Azure: the tag and its dash.
 const TAG_ROOM: usize = "-oaift".len() + TAG_DIGITS;
 
