@@ -21,7 +21,13 @@ export class Redactor {
    * body goes whole and the body stays valid JSON.
    */
   constructor(secrets) {
-    const forms = new Set();
+    this.forms = [];
+    this.add(...secrets);
+  }
+
+  /** Redacts `secrets` too (a sign-in's tokens, once obtained). */
+  add(...secrets) {
+    const forms = new Set(this.forms);
     const ascii = (json) => json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     for (const secret of secrets) {
       if (secret === undefined || Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) continue;

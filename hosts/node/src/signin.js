@@ -11,13 +11,6 @@ import { logic } from './logic.js';
 /** The credential `variable` the logic names when the header takes a sign-in's token. */
 const TOKEN = '(Entra ID token)';
 
-/** Adds `value` to `redactor` (its forms, longest first, as its constructor orders them). */
-function remember(redactor, value) {
-  const forms = [...new Set([...redactor.forms, ...new redactor.constructor([value]).forms])];
-  redactor.forms = forms.sort((a, b) => Buffer.byteLength(b, 'utf8') - Buffer.byteLength(a, 'utf8'));
-  redactor.byteForms = redactor.forms.map((f) => Buffer.from(f, 'utf8').toString('latin1'));
-}
-
 /** A failure to sign in, as the guest gets it (`transport`: worth a retry; else `missing-credential`). */
 class Failure extends Error {
   constructor(message, transient) {
@@ -44,7 +37,7 @@ export function signIn(endpoint, secrets, redactor) {
     let value;
     return async () => {
       value ??= String(await read()).trim();
-      remember(redactor, value);
+      redactor.add(value);
       return value;
     };
   };
@@ -86,7 +79,7 @@ export function signIn(endpoint, secrets, redactor) {
       const scope = logic().signinScope(audience);
       const t = await (await credential(source)).getToken(scope, { abortSignal: AbortSignal.timeout(deadlineMs) });
       if (!t?.token) throw new Error('the answer holds no access token');
-      remember(redactor, t.token);
+      redactor.add(t.token);
       return { value: t.token, obtained: BigInt(Math.floor(Date.now() / 1000)), expires: BigInt(Math.floor(t.expiresOnTimestamp / 1000)) };
     } catch (e) {
       const cause = redactor.text(String(e?.message ?? e).split('\n')[0].trim());

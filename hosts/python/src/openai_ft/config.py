@@ -25,7 +25,12 @@ class Redactor:
         a JSON string would spell them (escaped, `/` escaped, non-ASCII as `\\uXXXX`: json's
         `ensure_ascii` writes serde_json's escapes, and DEL's too, which no key holds), so an echo
         inside a JSON body goes whole and the body stays valid JSON."""
-        forms: List[str] = []
+        self._forms: List[str] = []
+        self.add(*secrets)
+
+    def add(self, *secrets: Optional[str]) -> None:
+        """Redacts `secrets` too (a sign-in's tokens, once obtained)."""
+        forms = list(self._forms)
         for secret in secrets:
             if secret is not None and len(secret.encode("utf-8")) >= MIN_SECRET_BYTES:
                 body, ascii = (json.dumps(secret, ensure_ascii=a)[1:-1] for a in (False, True))

@@ -51,9 +51,8 @@ class SignIn:
         self._timeout = t
 
     def _remember(self, value: str) -> str:
-        """`value`, once the redactor has it (its forms, longest first, as its constructor orders them)."""
-        forms = set(self._redactor._forms) | set(type(self._redactor)([value])._forms)
-        self._redactor._forms = sorted(forms, key=lambda f: len(f.encode("utf-8")), reverse=True)
+        """`value`, once the redactor has it."""
+        self._redactor.add(value)
         return value
 
     def _credential(self, source: Variant) -> Any:
