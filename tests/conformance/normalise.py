@@ -45,6 +45,9 @@ RULES: List[Tuple[re.Pattern, str]] = [
     (re.compile(r"http://127\.0\.0\.1:\d+"), "http://127.0.0.1:<port>"),
     # Retry backoff carries up to 25% random jitter (crates/core/src/retry.rs).
     (re.compile(r"\bin \d+\.\d s\b"), "in <delay> s"),
+    # A job created without a seed gets a random one from the server; the inventory's retrain
+    # requests carry it (escaped, inside a JSON value).
+    (re.compile(r'(\\"seed\\":)\d+'), r"\1<seed>"),
     # Wall-clock times: creation, finish and estimated-finish times follow the real clock.
     (re.compile(r"\b1[6-9]\d{8}\b"), "<unix-time>"),
     (re.compile(r"estimated finish \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in [^)]*\)"),
