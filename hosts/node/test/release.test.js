@@ -1,5 +1,6 @@
 // The release procedure (scripts/release-dist) in a scratch repository laid out like this one:
-// the tag it makes carries hosts/node/dist/ with the transpiled component, the branch and the
+// the tag it makes carries hosts/node/dist/ with the transpiled component and the runtime
+// dependencies (node_modules, without the development ones), the branch and the
 // work tree are left as they were, and a tag that does not match the package version is refused.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,11 +29,13 @@ test('release-dist tags a commit carrying dist/ and leaves the branch alone', ()
   const repo = join(scratch, 'repo');
   const node = join(repo, 'hosts', 'node');
   mkdirSync(node, { recursive: true });
-  for (const item of ['package.json', '.gitignore', 'action.yml', 'src', 'types', 'scripts']) {
+  for (const item of ['package.json', 'package-lock.json', '.gitignore', 'action.yml', 'src', 'types', 'scripts']) {
     cpSync(join(PKG, item), join(node, item), { recursive: true });
   }
   symlinkSync(join(PKG, 'node_modules'), join(node, 'node_modules'));
   git(repo, 'init', '--quiet', '--initial-branch=main');
+  // .gitignore's `node_modules/` does not match a link: keep the link out of the scratch commits.
+  writeFileSync(join(repo, '.git', 'info', 'exclude'), 'hosts/node/node_modules\n');
   git(repo, 'add', '.');
   git(repo, 'commit', '--quiet', '-m', 'the main line, without dist/');
   const main = git(repo, 'rev-parse', 'HEAD');
@@ -58,6 +61,12 @@ test('release-dist tags a commit carrying dist/ and leaves the branch alone', ()
   assert.ok(files.includes('hosts/node/dist/component/component.json'), files.join(', '));
   assert.ok(files.includes('hosts/node/dist/host-logic/component.json'), files.join(', '));
   assert.ok(files.some((f) => f.endsWith('.core.wasm')), files.join(', '));
+  // The Action signs in with @azure/identity, which GitHub does not install: the tag carries it,
+  // and no development dependency.
+  const modules = git(repo, 'ls-tree', '--name-only', 'v0.1.0:hosts/node/node_modules/@azure').split('\n');
+  assert.ok(modules.includes('identity'), modules.join(', '));
+  const top = git(repo, 'ls-tree', '--name-only', 'v0.1.0:hosts/node/node_modules').split('\n');
+  assert.ok(!top.includes('typescript') && !top.includes('@bytecodealliance'), top.join(', '));
   assert.equal(git(repo, 'rev-parse', 'v0.1.0^{commit}^'), main);
   assert.equal(git(repo, 'rev-parse', 'HEAD'), main);
   assert.equal(git(repo, 'status', '--porcelain'), '');
