@@ -15,8 +15,9 @@ RANDOM_IDS = [
     # Idempotency keys hash the request, which names the (random) training file id.
     re.compile(r"\boaift-[0-9a-f]{32}\b"),
     # Fine-tuned model names end in a random part: ft:<base>:<org>:<suffix>:<random> (OpenAI),
-    # <base>.ft-<random> (Azure).
-    re.compile(r"\bft:[A-Za-z0-9.\-]+:[A-Za-z0-9\-]+:[A-Za-z0-9\-]*:[A-Za-z0-9]{8}\b"),
+    # <base>.ft-<random> (Azure); also at the start of a CSV or Markdown row inside a JSON value,
+    # after an escaped line break.
+    re.compile(r"(?:(?<=\\[rn])|\b)ft:[A-Za-z0-9.\-]+:[A-Za-z0-9\-]+:[A-Za-z0-9\-]*:[A-Za-z0-9]{8}\b"),
     re.compile(r"\b[A-Za-z0-9.\-]+\.ft-[0-9a-f]{32}\b"),
 ]
 
