@@ -1,8 +1,11 @@
 """examples/azure_openai on real Terraform against a resource that refuses keys
 (`--disable-local-auth`) and an Entra that issues tokens living two seconds: openai-ft signs in
 with a client secret, and the apply, whose wait for the job outlives several tokens, succeeds
-with one job. No token, secret or assertion is in Terraform's output, its state or its logs."""
+with one job, then deploys the model through Azure Resource Manager with the same credential's
+token for Resource Manager. No token, secret or assertion is in Terraform's output, its state or
+its logs."""
 
+import json
 import os
 import time
 
@@ -19,9 +22,17 @@ def test_an_apply_signed_in_with_entra_waits_through_several_token_lifetimes(
                        "--token-lifetime-secs", "2", "--entra-client", f"app-secret={SECRET}")
     try:
         log = tmp_path / "terraform.log"
-        tf = terraform(env.copy_tree(tmp_path, "azure_openai"), env={
+        workdir = env.copy_tree(tmp_path, "azure_openai")
+        (workdir / "terraform.tfvars.json").write_text(json.dumps({
+            "subscription_id": "00000000-1111-2222-3333-444444444444",
+            "resource_group": "rg",
+            "account": "my-resource",
+        }))
+        tf = terraform(workdir, env={
             "PATH": f"{openai_ft_bins}{os.pathsep}{os.environ.get('PATH', '')}",
             "AZURE_OPENAI_ENDPOINT": emu.base,
+            "AZURE_RESOURCE_MANAGER_ENDPOINT": emu.base,
+            "AZURE_MANAGEMENT_TOKEN": None,
             "AZURE_AUTHORITY_HOST": emu.base,
             "AZURE_TENANT_ID": TENANT,
             "AZURE_CLIENT_ID": "app-secret",
@@ -40,6 +51,7 @@ def test_an_apply_signed_in_with_entra_waits_through_several_token_lifetimes(
         tf.apply("-var=poll_interval=0.5")
         took = time.monotonic() - started
         assert tf.output("status") == "succeeded"
+        assert tf.output("deployment_state") == "Succeeded"
         counts = emu.counts()
         assert counts["POST /openai/v1/fine_tuning/jobs"] == 1
         assert took > 6, f"the wait outlives three 2 s tokens ({took:.1f} s)"
