@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import textwrap
+import time
 import urllib.error
 import urllib.request
 
@@ -198,6 +199,10 @@ FAULTS = {
     # The PUT stored, its answer lost or an error.
     "put-commit-then-500": {"method": "PUT", "fault": "commit_then_500"},
     "put-commit-then-drop": {"method": "PUT", "fault": "commit_then_drop"},
+    # Refused three times in a row, then let through.
+    "put-500-x3": {"method": "PUT", "fault": 500, "times": 3},
+    # A slow commit: stored after the client's 2 s timeout gave up on the answer.
+    "put-slow-commit": {"method": "PUT", "fault": "delay", "delay_ms": 4000},
     # The reads that follow the operation (the first read, before the PUT, goes through).
     "poll-500": {"method": "GET", "fault": 500, "after": 1, "times": 2},
     "poll-reset": {"method": "GET", "fault": "reset", "after": 1},
@@ -214,7 +219,12 @@ def test_faults_during_the_put_and_the_operation_leave_one_deployment(fault, ter
         emu.control("POST", "/_emulator/faults", {**FAULTS[fault], "path": collection("served")})
         tf.apply("tfplan")
         assert emu.control("GET", "/_emulator/faults") == {"faults": []}, "the fault was not met"
-        assert [e for e in emu.log() if e["fault"] and e["path"] == collection("served")]
+        # A slow commit lands after the client gave up, perhaps after the apply: wait for it
+        # (bounded), then count.
+        deadline = time.monotonic() + 15
+        while not [e for e in emu.log() if e["fault"] and e["path"] == collection("served")]:
+            assert time.monotonic() < deadline, "the faulted request never reached the log"
+            time.sleep(0.2)
         assert tf.output("state") == "Succeeded"
         [one] = deployments(emu)
         assert one["properties"]["provisioningState"] == "Succeeded"
